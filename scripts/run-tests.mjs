@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs the whole test suite on node's built-in runner: every dist/test/**/*.test.js file (compiled
+// by `tsc -p .` first, see `npm test`). Before running, checks that the real clients the
+// end-to-end tests drive are installed, and fails with what to install instead of skipping.
+// Options: SAMSA_TEST_FILTER=substring runs only matching files; SAMSA_SOAK=1 enables long runs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const testRoot = path.join(root, 'dist', 'test');
+
+const required = [
+  { what: 'kcat', check: ['kcat', ['-V']], fix: 'apt-get install -y kcat' },
+  { what: 'confluent-kafka-python', check: ['/usr/bin/python3', ['-c', 'import confluent_kafka']], fix: 'apt-get install -y python3-confluent-kafka' },
+  { what: 'kafka-python', check: ['/usr/bin/python3', ['-c', 'import kafka']], fix: 'apt-get install -y python3-kafka' },
+];
+const missing = required.filter((r) => spawnSync(r.check[0], r.check[1], { stdio: 'ignore' }).status !== 0);
+if (missing.length > 0) {
+  for (const m of missing) console.error(`missing test dependency ${m.what}: run \`${m.fix}\` (or scripts/install-test-deps.sh)`);
+  process.exit(1);
+}
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+if (!existsSync(testRoot)) {
+  console.error('no compiled tests in dist/test: run `npm run build` first');
+  process.exit(1);
+}
+const filter = process.env.SAMSA_TEST_FILTER;
+const files = walk(testRoot)
+  .filter((f) => !filter || f.includes(filter))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
+process.exit(r.status ?? 1);

@@ -1,0 +1,114 @@
+/**
+ * Broker: wires one Samsa broker together — storage (LogManager), metadata (Controller),
+ * partitions (ReplicaManager), delayed fetches (Purgatory) and the network (Server) — from a
+ * BrokerConfig and the four io interfaces. `Broker.start()` recovers the logs, loads topic metadata,
+ * binds the listeners and returns once the broker serves; `stop()` shuts down gracefully: stop
+ * accepting, answer in-flight requests, flush and close the logs.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { BrokerConfig } from './config/broker-config.js';
+import { toLogConfig } from './config/topic-config.js';
+import { EmbeddedController, type MetadataStore } from './cluster/embedded-controller.js';
+import type { Clock } from './io/clock.js';
+import { diskErrorCode, type Disk } from './io/disk.js';
+import type { Net } from './io/net.js';
+import type { Random } from './io/random.js';
+import { assertLimits, limits } from './limits.js';
+import { logger } from './log.js';
+import { handlerTable } from './handlers/index.js';
+import type { BrokerContext } from './handlers/handler.js';
+import { LogManager } from './storage/log-manager.js';
+import { Purgatory } from './replication/purgatory.js';
+import { ReplicaManager } from './replication/replica-manager.js';
+import { Dispatcher } from './server/dispatcher.js';
+import { Server, type BoundListener } from './server/server.js';
+
+export interface BrokerIo {
+  clock: Clock;
+  disk: Disk;
+  net: Net;
+  random: Random;
+}
+
+const METADATA_FILE = 'samsa-metadata.json';
+const SHUTDOWN_DRAIN_MS = 10_000;
+
+function diskStore(disk: Disk, file: string): MetadataStore {
+  return {
+    async load() {
+      try {
+        return (await disk.readFile(file)).toString('utf8');
+      } catch (err) {
+        if (diskErrorCode(err) === 'ENOENT') return null; // first start: no metadata yet
+        throw err;
+      }
+    },
+    save: (doc) => disk.writeFileAtomic(file, Buffer.from(doc, 'utf8')),
+  };
+}
+
+export class Broker {
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly listeners: BoundListener[],
+    readonly controller: EmbeddedController,
+    private readonly server: Server,
+    private readonly logs: LogManager,
+    private readonly purgatory: Purgatory,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(config: BrokerConfig, io: BrokerIo): Promise<Broker> {
+    assertLimits();
+    const log = logger('broker');
+    const brokerId = config.brokerId;
+    for (const dir of config.logDirs) await io.disk.mkdir(dir);
+    const logs = new LogManager({ disk: io.disk, clock: io.clock, logDirs: config.logDirs, defaults: toLogConfig(config, {}) });
+    await logs.open();
+    const listenerSpecs = config.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port }));
+    const first = config.advertisedListeners.find((l) => l.name === listenerSpecs[0]!.name) ?? config.advertisedListeners[0]!;
+    const controller = await EmbeddedController.open({
+      brokerId,
+      broker: { id: brokerId, host: first.host, port: first.port, rack: config.brokerRack ?? null },
+      store: diskStore(io.disk, path.join(config.logDirs[0]!, METADATA_FILE)),
+      random: io.random,
+      defaults: {
+        numPartitions: config.numPartitions,
+        replicationFactor: config.defaultReplicationFactor,
+        deleteTopicEnable: config.deleteTopicEnable,
+      },
+    });
+    const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
+    const replicas = new ReplicaManager(brokerId, config, logs, purgatory, logger('replicas'));
+    await replicas.applyImage(controller.image);
+    controller.subscribe((image) => replicas.applyImage(image));
+    logs.startBackgroundTasks({
+      retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+      flushCheckIntervalMs: config.logFlushSchedulerIntervalMs,
+    });
+    const context: BrokerContext = {
+      brokerId,
+      config,
+      clock: io.clock,
+      random: io.random,
+      controller,
+      replicas,
+      fetchPurgatory: purgatory,
+      handlers: handlerTable(),
+    };
+    const server = new Server(io.net, io.clock, new Dispatcher(context, logger('requests')), logger('server'), config.socketRequestMaxBytes);
+    const bound = await server.listen(listenerSpecs);
+    // An ephemeral port (0) is advertised as the port actually bound.
+    if (first.port === 0) controller.setLocalBrokerEndpoint(first.host, bound[0]!.port);
+    return new Broker(config, bound, controller, server, logs, purgatory, log);
+  }
+
+  async stop(): Promise<void> {
+    this.log.info('shutting down: closing listeners, answering in-flight requests');
+    this.purgatory.expireAll();
+    await this.server.stop(SHUTDOWN_DRAIN_MS);
+    await this.logs.close();
+    this.log.info('shut down cleanly');
+  }
+}

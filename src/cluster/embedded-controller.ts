@@ -1,0 +1,227 @@
+/**
+ * EmbeddedController: the single-node controller (no ZooKeeper, no quorum). This broker is the
+ * controller, leader and only replica of every partition. Topic metadata (names, ids, partition
+ * counts, config overrides) persists through a MetadataStore as one JSON document, written
+ * atomically on every change, and is reloaded at start.
+ * Owned by Broker; lives for the process. Operations are serialised through one promise chain.
+ */
+import assert from 'node:assert/strict';
+import type { Random } from '../io/random.js';
+import { validateTopicConfigs } from '../config/topic-config.js';
+import { limits } from '../limits.js';
+import type { AdminResult, Controller, CreateTopicSpec } from './controller.js';
+import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
+import { isInternalTopic, topicNameProblem } from './topic-names.js';
+
+/** Where the controller keeps its state: one small document, replaced atomically. */
+export interface MetadataStore {
+  load(): Promise<string | null>;
+  save(document: string): Promise<void>;
+}
+
+interface StoredTopic {
+  name: string;
+  topicId: string;
+  partitions: number;
+  configs: Record<string, string>;
+}
+
+interface StoredDocument {
+  version: 1;
+  clusterId: string;
+  topics: StoredTopic[];
+}
+
+export interface EmbeddedControllerOptions {
+  brokerId: number;
+  broker: BrokerInfo;
+  store: MetadataStore;
+  random: Random;
+  defaults: { numPartitions: number; replicationFactor: number; deleteTopicEnable: boolean };
+}
+
+export class EmbeddedController implements Controller {
+  #image: MetadataImage;
+  #listeners: Array<(image: MetadataImage) => void | Promise<void>> = [];
+  #chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly opts: EmbeddedControllerOptions,
+    image: MetadataImage,
+  ) {
+    this.#image = image;
+  }
+
+  static async open(opts: EmbeddedControllerOptions): Promise<EmbeddedController> {
+    const text = await opts.store.load();
+    let doc: StoredDocument;
+    if (text === null) {
+      doc = { version: 1, clusterId: opts.random.base64Id().slice(0, 22), topics: [] };
+    } else {
+      doc = JSON.parse(text) as StoredDocument;
+      assert.equal(doc.version, 1, 'unknown metadata document version');
+    }
+    const brokers = new Map([[opts.broker.id, opts.broker]]);
+    const topics = new Map<string, TopicInfo>();
+    for (const t of doc.topics) topics.set(t.name, makeTopic(opts.brokerId, t));
+    const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics));
+    if (text === null) await controller.persist(controller.#image);
+    return controller;
+  }
+
+  get image(): MetadataImage {
+    return this.#image;
+  }
+
+  /** Records the endpoint actually bound (an ephemeral port is known only after listening). */
+  setLocalBrokerEndpoint(host: string, port: number): void {
+    const image = this.#image;
+    const self = image.brokers.get(this.opts.brokerId);
+    assert.ok(self, 'the local broker is in the image');
+    const brokers = new Map(image.brokers);
+    brokers.set(self.id, { ...self, host, port });
+    this.#image = new MetadataImage(image.clusterId, image.controllerId, brokers, image.topics);
+  }
+
+  subscribe(listener: (image: MetadataImage) => void | Promise<void>): void {
+    this.#listeners.push(listener);
+  }
+
+  createTopic(spec: CreateTopicSpec): Promise<AdminResult & { topic?: TopicInfo }> {
+    return this.serialised(async () => {
+      const image = this.#image;
+      const problem = topicNameProblem(spec.name);
+      if (problem) return fail('invalidTopic', problem);
+      if (image.topics.has(spec.name)) return fail('topicAlreadyExists', `Topic '${spec.name}' already exists.`);
+      const collision = [...image.topics.keys()].find((n) => n !== spec.name && n.replace(/\./g, '_') === spec.name.replace(/\./g, '_'));
+      if (collision) return fail('invalidTopic', `Topic '${spec.name}' collides with existing topic: ${collision}`);
+      let partitions = spec.numPartitions;
+      let replicationFactor = spec.replicationFactor;
+      if (spec.assignments.length > 0) {
+        if (partitions !== -1 || replicationFactor !== -1) {
+          return fail('invalidRequest', 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+        }
+        partitions = spec.assignments.length;
+        replicationFactor = spec.assignments[0]!.length;
+        for (const replicas of spec.assignments) {
+          if (replicas.length !== replicationFactor || replicas.some((id) => !image.brokers.has(id))) {
+            return fail('invalidReplicaAssignment', `Invalid replica assignment ${JSON.stringify(spec.assignments)}: unknown broker or uneven replication factor.`);
+          }
+        }
+      }
+      if (partitions === -1) partitions = this.opts.defaults.numPartitions;
+      if (replicationFactor === -1) replicationFactor = this.opts.defaults.replicationFactor;
+      if (partitions < 1 || partitions > limits.partitionsPerTopicMax) {
+        return fail('invalidPartitions', `Number of partitions must be between 1 and ${limits.partitionsPerTopicMax}, got ${partitions}.`);
+      }
+      if (replicationFactor < 1) return fail('invalidReplicationFactor', 'Replication factor must be larger than 0.');
+      if (replicationFactor > image.brokers.size) {
+        return fail(
+          'invalidReplicationFactor',
+          `Replication factor: ${replicationFactor} larger than available brokers: ${image.brokers.size}.`,
+        );
+      }
+      const configCheck = validateTopicConfigs(spec.configs);
+      if (!configCheck.ok) return fail('invalidConfig', configCheck.message);
+      const stored: StoredTopic = { name: spec.name, topicId: this.opts.random.uuid(), partitions, configs: { ...spec.configs } };
+      const topic = makeTopic(this.opts.brokerId, stored);
+      if (spec.validateOnly) return { ok: true, topic };
+      const topics = new Map(image.topics);
+      topics.set(spec.name, topic);
+      await this.publish(image.withTopics(topics));
+      return { ok: true, topic };
+    });
+  }
+
+  deleteTopic(name: string): Promise<AdminResult> {
+    return this.serialised(async () => {
+      if (!this.opts.defaults.deleteTopicEnable) return fail('topicDeletionDisabled', 'Topic deletion is disabled (delete.topic.enable=false).');
+      const image = this.#image;
+      if (!image.topics.has(name)) return fail('unknownTopic', `Topic '${name}' does not exist.`);
+      const topics = new Map(image.topics);
+      topics.delete(name);
+      await this.publish(image.withTopics(topics));
+      return { ok: true };
+    });
+  }
+
+  createPartitions(name: string, totalCount: number, assignments: number[][], validateOnly: boolean): Promise<AdminResult> {
+    return this.serialised(async () => {
+      const image = this.#image;
+      const topic = image.topics.get(name);
+      if (!topic) return fail('unknownTopic', `The topic '${name}' does not exist.`);
+      const current = topic.partitions.length;
+      if (totalCount <= current) {
+        return fail('invalidPartitions', `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
+      }
+      if (totalCount > limits.partitionsPerTopicMax) return fail('invalidPartitions', `Number of partitions must be at most ${limits.partitionsPerTopicMax}.`);
+      if (assignments.length > 0 && assignments.length !== totalCount - current) {
+        return fail('invalidReplicaAssignment', `Increasing the number of partitions by ${totalCount - current} but ${assignments.length} assignments provided.`);
+      }
+      if (assignments.some((r) => r.some((id) => !image.brokers.has(id)))) {
+        return fail('invalidReplicaAssignment', 'Replica assignment names an unknown broker.');
+      }
+      if (validateOnly) return { ok: true };
+      const topics = new Map(image.topics);
+      topics.set(name, makeTopic(this.opts.brokerId, { ...storedOf(topic), partitions: totalCount }));
+      await this.publish(image.withTopics(topics));
+      return { ok: true };
+    });
+  }
+
+  alterTopicConfigs(name: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult> {
+    return this.serialised(async () => {
+      const image = this.#image;
+      const topic = image.topics.get(name);
+      if (!topic) return fail('unknownTopic', `Topic ${name} does not exist.`);
+      const check = validateTopicConfigs(configs);
+      if (!check.ok) return fail('invalidConfig', check.message);
+      const next: Record<string, string> = mode === 'replace' ? {} : { ...topic.configs };
+      for (const [k, v] of Object.entries(configs)) {
+        if (v === null) delete next[k];
+        else next[k] = v;
+      }
+      if (validateOnly) return { ok: true };
+      const topics = new Map(image.topics);
+      topics.set(name, makeTopic(this.opts.brokerId, { ...storedOf(topic), configs: next }));
+      await this.publish(image.withTopics(topics));
+      return { ok: true };
+    });
+  }
+
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch((err: unknown) => {
+      // The caller receives the rejection through `run`; the chain itself must continue.
+      void err;
+    });
+    return run;
+  }
+
+  private async publish(next: MetadataImage): Promise<void> {
+    await this.persist(next);
+    this.#image = next;
+    for (const l of this.#listeners) await l(next);
+  }
+
+  private async persist(image: MetadataImage): Promise<void> {
+    const doc: StoredDocument = { version: 1, clusterId: image.clusterId, topics: [...image.topics.values()].map(storedOf) };
+    await this.opts.store.save(JSON.stringify(doc, null, 1));
+  }
+}
+
+function fail(error: AdminResult extends infer R ? (R extends { ok: false; error: infer E } ? E : never) : never, message: string): AdminResult {
+  return { ok: false, error, message };
+}
+
+function storedOf(t: TopicInfo): StoredTopic {
+  return { name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: { ...t.configs } };
+}
+
+function makeTopic(brokerId: number, t: StoredTopic): TopicInfo {
+  const partitions: PartitionInfo[] = [];
+  for (let p = 0; p < t.partitions; p++) {
+    partitions.push(Object.freeze({ partition: p, leader: brokerId, leaderEpoch: 0, replicas: [brokerId], isr: [brokerId], offline: [] }));
+  }
+  return Object.freeze({ name: t.name, topicId: t.topicId, internal: isInternalTopic(t.name), partitions, configs: Object.freeze({ ...t.configs }) });
+}

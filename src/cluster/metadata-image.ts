@@ -1,0 +1,58 @@
+/**
+ * The cluster metadata image: brokers, topics, partition assignments and topic configs, frozen.
+ * A request captures the image once (ctx.image) and never re-reads it partway through; the
+ * controller builds the next image and swaps it in one assignment.
+ */
+import assert from 'node:assert/strict';
+
+export interface PartitionInfo {
+  readonly partition: number;
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly offline: readonly number[];
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly topicId: string;
+  readonly internal: boolean;
+  readonly partitions: readonly PartitionInfo[];
+  /** Topic-level config overrides (only the keys set on the topic). */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export interface BrokerInfo {
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export class MetadataImage {
+  readonly topicsById: ReadonlyMap<string, TopicInfo>;
+
+  constructor(
+    readonly clusterId: string,
+    readonly controllerId: number,
+    readonly brokers: ReadonlyMap<number, BrokerInfo>,
+    readonly topics: ReadonlyMap<string, TopicInfo>,
+  ) {
+    const byId = new Map<string, TopicInfo>();
+    for (const t of topics.values()) {
+      assert.ok(t.partitions.every((p, i) => p.partition === i), `partitions of ${t.name} must be dense`);
+      byId.set(t.topicId, t);
+    }
+    this.topicsById = byId;
+    Object.freeze(this);
+  }
+
+  withTopics(topics: ReadonlyMap<string, TopicInfo>): MetadataImage {
+    return new MetadataImage(this.clusterId, this.controllerId, this.brokers, topics);
+  }
+
+  partition(topic: string, partition: number): PartitionInfo | undefined {
+    return this.topics.get(topic)?.partitions[partition];
+  }
+}

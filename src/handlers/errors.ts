@@ -1,0 +1,50 @@
+/**
+ * Internal failures → Kafka error codes. Storage, replication and the controller report typed kinds;
+ * only this file knows the wire codes. Unknown kinds map deliberately to UNKNOWN_SERVER_ERROR.
+ */
+import type { AdminErrorKind } from '../cluster/controller.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { ReplicaManager, type PartitionError } from '../replication/replica-manager.js';
+
+export function partitionErrorCode(kind: PartitionError): number {
+  switch (kind) {
+    case 'unknownTopicOrPartition':
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    case 'notLeader':
+      return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    case 'offsetOutOfRange':
+      return ErrorCode.OFFSET_OUT_OF_RANGE;
+    case 'storage':
+      return ErrorCode.KAFKA_STORAGE_ERROR;
+  }
+}
+
+/** For a caught error on a partition operation: its code, or rethrow when it is our bug. */
+export function codeForPartitionFailure(err: unknown): number {
+  const kind = ReplicaManager.classify(err);
+  if (kind === null) throw err;
+  return partitionErrorCode(kind);
+}
+
+export function adminErrorCode(kind: AdminErrorKind): number {
+  switch (kind) {
+    case 'topicAlreadyExists':
+      return ErrorCode.TOPIC_ALREADY_EXISTS;
+    case 'invalidTopic':
+      return ErrorCode.INVALID_TOPIC_EXCEPTION;
+    case 'invalidPartitions':
+      return ErrorCode.INVALID_PARTITIONS;
+    case 'invalidReplicationFactor':
+      return ErrorCode.INVALID_REPLICATION_FACTOR;
+    case 'invalidReplicaAssignment':
+      return ErrorCode.INVALID_REPLICA_ASSIGNMENT;
+    case 'unknownTopic':
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    case 'invalidConfig':
+      return ErrorCode.INVALID_CONFIG;
+    case 'topicDeletionDisabled':
+      return ErrorCode.TOPIC_DELETION_DISABLED;
+    case 'invalidRequest':
+      return ErrorCode.INVALID_REQUEST;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Fetch: reads whole batches straight from the segment files (no re-encoding) for each requested
+ * partition, up to partitionMaxBytes each and maxBytes in total (the first non-empty partition may
+ * exceed them by one batch, as Kafka does, so a consumer never stalls on a large batch). Consumers
+ * read only below the high watermark. When fewer than minBytes are available the request waits in
+ * the fetch purgatory, woken by appends to its partitions, until minBytes arrive or maxWaitMs passes.
+ * Fetch sessions (KIP-227) are declined: we always answer sessionId 0, which tells clients to send
+ * full requests, a behaviour the protocol allows.
+ */
+import { limits } from '../limits.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import {
+  fetchApi,
+  type FetchRequest,
+  type FetchResponse,
+  type FetchResponsePartition,
+} from '../protocol/messages/fetch.js';
+import { partitionKey } from '../replication/replica-manager.js';
+import { codeForPartitionFailure } from './errors.js';
+import { defineHandler, type RequestContext } from './handler.js';
+
+const READ_COMMITTED = 1;
+const EMPTY = Buffer.alloc(0);
+
+interface Built {
+  response: FetchResponse;
+  bytes: number;
+}
+
+async function readAll(ctx: RequestContext, req: FetchRequest): Promise<Built> {
+  const maxBytes = Math.min(ctx.apiVersion >= 3 ? req.maxBytes : limits.fetchResponseBytesMax, limits.fetchResponseBytesMax);
+  let bytes = 0;
+  const responses: FetchResponse['responses'] = [];
+  for (const t of req.topics) {
+    const partitions: FetchResponsePartition[] = [];
+    for (const p of t.partitions) {
+      partitions.push(await readPartition(ctx, req, t.topic, p.partition, Number(p.fetchOffset), Math.max(0, Math.min(p.partitionMaxBytes, maxBytes - bytes)), bytes === 0));
+      const got = partitions[partitions.length - 1]!.records?.length ?? 0;
+      bytes += got;
+    }
+    responses.push({ topic: t.topic, topicId: t.topicId, partitions });
+  }
+  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes };
+}
+
+async function readPartition(
+  ctx: RequestContext,
+  req: FetchRequest,
+  topic: string,
+  partition: number,
+  fetchOffset: number,
+  maxBytes: number,
+  minOneMessage: boolean,
+): Promise<FetchResponsePartition> {
+  const base: FetchResponsePartition = {
+    partitionIndex: partition,
+    errorCode: ErrorCode.NONE,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+  try {
+    const log = ctx.broker.replicas.leaderLog(topic, partition);
+    const highWatermark = log.highWatermark;
+    base.highWatermark = BigInt(highWatermark);
+    base.lastStableOffset = BigInt(highWatermark);
+    base.logStartOffset = BigInt(log.logStartOffset);
+    if (req.isolationLevel === READ_COMMITTED) base.abortedTransactions = [];
+    if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
+      base.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+      return base;
+    }
+    // Followers (replicaId >= 0) may read to the log end; consumers stop at the high watermark.
+    const maxOffset = req.replicaId >= 0 ? log.logEndOffset : highWatermark;
+    if (fetchOffset >= maxOffset || (maxBytes === 0 && !minOneMessage)) return base;
+    const read = await log.read(fetchOffset, maxBytes, { minOneMessage, maxOffset });
+    base.records = read.records;
+    return base;
+  } catch (err) {
+    base.errorCode = codeForPartitionFailure(err);
+    base.records = null;
+    return base;
+  }
+}
+
+export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => {
+  const first = await readAll(ctx, req);
+  const maxWaitMs = Math.min(Math.max(0, req.maxWaitMs), limits.fetchWaitMsMax);
+  const hasError = first.response.responses.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE));
+  if (maxWaitMs === 0 || first.bytes >= Math.max(1, req.minBytes) || hasError || req.topics.length === 0) {
+    return first.response;
+  }
+  const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+  return new Promise<FetchResponse>((resolve, reject) => {
+    let finished = false;
+    const finish = (r: FetchResponse): void => {
+      if (finished) return;
+      finished = true;
+      resolve(r);
+    };
+    const watching = ctx.broker.fetchPurgatory.watch(
+      keys,
+      {
+        tryComplete: async () => {
+          if (finished) return true;
+          const again = await readAll(ctx, req);
+          if (again.bytes >= Math.max(1, req.minBytes)) {
+            finish(again.response);
+            return true;
+          }
+          return false;
+        },
+        onExpire: async () => {
+          if (finished) return;
+          try {
+            finish((await readAll(ctx, req)).response);
+          } catch (err) {
+            reject(err);
+          }
+        },
+      },
+      maxWaitMs,
+    );
+    if (!watching) finish(first.response);
+  });
+});

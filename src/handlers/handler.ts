@@ -1,0 +1,61 @@
+/**
+ * The handler contract: one file per API key exports a Handler built with `defineHandler`, which
+ * names its ApiDef (protocol/messages) and may narrow the implemented version range. handlers/index.ts
+ * is the single list; the dispatcher's version gate and the ApiVersions response both come from it.
+ */
+import type { Logger } from 'pino';
+import type { ApiDef } from '../protocol/schema.js';
+import type { RequestHeader } from '../protocol/header.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Controller } from '../cluster/controller.js';
+import type { Clock } from '../io/clock.js';
+import type { Random } from '../io/random.js';
+import type { Purgatory } from '../replication/purgatory.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { MetadataImage } from '../cluster/metadata-image.js';
+
+export interface RequestContext {
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly clientAddress: string;
+  readonly broker: BrokerContext;
+  /** The metadata image captured when the request arrived. */
+  readonly image: MetadataImage;
+  readonly log: Logger;
+}
+
+/** What a handler returns: the response body, or null for "send nothing" (Produce acks=0). */
+export type HandlerResult<Res> = Res | null | Promise<Res | null>;
+
+export interface Handler {
+  readonly api: ApiDef;
+  readonly versionMin: number;
+  readonly versionMax: number;
+  handle(ctx: RequestContext, request: unknown): HandlerResult<object>;
+}
+
+export function defineHandler<Req, Res extends object>(
+  api: ApiDef,
+  handle: (ctx: RequestContext, request: Req) => HandlerResult<Res>,
+  range: { versionMin?: number; versionMax?: number } = {},
+): Handler {
+  return {
+    api,
+    versionMin: range.versionMin ?? api.versionMin,
+    versionMax: range.versionMax ?? api.versionMax,
+    handle: handle as (ctx: RequestContext, request: unknown) => HandlerResult<object>,
+  };
+}
+
+/** The services a handler may use. Handlers reach storage only through ReplicaManager and metadata only through the Controller. */
+export interface BrokerContext {
+  readonly brokerId: number;
+  readonly config: BrokerConfig;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly controller: Controller;
+  readonly replicas: ReplicaManager;
+  readonly fetchPurgatory: Purgatory;
+  /** The handler table (ApiVersions answers from it). */
+  readonly handlers: ReadonlyMap<number, Handler>;
+}

@@ -1,0 +1,64 @@
+/**
+ * ListOffsets: earliest (-2: log start offset), latest (-1: high watermark, which on a single node
+ * is also the last stable offset), max timestamp (-3, v7+), or the first offset whose timestamp is
+ * at least the given one (time index). v0 answers in its old list form.
+ */
+import { ErrorCode } from '../protocol/error-codes.js';
+import {
+  listOffsetsApi,
+  type ListOffsetsPartitionResponse,
+  type ListOffsetsRequest,
+  type ListOffsetsResponse,
+} from '../protocol/messages/list-offsets.js';
+import { codeForPartitionFailure } from './errors.js';
+import { defineHandler, type RequestContext } from './handler.js';
+
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+
+async function lookup(ctx: RequestContext, topic: string, partition: number, timestamp: bigint): Promise<ListOffsetsPartitionResponse> {
+  const out: ListOffsetsPartitionResponse = {
+    partitionIndex: partition,
+    errorCode: ErrorCode.NONE,
+    oldStyleOffsets: [],
+    timestamp: -1n,
+    offset: -1n,
+    leaderEpoch: -1,
+  };
+  try {
+    const log = ctx.broker.replicas.leaderLog(topic, partition);
+    out.leaderEpoch = ctx.image.partition(topic, partition)?.leaderEpoch ?? -1;
+    if (timestamp === LATEST) out.offset = BigInt(log.highWatermark);
+    else if (timestamp === EARLIEST) out.offset = BigInt(log.logStartOffset);
+    else if (timestamp === MAX_TIMESTAMP) {
+      const found = await log.maxTimestampOffset();
+      if (found) {
+        out.offset = BigInt(found.offset);
+        out.timestamp = BigInt(found.timestampMs);
+      }
+    } else if (timestamp < 0n) {
+      out.errorCode = ErrorCode.INVALID_REQUEST;
+    } else {
+      const found = await log.offsetForTimestamp(Number(timestamp));
+      if (found && found.offset < log.highWatermark) {
+        out.offset = BigInt(found.offset);
+        out.timestamp = BigInt(found.timestampMs);
+      }
+    }
+    if (ctx.apiVersion === 0) out.oldStyleOffsets = out.offset >= 0n ? [out.offset] : [];
+  } catch (err) {
+    out.errorCode = codeForPartitionFailure(err);
+  }
+  return out;
+}
+
+export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsResponse>(listOffsetsApi, async (ctx, req) => ({
+  throttleTimeMs: 0,
+  topics: await Promise.all(
+    req.topics.map(async (t) => ({
+      name: t.name,
+      partitions: await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.timestamp))),
+    })),
+  ),
+}));

@@ -1,0 +1,79 @@
+/**
+ * Disk: the only way broker code touches files. Storage (segments, indexes, checkpoints) goes
+ * through this interface so that tests and the simulator can substitute io/memory/disk.ts, which
+ * can also inject faults (ENOSPC after N bytes, crashes that drop unsynced bytes).
+ * Production uses io/node/disk.ts over node:fs/promises.
+ *
+ * Errors are Node-style: an Error with a string `code` ('ENOENT', 'ENOSPC', 'EIO', ...), so callers
+ * can tell a missing file from a failing disk with `diskErrorCode(err)`.
+ */
+
+/**
+ * How a file is opened:
+ *   'r'  read only; the file must exist.
+ *   'r+' read and write; the file must exist.
+ *   'w+' read and write; created if missing, emptied if present.
+ *   'c+' read and write; created if missing, never emptied (O_RDWR | O_CREAT).
+ * There is no append mode: every write names its position.
+ */
+export type OpenFlags = 'r' | 'r+' | 'w+' | 'c+';
+
+export interface FileHandle {
+  /** Reads up to `length` bytes at file `position` into `buf[bufOffset..]`; fewer only at end of file. */
+  read(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number>;
+  /** Writes all of `buf` at file `position` (looping over short writes) and returns buf.length. */
+  write(buf: Buffer, position: number): Promise<number>;
+  /** fsync: everything written so far survives a crash once this resolves. */
+  sync(): Promise<void>;
+  truncate(lengthBytes: number): Promise<void>;
+  /** Current file size in bytes. */
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface DirEntry {
+  name: string;
+  isDirectory: boolean;
+}
+
+export interface FileStat {
+  sizeBytes: number;
+  isDirectory: boolean;
+}
+
+export interface Disk {
+  /** Creates the directory and any missing parents; no error if it exists. */
+  mkdir(path: string): Promise<void>;
+  /** Entries of a directory (names only, no path), in no particular order. */
+  readdir(path: string): Promise<DirEntry[]>;
+  /** Removes a file or a directory tree; no error if it is missing. */
+  rm(path: string): Promise<void>;
+  /** Atomic rename within one file system; replaces `to` if it is a file. */
+  rename(from: string, to: string): Promise<void>;
+  /** Size and kind, or null when nothing exists at `path`. */
+  stat(path: string): Promise<FileStat | null>;
+  /** Whole file contents; rejects with code 'ENOENT' when missing. */
+  readFile(path: string): Promise<Buffer>;
+  /** Writes `<path>.tmp`, fsyncs it, renames it over `path` and fsyncs the directory. */
+  writeFileAtomic(path: string, data: Buffer): Promise<void>;
+  open(path: string, flags: OpenFlags): Promise<FileHandle>;
+  /** fsync of a directory, so that files created or renamed in it survive a crash. */
+  syncDir(path: string): Promise<void>;
+  /** Free bytes on the file system holding `path`, when the implementation can tell. */
+  freeBytes?(path: string): Promise<number>;
+}
+
+/** The Node-style error code of a disk error ('ENOSPC', 'EIO', 'ENOENT', ...), or undefined. */
+export function diskErrorCode(err: unknown): string | undefined {
+  if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+/** Builds a Node-style disk error; used by io/memory/disk.ts and by tests. */
+export function diskError(code: string, syscall: string, path: string): Error & { code: string; syscall: string; path: string } {
+  const err = new Error(`${code}: ${syscall} '${path}'`) as Error & { code: string; syscall: string; path: string };
+  err.code = code;
+  err.syscall = syscall;
+  err.path = path;
+  return err;
+}

@@ -1,0 +1,69 @@
+/** Production Net over node:net, with Nagle disabled and gathered writes via cork/uncork. */
+import net from 'node:net';
+import type { ByteStream, Listener, Net } from '../net.js';
+
+class NodeByteStream implements ByteStream {
+  readonly remoteAddress: string;
+  constructor(private readonly socket: net.Socket) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+  }
+  start(h: { data(chunk: Buffer): void; close(hadError: boolean): void; error(err: Error): void; drain(): void }): void {
+    this.socket.on('data', h.data);
+    this.socket.on('close', h.close);
+    this.socket.on('error', h.error);
+    this.socket.on('drain', h.drain);
+  }
+  writev(chunks: Buffer[]): boolean {
+    if (this.socket.destroyed) return true;
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c);
+    this.socket.uncork();
+    return ok;
+  }
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+  end(): void {
+    this.socket.end();
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export class NodeNet implements Net {
+  listen(host: string, port: number, onConnection: (stream: ByteStream) => void): Promise<Listener> {
+    const server = net.createServer({ noDelay: true }, (socket) => onConnection(new NodeByteStream(socket)));
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: host === '' ? undefined : host, port }, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+        resolve({
+          host,
+          port: boundPort,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              for (const s of sockets) s.end();
+              // Sockets that do not close promptly after end() are destroyed.
+              setTimeout(() => {
+                for (const s of sockets) s.destroy();
+              }, 2000).unref();
+            }),
+        });
+      });
+    });
+  }
+}

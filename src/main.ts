@@ -1,0 +1,79 @@
+/**
+ * Entry point: `samsa-broker [server.properties] [--override key=value]...`. Loads the config, builds
+ * the production io, starts the broker, and shuts it down gracefully on SIGTERM/SIGINT (exit 0).
+ * A bad config prints one line naming the key, the value and the fix, and exits 1.
+ */
+import { Broker } from './broker.js';
+import { ConfigError, loadBrokerConfig } from './config/broker-config.js';
+import { NodeClock } from './io/node/clock.js';
+import { NodeDisk } from './io/node/disk.js';
+import { NodeNet } from './io/node/net.js';
+import { NodeRandom } from './io/node/random.js';
+import { logger } from './log.js';
+
+const USAGE = 'usage: kafka-server-start [server.properties] [--override key=value]...';
+
+function parseArgs(argv: string[]): { file?: string; overrides: string[] } {
+  const overrides: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--override') {
+      const v = argv[++i];
+      if (v === undefined) throw new ConfigError(`--override needs key=value. ${USAGE}`);
+      overrides.push(v);
+    } else if (a.startsWith('--override=')) {
+      overrides.push(a.slice('--override='.length));
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (a === '-daemon') {
+      throw new ConfigError('-daemon is not supported; run the broker under a process manager (systemd, pm2) or with `&`.');
+    } else if (a.startsWith('-')) {
+      throw new ConfigError(`unknown option ${a}. ${USAGE}`);
+    } else if (file === undefined) {
+      file = a;
+    } else {
+      throw new ConfigError(`only one properties file may be given (got ${file} and ${a}). ${USAGE}`);
+    }
+  }
+  return file === undefined ? { overrides } : { file, overrides };
+}
+
+async function main(): Promise<void> {
+  const log = logger('main');
+  let broker: Broker;
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    const { config, warnings } = loadBrokerConfig({ ...args, env: process.env });
+    for (const w of warnings) log.warn(w);
+    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom() });
+    for (const l of broker.listeners) {
+      log.info(`Samsa broker ${config.brokerId} listening on ${l.name}://${l.host || '0.0.0.0'}:${l.port}, data in ${config.logDirs.join(',')}`);
+    }
+    log.info(`[KafkaServer id=${config.brokerId}] started`);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`samsa: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`received ${signal}`);
+    broker.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,91 @@
+/**
+ * Dispatcher: one request frame in, one encoded response (or nothing) out. Reads the header,
+ * finds the handler for the API key, gates the version (ApiVersions answers an unsupported version
+ * with UNSUPPORTED_VERSION in v0 form so the client can retry with a version we have), decodes the
+ * body with the codec derived from the handler's ApiDef, runs the handler and encodes its result.
+ * Malformed input closes the connection with a log line naming client and correlation id.
+ */
+import type { Logger } from 'pino';
+import { ApiCodec } from '../protocol/codec.js';
+import { ApiKey, apiName } from '../protocol/api-keys.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import {
+  decodeRequestHeader,
+  encodeResponseHeader,
+  peekRequestHeader,
+  responseHeaderVersion,
+} from '../protocol/header.js';
+import { DecodeError, Reader, Writer } from '../protocol/primitives.js';
+import type { BrokerContext } from '../handlers/handler.js';
+import { apiVersionsBody } from '../handlers/api-versions.js';
+
+export type DispatchOutcome =
+  | { kind: 'response'; chunks: Buffer[] }
+  | { kind: 'noResponse' }
+  | { kind: 'close'; reason: string };
+
+export class Dispatcher {
+  private readonly codecs = new Map<number, ApiCodec>();
+
+  constructor(
+    private readonly broker: BrokerContext,
+    private readonly log: Logger,
+  ) {
+    for (const [key, handler] of broker.handlers) this.codecs.set(key, new ApiCodec(handler.api));
+  }
+
+  async dispatch(frame: Buffer, clientAddress: string): Promise<DispatchOutcome> {
+    const peek = peekRequestHeader(frame);
+    if (!peek) return { kind: 'close', reason: `request of ${frame.length} bytes is shorter than a request header` };
+    const { apiKey, apiVersion, correlationId } = peek;
+    const handler = this.broker.handlers.get(apiKey);
+    const codec = this.codecs.get(apiKey);
+    if (!handler || !codec) {
+      return { kind: 'close', reason: `unsupported API key ${apiKey} (${apiName(apiKey)}) v${apiVersion}, correlation id ${correlationId}` };
+    }
+    if (apiVersion < handler.versionMin || apiVersion > handler.versionMax) {
+      if (apiKey === ApiKey.ApiVersions) {
+        // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our ranges; the client retries.
+        const w = new Writer();
+        w.int32(0); // size, patched below
+        encodeResponseHeader(w, correlationId, 0);
+        codec.encodeResponse(0, { ...apiVersionsBody(this.broker), errorCode: ErrorCode.UNSUPPORTED_VERSION }, w);
+        return { kind: 'response', chunks: finishFrame(w) };
+      }
+      return {
+        kind: 'close',
+        reason: `unsupported version ${apiVersion} of ${apiName(apiKey)} (we implement ${handler.versionMin}-${handler.versionMax}), correlation id ${correlationId}`,
+      };
+    }
+    const flexible = codec.isFlexible(apiVersion);
+    const reader = new Reader(frame);
+    let request: unknown;
+    let header;
+    try {
+      header = decodeRequestHeader(reader, flexible);
+      request = codec.decodeRequest(apiVersion, reader);
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        return { kind: 'close', reason: `malformed ${apiName(apiKey)} v${apiVersion} request, correlation id ${correlationId}: ${err.message}` };
+      }
+      throw err;
+    }
+    const log = this.log.child({ api: apiName(apiKey), v: apiVersion, correlationId, client: clientAddress, clientId: header.clientId });
+    const ctx = { header, apiVersion, clientAddress, broker: this.broker, image: this.broker.controller.image, log };
+    const response = await handler.handle(ctx, request);
+    if (response === null) return { kind: 'noResponse' };
+    const w = new Writer();
+    w.int32(0);
+    encodeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, flexible));
+    codec.encodeResponse(apiVersion, response as Record<string, unknown>, w);
+    return { kind: 'response', chunks: finishFrame(w) };
+  }
+}
+
+/** Patches the int32 size prefix (the first 4 bytes of the first chunk) and returns the chunks. */
+function finishFrame(w: Writer): Buffer[] {
+  const total = w.length;
+  const chunks = w.toChunks();
+  chunks[0]!.writeInt32BE(total - 4, 0);
+  return chunks;
+}

@@ -1,0 +1,70 @@
+/**
+ * Splits a byte stream into size-prefixed Kafka frames (int32 size, then `size` bytes). Chunks are
+ * kept in a list; a frame that sits inside one chunk is returned as a subarray view, and bytes are
+ * copied only when a frame spans chunks. The size is checked against `frameBytesMax` as soon as the
+ * 4-byte prefix is readable, before any of the frame is buffered.
+ */
+export type FrameResult = { kind: 'frame'; frame: Buffer } | { kind: 'tooLarge'; sizeBytes: number } | { kind: 'none' };
+
+export class FrameSplitter {
+  private chunks: Buffer[] = [];
+  private bufferedBytes = 0;
+
+  constructor(private readonly frameBytesMax: number) {}
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+  }
+
+  get buffered(): number {
+    return this.bufferedBytes;
+  }
+
+  /** Returns the next complete frame, a size violation, or none (wait for more bytes). */
+  next(): FrameResult {
+    if (this.bufferedBytes < 4) return { kind: 'none' };
+    const size = this.readSize();
+    if (size < 0 || size > this.frameBytesMax) return { kind: 'tooLarge', sizeBytes: size };
+    if (this.bufferedBytes < 4 + size) return { kind: 'none' };
+    this.consume(4);
+    return { kind: 'frame', frame: this.consume(size) };
+  }
+
+  private readSize(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.alloc(4);
+    let filled = 0;
+    for (const c of this.chunks) {
+      const n = Math.min(4 - filled, c.length);
+      c.copy(head, filled, 0, n);
+      filled += n;
+      if (filled === 4) break;
+    }
+    return head.readInt32BE(0);
+  }
+
+  private consume(n: number): Buffer {
+    this.bufferedBytes -= n;
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const take = Math.min(n - filled, c.length);
+      c.copy(out, filled, 0, take);
+      filled += take;
+      if (take === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(take);
+    }
+    return out;
+  }
+}
