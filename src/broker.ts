@@ -33,6 +33,9 @@ export interface BrokerIo {
 
 const METADATA_FILE = 'samsa-metadata.json';
 const SHUTDOWN_DRAIN_MS = 10_000;
+const CHECKPOINT_INTERVAL_MS = 60_000;
+/** Node timers overflow past 2^31-1 ms (and then fire at once). */
+const TIMER_DELAY_MS_MAX = 2 ** 31 - 1;
 
 function diskStore(disk: Disk, file: string): MetadataStore {
   return {
@@ -84,8 +87,10 @@ export class Broker {
     await replicas.applyImage(controller.image);
     controller.subscribe((image) => replicas.applyImage(image));
     logs.startBackgroundTasks({
-      retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
-      flushCheckIntervalMs: config.logFlushSchedulerIntervalMs,
+      retentionCheckIntervalMs: Math.min(config.logRetentionCheckIntervalMs, TIMER_DELAY_MS_MAX),
+      // The flusher tick also writes checkpoints (Kafka: log.flush.offset.checkpoint.interval.ms = 60 s);
+      // per-log flushes still honour flush.ms, so a shorter tick never flushes more than configured.
+      flushCheckIntervalMs: Math.min(config.logFlushSchedulerIntervalMs, CHECKPOINT_INTERVAL_MS),
     });
     const context: BrokerContext = {
       brokerId,

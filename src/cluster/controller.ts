@@ -31,6 +31,21 @@ export interface CreateTopicSpec {
   validateOnly: boolean;
 }
 
+/** A partition leader's request to change its ISR (Kafka's AlterPartition / ZooKeeper-era ISR write). */
+export interface IsrChange {
+  topic: string;
+  partition: number;
+  leaderId: number;
+  leaderEpoch: number;
+  /** The partition epoch the leader last saw; the change is refused (fenced) if it moved. */
+  partitionEpoch: number;
+  isr: number[];
+}
+
+export type IsrChangeResult =
+  | { ok: true; partitionEpoch: number }
+  | { ok: false; error: 'fenced' | 'unknownTopicOrPartition' | 'invalidRequest' | 'notController' };
+
 export interface Controller {
   readonly image: MetadataImage;
   /** Called with each new image, after it is in force. */
@@ -40,4 +55,6 @@ export interface Controller {
   createPartitions(name: string, totalCount: number, assignments: number[][], validateOnly: boolean): Promise<AdminResult>;
   /** `replace` sets exactly `configs` (AlterConfigs); `incremental` applies set (string) / delete (null). */
   alterTopicConfigs(name: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult>;
+  /** Conditional ISR update from a partition leader; the new image follows through subscribe(). */
+  alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult>;
 }

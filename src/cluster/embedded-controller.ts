@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Random } from '../io/random.js';
 import { validateTopicConfigs } from '../config/topic-config.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult } from './controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -189,6 +189,15 @@ export class EmbeddedController implements Controller {
     });
   }
 
+  alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
+    // A single node is its own ISR: the only valid ISR is [self], at the current epochs.
+    const p = this.#image.partition(change.topic, change.partition);
+    if (!p) return Promise.resolve({ ok: false, error: 'unknownTopicOrPartition' });
+    if (change.leaderEpoch !== p.leaderEpoch || change.partitionEpoch !== p.partitionEpoch) return Promise.resolve({ ok: false, error: 'fenced' });
+    if (change.isr.length !== 1 || change.isr[0] !== this.opts.brokerId) return Promise.resolve({ ok: false, error: 'invalidRequest' });
+    return Promise.resolve({ ok: true, partitionEpoch: p.partitionEpoch });
+  }
+
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#chain.then(fn, fn);
     this.#chain = run.catch((err: unknown) => {
@@ -221,7 +230,7 @@ function storedOf(t: TopicInfo): StoredTopic {
 function makeTopic(brokerId: number, t: StoredTopic): TopicInfo {
   const partitions: PartitionInfo[] = [];
   for (let p = 0; p < t.partitions; p++) {
-    partitions.push(Object.freeze({ partition: p, leader: brokerId, leaderEpoch: 0, replicas: [brokerId], isr: [brokerId], offline: [] }));
+    partitions.push(Object.freeze({ partition: p, leader: brokerId, leaderEpoch: 0, replicas: [brokerId], isr: [brokerId], offline: [], partitionEpoch: 0 }));
   }
   return Object.freeze({ name: t.name, topicId: t.topicId, internal: isInternalTopic(t.name), partitions, configs: Object.freeze({ ...t.configs }) });
 }

@@ -12,6 +12,8 @@ export interface PartitionInfo {
   readonly replicas: readonly number[];
   readonly isr: readonly number[];
   readonly offline: readonly number[];
+  /** Version of the partition state (ZooKeeper zkVersion / KRaft partition epoch); bumps on every leader or ISR change. */
+  readonly partitionEpoch: number;
 }
 
 export interface TopicInfo {

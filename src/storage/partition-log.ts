@@ -797,18 +797,21 @@ export class PartitionLog {
     }
     this.#deleteDelays.clear();
     await Promise.all([...this.#pendingDeletes]);
+    let failure: Error | null = null;
     if (this.#offlineError === null) {
       try {
         if (opts.flush !== false) await this.#flushNow();
         for (const seg of this.#segments) await seg.close();
         return;
       } catch (err) {
-        throw this.#fail(err, 'close');
+        failure = this.#fail(err, 'close');
       }
     }
+    // Offline (before or during close): release the files without writing anything more.
     for (const seg of this.#segments) {
       for (const err of await seg.abandon()) this.#log.warn({ err }, 'closing a file of an offline log failed');
     }
+    if (failure !== null) throw failure;
   }
 
   // ---------------------------------------------------------------- internals

@@ -246,7 +246,7 @@ test('invalid values give exactly one clear line naming key, value, rule and ori
     () => load(null, { overrides: ['log.message.timestamp.type=AppendTime'] }),
     'Invalid value AppendTime for configuration log.message.timestamp.type: String must be one of: CreateTime, LogAppendTime (from --override log.message.timestamp.type=AppendTime)',
   );
-  assertConfigError(() => load('log.segment.bytes=13\n'), 'Invalid value 13 for configuration log.segment.bytes: Value must be at least 14 (in test.properties line 1)');
+  assertConfigError(() => load('log.segment.bytes=13\n'), 'Invalid value 13 for configuration log.segment.bytes: Value must be at least 64 (in test.properties line 1)');
   assertConfigError(() => load('socket.request.max.bytes=0\n'), /socket\.request\.max\.bytes: Value must be at least 1/);
   assertConfigError(() => load('num.partitions=0\n'), /num\.partitions: Value must be at least 1/);
   assertConfigError(() => load('message.max.bytes=3000000000\n'), /Not a number of type INT \(must be between/);

@@ -38,7 +38,7 @@ test('valid entries pass, null means reset and is valid', () => {
     validateTopicConfigs({
       'cleanup.policy': 'compact,delete',
       'retention.ms': '-1',
-      'segment.bytes': '14',
+      'segment.bytes': '64',
       'min.cleanable.dirty.ratio': '0.1',
       'compression.type': 'zstd',
       'message.timestamp.type': 'LogAppendTime',
@@ -58,7 +58,7 @@ test('unknown keys and bad values are rejected with the key and a one-line messa
     message: 'Invalid value soon for configuration retention.ms: Not a number of type LONG',
   });
   const cases: Array<[string, string, RegExp]> = [
-    ['segment.bytes', '13', /Value must be at least 14/],
+    ['segment.bytes', '63', /Value must be at least 64/],
     ['retention.ms', '-2', /Value must be at least -1/],
     ['cleanup.policy', 'compact,remove', /Item 'remove' is not allowed/],
     ['compression.type', 'brotli', /String must be one of/],

@@ -460,6 +460,29 @@ describe('PartitionLog truncation and deletion', () => {
     await log.close();
   });
 
+  it('reads racing with retention and truncation see whole batches or offsetOutOfRange, never I/O errors', async () => {
+    const f = fixture({ segmentBytes: 600, retentionBytes: 0 });
+    const log = await f.open();
+    await appendN(log, 60, 40);
+    log.highWatermark = log.logEndOffset;
+    const reads: Promise<void>[] = [];
+    for (let offset = 0; offset < 120; offset += 3) {
+      reads.push(
+        log.read(offset, 1 << 20, { minOneMessage: true }).then(
+          ({ records }) => {
+            for (const part of splitBatches(records)) assert.ok(batch.crcValid(part));
+          },
+          (err: unknown) => assert.ok(isStorageError(err, 'offsetOutOfRange'), String(err)),
+        ),
+      );
+    }
+    const work = Promise.all([log.applyRetention(), log.truncateTo(100), log.applyRetention()]);
+    await Promise.all([...reads, work]);
+    assert.equal(log.offline, false);
+    assert.equal(log.logEndOffset, 100);
+    await log.close();
+  });
+
   it('updateConfig applies to later appends', async () => {
     const f = fixture();
     const log = await f.open();

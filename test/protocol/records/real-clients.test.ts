@@ -6,11 +6,11 @@
  * (snappy-java xerial framing, zstd-jni stream without content size); (2) live, in process:
  * kafkajs 2.2.4's Produce v3 encoder with kafkajs-snappy / kafkajs-lz4, and @platformatic/kafka's
  * createRecordsBatch (zstd needs node:zlib zstd, absent on Node 20); (3) live kcat against the
- * fake broker in kcat-capture.ts, skipped when /usr/bin/kcat is missing.
+ * fake broker in kcat-capture.ts, failing with what to install when /usr/bin/kcat is missing.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { batch } from '../../../src/protocol/records/batch.js';
 import { readRecords, type RecordOutput } from '../../../src/protocol/records/builder.js';
 import { decompressSync, isXerialSnappy } from '../../../src/protocol/records/compression.js';
@@ -190,7 +190,8 @@ describe('@platformatic/kafka createRecordsBatch (live)', () => {
   }
 });
 
-describe('kcat live capture', { skip: kcatAvailable() ? false : 'kcat not installed' }, () => {
+describe('kcat live capture', () => {
+  before(() => assert.ok(kcatAvailable(), 'kcat is missing: apt-get install -y kcat (or scripts/install-test-deps.sh)'));
   for (const [name, codec] of Object.entries(CODEC_IDS)) {
     it(`decodes what kcat -z ${name} sends now`, { timeout: 30_000 }, async () => {
       const sets = await captureKcatRecordSets(name);

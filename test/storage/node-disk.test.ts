@@ -1,0 +1,120 @@
+/**
+ * Goal: the production Disk (node:fs) honours the Disk contract, and PartitionLog / LogManager work
+ * on a real file system: append, roll, close, reopen (clean and after damage) in a temp directory.
+ * Method: fs.mkdtemp under os.tmpdir(), removed after each test; real clock.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, truncate, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { diskErrorCode } from '../../src/io/disk.js';
+import { NodeClock } from '../../src/io/node/clock.js';
+import { NodeDisk } from '../../src/io/node/disk.js';
+import { batch } from '../../src/protocol/records/batch.js';
+import { CLEAN_SHUTDOWN_FILE, LogManager } from '../../src/storage/log-manager.js';
+import { PartitionLog } from '../../src/storage/partition-log.js';
+import { buildBatch, splitBatches } from '../helpers/batches.js';
+import { testConfig } from './support.js';
+
+let tmp = '';
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'samsa-storage-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('NodeDisk', () => {
+  it('implements the Disk contract on the real file system', async () => {
+    const disk = new NodeDisk();
+    const dir = path.join(tmp, 'a', 'b');
+    await disk.mkdir(dir);
+    await disk.mkdir(dir);
+    const file = path.join(dir, 'f');
+    await assert.rejects(disk.open(file, 'r'), (e) => diskErrorCode(e) === 'ENOENT');
+    const h = await disk.open(file, 'c+');
+    assert.equal(await h.write(Buffer.from('hello world'), 0), 11);
+    await h.write(Buffer.from('W'), 6);
+    await h.sync();
+    const buf = Buffer.alloc(32);
+    assert.equal(await h.read(buf, 0, 32, 0), 11);
+    assert.equal(buf.subarray(0, 11).toString(), 'hello World');
+    await h.truncate(5);
+    assert.equal(await h.size(), 5);
+    await h.close();
+    const again = await disk.open(file, 'c+');
+    assert.equal(await again.size(), 5, "'c+' does not truncate");
+    await again.close();
+    assert.deepEqual(await disk.stat(file), { sizeBytes: 5, isDirectory: false });
+    assert.equal(await disk.stat(path.join(dir, 'missing')), null);
+    await disk.writeFileAtomic(path.join(dir, 'cp'), Buffer.from('0\n0\n'));
+    assert.equal((await disk.readFile(path.join(dir, 'cp'))).toString(), '0\n0\n');
+    assert.deepEqual((await disk.readdir(dir)).map((e) => e.name).sort(), ['cp', 'f']);
+    await disk.rename(file, `${file}.deleted`);
+    await disk.syncDir(dir);
+    assert.ok((await disk.freeBytes(dir)) > 0);
+    await disk.rm(path.join(tmp, 'a'));
+    assert.equal(await disk.stat(dir), null);
+    await disk.rm(path.join(tmp, 'never-existed'));
+  });
+});
+
+describe('storage on the real file system', () => {
+  it('appends, rolls, reopens cleanly and recovers a cut tail', async () => {
+    const disk = new NodeDisk();
+    const clock = new NodeClock();
+    const dir = path.join(tmp, 'orders-0');
+    const open = (cleanShutdown: boolean) =>
+      PartitionLog.open({ disk, clock, dir, topic: 'orders', partition: 0, config: testConfig({ segmentBytes: 8192, indexIntervalBytes: 512 }), cleanShutdown });
+    const log = await open(false);
+    const batches: Buffer[] = [];
+    for (let i = 0; i < 100; i++) {
+      const b = buildBatch({ records: [{ key: `k${i}`, value: Buffer.alloc(200, i) }] });
+      await log.appendAsLeader(b, { leaderEpoch: 0 });
+      batches.push(b);
+    }
+    const bases = log.segmentBaseOffsets();
+    assert.ok(bases.length > 2);
+    await log.close();
+    const reopened = await open(true);
+    assert.equal(reopened.logEndOffset, 100);
+    const all: Buffer[] = [];
+    for (let offset = 0; offset < 100; ) {
+      const { records } = await reopened.read(offset, 1 << 20, { minOneMessage: true });
+      const parts = splitBatches(records);
+      all.push(...parts);
+      offset = batch.lastOffset(parts.at(-1)!) + 1;
+    }
+    assert.deepEqual(all, batches);
+    await reopened.close();
+
+    const last = path.join(dir, `${String(bases.at(-1)).padStart(20, '0')}.log`);
+    await truncate(last, (await stat(last)).size - 3);
+    const recovered = await open(false);
+    assert.equal(recovered.logEndOffset, 99);
+    await recovered.close();
+  });
+
+  it('LogManager writes the marker and checkpoints and reopens its logs', async () => {
+    const disk = new NodeDisk();
+    const clock = new NodeClock();
+    const logDirs = [path.join(tmp, 'd1'), path.join(tmp, 'd2')];
+    const lm = new LogManager({ disk, clock, logDirs, defaults: testConfig() });
+    await lm.open();
+    const a = await lm.createLog('my-topic.v2', 3);
+    await a.appendAsLeader(buildBatch({ records: [{ value: 'x' }, { value: 'y' }] }), { leaderEpoch: 0 });
+    await lm.createLog('other', 0);
+    lm.startBackgroundTasks({ retentionCheckIntervalMs: 60_000, flushCheckIntervalMs: 60_000 });
+    await lm.close();
+    assert.ok(await disk.stat(path.join(logDirs[0]!, CLEAN_SHUTDOWN_FILE)));
+    assert.equal((await disk.readFile(path.join(logDirs[0]!, 'recovery-point-offset-checkpoint'))).toString(), '0\n1\nmy-topic.v2 3 2\n');
+    const lm2 = new LogManager({ disk, clock, logDirs, defaults: testConfig() });
+    await lm2.open();
+    assert.equal(lm2.getLog('my-topic.v2', 3)!.logEndOffset, 2);
+    assert.equal(lm2.logDirOf('other', 0), logDirs[1]);
+    await lm2.deleteLog('other', 0);
+    await lm2.close();
+    assert.deepEqual((await disk.readdir(logDirs[1]!)).map((e) => e.name).filter((n) => !n.startsWith('.') && !n.includes('checkpoint')), []);
+  });
+});
