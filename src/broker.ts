@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from './config/broker-config.js';
 import { toLogConfig } from './config/topic-config.js';
 import { EmbeddedController, type MetadataStore } from './cluster/embedded-controller.js';
+import type { Controller } from './cluster/controller.js';
+import { openZkCluster, type ZkCluster } from './cluster/zk-cluster.js';
 import type { Clock } from './io/clock.js';
 import { diskErrorCode, type Disk } from './io/disk.js';
 import type { Net } from './io/net.js';
@@ -17,6 +19,8 @@ import type { Random } from './io/random.js';
 import { assertLimits, limits } from './limits.js';
 import { logger } from './log.js';
 import { handlerTable } from './handlers/index.js';
+import { GroupCoordinator } from './coordinator/group/group-coordinator.js';
+import { ReplicaOffsetsTopicLog } from './coordinator/offsets/offsets-topic-log.js';
 import type { BrokerContext } from './handlers/handler.js';
 import { LogManager } from './storage/log-manager.js';
 import { Purgatory } from './replication/purgatory.js';
@@ -55,11 +59,13 @@ export class Broker {
   private constructor(
     readonly config: BrokerConfig,
     readonly listeners: BoundListener[],
-    readonly controller: EmbeddedController,
+    readonly controller: Controller,
     private readonly server: Server,
     private readonly logs: LogManager,
     private readonly purgatory: Purgatory,
     private readonly log: Logger,
+    private readonly cluster: ZkCluster | null = null,
+    private readonly groups: GroupCoordinator | null = null,
   ) {}
 
   static async start(config: BrokerConfig, io: BrokerIo): Promise<Broker> {
@@ -71,7 +77,9 @@ export class Broker {
     await logs.open();
     const listenerSpecs = config.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port }));
     const first = config.advertisedListeners.find((l) => l.name === listenerSpecs[0]!.name) ?? config.advertisedListeners[0]!;
-    const controller = await EmbeddedController.open({
+    // Coordination selection: ZooKeeper when zookeeper.connect is set, else the embedded single node.
+    const cluster: ZkCluster | null = config.zookeeperConnect !== null ? await openZkCluster(config, io) : null;
+    const controller: Controller & { setLocalBrokerEndpoint?(host: string, port: number): void } = cluster?.controller ?? await EmbeddedController.open({
       brokerId,
       broker: { id: brokerId, host: first.host, port: first.port, rack: config.brokerRack ?? null },
       store: diskStore(io.disk, path.join(config.logDirs[0]!, METADATA_FILE)),
@@ -91,7 +99,21 @@ export class Broker {
       // The flusher tick also writes checkpoints (Kafka: log.flush.offset.checkpoint.interval.ms = 60 s);
       // per-log flushes still honour flush.ms, so a shorter tick never flushes more than configured.
       flushCheckIntervalMs: Math.min(config.logFlushSchedulerIntervalMs, CHECKPOINT_INTERVAL_MS),
+      // Compaction of cleanup.policy=compact logs (storage/log-cleaner.ts); log.cleaner.backoff.ms between ticks.
+      cleanerBackoffMs: config.logCleanerEnable ? Number(config.raw.get('log.cleaner.backoff.ms') ?? 15_000) : 0,
     });
+    // ---- consumer groups and committed offsets (src/coordinator/group): begin ----
+    const groupCoordinator = new GroupCoordinator({
+      brokerId,
+      config,
+      clock: io.clock,
+      random: io.random,
+      controller,
+      offsetsLog: new ReplicaOffsetsTopicLog(replicas, Number(config.raw.get('offsets.commit.timeout.ms') ?? 5000)),
+      log: logger('groups'),
+    });
+    groupCoordinator.start();
+    // ---- consumer groups: end ----
     const context: BrokerContext = {
       brokerId,
       config,
@@ -100,19 +122,25 @@ export class Broker {
       controller,
       replicas,
       fetchPurgatory: purgatory,
+      groupCoordinator,
       handlers: handlerTable(),
     };
     const server = new Server(io.net, io.clock, new Dispatcher(context, logger('requests')), logger('server'), config.socketRequestMaxBytes);
     const bound = await server.listen(listenerSpecs);
     // An ephemeral port (0) is advertised as the port actually bound.
-    if (first.port === 0) controller.setLocalBrokerEndpoint(first.host, bound[0]!.port);
-    return new Broker(config, bound, controller, server, logs, purgatory, log);
+    if (first.port === 0) controller.setLocalBrokerEndpoint?.(first.host, bound[0]!.port);
+    // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
+    await cluster?.register(bound.map((b) => ({ name: b.name, port: b.port })));
+    return new Broker(config, bound, controller, server, logs, purgatory, log, cluster, groupCoordinator);
   }
 
   async stop(): Promise<void> {
+    await this.cluster?.beforeStop(); // controlled shutdown: leadership moves away first
     this.log.info('shutting down: closing listeners, answering in-flight requests');
     this.purgatory.expireAll();
+    this.groups?.shutdown(); // answers parked JoinGroup/SyncGroup so connections drain
     await this.server.stop(SHUTDOWN_DRAIN_MS);
+    await this.cluster?.close(); // ends the ZooKeeper session: the registration goes at once
     await this.logs.close();
     this.log.info('shut down cleanly');
   }

@@ -33,6 +33,8 @@ const RETRIABLE = new Set<number>([
   ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
   ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
   ErrorCode.THROTTLING_QUOTA_EXCEEDED,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
 ]);
 
 /** Codes that mean "ask for metadata again before retrying". */
@@ -45,6 +47,8 @@ const STALE_METADATA = new Set<number>([
   ErrorCode.KAFKA_STORAGE_ERROR,
   ErrorCode.NOT_COORDINATOR,
   ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
 ]);
 
 export function isRetriable(code: number): boolean {

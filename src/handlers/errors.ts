@@ -4,9 +4,9 @@
  */
 import type { AdminErrorKind } from '../cluster/controller.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { ReplicaManager, type PartitionError } from '../replication/replica-manager.js';
+import { ReplicaManager, type ReplicationErrorKind } from '../replication/replica-manager.js';
 
-export function partitionErrorCode(kind: PartitionError): number {
+export function partitionErrorCode(kind: ReplicationErrorKind): number {
   switch (kind) {
     case 'unknownTopicOrPartition':
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -16,12 +16,22 @@ export function partitionErrorCode(kind: PartitionError): number {
       return ErrorCode.OFFSET_OUT_OF_RANGE;
     case 'storage':
       return ErrorCode.KAFKA_STORAGE_ERROR;
+    case 'fencedLeaderEpoch':
+      return ErrorCode.FENCED_LEADER_EPOCH;
+    case 'unknownLeaderEpoch':
+      return ErrorCode.UNKNOWN_LEADER_EPOCH;
+    case 'notEnoughReplicas':
+      return ErrorCode.NOT_ENOUGH_REPLICAS;
+    case 'notEnoughReplicasAfterAppend':
+      return ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+    case 'requestTimedOut':
+      return ErrorCode.REQUEST_TIMED_OUT;
   }
 }
 
 /** For a caught error on a partition operation: its code, or rethrow when it is our bug. */
 export function codeForPartitionFailure(err: unknown): number {
-  const kind = ReplicaManager.classify(err);
+  const kind = ReplicaManager.classifyAll(err);
   if (kind === null) throw err;
   return partitionErrorCode(kind);
 }

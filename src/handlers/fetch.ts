@@ -2,9 +2,15 @@
  * Fetch: reads whole batches straight from the segment files (no re-encoding) for each requested
  * partition, up to partitionMaxBytes each and maxBytes in total (the first non-empty partition may
  * exceed them by one batch, as Kafka does, so a consumer never stalls on a large batch). Consumers
- * read only below the high watermark. When fewer than minBytes are available the request waits in
- * the fetch purgatory, woken by appends to its partitions, until minBytes arrive or maxWaitMs passes.
- * Fetch sessions (KIP-227) are declined: we always answer sessionId 0, which tells clients to send
+ * read only below the high watermark; followers (replicaId >= 0) read to the log end, and their
+ * fetchOffset is recorded first as their log end offset (ReplicaManager.recordFollowerFetch), which
+ * may advance the high watermark that the response carries back. currentLeaderEpoch (v9+) is checked:
+ * older than ours → FENCED_LEADER_EPOCH, newer → UNKNOWN_LEADER_EPOCH; a broker that does not lead
+ * the partition answers NOT_LEADER_OR_FOLLOWER. When fewer than minBytes are available the request
+ * (a consumer's or a follower's alike) waits in the fetch purgatory, woken by appends and high
+ * watermark moves on its partitions, until minBytes arrive or maxWaitMs passes.
+ * From v13 topics are named by topic id (KIP-516): ids resolve through the request's image, an
+ * unknown id answers UNKNOWN_TOPIC_ID. Fetch sessions (KIP-227) are declined: we always answer sessionId 0, which tells clients to send
  * full requests, a behaviour the protocol allows.
  */
 import { limits } from '../limits.js';
@@ -27,14 +33,29 @@ interface Built {
   bytes: number;
 }
 
+/** The topic a request entry names: by name up to v12, by topic id from v13 (KIP-516); null when the id is unknown. */
+function topicName(ctx: RequestContext, t: { topic: string; topicId: string }): string | null {
+  if (ctx.apiVersion < 13) return t.topic;
+  return ctx.image.topicsById.get(t.topicId)?.name ?? null;
+}
+
 async function readAll(ctx: RequestContext, req: FetchRequest): Promise<Built> {
   const maxBytes = Math.min(ctx.apiVersion >= 3 ? req.maxBytes : limits.fetchResponseBytesMax, limits.fetchResponseBytesMax);
   let bytes = 0;
   const responses: FetchResponse['responses'] = [];
   for (const t of req.topics) {
     const partitions: FetchResponsePartition[] = [];
+    const topic = topicName(ctx, t);
+    if (topic === null) {
+      for (const p of t.partitions) partitions.push({ ...emptyPartition(p.partition), errorCode: ErrorCode.UNKNOWN_TOPIC_ID, records: null });
+      responses.push({ topic: t.topic, topicId: t.topicId, partitions });
+      continue;
+    }
     for (const p of t.partitions) {
-      partitions.push(await readPartition(ctx, req, t.topic, p.partition, Number(p.fetchOffset), Math.max(0, Math.min(p.partitionMaxBytes, maxBytes - bytes)), bytes === 0));
+      const currentLeaderEpoch = ctx.apiVersion >= 9 ? p.currentLeaderEpoch : -1;
+      partitions.push(
+        await readPartition(ctx, req, topic, p.partition, currentLeaderEpoch, Number(p.fetchOffset), Math.max(0, Math.min(p.partitionMaxBytes, maxBytes - bytes)), bytes === 0),
+      );
       const got = partitions[partitions.length - 1]!.records?.length ?? 0;
       bytes += got;
     }
@@ -43,16 +64,8 @@ async function readAll(ctx: RequestContext, req: FetchRequest): Promise<Built> {
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes };
 }
 
-async function readPartition(
-  ctx: RequestContext,
-  req: FetchRequest,
-  topic: string,
-  partition: number,
-  fetchOffset: number,
-  maxBytes: number,
-  minOneMessage: boolean,
-): Promise<FetchResponsePartition> {
-  const base: FetchResponsePartition = {
+function emptyPartition(partition: number): FetchResponsePartition {
+  return {
     partitionIndex: partition,
     errorCode: ErrorCode.NONE,
     highWatermark: -1n,
@@ -62,8 +75,21 @@ async function readPartition(
     preferredReadReplica: -1,
     records: EMPTY,
   };
+}
+
+async function readPartition(
+  ctx: RequestContext,
+  req: FetchRequest,
+  topic: string,
+  partition: number,
+  currentLeaderEpoch: number,
+  fetchOffset: number,
+  maxBytes: number,
+  minOneMessage: boolean,
+): Promise<FetchResponsePartition> {
+  const base = emptyPartition(partition);
   try {
-    const log = ctx.broker.replicas.leaderLog(topic, partition);
+    const log = ctx.broker.replicas.leaderLog(topic, partition, currentLeaderEpoch);
     const highWatermark = log.highWatermark;
     base.highWatermark = BigInt(highWatermark);
     base.lastStableOffset = BigInt(highWatermark);
@@ -87,13 +113,24 @@ async function readPartition(
 }
 
 export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => {
+  if (req.replicaId >= 0) {
+    // A follower's fetch: its fetchOffset is its log end offset, which may move our high watermark
+    // and ISR. Recorded once, when the request arrives (not again when a delayed fetch re-reads).
+    for (const t of req.topics) {
+      const topic = topicName(ctx, t);
+      if (topic === null) continue;
+      for (const p of t.partitions) {
+        ctx.broker.replicas.recordFollowerFetch(topic, p.partition, req.replicaId, Number(p.fetchOffset), ctx.apiVersion >= 9 ? p.currentLeaderEpoch : -1);
+      }
+    }
+  }
   const first = await readAll(ctx, req);
   const maxWaitMs = Math.min(Math.max(0, req.maxWaitMs), limits.fetchWaitMsMax);
   const hasError = first.response.responses.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE));
   if (maxWaitMs === 0 || first.bytes >= Math.max(1, req.minBytes) || hasError || req.topics.length === 0) {
     return first.response;
   }
-  const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+  const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(topicName(ctx, t) ?? '', p.partition)));
   return new Promise<FetchResponse>((resolve, reject) => {
     let finished = false;
     const finish = (r: FetchResponse): void => {

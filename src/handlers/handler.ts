@@ -13,6 +13,7 @@ import type { Random } from '../io/random.js';
 import type { Purgatory } from '../replication/purgatory.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { MetadataImage } from '../cluster/metadata-image.js';
+import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 
 export interface RequestContext {
   readonly header: RequestHeader;
@@ -56,6 +57,12 @@ export interface BrokerContext {
   readonly controller: Controller;
   readonly replicas: ReplicaManager;
   readonly fetchPurgatory: Purgatory;
+  /**
+   * Consumer groups and committed offsets. The broker always sets it; it is optional so that
+   * contexts built by tests of other handlers need not construct one (group APIs then answer
+   * COORDINATOR_NOT_AVAILABLE).
+   */
+  readonly groupCoordinator?: GroupCoordinator;
   /** The handler table (ApiVersions answers from it). */
   readonly handlers: ReadonlyMap<number, Handler>;
 }

@@ -1,7 +1,9 @@
 /**
- * ListOffsets: earliest (-2: log start offset), latest (-1: high watermark, which on a single node
- * is also the last stable offset), max timestamp (-3, v7+), or the first offset whose timestamp is
- * at least the given one (time index). v0 answers in its old list form.
+ * ListOffsets: earliest (-2: log start offset), latest (-1: high watermark, which without
+ * transactions is also the last stable offset), max timestamp (-3, v7+), or the first offset whose
+ * timestamp is at least the given one (time index, below the high watermark). Only the leader
+ * answers (NOT_LEADER_OR_FOLLOWER otherwise); currentLeaderEpoch (v4+) is checked
+ * (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). v0 answers in its old list form.
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
@@ -17,7 +19,7 @@ const LATEST = -1n;
 const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 
-async function lookup(ctx: RequestContext, topic: string, partition: number, timestamp: bigint): Promise<ListOffsetsPartitionResponse> {
+async function lookup(ctx: RequestContext, topic: string, partition: number, currentLeaderEpoch: number, timestamp: bigint): Promise<ListOffsetsPartitionResponse> {
   const out: ListOffsetsPartitionResponse = {
     partitionIndex: partition,
     errorCode: ErrorCode.NONE,
@@ -27,7 +29,7 @@ async function lookup(ctx: RequestContext, topic: string, partition: number, tim
     leaderEpoch: -1,
   };
   try {
-    const log = ctx.broker.replicas.leaderLog(topic, partition);
+    const log = ctx.broker.replicas.leaderLog(topic, partition, ctx.apiVersion >= 4 ? currentLeaderEpoch : -1);
     out.leaderEpoch = ctx.image.partition(topic, partition)?.leaderEpoch ?? -1;
     if (timestamp === LATEST) out.offset = BigInt(log.highWatermark);
     else if (timestamp === EARLIEST) out.offset = BigInt(log.logStartOffset);
@@ -58,7 +60,7 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
   topics: await Promise.all(
     req.topics.map(async (t) => ({
       name: t.name,
-      partitions: await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.timestamp))),
+      partitions: await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.currentLeaderEpoch, p.timestamp))),
     })),
   ),
 }));

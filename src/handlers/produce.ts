@@ -2,9 +2,13 @@
  * Produce: validates each partition's record batches (magic 2, CRC32C, sizes) and appends them
  * verbatim through ReplicaManager, which patches offsets in place. Partitions are independent:
  * one partition's failure sets only its own errorCode. acks=0 gets no response; acks=1 answers once
- * appended; acks=-1 (all) also answers once appended on a single node, where the leader is the
- * whole ISR (the cluster issue adds the wait for followers). Topics whose compression.type is a
- * codec other than the producer's have their batches recompressed first.
+ * appended locally; acks=-1 (all) first needs an ISR of at least min.insync.replicas
+ * (NOT_ENOUGH_REPLICAS, nothing appended), then waits in the delayed-produce purgatory until the
+ * high watermark passes the batch (NONE), the ISR shrinks below min.insync.replicas
+ * (NOT_ENOUGH_REPLICAS_AFTER_APPEND), this broker stops leading the partition
+ * (NOT_LEADER_OR_FOLLOWER) or timeoutMs passes (REQUEST_TIMED_OUT). On a single node the leader is
+ * the whole ISR, so acks=all answers at once. Topics whose compression.type is a codec other than
+ * the producer's have their batches recompressed first.
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { produceApi, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/messages/produce.js';
@@ -17,7 +21,13 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
 }
 
-async function producePartition(ctx: RequestContext, topic: string, index: number, records: Buffer | null): Promise<ProducePartitionResponse> {
+async function producePartition(
+  ctx: RequestContext,
+  req: ProduceRequest,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+): Promise<ProducePartitionResponse> {
   const info = ctx.image.topics.get(topic);
   if (!info || index < 0 || index >= info.partitions.length) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (records === null || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'empty record set');
@@ -46,7 +56,20 @@ async function producePartition(ctx: RequestContext, topic: string, index: numbe
     }
   }
   try {
-    const r = await ctx.broker.replicas.appendAsLeader(topic, index, toAppend);
+    const r = await ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
+    if (req.acks === -1) {
+      const outcome = await ctx.broker.replicas.waitForCommit(topic, index, r.lastOffset, Math.max(0, req.timeoutMs));
+      if (outcome !== 'committed') {
+        const code =
+          outcome === 'notLeader'
+            ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+            : outcome === 'notEnoughReplicasAfterAppend'
+              ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+              : ErrorCode.REQUEST_TIMED_OUT;
+        ctx.log.info({ topic, partition: index, lastOffset: r.lastOffset, outcome }, 'acks=all produce not acknowledged');
+        return failed(index, code, `acks=all: ${outcome}`);
+      }
+    }
     return {
       index,
       errorCode: ErrorCode.NONE,
@@ -70,7 +93,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(pro
       name: t.name,
       partitionResponses: await Promise.all(
         t.partitionData.map((p) =>
-          acksValid ? producePartition(ctx, t.name, p.index, p.records) : Promise.resolve(failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)),
+          acksValid ? producePartition(ctx, req, t.name, p.index, p.records) : Promise.resolve(failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)),
         ),
       ),
     })),

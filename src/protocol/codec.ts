@@ -4,7 +4,9 @@
  * are nullable, whether encodings are compact, which are tagged — and cached; encode/decode then
  * walk the plan. Decoded int64 fields are `bigint`; everything else is number/string/Buffer/boolean.
  *
- * Unknown tagged fields are skipped on decode (as the protocol requires). On encode, a field the
+ * Unknown tagged fields are skipped on decode (as the protocol requires), and fields that do not
+ * exist in the decoded version are filled with their default, so handlers see one shape for every
+ * version. On encode, a field the
  * caller left undefined takes its default (0, '', false, [], or null where nullable), so handlers
  * only fill what their version needs.
  */
@@ -28,6 +30,8 @@ interface FieldPlan {
 interface StructPlan {
   fields: FieldPlan[];
   tagged: FieldPlan[];
+  /** Fields that do not exist in this version: decoded as their default. */
+  absent: FieldPlan[];
 }
 
 function defaultFor(def: FieldDef, prim: PrimitiveType | null, array: boolean, nullable: boolean): Value {
@@ -54,8 +58,9 @@ function defaultFor(def: FieldDef, prim: PrimitiveType | null, array: boolean, n
 function planStruct(defs: FieldDef[], version: number): StructPlan {
   const fields: FieldPlan[] = [];
   const tagged: FieldPlan[] = [];
+  const absent: FieldPlan[] = [];
   for (const def of defs) {
-    if (!inRange(parseVersions(def.versions), version)) continue;
+    const exists = inRange(parseVersions(def.versions), version);
     let prim: PrimitiveType | null = null;
     let array = false;
     let sub: StructPlan | null = null;
@@ -78,11 +83,14 @@ function planStruct(defs: FieldDef[], version: number): StructPlan {
       sub,
       defaultValue: defaultFor(def, prim, array, nullable),
     };
-    if (def.tag !== undefined) tagged.push(plan);
+    if (!exists) absent.push(plan);
+    else if (def.tag !== undefined) tagged.push(plan);
     else fields.push(plan);
   }
   tagged.sort((a, b) => a.tag! - b.tag!);
-  return { fields, tagged };
+  // A name may be defined twice over disjoint version ranges; the existing one wins.
+  const names = new Set([...fields, ...tagged].map((p) => p.name));
+  return { fields, tagged, absent: absent.filter((p) => !names.has(p.name) && p.defaultValue !== undefined) };
 }
 
 function readPrim(r: Reader, prim: PrimitiveType, compact: boolean, nullable: boolean): Value {
@@ -153,10 +161,16 @@ function writePrim(w: Writer, prim: PrimitiveType, compact: boolean, v: Value): 
   }
 }
 
+/** Array defaults are copied so that a handler mutating a decoded message cannot alter the plan. */
+function freshDefault(v: Value): Value {
+  return Array.isArray(v) ? [...v] : v;
+}
+
 function decodeStruct(r: Reader, plan: StructPlan, flexible: boolean): Struct {
   const out: Struct = {};
+  for (const field of plan.absent) out[field.name] = freshDefault(field.defaultValue);
   for (const field of plan.fields) out[field.name] = decodeField(r, field, flexible);
-  for (const field of plan.tagged) out[field.name] = field.defaultValue;
+  for (const field of plan.tagged) out[field.name] = freshDefault(field.defaultValue);
   if (flexible) decodeTagSection(r, plan.tagged, out);
   return out;
 }

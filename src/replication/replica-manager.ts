@@ -1,25 +1,64 @@
 /**
- * ReplicaManager: the partitions this broker hosts and the operations on them that handlers call
- * (append as leader, read, offsets). It follows the metadata image: partitions that appear get a
- * log, partitions of deleted topics lose theirs. In the single-node broker every partition is led
- * here and the high watermark equals the log end offset after each append; the cluster issue adds
- * followers, ISR and a high watermark driven by replica fetches behind the same methods.
- * Owned by Broker; lives for the process.
+ * ReplicaManager: the partitions this broker hosts and what handlers do with them (≈ Kafka's
+ * ReplicaManager). It follows the metadata image: for every partition with a replica here it keeps
+ * a log, a leader epoch cache and a Partition (replication state), and on each image it makes the
+ * partition leader (at the image's leaderEpoch), follower (of the image's leader: a ReplicaFetcher
+ * per source broker replicates it, truncating a divergent tail first) or neither.
+ *
+ * As leader it appends produced batches, records what followers fetch (their fetchOffset is their
+ * log end offset), moves the high watermark (min log end offset over the ISR, never down), and asks
+ * the controller to change the ISR (`Controller.alterPartitionIsr`, conditional on the partition
+ * epoch; on 'fenced' it waits for the next image): a follower joins when it reaches the high
+ * watermark and the start of the current epoch, and leaves when it has not caught up for
+ * replica.lag.time.max.ms (one timer per broker checks every led partition).
+ *
+ * acks=all produces wait in a delayed-produce purgatory until the high watermark passes their last
+ * offset (or the ISR falls below min.insync.replicas: NOT_ENOUGH_REPLICAS_AFTER_APPEND, or the
+ * timeout: REQUEST_TIMED_OUT). Losing leadership (any image where this broker no longer leads the
+ * partition, including one published after our ZooKeeper session expired) completes every waiting
+ * produce of that partition with NOT_LEADER_OR_FOLLOWER at once: a write is acknowledged only while
+ * we lead and only once the whole ISR we know has it.
+ *
+ * Single node: every partition is led here with ISR = [self], so the high watermark is the log end
+ * after each append and acks=all answers at once, exactly as before replication existed.
+ *
+ * Owned by Broker; lives for the process. `shutdown()` stops fetchers and the ISR timer.
  */
+import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { toLogConfig } from '../config/topic-config.js';
-import type { MetadataImage } from '../cluster/metadata-image.js';
+import type { Controller } from '../cluster/controller.js';
+import type { MetadataImage, PartitionInfo } from '../cluster/metadata-image.js';
+import type { Clock, Timer } from '../io/clock.js';
+import type { Disk } from '../io/disk.js';
+import { NodeClock } from '../io/node/clock.js';
+import { limits } from '../limits.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { StorageError } from '../storage/errors.js';
-import type { Purgatory } from './purgatory.js';
+import { LeaderEpochCache } from '../storage/leader-epoch-cache.js';
+import { checkpointKey, readOffsetCheckpoint, writeOffsetCheckpoint } from '../storage/checkpoint-file.js';
+import { nodeConnector, type Connector } from './connector.js';
+import { Partition } from './partition.js';
+import { Purgatory } from './purgatory.js';
+import { ReplicaFetcher } from './replica-fetcher.js';
 
+/** The failure kinds every caller handles (`classify`). */
 export type PartitionError = 'unknownTopicOrPartition' | 'notLeader' | 'storage' | 'offsetOutOfRange';
+
+/** All failure kinds, including replication's (`classifyAll`; handlers/errors.ts maps each to a code). */
+export type ReplicationErrorKind =
+  | PartitionError
+  | 'fencedLeaderEpoch'
+  | 'unknownLeaderEpoch'
+  | 'notEnoughReplicas'
+  | 'notEnoughReplicasAfterAppend'
+  | 'requestTimedOut';
 
 export class ReplicaError extends Error {
   constructor(
-    readonly kind: PartitionError,
+    readonly kind: ReplicationErrorKind,
     message: string,
   ) {
     super(message);
@@ -32,14 +71,51 @@ export interface AppendResult {
   lastOffset: number;
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** The leader epoch the batches were written in. */
+  leaderEpoch: number;
 }
+
+/** How an acks=all wait ended. */
+export type CommitOutcome = 'committed' | 'notLeader' | 'notEnoughReplicasAfterAppend' | 'timedOut';
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
+export interface ReplicaManagerDeps {
+  /** Receives alterPartitionIsr requests; without it the ISR never changes (single node). */
+  controller?: Controller;
+  clock?: Clock;
+  /** Outbound connections for replica fetchers (default: node:net). */
+  connector?: Connector;
+}
+
+/** Smallest ISR check interval, whatever replica.lag.time.max.ms says. */
+const ISR_CHECK_INTERVAL_MS_MIN = 50;
+
+/**
+ * Kafka's high-watermark checkpoint, one per log dir, in the offset checkpoint text format
+ * (storage/checkpoint-file.ts): "0", count, "topic partition highWatermark" lines. Written every
+ * replica.high.watermark.checkpoint.interval.ms and at shutdown; read when a partition is first
+ * hosted after a start, so a restarted replica does not take its whole log as committed.
+ */
+export const HIGH_WATERMARK_CHECKPOINT_FILE = 'replication-offset-checkpoint';
+
 export class ReplicaManager {
   private image: MetadataImage | null = null;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly fetchers = new Map<number, ReplicaFetcher>();
+  private readonly producePurgatory: Purgatory;
+  private readonly clock: Clock;
+  private readonly connector: Connector;
+  private controller: Controller | null;
+  private isrTimer: Timer | null = null;
+  private checkpointTimer: Timer | null = null;
+  private checkpointWrite: Promise<void> = Promise.resolve();
+  /** Checkpointed high watermarks per log dir, read once per process. */
+  private readonly checkpointed = new Map<string, Map<string, number>>();
+  private applying: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly brokerId: number,
@@ -47,56 +123,394 @@ export class ReplicaManager {
     private readonly logs: LogManager,
     private readonly fetchPurgatory: Purgatory,
     private readonly log: Logger,
-  ) {}
+    deps: ReplicaManagerDeps = {},
+  ) {
+    this.clock = deps.clock ?? new NodeClock();
+    this.connector = deps.connector ?? nodeConnector;
+    this.controller = deps.controller ?? null;
+    this.producePurgatory = new Purgatory(this.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed produce failed'));
+  }
 
-  /** Brings local logs in line with a new metadata image. */
-  async applyImage(image: MetadataImage): Promise<void> {
-    const previous = this.image;
+  /** Late wiring for owners that build the controller after the ReplicaManager. */
+  setController(controller: Controller): void {
+    this.controller = controller;
+  }
+
+  /** Brings local logs and replica roles in line with a new metadata image (images apply in order). */
+  applyImage(image: MetadataImage): Promise<void> {
+    const run = this.applying.then(() => this.apply(image));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(image: MetadataImage): Promise<void> {
+    if (this.stopped) return;
     this.image = image;
+    const hosted: Array<{ key: string; info: PartitionInfo }> = [];
     for (const topic of image.topics.values()) {
-      for (const p of topic.partitions) {
-        if (!p.replicas.includes(this.brokerId)) continue;
+      for (const info of topic.partitions) {
+        if (!info.replicas.includes(this.brokerId)) continue;
+        const key = partitionKey(topic.name, info.partition);
         const logConfig = toLogConfig(this.config, topic.configs);
-        const existing = this.logs.getLog(topic.name, p.partition);
-        if (existing) existing.updateConfig(logConfig);
-        else await this.logs.createLog(topic.name, p.partition, logConfig);
+        let plog = this.logs.getLog(topic.name, info.partition);
+        if (plog) plog.updateConfig(logConfig);
+        else plog = await this.logs.createLog(topic.name, info.partition, logConfig);
+        let p = this.partitions.get(key);
+        if (!p || p.log !== plog) {
+          const epochs = await LeaderEpochCache.load(plog.disk, plog.dir, plog.logEndOffset, (why) =>
+            this.log.warn({ topic: topic.name, partition: info.partition, why }, 'ignoring malformed leader-epoch-checkpoint'),
+          );
+          p = new Partition(topic.name, info.partition, plog, epochs, this.brokerId);
+          const hw = (await this.checkpointedHighWatermarks(plog.disk, path.dirname(plog.dir))).get(checkpointKey(topic.name, info.partition));
+          if (hw !== undefined && hw < plog.highWatermark) plog.highWatermark = hw;
+          this.partitions.set(key, p);
+        }
+        hosted.push({ key, info });
       }
     }
-    for (const log of this.logs.allLogs()) {
-      const topic = image.topics.get(log.topic);
-      if (!topic || log.partition >= topic.partitions.length) {
-        this.log.info({ topic: log.topic, partition: log.partition }, 'deleting log of removed topic/partition');
-        await this.logs.deleteLog(log.topic, log.partition);
-        this.fetchPurgatory.checkAndComplete(partitionKey(log.topic, log.partition));
+    // Role changes happen together, synchronously, once every log exists.
+    const nowMs = this.clock.monotonicMs();
+    const hostedKeys = new Set(hosted.map((h) => h.key));
+    for (const { key, info } of hosted) this.applyPartition(key, this.partitions.get(key)!, info, nowMs);
+    for (const [key, p] of this.partitions) {
+      if (hostedKeys.has(key)) continue;
+      // No longer a replica here (topic deleted or reassigned away).
+      this.removeFromFetchers(key);
+      p.stop(null);
+      this.partitions.delete(key);
+      this.producePurgatory.checkAndComplete(key);
+    }
+    this.ensureIsrTimer();
+    for (const plog of this.logs.allLogs()) {
+      const topic = image.topics.get(plog.topic);
+      if (!topic || plog.partition >= topic.partitions.length) {
+        this.log.info({ topic: plog.topic, partition: plog.partition }, 'deleting log of removed topic/partition');
+        await this.logs.deleteLog(plog.topic, plog.partition);
+        this.fetchPurgatory.checkAndComplete(partitionKey(plog.topic, plog.partition));
       }
     }
-    void previous;
+    await this.stopIdleFetchers();
+  }
+
+  private applyPartition(key: string, p: Partition, info: PartitionInfo, nowMs: number): void {
+    if (info.leader === this.brokerId) {
+      const wasLeader = p.isLeader;
+      if (p.becomeLeader(info, nowMs)) {
+        this.removeFromFetchers(key);
+        this.log.info({ topic: p.topic, partition: p.partition, leaderEpoch: info.leaderEpoch, isr: info.isr, wasLeader }, 'became leader');
+      }
+      if (p.maybeIncrementHighWatermark()) this.fetchPurgatory.checkAndComplete(key);
+    } else if (info.leader >= 0) {
+      const wasLeader = p.isLeader;
+      if (p.becomeFollower(info) || !this.fetchers.get(info.leader)?.has(key, p, info.leaderEpoch)) {
+        this.removeFromFetchers(key);
+        this.fetcherFor(info.leader).addPartition(key, p, info.leaderEpoch);
+        this.log.info({ topic: p.topic, partition: p.partition, leader: info.leader, leaderEpoch: info.leaderEpoch, wasLeader }, 'became follower');
+      }
+    } else if (p.stop(info)) {
+      this.removeFromFetchers(key);
+      this.log.info({ topic: p.topic, partition: p.partition }, 'partition has no leader; stopped');
+    }
+    // Waiting acks=all produces re-check: they fail when we no longer lead; ISR changes may end them.
+    this.producePurgatory.checkAndComplete(key);
+  }
+
+  private fetcherFor(leaderId: number): ReplicaFetcher {
+    let f = this.fetchers.get(leaderId);
+    if (!f) {
+      f = new ReplicaFetcher(leaderId, {
+        localBrokerId: this.brokerId,
+        config: this.config,
+        clock: this.clock,
+        connector: this.connector,
+        endpoint: (id) => {
+          const b = this.image?.brokers.get(id);
+          return b ? { host: b.host, port: b.port } : null;
+        },
+        log: this.log.child({ fetcherSource: leaderId }),
+      });
+      this.fetchers.set(leaderId, f);
+    }
+    return f;
+  }
+
+  private removeFromFetchers(key: string): void {
+    for (const f of this.fetchers.values()) f.removePartition(key);
+  }
+
+  private async stopIdleFetchers(): Promise<void> {
+    for (const [id, f] of [...this.fetchers]) {
+      if (f.size > 0) continue;
+      this.fetchers.delete(id);
+      await f.stop();
+    }
+  }
+
+  // ---------------------------------------------------------------- leader operations (handlers)
+
+  /** The partition if this broker leads it (and `currentLeaderEpoch`, when given (>= 0), matches ours). */
+  leaderPartition(topic: string, partition: number, currentLeaderEpoch = -1): Partition {
+    const info = this.image?.partition(topic, partition);
+    const p = this.partitions.get(partitionKey(topic, partition));
+    if (!info || !p) throw new ReplicaError('unknownTopicOrPartition', `unknown ${topic}-${partition}`);
+    checkLeaderEpoch(p, currentLeaderEpoch);
+    if (!p.isLeader) throw new ReplicaError('notLeader', `broker ${this.brokerId} does not lead ${topic}-${partition}`);
+    return p;
   }
 
   /** The leader log for (topic, partition) or a ReplicaError. */
-  leaderLog(topic: string, partition: number): PartitionLog {
-    const info = this.image?.partition(topic, partition);
-    if (!info) throw new ReplicaError('unknownTopicOrPartition', `unknown ${topic}-${partition}`);
-    if (info.leader !== this.brokerId) throw new ReplicaError('notLeader', `broker ${this.brokerId} does not lead ${topic}-${partition}`);
-    const log = this.logs.getLog(topic, partition);
-    if (!log) throw new ReplicaError('unknownTopicOrPartition', `no log for ${topic}-${partition}`);
-    return log;
+  leaderLog(topic: string, partition: number, currentLeaderEpoch = -1): PartitionLog {
+    return this.leaderPartition(topic, partition, currentLeaderEpoch).log;
   }
 
-  async appendAsLeader(topic: string, partition: number, records: Buffer): Promise<AppendResult> {
-    const log = this.leaderLog(topic, partition);
-    const leaderEpoch = this.image?.partition(topic, partition)?.leaderEpoch ?? 0;
-    const result = await log.appendAsLeader(records, { leaderEpoch });
-    // Single node: an appended batch is committed at once.
-    log.highWatermark = log.logEndOffset;
-    this.fetchPurgatory.checkAndComplete(partitionKey(topic, partition));
-    return { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: result.logAppendTimeMs, logStartOffset: log.logStartOffset };
+  minInsyncReplicas(topic: string): number {
+    const configured = this.image?.topics.get(topic)?.configs['min.insync.replicas'];
+    const n = configured === undefined ? this.config.minInsyncReplicas : Number(configured);
+    return Number.isInteger(n) && n >= 1 ? n : this.config.minInsyncReplicas;
   }
 
-  /** Maps storage failures to partition errors; rethrows anything else (our bugs). */
+  /**
+   * Appends produced batches as leader. With `requiredAcks` -1 the ISR must hold at least
+   * min.insync.replicas replicas first (else NOT_ENOUGH_REPLICAS, nothing appended).
+   */
+  async appendAsLeader(topic: string, partition: number, records: Buffer, opts: { requiredAcks?: number } = {}): Promise<AppendResult> {
+    let p = this.leaderPartition(topic, partition);
+    if (opts.requiredAcks === -1) {
+      const minIsr = this.minInsyncReplicas(topic);
+      if (p.isr.length < minIsr) {
+        throw new ReplicaError('notEnoughReplicas', `${topic}-${partition}: ISR ${JSON.stringify(p.isr)} is smaller than min.insync.replicas ${minIsr}`);
+      }
+    }
+    await p.leaderReady;
+    p = this.leaderPartition(topic, partition); // leadership may have moved while we waited
+    const leaderEpoch = p.leaderEpoch;
+    const result = await p.log.appendAsLeader(records, { leaderEpoch });
+    p.epochs.assign(leaderEpoch, result.baseOffset);
+    const key = partitionKey(topic, partition);
+    if (p.maybeIncrementHighWatermark()) this.producePurgatory.checkAndComplete(key);
+    this.fetchPurgatory.checkAndComplete(key);
+    return {
+      baseOffset: result.baseOffset,
+      lastOffset: result.lastOffset,
+      logAppendTimeMs: result.logAppendTimeMs,
+      logStartOffset: p.log.logStartOffset,
+      leaderEpoch,
+    };
+  }
+
+  /**
+   * acks=all: resolves once the high watermark passes `lastOffset` while we still lead, or with why
+   * not (leadership lost, ISR below min.insync.replicas, `timeoutMs` passed).
+   */
+  waitForCommit(topic: string, partition: number, lastOffset: number, timeoutMs: number): Promise<CommitOutcome> {
+    const key = partitionKey(topic, partition);
+    const p = this.partitions.get(key);
+    const minIsr = this.minInsyncReplicas(topic);
+    const check = (): CommitOutcome | null => {
+      if (this.partitions.get(key) !== p || !p?.isLeader) return 'notLeader';
+      if (p.log.highWatermark > lastOffset) return p.isr.length >= minIsr ? 'committed' : 'notEnoughReplicasAfterAppend';
+      if (p.isr.length < minIsr) return 'notEnoughReplicasAfterAppend';
+      return null;
+    };
+    const now = check();
+    if (now !== null) return Promise.resolve(now);
+    return new Promise<CommitOutcome>((resolve) => {
+      const watching = this.producePurgatory.watch(
+        [key],
+        {
+          tryComplete: () => {
+            const outcome = check();
+            if (outcome === null) return false;
+            resolve(outcome);
+            return true;
+          },
+          onExpire: () => resolve(check() ?? 'timedOut'),
+        },
+        timeoutMs,
+      );
+      if (!watching) resolve('timedOut');
+    });
+  }
+
+  /**
+   * A follower's Fetch reached us (before its data is read): its fetchOffset becomes its log end
+   * offset; the high watermark and the ISR may move. Errors are left to the read that follows.
+   */
+  recordFollowerFetch(topic: string, partition: number, replicaId: number, fetchOffset: number, currentLeaderEpoch: number): void {
+    let p: Partition;
+    try {
+      p = this.leaderPartition(topic, partition, currentLeaderEpoch);
+    } catch {
+      return;
+    }
+    if (fetchOffset < p.log.logStartOffset || fetchOffset > p.log.logEndOffset) return;
+    const { expandIsr } = p.onFollowerFetch(replicaId, fetchOffset, this.clock.monotonicMs());
+    this.afterLeaderStateChange(p);
+    if (expandIsr) this.alterIsr(p, [...p.isr, replicaId], 'expand');
+  }
+
+  /** OffsetForLeaderEpoch: end offset of `leaderEpoch` (the largest epoch <= it that this log knows). */
+  endOffsetForEpoch(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number): { leaderEpoch: number; endOffset: number } {
+    const p = this.leaderPartition(topic, partition, currentLeaderEpoch);
+    const r = p.epochs.endOffsetFor(leaderEpoch, p.log.logEndOffset);
+    return { leaderEpoch: r.epoch, endOffset: r.endOffset };
+  }
+
+  private afterLeaderStateChange(p: Partition): void {
+    if (p.maybeIncrementHighWatermark()) {
+      const key = partitionKey(p.topic, p.partition);
+      this.producePurgatory.checkAndComplete(key);
+      this.fetchPurgatory.checkAndComplete(key);
+    }
+  }
+
+  // ---------------------------------------------------------------- ISR changes
+
+  private async checkpointedHighWatermarks(disk: Disk, logDir: string): Promise<Map<string, number>> {
+    let m = this.checkpointed.get(logDir);
+    if (m) return m;
+    const file = path.join(logDir, HIGH_WATERMARK_CHECKPOINT_FILE);
+    const read = await readOffsetCheckpoint(disk, file);
+    if (typeof read === 'string') this.log.warn({ file, reason: read }, 'ignoring malformed high-watermark checkpoint');
+    m = read instanceof Map ? read : new Map<string, number>();
+    this.checkpointed.set(logDir, m);
+    return m;
+  }
+
+  /** Writes every log dir's high-watermark checkpoint (serialised; skipped when nothing is hosted). */
+  checkpointHighWatermarks(): Promise<void> {
+    const run = this.checkpointWrite.then(async () => {
+      const byDir = new Map<string, Array<{ topic: string; partition: number; offset: number }>>();
+      for (const dir of this.logs.logDirs) byDir.set(dir, []);
+      for (const p of this.partitions.values()) {
+        if (p.log.closed) continue;
+        const dir = path.dirname(p.log.dir);
+        let list = byDir.get(dir);
+        if (!list) byDir.set(dir, (list = []));
+        list.push({ topic: p.topic, partition: p.partition, offset: p.log.highWatermark });
+      }
+      const first = [...this.partitions.values()][0];
+      if (!first) return;
+      for (const [dir, entries] of byDir) await writeOffsetCheckpoint(first.log.disk, path.join(dir, HIGH_WATERMARK_CHECKPOINT_FILE), entries);
+    });
+    this.checkpointWrite = run.catch((err: unknown) => this.log.warn({ err }, 'writing the high-watermark checkpoint failed'));
+    return this.checkpointWrite;
+  }
+
+  private ensureIsrTimer(): void {
+    if (this.checkpointTimer === null && !this.stopped) {
+      this.checkpointTimer = this.clock.setInterval(Math.max(100, this.config.replicaHighWatermarkCheckpointIntervalMs), () => void this.checkpointHighWatermarks(), {
+        unref: true,
+      });
+    }
+    if (this.isrTimer !== null || this.stopped) return;
+    const intervalMs = Math.max(ISR_CHECK_INTERVAL_MS_MIN, Math.floor(this.config.replicaLagTimeMaxMs / 2));
+    this.isrTimer = this.clock.setInterval(intervalMs, () => this.checkIsrLag(), { unref: true });
+  }
+
+  /** The single per-broker lag check: drops followers not caught up for replica.lag.time.max.ms from the ISR of every led partition. */
+  checkIsrLag(): void {
+    const nowMs = this.clock.monotonicMs();
+    for (const p of this.partitions.values()) {
+      if (!p.isLeader || p.pendingIsr !== null || p.fencedAtPartitionEpoch === p.partitionEpoch) continue;
+      const out = p.outOfSyncReplicas(nowMs, this.config.replicaLagTimeMaxMs);
+      if (out.length === 0) continue;
+      this.alterIsr(p, p.isr.filter((id) => !out.includes(id)), 'shrink');
+    }
+  }
+
+  private alterIsr(p: Partition, isr: number[], why: 'expand' | 'shrink'): void {
+    const controller = this.controller;
+    if (controller === null || p.pendingIsr !== null || p.fencedAtPartitionEpoch === p.partitionEpoch) return;
+    const leaderEpoch = p.leaderEpoch;
+    const partitionEpoch = p.partitionEpoch;
+    p.pendingIsr = isr;
+    this.log.info({ topic: p.topic, partition: p.partition, from: p.isr, to: isr, leaderEpoch, partitionEpoch }, `asking the controller to ${why} the ISR`);
+    controller
+      .alterPartitionIsr({ topic: p.topic, partition: p.partition, leaderId: this.brokerId, leaderEpoch, partitionEpoch, isr })
+      .then(
+        (result) => {
+          if (p.pendingIsr === isr) p.pendingIsr = null;
+          if (!p.isLeader || p.leaderEpoch !== leaderEpoch) return;
+          if (result.ok) {
+            if (result.partitionEpoch > p.partitionEpoch) {
+              p.isr = isr;
+              p.partitionEpoch = result.partitionEpoch;
+            }
+          } else {
+            this.log.info({ topic: p.topic, partition: p.partition, error: result.error }, 'ISR change refused; waiting for the next image');
+            if (p.partitionEpoch === partitionEpoch) p.fencedAtPartitionEpoch = partitionEpoch;
+          }
+          this.afterLeaderStateChange(p);
+          this.producePurgatory.checkAndComplete(partitionKey(p.topic, p.partition));
+        },
+        (err: unknown) => {
+          if (p.pendingIsr === isr) p.pendingIsr = null;
+          this.log.warn({ topic: p.topic, partition: p.partition, err }, 'ISR change failed; will retry');
+        },
+      );
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Stops fetchers and the ISR timer; waiting acks=all produces time out (never acknowledged). */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.isrTimer?.cancel();
+    this.isrTimer = null;
+    this.checkpointTimer?.cancel();
+    this.checkpointTimer = null;
+    for (const p of this.partitions.values()) p.stop(null);
+    this.producePurgatory.expireAll();
+    await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
+    this.fetchers.clear();
+    await this.checkpointHighWatermarks();
+  }
+
+  /** The hosted partition (tests, tools). */
+  partitionState(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(partitionKey(topic, partition));
+  }
+
+  /**
+   * Maps failures to the basic partition kinds; null for anything else (our bugs). Replication's
+   * own kinds fold into the nearest basic one (epoch fencing → notLeader: refresh metadata and
+   * retry), for callers that only know those; handlers use `classifyAll`.
+   */
   static classify(err: unknown): PartitionError | null {
+    const kind = ReplicaManager.classifyAll(err);
+    switch (kind) {
+      case null:
+      case 'unknownTopicOrPartition':
+      case 'notLeader':
+      case 'storage':
+      case 'offsetOutOfRange':
+        return kind;
+      case 'fencedLeaderEpoch':
+      case 'unknownLeaderEpoch':
+      case 'notEnoughReplicas':
+      case 'notEnoughReplicasAfterAppend':
+      case 'requestTimedOut':
+        return 'notLeader';
+    }
+  }
+
+  /** Maps failures to every partition error kind; null for anything else (our bugs). */
+  static classifyAll(err: unknown): ReplicationErrorKind | null {
     if (err instanceof ReplicaError) return err.kind;
     if (err instanceof StorageError) return err.kind === 'offsetOutOfRange' ? 'offsetOutOfRange' : 'storage';
     return null;
+  }
+}
+
+/** currentLeaderEpoch (Fetch v9+, ListOffsets v4+, OffsetForLeaderEpoch v2+): -1 skips the check. */
+function checkLeaderEpoch(p: Partition, currentLeaderEpoch: number): void {
+  if (currentLeaderEpoch < 0) return;
+  if (currentLeaderEpoch < p.leaderEpoch) {
+    throw new ReplicaError('fencedLeaderEpoch', `${p.topic}-${p.partition}: epoch ${currentLeaderEpoch} is older than ${p.leaderEpoch}`);
+  }
+  if (currentLeaderEpoch > p.leaderEpoch) {
+    throw new ReplicaError('unknownLeaderEpoch', `${p.topic}-${p.partition}: epoch ${currentLeaderEpoch} is newer than ${p.leaderEpoch}`);
   }
 }

@@ -37,12 +37,15 @@ import {
 } from './checkpoint-file.js';
 import { StorageError } from './errors.js';
 import { validateLogConfig, type LogConfig } from './log-config.js';
+import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
 const DELETE_DIR_SUFFIX = '-delete';
 /** Directories Kafka uses for moves between log dirs; we neither create nor open them. */
 const OTHER_DIR_SUFFIXES = ['-future', '-stray'];
+/** Pause between log cleaner ticks (Kafka: log.cleaner.backoff.ms). */
+const CLEANER_BACKOFF_MS_DEFAULT = 15_000;
 /** Logs opened (recovered) at once per log dir (Kafka: num.recovery.threads.per.data.dir). */
 const RECOVERY_CONCURRENCY = 8;
 
@@ -91,6 +94,7 @@ export class LogManager {
   readonly #lastCheckpoint = new Map<string, string>();
   readonly #backgroundRemovals = new Set<Promise<void>>();
   readonly #runningTasks = new Map<string, Promise<void>>();
+  readonly #cleaner: LogCleaner;
   #timers: Timer[] = [];
   #deleteIdCounter = 0;
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new';
@@ -104,6 +108,7 @@ export class LogManager {
     this.#defaults = opts.defaults;
     this.#random = opts.random;
     this.#topicConfig = opts.topicConfig;
+    this.#cleaner = new LogCleaner({ clock: opts.clock });
   }
 
   get logDirs(): readonly string[] {
@@ -275,8 +280,11 @@ export class LogManager {
 
   // ---------------------------------------------------------------- background tasks
 
-  /** Starts retention and flush checks on unref'd Clock intervals. */
-  startBackgroundTasks(opts: { retentionCheckIntervalMs: number; flushCheckIntervalMs: number }): void {
+  /**
+   * Starts retention and flush checks on unref'd Clock intervals, and the log cleaner (compaction of
+   * cleanup.policy=compact logs) every `cleanerBackoffMs` (default 15 s; 0 disables it).
+   */
+  startBackgroundTasks(opts: { retentionCheckIntervalMs: number; flushCheckIntervalMs: number; cleanerBackoffMs?: number }): void {
     assert.equal(this.#state, 'open');
     assert.equal(this.#timers.length, 0, 'background tasks already started');
     assert.ok(opts.retentionCheckIntervalMs > 0 && opts.flushCheckIntervalMs > 0);
@@ -284,6 +292,10 @@ export class LogManager {
       this.#clock.setInterval(opts.retentionCheckIntervalMs, () => this.#runTask('retention', () => this.retentionTick()), { unref: true }),
       this.#clock.setInterval(opts.flushCheckIntervalMs, () => this.#runTask('flush', () => this.flushTick()), { unref: true }),
     );
+    const cleanerBackoffMs = opts.cleanerBackoffMs ?? CLEANER_BACKOFF_MS_DEFAULT;
+    if (cleanerBackoffMs > 0) {
+      this.#timers.push(this.#clock.setInterval(cleanerBackoffMs, () => this.#runTask('cleaner', () => this.cleanerTick()), { unref: true }));
+    }
   }
 
   #runTask(name: string, fn: () => Promise<void>): void {
@@ -310,6 +322,11 @@ export class LogManager {
         this.#log.error({ err, topic: log.topic, partition: log.partition }, 'retention failed');
       }
     }
+  }
+
+  /** One log cleaner pass over the compacted logs (what the cleaner timer runs). */
+  async cleanerTick(): Promise<void> {
+    await this.#cleaner.cleanTick(this.allLogs());
   }
 
   /** One flusher pass: flushes logs whose flushIntervalMs elapsed, then checkpoints changed recovery points. */

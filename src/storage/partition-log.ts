@@ -38,6 +38,7 @@ import {
 } from '../protocol/records/batch.js';
 import { BATCH_LENGTH_MIN } from './batch-scan.js';
 import { StorageError, storageErrorFromIo } from './errors.js';
+import { deletePolicyApplies, recoverInterruptedSwaps } from './log-cleaner.js';
 import { validateLogConfig, type LogConfig } from './log-config.js';
 import {
   DELETED_FILE_SUFFIX,
@@ -87,6 +88,30 @@ interface DeleteDelay {
   resolve: () => void;
 }
 
+/**
+ * Gather buffers for grouped leader appends: a few reused 1 MiB buffers shared by all logs (a
+ * group's buffer is busy only while its write is in flight; Disk.write copies or writes it
+ * through), so grouping does not allocate per write. Larger groups get a one-off buffer.
+ */
+const GATHER_BUFFER_BYTES = 1 << 20;
+const GATHER_BUFFERS_KEPT = 4;
+const gatherPool: Buffer[] = [];
+function takeGatherBuffer(bytes: number): Buffer {
+  if (bytes > GATHER_BUFFER_BYTES) return Buffer.allocUnsafe(bytes);
+  return gatherPool.pop() ?? Buffer.allocUnsafe(GATHER_BUFFER_BYTES);
+}
+function releaseGatherBuffer(b: Buffer): void {
+  if (b.length === GATHER_BUFFER_BYTES && gatherPool.length < GATHER_BUFFERS_KEPT) gatherPool.push(b);
+}
+
+interface LeaderAppend {
+  records: Buffer;
+  messages: number;
+  leaderEpoch: number;
+  resolve: (r: { baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }) => void;
+  reject: (err: unknown) => void;
+}
+
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
@@ -106,6 +131,8 @@ export class PartitionLog {
   /** Bumped whenever batches or segments go away (truncation, retention), so racing reads retry. */
   #generation = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Leader appends waiting to be written together (see appendAsLeader); null when none is open. */
+  #openLeaderGroup: LeaderAppend[] | null = null;
   #flushQueue: Promise<unknown> = Promise.resolve();
   #backgroundFlush: Promise<void> = Promise.resolve();
   #unflushedMessages = 0;
@@ -154,6 +181,8 @@ export class PartitionLog {
     const nowMs = opts.clock.nowMs();
     const limits = { segmentIndexBytes: config.segmentIndexBytes };
     await disk.mkdir(dir);
+    // Log cleaner hook: a crash mid-swap leaves a complete `.swap` segment that must replace the old ones.
+    await recoverInterruptedSwaps(disk, dir, log);
 
     const logBases: number[] = [];
     const indexBases: { base: number; name: string }[] = [];
@@ -297,6 +326,63 @@ export class PartitionLog {
     return this.#config;
   }
 
+  /** The Disk this log writes through; replication keeps its per-partition files (leader-epoch-checkpoint) in `dir` with it. */
+  get disk(): Disk {
+    return this.#disk;
+  }
+
+  /** Log cleaner: each live segment's base offset, size and largest timestamp, oldest first (the last is active). */
+  segmentInfos(): Array<{ baseOffset: number; sizeBytes: number; largestTimestampMs: number }> {
+    return this.#segments.map((s) => ({ baseOffset: s.baseOffset, sizeBytes: s.sizeBytes, largestTimestampMs: s.largestTimestampMs }));
+  }
+
+  /**
+   * Log cleaner hook (log-cleaner.ts): replaces the consecutive inactive segments starting at
+   * `baseOffsets` with the cleaned, fsynced segment file `swapPath` (`<baseOffsets[0]>.log.swap`):
+   * the old segments are retired as `*.deleted`, then the swap file becomes `<baseOffsets[0]>.log`.
+   * Returns false, removing the swap file, when those segments changed meanwhile.
+   */
+  async replaceWithCleaned(baseOffsets: readonly number[], swapPath: string): Promise<boolean> {
+    this.#checkUsable();
+    return this.#serial(async () => {
+      this.#checkUsable();
+      const segments = this.#segments;
+      const first = segments.findIndex((seg) => seg.baseOffset === baseOffsets[0]);
+      const old = first < 0 ? [] : segments.slice(first, first + baseOffsets.length);
+      const unchanged =
+        old.length === baseOffsets.length && first + old.length < segments.length && old.every((seg, i) => seg.baseOffset === baseOffsets[i] && !seg.isActive);
+      try {
+        if (!unchanged) {
+          await this.#disk.rm(swapPath);
+          return false;
+        }
+        this.#generation++;
+        const nextBaseOffset = segments[first + old.length]!.baseOffset;
+        await this.#deleteSegments(old);
+        await this.#disk.rename(swapPath, path.join(this.dir, segmentFileName(baseOffsets[0]!, LOG_FILE_SUFFIX)));
+        await this.#disk.syncDir(this.dir);
+        const { segment } = await LogSegment.open({
+          disk: this.#disk,
+          dir: this.dir,
+          baseOffset: baseOffsets[0]!,
+          limits: { segmentIndexBytes: this.#config.segmentIndexBytes },
+          mode: 'recover',
+          nextSegmentBaseOffset: nextBaseOffset,
+          indexIntervalBytes: this.#config.indexIntervalBytes,
+          nowMs: this.#clock.nowMs(),
+          log: this.#log,
+        });
+        segment.markInactive();
+        await segment.flush();
+        this.#segments = [...segments.slice(0, first), segment, ...segments.slice(first + old.length)];
+        this.#sizeBytes = this.#segments.reduce((n, seg) => n + seg.sizeBytes, 0);
+        return true;
+      } catch (err) {
+        throw this.#fail(err, 'replace cleaned segments');
+      }
+    });
+  }
+
   /** Base offsets of the live segments, oldest first (tests, tools). */
   segmentBaseOffsets(): number[] {
     return this.#segments.map((s) => s.baseOffset);
@@ -327,28 +413,71 @@ export class PartitionLog {
   ): Promise<{ baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }> {
     this.#checkUsable();
     const messages = this.#checkBatches(records, 'leader');
-    return this.#serial(async () => {
+    // Gathered appends: leader appends that arrive while earlier work holds the queue join one
+    // group, written with a single write (one syscall and thread-pool round trip instead of one per
+    // request). Any other queued operation closes the open group, so order is kept (docs/PERFORMANCE.md).
+    return new Promise((resolve, reject) => {
+      const entry: LeaderAppend = { records, messages, leaderEpoch: opts.leaderEpoch, resolve, reject };
+      if (this.#openLeaderGroup !== null) {
+        this.#openLeaderGroup.push(entry);
+        return;
+      }
+      const group = [entry];
+      this.#serial(async () => {
+        if (this.#openLeaderGroup === group) this.#openLeaderGroup = null;
+        await this.#appendLeaderGroup(group);
+      }).catch(() => undefined); // each entry got its own outcome
+      this.#openLeaderGroup = group;
+    });
+  }
+
+  /** On the queue: assigns offsets to each append of the group in order, then writes them all at once. */
+  async #appendLeaderGroup(group: LeaderAppend[]): Promise<void> {
+    const results: Array<{ baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }> = [];
+    try {
       this.#checkUsable();
       const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime';
       const nowMs = this.#clock.nowMs();
-      const baseOffset = this.#logEndOffset;
-      let nextOffset = baseOffset;
-      let maxTimestamp = -1;
-      for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
-        batch.setBaseOffset(records, nextOffset, at);
-        batch.setPartitionLeaderEpoch(records, opts.leaderEpoch, at);
-        if (logAppendTime) {
-          records.writeInt16BE(batch.attributes(records, at) | ATTR_TIMESTAMP_LOG_APPEND, at + BATCH_ATTRIBUTES_OFFSET);
-          records.writeBigInt64BE(BigInt(nowMs), at + 35);
-          batch.resealCrc(records, at);
+      let nextOffset = this.#logEndOffset;
+      let messages = 0;
+      for (const e of group) {
+        const records = e.records;
+        const baseOffset = nextOffset;
+        let maxTimestamp = -1;
+        for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
+          batch.setBaseOffset(records, nextOffset, at);
+          batch.setPartitionLeaderEpoch(records, e.leaderEpoch, at);
+          if (logAppendTime) {
+            records.writeInt16BE(batch.attributes(records, at) | ATTR_TIMESTAMP_LOG_APPEND, at + BATCH_ATTRIBUTES_OFFSET);
+            records.writeBigInt64BE(BigInt(nowMs), at + 35);
+            batch.resealCrc(records, at);
+          }
+          maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp(records, at));
+          nextOffset += batch.lastOffsetDelta(records, at) + 1;
         }
-        maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp(records, at));
-        nextOffset += batch.lastOffsetDelta(records, at) + 1;
+        messages += e.messages;
+        results.push({ baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp });
       }
-      await this.#appendLocked(records, messages, nowMs);
+      if (group.length === 1) {
+        await this.#appendLocked(group[0]!.records, messages, nowMs);
+      } else {
+        let totalBytes = 0;
+        for (const e of group) totalBytes += e.records.length;
+        const gather = takeGatherBuffer(totalBytes);
+        try {
+          let at = 0;
+          for (const e of group) at += e.records.copy(gather, at);
+          await this.#appendLocked(gather.subarray(0, totalBytes), messages, nowMs);
+        } finally {
+          releaseGatherBuffer(gather);
+        }
+      }
       assert.equal(this.#logEndOffset, nextOffset);
-      return { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp };
-    });
+    } catch (err) {
+      for (const e of group) e.reject(err);
+      throw err;
+    }
+    for (let i = 0; i < group.length; i++) group[i]!.resolve(results[i]!);
   }
 
   /**
@@ -649,10 +778,12 @@ export class PartitionLog {
       const segments = this.#segments;
       let remainingBytes = this.#sizeBytes;
       let count = 0;
+      // cleanup.policy=compact alone keeps every segment (the log cleaner bounds the log instead).
+      const deletePolicy = deletePolicyApplies(config);
       while (count < segments.length - 1) {
         const seg = segments[count]!;
-        const expired = config.retentionMs >= 0 && nowMs - seg.largestTimestampMs > config.retentionMs;
-        const oversized = config.retentionBytes >= 0 && remainingBytes - seg.sizeBytes >= config.retentionBytes;
+        const expired = deletePolicy && config.retentionMs >= 0 && nowMs - seg.largestTimestampMs > config.retentionMs;
+        const oversized = deletePolicy && config.retentionBytes >= 0 && remainingBytes - seg.sizeBytes >= config.retentionBytes;
         const belowStart = segments[count + 1]!.baseOffset <= this.#logStartOffset;
         if (!expired && !oversized && !belowStart) break;
         remainingBytes -= seg.sizeBytes;
@@ -817,6 +948,7 @@ export class PartitionLog {
   // ---------------------------------------------------------------- internals
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.#openLeaderGroup = null; // later leader appends queue behind this operation
     const run = this.#queue.then(fn);
     // The chain only orders operations; each caller gets its own outcome through `run`.
     this.#queue = run.then(

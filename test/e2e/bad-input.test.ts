@@ -146,7 +146,29 @@ describe('bad input on the wire', () => {
 
   it('closes the connection on an unsupported version of another API', async () => {
     await assertClosedWithoutAnswer(frame(headerThen(3, 99, 1)), 'Metadata v99');
-    await assertClosedWithoutAnswer(frame(headerThen(0, 0, 1, Buffer.alloc(30))), 'Produce v0 (we start at v3)');
+  });
+
+  it('answers Produce v2 carrying a magic-1 message set with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
+    // Produce v0-2 stay advertised (librdkafka enables gzip/snappy/lz4 only when Produce v0 is listed)
+    // but we store only record batch v2, so an old message set is refused per partition.
+    const legacy = Buffer.alloc(34);
+    legacy.writeInt32BE(22, 8); // message size after offset+size
+    legacy.writeInt8(1, 16); // magic 1
+    legacy.writeInt32BE(-1, 26); // null key
+    legacy.writeInt32BE(-1, 30); // null value
+    const c = await connect();
+    try {
+      const meta = await c.request<MetadataResponse>(metadataApi, 4, { topics: [{ name: 'legacy-format' }], allowAutoTopicCreation: true });
+      assert.equal(meta.topics[0]!.errorCode, ErrorCode.NONE);
+      const res = await c.request<ProduceResponse>(produceApi, 2, {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'legacy-format', partitionData: [{ index: 0, records: legacy }] }],
+      });
+      assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    } finally {
+      c.close();
+    }
   });
 
   it('closes the connection on truncated bodies, without allocating what a length field claims', async () => {

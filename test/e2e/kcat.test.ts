@@ -9,7 +9,11 @@
  *   - `-o beginning -e` returns every record exactly once, each partition's offsets run 0..n-1 with
  *     no gap, and within a partition the records come back in the order they were produced, with
  *     the same key, value and headers;
- *   - the segment files hold batches compressed with that codec (so the codec was really used);
+ *   - the segment files hold the records in batches compressed with that codec (at least 90% of
+ *     them: librdkafka may send a batch plain when compressing does not shrink it), which proves
+ *     the codec was really used. librdkafka decides from our ApiVersions answer whether the
+ *     broker "supports" a codec and silently sends plain batches otherwise, so this is the check
+ *     that catches a wrong advertisement;
  *   - `-o end -e` returns nothing;
  *   - `-o -5 -e` returns exactly the last 5 records of each partition.
  * Record count per codec can be lowered with SAMSA_E2E_KCAT_RECORDS for quick local runs.

@@ -156,7 +156,7 @@ async function lastSegment(dataDir: string, topic: string): Promise<string> {
   return path.join(dir, logs[logs.length - 1]!);
 }
 
-async function damage(file: string, how: Damage): Promise<{ lastGood: BatchInfo | null; last: BatchInfo }> {
+async function damage(file: string, how: Damage): Promise<{ lastGood: BatchInfo; last: BatchInfo }> {
   const bytes = await readFile(file);
   const { batches, trailingBytes } = scanBatches(bytes);
   assert.equal(trailingBytes, 0, `${file} should end with a whole batch before we damage it`);
@@ -215,7 +215,7 @@ describe('recovery of a damaged log tail', () => {
 
       const file = await lastSegment(b.dataDir, topic);
       const { lastGood } = await damage(file, how);
-      const survivors = lastGood!.lastOffset + 1;
+      const survivors = lastGood.lastOffset + 1;
 
       await b.restart();
       // pino JSON lines: level 40 is warn; the line names the damaged partition or file.

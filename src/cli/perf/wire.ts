@@ -88,6 +88,15 @@ export class PerfConnection {
     }
   }
 
+  /** Sends a frame that gets no response (Produce with acks=0). */
+  sendOneWay(frame: Buffer): void {
+    if (!this.closedError) this.socket.write(frame);
+  }
+
+  onceDrained(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+
   /** True when the socket's write buffer is over `bytes` (the caller should wait for 'drain'). */
   writeBacklogOver(bytes: number): boolean {
     return this.socket.writableLength > bytes;

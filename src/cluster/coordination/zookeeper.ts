@@ -11,8 +11,10 @@
  * Liveness: the server expires a session after `sessionTimeoutMs` without hearing from us. We ping
  * every sessionTimeout/6 and remember the last answer. `healthy` is false, synchronously, once no
  * answer has arrived for 2/3 of the session timeout (also right after a SIGSTOP/SIGCONT pause, before
- * any timer has run): from then on our ephemerals may already be gone and another broker may lead
- * our partitions, so the owner must stop acting on its session ('suspended' is reported once).
+ * any timer has run): from then on our ephemerals may soon be gone and another broker may lead our
+ * partitions, so the owner must stop acting on its session. 'disconnected' is reported then (a brief
+ * connection loss, e.g. one ensemble member dying, is not reported: the client moves to another
+ * member within the session), and 'connected' when an answer arrives again on the same session.
  * Every call has a deadline (the session timeout) so nothing waits forever on a dead connection.
  */
 import zookeeper from 'node-zookeeper-client';
@@ -92,7 +94,7 @@ export class ZookeeperCoordination implements Coordination {
 
   /** True while the session is known to be alive (an answer within 2/3 of the session timeout). */
   get healthy(): boolean {
-    return this.connected && this.opts.clock.monotonicMs() - this.#lastContactMs < this.opts.sessionTimeoutMs * SUSPECT_FRACTION;
+    return this.#client !== null && this.opts.clock.monotonicMs() - this.#lastContactMs < this.opts.sessionTimeoutMs * SUSPECT_FRACTION;
   }
 
   onSession(listener: (event: SessionEvent) => void): void {
@@ -159,10 +161,14 @@ export class ZookeeperCoordination implements Coordination {
       if (state === zookeeper.State.SYNC_CONNECTED) {
         this.#lastContactMs = this.opts.clock.monotonicMs();
         this.opts.log.info({ sessionId: this.#sessionId }, 'ZooKeeper connection restored');
-        this.emit('connected');
+        if (this.#suspended) {
+          this.#suspended = false;
+          this.emit('connected');
+        }
       } else if (state === zookeeper.State.DISCONNECTED) {
+        // Not reported yet: the client reconnects (to another ensemble member) within the session.
+        // 'disconnected' is reported by ping() once contact has been lost for too long.
         this.opts.log.warn({ sessionId: this.#sessionId }, 'ZooKeeper connection lost; reconnecting');
-        this.emit('disconnected');
       } else if (state === zookeeper.State.EXPIRED) {
         void this.renew();
       }

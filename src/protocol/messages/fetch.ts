@@ -1,17 +1,19 @@
 /**
- * Fetch (key 1), versions 4-12, flexible from 12. v4 is the first with isolationLevel and
+ * Fetch (key 1), versions 4-13, flexible from 12. v4 is the first with isolationLevel and
  * lastStableOffset / abortedTransactions, which transactional reads need; v12 is the last that names
- * topics (v13+ identifies them by topicId — the topicId fields below are inert until versionMax is
- * raised and the handler resolves ids).
+ * topics; v13 (KIP-516) identifies them by topicId instead (topic is absent, '' when decoded) and is
+ * otherwise identical to v12. @platformatic/kafka needs v13: at v12 it sends the topic id's text in
+ * the topic name field.
  * Request: clusterId (v12+, tagged 0), replicaId (-1 for consumers), maxWaitMs, minBytes, maxBytes
  * (v3+), isolationLevel (v4+, 0 = read uncommitted, 1 = read committed), sessionId / sessionEpoch
- * (v7+, incremental fetch sessions, KIP-227), topics[topic, partitions[partition, currentLeaderEpoch
- * (v9+), fetchOffset, lastFetchedEpoch (v12+), logStartOffset (v5+), partitionMaxBytes]],
- * forgottenTopicsData (v7+)[topic, partitions], rackId (v11+, KIP-392).
- * Response: throttleTimeMs (v1+), errorCode / sessionId (v7+), responses[topic, partitions[
- * partitionIndex, errorCode, highWatermark, lastStableOffset (v4+), logStartOffset (v5+), tagged
- * (v12+): divergingEpoch 0, currentLeader 1, snapshotId 2; abortedTransactions (v4+, nullable)
- * [producerId, firstOffset], preferredReadReplica (v11+), records]].
+ * (v7+, incremental fetch sessions, KIP-227), topics[topic (v0-12) / topicId (v13+), partitions[
+ * partition, currentLeaderEpoch (v9+), fetchOffset, lastFetchedEpoch (v12+), logStartOffset (v5+),
+ * partitionMaxBytes]], forgottenTopicsData (v7+)[topic / topicId, partitions], rackId (v11+, KIP-392).
+ * Response: throttleTimeMs (v1+), errorCode / sessionId (v7+), responses[topic (v0-12) / topicId
+ * (v13+), partitions[partitionIndex, errorCode, highWatermark, lastStableOffset (v4+), logStartOffset
+ * (v5+), tagged (v12+): divergingEpoch 0, currentLeader 1, snapshotId 2; abortedTransactions (v4+,
+ * nullable)[producerId, firstOffset], preferredReadReplica (v11+), records]].
+ * (v15 replaces replicaId with a tagged replicaState, v16 adds nodeEndpoints; we stop at 13.)
  */
 import { f, type ApiDef } from '../schema.js';
 
@@ -19,7 +21,7 @@ export const fetchApi: ApiDef = {
   apiKey: 1,
   name: 'Fetch',
   versionMin: 4,
-  versionMax: 12,
+  versionMax: 13,
   flexibleMin: 12,
   request: [
     f('clusterId', 'string', '12+', { tag: 0, nullable: '12+', default: null }),
@@ -72,7 +74,8 @@ export const fetchApi: ApiDef = {
         }),
         f('abortedTransactions', [f('producerId', 'int64'), f('firstOffset', 'int64')], '4+', { nullable: '4+' }),
         f('preferredReadReplica', 'int32', '11+', { default: -1 }),
-        f('records', 'records', '0+', { nullable: '0+' }),
+        // Omitted = an empty record set: kafka-python 2.0 cannot read a null one on a partition without error.
+        f('records', 'records', '0+', { nullable: '0+', default: Buffer.alloc(0) }),
       ]),
     ]),
   ],
@@ -96,6 +99,7 @@ export interface FetchRequest {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
+  /** topic in v4-12, topicId in v13+ (the other is '' / the zero UUID). */
   topics: Array<{ topic: string; topicId: string; partitions: FetchRequestPartition[] }>;
   forgottenTopicsData: Array<{ topic: string; topicId: string; partitions: number[] }>;
   rackId: string;
@@ -120,5 +124,6 @@ export interface FetchResponse {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
+  /** Set topic for v4-12 and topicId for v13+. */
   responses: Array<{ topic: string; topicId: string; partitions: FetchResponsePartition[] }>;
 }

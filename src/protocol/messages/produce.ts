@@ -1,6 +1,8 @@
 /**
- * Produce (key 0), versions 3-9, flexible from 9. We require record batch v2 (magic 2), which
- * clients send from Produce v3 on, so the older versions are not implemented.
+ * Produce (key 0), versions 0-9, flexible from 9. We store only record batch v2 (magic 2), which
+ * clients send from Produce v3 on; v0-2 requests decode and each partition is answered with
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT. They stay advertised because librdkafka enables gzip, snappy and
+ * lz4 only when the broker lists Produce v0 (the problem Apache Kafka 4.0 met as KAFKA-18659).
  * Request: transactionalId (nullable), acks, timeoutMs, topicData[name, partitionData[index, records]].
  * Response: responses[name, partitionResponses[index, errorCode, baseOffset, logAppendTimeMs (-1
  * unless the topic uses LogAppendTime), logStartOffset (v5+), recordErrors (v8+)[batchIndex,
@@ -12,7 +14,7 @@ import { f, type ApiDef } from '../schema.js';
 export const produceApi: ApiDef = {
   apiKey: 0,
   name: 'Produce',
-  versionMin: 3,
+  versionMin: 0,
   versionMax: 9,
   flexibleMin: 9,
   request: [

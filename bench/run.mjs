@@ -1,0 +1,605 @@
+#!/usr/bin/env node
+// Samsa's standard benchmark suite (issue 7). `npm run bench` at the repository root builds and runs
+// it; `node bench/run.mjs --smoke` is the seconds-long version CI runs (test/bench/bench-smoke.test.ts).
+//
+// Every scenario is a row: the figure, the ceiling measured in the same run, and the ratio of the
+// two. Ceilings: a loopback null sink driven by the same load generator (network + client cost,
+// no broker), `dd` sequential write/read speed of the data dir, and NATS JetStream (file storage,
+// async publish) as the peer. Results go to stdout and to bench/results/<date>.md and .json with
+// the machine's details.
+//
+// Options:
+//   --smoke            tiny record counts, no installs, peers only if already installed
+//   --out DIR          where to write <date>.md/.json (default bench/results)
+//   --data-dir DIR     parent of the brokers' data dirs (default: a new dir under the OS temp dir)
+//   --only P1,P2,...   run only these scenarios (ceilings run as the scenarios need them)
+//   --records N        records for P1/P1b (default 5,000,000; smoke 20,000)
+//   --drop-caches      for P2 cold, drop the whole page cache (echo 1 > /proc/sys/vm/drop_caches,
+//                      root only) instead of evicting only the topic's segment files
+// Every load is bounded (record counts and a timeout per step) and goes only to 127.0.0.1.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(benchDir, '..');
+const dist = path.join(root, 'dist', 'src');
+const perf = path.join(dist, 'cli', 'perf');
+const HOST = '127.0.0.1';
+
+// ------------------------------------------------------------------ options
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const smoke = argv.includes('--smoke');
+const dropCaches = argv.includes('--drop-caches');
+const only = opt('only', null)?.split(',');
+const want = (id) => !only || only.includes(id);
+const outDir = path.resolve(opt('out', path.join(benchDir, 'results')));
+const dataParent = opt('data-dir', null);
+const N = {
+  p1: Number(opt('records', smoke ? 20_000 : 5_000_000)),
+  p2: smoke ? 20_000 : 10_000_000,
+  p3Seconds: smoke ? 1 : 5,
+  p4Partitions: smoke ? 100 : 10_000,
+  p4IdleMs: smoke ? 1000 : 10_000,
+  p5: smoke ? 10_000 : 3_000_000,
+  nats: smoke ? 5_000 : 1_000_000,
+  rdkafka: smoke ? 20_000 : 5_000_000,
+  ddMiB: smoke ? 16 : 2048,
+};
+const RECORD_SIZE = 100;
+const STEP_TIMEOUT_MS = smoke ? 60_000 : 600_000;
+
+const log = (s) => process.stderr.write(`[bench] ${s}\n`);
+
+// ------------------------------------------------------------------ helpers
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, HOST, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect({ host: HOST, port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`port ${port} not listening after ${timeoutMs} ms`));
+        else setTimeout(attempt, 10);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Runs a command to completion (bounded); resolves { code, stdout, stderr, ms }. */
+function run(cmd, args, { timeoutMs = STEP_TIMEOUT_MS, env } = {}) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\n[bench] killed after ${timeoutMs} ms`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: String(err), ms: performance.now() - t0 });
+    });
+  });
+}
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** CPU seconds (user+system) a process has used, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+function rssMiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A long-running child (broker, null sink, nats-server) that is always stopped at exit. */
+const children = new Set();
+function startChild(cmd, args, env = {}) {
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output = (output + d).slice(-20000)));
+  child.stderr.on('data', (d) => (output = (output + d).slice(-20000)));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  children.add(child);
+  exited.then(() => children.delete(child));
+  return { child, exited, output: () => output };
+}
+async function stopChild(c, timeoutMs = 20_000) {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return c.exited;
+  c.child.kill('SIGTERM');
+  const t = setTimeout(() => c.child.kill('SIGKILL'), timeoutMs);
+  const r = await c.exited;
+  clearTimeout(t);
+  return r;
+}
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+async function startBroker(dataDir, extra = []) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const b = startChild(
+    process.execPath,
+    [
+      path.join(dist, 'main.js'),
+      '--override', `log.dirs=${dataDir}`,
+      '--override', `listeners=PLAINTEXT://${HOST}:${port}`,
+      '--override', `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
+      ...extra.flatMap((e) => ['--override', e]),
+    ],
+    { SAMSA_LOG_LEVEL: 'warn' },
+  );
+  try {
+    await waitForPort(port, 60_000);
+  } catch (err) {
+    await stopChild(b);
+    throw new Error(`broker did not start: ${err.message}\n${b.output()}`);
+  }
+  return { ...b, port, bootstrap: `${HOST}:${port}`, startMs: performance.now() - t0, pid: b.child.pid };
+}
+
+async function startNullSink() {
+  const port = await freePort();
+  const s = startChild(process.execPath, [path.join(perf, 'null-sink.js'), '--port', String(port)]);
+  await waitForPort(port, 20_000);
+  return { ...s, port, bootstrap: `${HOST}:${port}`, pid: s.child.pid };
+}
+
+async function createTopic(bootstrap, topic, partitions) {
+  // kafka-topics may not exist yet (the CLI issue); the perf tools' wire client creates topics.
+  const r = await run(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `import { PerfConnection, ensureTopic, parseHostPort } from ${JSON.stringify(path.join(perf, 'wire.js'))};
+     const { host, port } = parseHostPort(${JSON.stringify(bootstrap)});
+     const c = await PerfConnection.connect(host, port);
+     const t0 = performance.now();
+     const n = await ensureTopic(c, ${JSON.stringify(topic)}, ${partitions});
+     console.log(JSON.stringify({ partitions: n, ms: performance.now() - t0 }));
+     c.close();`,
+  ]);
+  if (r.code !== 0) throw new Error(`creating ${topic}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const PRODUCER_LINE =
+  /^(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th\.$/m;
+
+async function producerPerf(bootstrap, topic, records, { throughput = -1, props = [], cpuPid = null } = {}) {
+  const cpu0 = cpuPid ? cpuSeconds(cpuPid) : null;
+  const r = await run(process.execPath, [
+    path.join(perf, 'producer-perf-test.js'),
+    '--topic', topic,
+    '--num-records', String(records),
+    '--record-size', String(RECORD_SIZE),
+    '--throughput', String(throughput),
+    '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=1', 'linger.ms=0', 'batch.size=16384', ...props,
+    '--print-metrics',
+  ]);
+  const cpu1 = cpuPid ? cpuSeconds(cpuPid) : null;
+  const m = PRODUCER_LINE.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`kafka-producer-perf-test failed (${r.code}): ${r.stderr || r.stdout}`);
+  const metric = (name) => Number(new RegExp(`${name}\\s+: ([\\d.]+)`).exec(r.stdout)?.[1] ?? NaN);
+  return {
+    line: m[0],
+    records: Number(m[1]),
+    rps: Number(m[2]),
+    mbps: Number(m[3]),
+    p50: metric('latency-p50-ms'),
+    p99: metric('latency-p99-ms'),
+    avg: metric('latency-avg-ms'),
+    requests: metric('request-total'),
+    brokerCpuUsPerRecord: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / Number(m[1]) : null,
+  };
+}
+
+async function consumerPerf(bootstrap, topic, messages) {
+  const r = await run(process.execPath, [path.join(perf, 'consumer-perf-test.js'), '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(messages), '--timeout', '20000']);
+  const lines = r.stdout.trim().split('\n');
+  const header = lines.findIndex((l) => l.startsWith('start.time'));
+  if (r.code !== 0 || header < 0) throw new Error(`kafka-consumer-perf-test failed (${r.code}): ${r.stderr || r.stdout}`);
+  const f = lines[header + 1].split(', ');
+  return { line: lines[header + 1], mb: Number(f[2]), messages: Number(f[4]), fetchMs: Number(f[7]), mbps: Number(f[8]), rps: Number(f[9]) };
+}
+
+function parseDd(stderr) {
+  // "134217728 bytes (134 MB, 128 MiB) copied, 0.0631 s, 2.1 GB/s"
+  const m = /(\d+) bytes .* copied, ([\d.e+-]+) s/.exec(stderr);
+  return m ? Number(m[1]) / Number(m[2]) : NaN;
+}
+
+async function ddWrite(dir, mib, fsync) {
+  const file = path.join(dir, 'dd-ceiling.tmp');
+  const r = await run('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${mib}`, ...(fsync ? ['conv=fdatasync'] : [])]);
+  rmSync(file, { force: true });
+  return parseDd(r.stderr);
+}
+
+function segmentFiles(dataDir, topic) {
+  const out = [];
+  for (const d of readdirSync(dataDir)) {
+    if (!d.startsWith(`${topic}-`)) continue;
+    for (const f of readdirSync(path.join(dataDir, d))) if (f.endsWith('.log')) out.push(path.join(dataDir, d, f));
+  }
+  return out;
+}
+
+/** Evicts files from the page cache: fsync each, then posix_fadvise(DONTNEED) via dd iflag=nocache. */
+async function evict(files) {
+  if (dropCaches) {
+    spawnSync('sync');
+    try {
+      writeFileSync('/proc/sys/vm/drop_caches', '1');
+      return 'drop_caches';
+    } catch (err) {
+      log(`cannot drop caches (${err.code}); evicting the segment files only`);
+    }
+  }
+  for (const f of files) {
+    spawnSync('sync', [f]);
+    spawnSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
+  }
+  return 'fadvise';
+}
+
+function cachedFraction(files) {
+  if (!have('fincore')) return null;
+  const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES,SIZE', ...files], { encoding: 'utf8' });
+  let res = 0;
+  let size = 0;
+  for (const l of r.stdout.trim().split('\n')) {
+    const [a, b] = l.trim().split(/\s+/).map(Number);
+    if (Number.isFinite(a) && Number.isFinite(b)) {
+      res += a;
+      size += b;
+    }
+  }
+  return size > 0 ? res / size : null;
+}
+
+async function ddRead(files) {
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const f of files) {
+    const r = await run('dd', [`if=${f}`, 'of=/dev/null', 'bs=1M']);
+    if (r.code !== 0) return NaN;
+    bytes += statSync(f).size;
+  }
+  return bytes / ((performance.now() - t0) / 1000);
+}
+
+// ------------------------------------------------------------------ machine
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    fs: spawnSync('df', ['-T', dataParent ?? os.tmpdir()], { encoding: 'utf8' }).stdout.trim().split('\n').pop()?.split(/\s+/)[1] ?? 'unknown',
+    librdkafka: spawnSync('sh', ['-c', "dpkg-query -W -f='${Version}' librdkafka-dev 2>/dev/null"], { encoding: 'utf8' }).stdout || null,
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
+    natsServer: have('nats-server') ? spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout.trim() : null,
+  };
+}
+
+// ------------------------------------------------------------------ setup
+function ensureBuilt() {
+  for (const f of [path.join(dist, 'main.js'), path.join(perf, 'producer-perf-test.js'), path.join(perf, 'null-sink.js')]) {
+    if (!existsSync(f)) throw new Error(`${f} missing: run \`npx tsc -p .\` (npm run bench does) first`);
+  }
+}
+
+function ensurePeers() {
+  const notes = [];
+  // NATS: the npm client (bench/package.json) and Debian's nats-server.
+  if (!existsSync(path.join(benchDir, 'node_modules', 'nats')) && !smoke) {
+    log('installing bench dependencies (npm ci in bench/)');
+    const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });
+    if (r.status !== 0) notes.push('npm ci in bench/ failed: NATS row not available');
+  }
+  if (!have('nats-server') && !smoke && process.getuid?.() === 0) {
+    log('installing nats-server (apt-get)');
+    let r = spawnSync('apt-get', ['install', '-y', '-q', 'nats-server'], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+      r = spawnSync('apt-get', ['install', '-y', '-q', 'nats-server'], { stdio: 'inherit' });
+    }
+    if (r.status !== 0) notes.push('apt-get install nats-server failed: NATS row not available');
+  }
+  // librdkafka cross-check: built here from bench/rdkafka-perf.c.
+  const bin = path.join(benchDir, 'build', 'rdkafka-perf');
+  if (have('cc') && existsSync('/usr/include/librdkafka/rdkafka.h')) {
+    mkdirSync(path.dirname(bin), { recursive: true });
+    const r = spawnSync('cc', ['-O2', '-o', bin, path.join(benchDir, 'rdkafka-perf.c'), '-lrdkafka'], { stdio: 'inherit' });
+    if (r.status !== 0) notes.push('building bench/rdkafka-perf.c failed');
+  } else {
+    notes.push('librdkafka-dev or cc missing: rdkafka cross-check not available (apt-get install librdkafka-dev)');
+  }
+  return { notes, rdkafka: existsSync(bin) ? bin : null, nats: have('nats-server') && existsSync(path.join(benchDir, 'node_modules', 'nats')) };
+}
+
+async function rdkafkaPerf(bin, bootstrap, topic, records) {
+  const r = await run(bin, [bootstrap, topic, String(records), String(RECORD_SIZE), 'linger.ms=5', 'batch.size=1000000']);
+  const m = /rdkafka-perf: (\d+) records, ([\d.]+) records\/sec/.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`rdkafka-perf failed (${r.code}): ${r.stderr || r.stdout}`);
+  return { records: Number(m[1]), rps: Number(m[2]), line: r.stdout.trim() };
+}
+
+// ------------------------------------------------------------------ the suite
+const rows = [];
+const fmt = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+function row(id, scenario, figure, unit, ceiling, ceilingName, notes = '', higherIsBetter = true) {
+  const ratio = figure !== null && ceiling && Number.isFinite(figure) && Number.isFinite(ceiling) ? (higherIsBetter ? figure / ceiling : ceiling / figure) : null;
+  const r = { id, scenario, figure, unit, ceiling, ceilingName, ratio, notes };
+  rows.push(r);
+  log(`${id} ${scenario}: ${fmt(figure, figure < 100 ? 2 : 0)} ${unit} (ceiling ${ceilingName}: ${fmt(ceiling, ceiling < 100 ? 2 : 0)}, ratio ${ratio === null ? 'n/a' : ratio.toFixed(2)}) ${notes}`);
+}
+function na(id, scenario, why) {
+  rows.push({ id, scenario, figure: null, unit: '', ceiling: null, ceilingName: '', ratio: null, notes: `not available: ${why}` });
+  log(`${id} ${scenario}: not available (${why})`);
+}
+
+async function main() {
+  ensureBuilt();
+  const started = new Date();
+  const peers = ensurePeers();
+  const info = machine();
+  log(`machine: ${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB, Node ${info.node}, ${info.fs}`);
+  const work = mkdtempSync(path.join(dataParent ?? os.tmpdir(), 'samsa-bench-'));
+  const raw = {};
+  try {
+    // -------------------------------------------------- ceilings
+    const sink = await startNullSink();
+    const ddPageCache = await ddWrite(work, N.ddMiB, false);
+    const ddFsync = await ddWrite(work, N.ddMiB, true);
+    raw.dd = { pageCacheBytesPerSec: ddPageCache, fdatasyncBytesPerSec: ddFsync };
+    row('C1', 'dd sequential write of the data dir (page cache)', ddPageCache / 2 ** 20, 'MiB/s', null, '', `${N.ddMiB} MiB, bs=1M`);
+    row('C2', 'dd sequential write of the data dir (conv=fdatasync)', ddFsync / 2 ** 20, 'MiB/s', null, '', `${N.ddMiB} MiB, bs=1M`);
+    await createTopic(sink.bootstrap, 'sink1', 1);
+    await createTopic(sink.bootstrap, 'sink8', 8);
+    const sink1 = await producerPerf(sink.bootstrap, 'sink1', N.p1, { cpuPid: sink.pid });
+    const sink8 = await producerPerf(sink.bootstrap, 'sink8', N.p1, { cpuPid: sink.pid });
+    raw.nullSink = { p1: sink1, p1b: sink8 };
+    row('C3', 'null sink, 1 partition, same generator', sink1.rps, 'records/s', null, '', `null sink CPU ${fmt(sink1.brokerCpuUsPerRecord, 2)} µs/record`);
+    row('C4', 'null sink, 8 partitions, same generator', sink8.rps, 'records/s', null, '');
+
+    // -------------------------------------------------- broker
+    const dataDir = path.join(work, 'broker');
+    let broker = await startBroker(dataDir);
+    let p1 = null;
+    if (want('P1') || want('P3') || want('P1b')) {
+      await createTopic(broker.bootstrap, 'p1', 1);
+      // A short warm-up run so JIT compilation is not measured (Kafka's numbers are from a warm JVM too).
+      await producerPerf(broker.bootstrap, 'p1', Math.min(N.p1, 500_000));
+      p1 = await producerPerf(broker.bootstrap, 'p1', N.p1, { cpuPid: broker.pid });
+      raw.p1 = p1;
+      row('P1', 'produce, 1 partition, acks=1, 100 B, batch.size=16384', p1.rps, 'records/s', sink1.rps, 'null sink', `${fmt(p1.mbps, 1)} MB/s; broker CPU ${fmt(p1.brokerCpuUsPerRecord, 2)} µs/record; p99 ${fmt(p1.p99, 2)} ms; ${fmt(p1.requests)} requests`);
+      row('P1/dd', 'P1 bytes vs dd page-cache write', (p1.rps * (RECORD_SIZE + 10)) / 2 ** 20, 'MiB/s', ddPageCache / 2 ** 20, 'dd write', '~110 B per record on disk');
+    }
+    if (want('P1b')) {
+      await createTopic(broker.bootstrap, 'p1b', 8);
+      const r = await producerPerf(broker.bootstrap, 'p1b', N.p1, { cpuPid: broker.pid });
+      raw.p1b = r;
+      row('P1b', 'produce, 8 partitions, acks=1, 100 B', r.rps, 'records/s', sink8.rps, 'null sink', `broker CPU ${fmt(r.brokerCpuUsPerRecord, 2)} µs/record; p99 ${fmt(r.p99, 2)} ms`);
+    }
+    if (want('P1c')) {
+      na('P1c', 'produce, acks=all, RF=3, 3-broker cluster', 'the broker runs single-node only so far (clustering is in progress); this row runs once `startCluster` exists');
+    }
+    if (peers.rdkafka && (want('P1') || want('X1'))) {
+      await createTopic(broker.bootstrap, 'rdk', 1);
+      const rb = await rdkafkaPerf(peers.rdkafka, broker.bootstrap, 'rdk', N.rdkafka);
+      const rs = await rdkafkaPerf(peers.rdkafka, sink.bootstrap, 'rdk', N.rdkafka);
+      raw.rdkafka = { broker: rb, sink: rs };
+      row('X1', 'librdkafka producer (rdkafka-perf.c) → broker, 1 partition', rb.rps, 'records/s', rs.rps, 'null sink, same tool', 'linger.ms=5 batch.size=1000000');
+    } else if (!peers.rdkafka) {
+      na('X1', 'librdkafka producer cross-check', peers.notes.join('; ') || 'not built');
+    }
+    await stopChild(sink);
+
+    // -------------------------------------------------- P2 consume
+    if (want('P2')) {
+      await createTopic(broker.bootstrap, 'p2', 1);
+      await producerPerf(broker.bootstrap, 'p2', N.p2);
+      const files = segmentFiles(dataDir, 'p2');
+      const warmRead = await ddRead(files);
+      await consumerPerf(broker.bootstrap, 'p2', N.p2); // first pass warms the page cache and JIT
+      const warm = await consumerPerf(broker.bootstrap, 'p2', N.p2);
+      const fileBytes = files.reduce((n, f) => n + statSync(f).size, 0);
+      const recordsPerSec = (bytesPerSec) => (bytesPerSec * N.p2) / fileBytes;
+      row('P2', `consume ${fmt(N.p2)} records from disk, warm page cache`, warm.rps, 'records/s', recordsPerSec(warmRead), 'dd read of the segments', `${fmt(warm.mbps, 1)} MB/s of values`);
+      const how = await evict(files);
+      const residentBefore = cachedFraction(files);
+      const coldRead = await ddRead(files);
+      await evict(files);
+      const cold = await consumerPerf(broker.bootstrap, 'p2', N.p2);
+      raw.p2 = { warm, cold, warmReadBytesPerSec: warmRead, coldReadBytesPerSec: coldRead, eviction: how, residentBeforeColdRead: residentBefore };
+      row('P2c', `consume ${fmt(N.p2)} records from disk, cold (evicted: ${how})`, cold.rps, 'records/s', recordsPerSec(coldRead), 'cold dd read of the segments', `${fmt(cold.mbps, 1)} MB/s; ${residentBefore === null ? '' : `${(residentBefore * 100).toFixed(0)}% resident after eviction`}`);
+    }
+
+    // -------------------------------------------------- P3 latency at 50% of max
+    if (want('P3') && p1) {
+      const rate = Math.max(1000, Math.round(p1.rps / 2));
+      const records = Math.round(rate * N.p3Seconds);
+      await createTopic(broker.bootstrap, 'p3', 1);
+      const r = await run(process.execPath, [
+        path.join(perf, 'end-to-end-latency.js'),
+        '--bootstrap-server', broker.bootstrap,
+        '--topic', 'p3',
+        '--num-records', String(records),
+        '--record-size', String(RECORD_SIZE),
+        '--throughput', String(rate),
+        '--producer-props', 'acks=1', 'linger.ms=0', 'batch.size=16384',
+      ]);
+      const e2e = /^e2e: .*p50 ([\d.]+) ms, p95 ([\d.]+) ms, p99 ([\d.]+) ms, p99\.9 ([\d.]+) ms, max ([\d.]+) ms/m.exec(r.stdout);
+      const prod = /^produce: .*p50 ([\d.]+) ms, p95 ([\d.]+) ms, p99 ([\d.]+) ms/m.exec(r.stdout);
+      if (r.code !== 0 || !e2e) throw new Error(`end-to-end latency failed: ${r.stderr || r.stdout}`);
+      // Ceiling: the same generator at the same rate against the null sink (produce-ack latency).
+      const sink2 = await startNullSink();
+      await createTopic(sink2.bootstrap, 'p3', 1);
+      const sr = await producerPerf(sink2.bootstrap, 'p3', records, { throughput: rate });
+      await stopChild(sink2);
+      raw.p3 = { rate, records, output: r.stdout, nullSink: sr };
+      row('P3', `end-to-end latency p50 at ${fmt(rate)} records/s (50% of P1)`, Number(e2e[1]), 'ms', sr.p50, 'null sink produce p50', '', false);
+      row('P3', `end-to-end latency p99 at ${fmt(rate)} records/s`, Number(e2e[3]), 'ms', sr.p99, 'null sink produce p99', `p99.9 ${e2e[4]} ms, max ${e2e[5]} ms; produce-ack p99 ${prod?.[3]} ms`, false);
+    }
+    await stopChild(broker);
+
+    // -------------------------------------------------- P5 partitions scaling
+    if (want('P5')) {
+      const dir5 = path.join(work, 'p5');
+      broker = await startBroker(dir5);
+      let base = null;
+      raw.p5 = [];
+      await createTopic(broker.bootstrap, 'warm', 1);
+      await producerPerf(broker.bootstrap, 'warm', Math.min(N.p5, 300_000));
+      for (const parts of [1, 10, 100, 1000]) {
+        await createTopic(broker.bootstrap, `p5-${parts}`, parts);
+        const r = await producerPerf(broker.bootstrap, `p5-${parts}`, N.p5, { cpuPid: broker.pid });
+        raw.p5.push({ partitions: parts, ...r });
+        base ??= r.brokerCpuUsPerRecord;
+        row('P5', `produce cost, ${parts} partition${parts > 1 ? 's' : ''}`, r.brokerCpuUsPerRecord, 'broker CPU µs/record', base, '1-partition cost', `${fmt(r.rps)} records/s`, false);
+      }
+      await stopChild(broker);
+    }
+
+    // -------------------------------------------------- P4 10,000 partitions
+    if (want('P4')) {
+      const dir4 = path.join(work, 'p4');
+      broker = await startBroker(dir4);
+      const created = await createTopic(broker.bootstrap, 'p4', N.p4Partitions);
+      await new Promise((r) => setTimeout(r, 500));
+      const rss = rssMiB(broker.pid);
+      const c0 = cpuSeconds(broker.pid);
+      await new Promise((r) => setTimeout(r, N.p4IdleMs));
+      const c1 = cpuSeconds(broker.pid);
+      const idlePct = c0 !== null && c1 !== null ? ((c1 - c0) / (N.p4IdleMs / 1000)) * 100 : null;
+      const stopT0 = performance.now();
+      await stopChild(broker, 60_000);
+      const stopMs = performance.now() - stopT0;
+      broker = await startBroker(dir4);
+      const restartMs = broker.startMs;
+      const rssAfter = rssMiB(broker.pid);
+      await stopChild(broker, 60_000);
+      raw.p4 = { partitions: N.p4Partitions, createMs: created.ms, rssMiB: rss, rssAfterRestartMiB: rssAfter, idleCpuPct: idlePct, stopMs, restartMs };
+      row('P4', `${fmt(N.p4Partitions)} partitions: RSS`, rss, 'MiB', 500, 'target 500 MB', `after restart ${fmt(rssAfter)} MiB; CreateTopics took ${fmt(created.ms)} ms`, false);
+      row('P4', `${fmt(N.p4Partitions)} partitions: restart (spawn → listening)`, restartMs / 1000, 's', 3, 'target 3 s', `clean shutdown took ${fmt(stopMs / 1000, 2)} s`, false);
+      row('P4', `${fmt(N.p4Partitions)} partitions: idle CPU`, idlePct, '% of a core', null, '', `over ${N.p4IdleMs / 1000} s`);
+    }
+
+    // -------------------------------------------------- NATS JetStream peer
+    if (want('NATS')) {
+      if (peers.nats) {
+        const port = await freePort();
+        const nd = path.join(work, 'nats');
+        mkdirSync(nd);
+        const ns = startChild('nats-server', ['-js', '-a', HOST, '-p', String(port), '-sd', nd]);
+        await waitForPort(port, 20_000);
+        const c0 = cpuSeconds(ns.child.pid);
+        const r = await run(process.execPath, [path.join(benchDir, 'nats-bench.mjs'), String(port), String(N.nats), String(RECORD_SIZE)]);
+        const c1 = cpuSeconds(ns.child.pid);
+        await stopChild(ns);
+        const m = /nats-bench: (\d+) msgs, ([\d.]+) msgs\/sec/.exec(r.stdout);
+        if (r.code !== 0 || !m) throw new Error(`nats-bench failed: ${r.stderr || r.stdout}`);
+        const natsRps = Number(m[2]);
+        raw.nats = { output: r.stdout.trim(), serverCpuUsPerMsg: c0 !== null ? ((c1 - c0) * 1e6) / Number(m[1]) : null };
+        row('N1', 'NATS JetStream, file storage, async publish, 100 B', natsRps, 'msgs/s', null, '', `server CPU ${fmt(raw.nats.serverCpuUsPerMsg, 2)} µs/msg; ${info.natsServer ?? ''}`);
+        if (p1) row('P1/N1', 'P1 vs NATS JetStream (target ≥ 2×)', p1.rps / natsRps, '×', 2, 'target 2×', '');
+      } else {
+        na('N1', 'NATS JetStream peer', smoke ? 'skipped in --smoke unless nats-server and bench/node_modules are installed' : peers.notes.join('; ') || 'nats-server not installable');
+      }
+    }
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  // -------------------------------------------------- report
+  const stamp = started.toISOString().slice(0, 10);
+  const title = `Samsa benchmark ${smoke ? '(smoke) ' : ''}${started.toISOString()}`;
+  const md = [
+    `# ${title}`,
+    '',
+    `Machine: ${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB RAM, Node ${info.node}, ${info.os}, data dir on ${info.fs}` +
+      `${info.librdkafka ? `, librdkafka ${info.librdkafka}` : ''}${info.natsServer ? `, ${info.natsServer}` : ''}.`,
+    `Load average (1/5/15 min) at start: ${info.loadAverage.join(' / ')}; at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')} (other work on the machine skews every figure; compare CPU µs/record, which is less sensitive).`,
+    `Command: \`node bench/run.mjs ${argv.join(' ')}\` (records per produce run: ${fmt(N.p1)}, record size ${RECORD_SIZE} B). Client and servers share the machine.`,
+    '',
+    '| id | scenario | figure | unit | ceiling (same run) | ratio | notes |',
+    '|---|---|---:|---|---|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.id} | ${r.scenario} | ${fmt(r.figure, r.figure !== null && Math.abs(r.figure) < 100 ? 2 : 0)} | ${r.unit} | ${r.ceiling === null ? '' : `${r.ceilingName}: ${fmt(r.ceiling, Math.abs(r.ceiling) < 100 ? 2 : 0)}`} | ${r.ratio === null ? '' : r.ratio.toFixed(2)} | ${r.notes} |`,
+    ),
+    '',
+    'Ratio: figure ÷ ceiling for throughput, ceiling ÷ figure for latency, cost and size (1.00 = at the ceiling; above 1 for a target means within it).',
+    '',
+  ].join('\n');
+  process.stdout.write(`${md}\n`);
+  mkdirSync(outDir, { recursive: true });
+  const base = path.join(outDir, `${stamp}${smoke ? '-smoke' : ''}`);
+  writeFileSync(`${base}.md`, md);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ started: started.toISOString(), smoke, machine: info, records: N, recordSize: RECORD_SIZE, rows, raw }, null, 2)}\n`);
+  log(`wrote ${base}.md and ${base}.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`[bench] failed: ${err.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

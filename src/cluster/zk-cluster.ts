@@ -1,0 +1,76 @@
+/**
+ * Glue between Broker and the ZooKeeper-coordinated controller, so broker.ts needs one small block:
+ * `openZkCluster` starts the ZooKeeper session (zookeeper.connect, zookeeper.session.timeout.ms,
+ * zookeeper.connection.timeout.ms) and the ZkController; the broker calls `register()` once its
+ * listeners are bound (the advertised endpoints then carry the real ports), `beforeStop()` first
+ * when stopping (controlled shutdown when controlled.shutdown.enable) and `close()` last (ends the
+ * session, so the registration disappears at once rather than after the session timeout).
+ */
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Clock } from '../io/clock.js';
+import type { Random } from '../io/random.js';
+import { logger } from '../log.js';
+import { ZookeeperCoordination } from './coordination/zookeeper.js';
+import { ZkController } from './zk-controller.js';
+
+export interface ZkCluster {
+  readonly controller: ZkController;
+  register(bound: Array<{ name: string; port: number }>): Promise<void>;
+  beforeStop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; random: Random }): Promise<ZkCluster> {
+  const log = logger('cluster');
+  const connect = config.zookeeperConnect;
+  if (connect === null) throw new Error('openZkCluster needs zookeeper.connect');
+  const coordination = new ZookeeperCoordination({
+    connect,
+    sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
+    connectionTimeoutMs: config.zookeeperConnectionTimeoutMs,
+    clock: io.clock,
+    log: logger('zookeeper'),
+  });
+  await coordination.start();
+  log.info({ zookeeperConnect: connect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs }, 'connected to ZooKeeper');
+  const controller = await ZkController.open({
+    brokerId: config.brokerId,
+    coordination,
+    clock: io.clock,
+    random: io.random,
+    log,
+    defaults: {
+      numPartitions: config.numPartitions,
+      replicationFactor: config.defaultReplicationFactor,
+      deleteTopicEnable: config.deleteTopicEnable,
+      uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+      autoLeaderRebalanceEnable: config.autoLeaderRebalanceEnable,
+      leaderImbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage,
+      leaderImbalanceCheckIntervalMs: Math.min(config.leaderImbalanceCheckIntervalSeconds * 1000, 2 ** 31 - 1),
+    },
+  });
+  return {
+    controller,
+    async register(bound) {
+      const endpoints = config.advertisedListeners.map((l) => {
+        const port = l.port !== 0 ? l.port : (bound.find((b) => b.name === l.name)?.port ?? bound[0]!.port);
+        return { name: l.name, host: l.host, port, protocol: config.listenerSecurityProtocolMap.get(l.name) ?? 'PLAINTEXT' };
+      });
+      const first = endpoints[0]!;
+      await controller.register({ id: config.brokerId, host: first.host, port: first.port, rack: config.brokerRack }, endpoints);
+    },
+    async beforeStop() {
+      if (!config.controlledShutdownEnable) return;
+      const budgetMs = Math.min(30_000, config.controlledShutdownMaxRetries * Math.max(1000, config.controlledShutdownRetryBackoffMs));
+      try {
+        await controller.controlledShutdown(budgetMs);
+      } catch (err) {
+        log.warn({ err }, 'controlled shutdown failed; stopping anyway (leaders move after the session ends)');
+      }
+    },
+    async close() {
+      await controller.close();
+      await coordination.close();
+    },
+  };
+}

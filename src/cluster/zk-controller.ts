@@ -1,0 +1,1076 @@
+/**
+ * ZkController: the Controller of a broker in a ZooKeeper-coordinated cluster (Kafka's ZooKeeper
+ * mode, layout and JSON formats included, so Kafka's ZooKeeper-reading tools understand it).
+ *
+ * Every broker runs one. Each broker:
+ * - reads the cluster state from the coordination service (through `Coordination`, never the
+ *   ZooKeeper client directly) and keeps it current with one-shot watches (re-armed on every read):
+ *   /brokers/ids (children), /brokers/topics (children), /brokers/topics/<t> (assignment),
+ *   /brokers/topics/<t>/partitions/<p>/state (leader, epoch, ISR), /config/topics/<t>, /controller;
+ * - builds a frozen MetadataImage from that cache after every change and hands it to subscribers
+ *   (ReplicaManager) in order. Partitions whose leader is not registered show leader -1. While this
+ *   broker's session is suspect or expired it publishes an image in which it leads nothing;
+ * - writes admin changes directly to ZooKeeper, as Kafka's ZooKeeper-mode brokers do (topic and
+ *   config nodes, /admin/delete_topics/<t>), and lets the active controller react;
+ * - as a partition leader, changes the ISR with a write conditional on the state node's version
+ *   (alterPartitionIsr), refused when its leader epoch or version is stale.
+ *
+ * One broker is the active controller: it holds the ephemeral /controller node and increments
+ * /controller_epoch when it takes over. Each of its partition-state writes is a ZooKeeper multi
+ * that checks /controller_epoch's version and the state node's version, so a deposed controller's
+ * writes fail. It initialises partition states of new topics/partitions, elects leaders when brokers
+ * disappear or ask for controlled shutdown (/samsa/controlled_shutdown/<id>), removes dead brokers
+ * from ISRs, performs preferred-leader elections (/admin/preferred_replica_election, on demand or
+ * automatically) and deletes topics.
+ *
+ * Lifecycle (owned by Broker): open() connects and publishes the first image; register() after the
+ * listeners are bound; controlledShutdown() then close() when stopping.
+ */
+import assert from 'node:assert/strict';
+import type { Logger } from 'pino';
+import { validateTopicConfigs } from '../config/topic-config.js';
+import type { Clock, Timer } from '../io/clock.js';
+import type { Random } from '../io/random.js';
+import { limits } from '../limits.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult } from './controller.js';
+import { type Coordination, deleteRecursive, isCoordinationError, json, type MultiOp, parseJson, type SessionEvent } from './coordination/coordination.js';
+import { initialState, nextState, preferredImbalance, type ClusterView, type PartitionState } from './leader-election.js';
+import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
+import { AssignmentError, assignReplicas } from './replica-assignment.js';
+import { isInternalTopic, topicNameProblem } from './topic-names.js';
+
+export const paths = {
+  clusterId: '/cluster/id',
+  brokerIds: '/brokers/ids',
+  broker: (id: number) => `/brokers/ids/${id}`,
+  topics: '/brokers/topics',
+  topic: (t: string) => `/brokers/topics/${t}`,
+  partitions: (t: string) => `/brokers/topics/${t}/partitions`,
+  partition: (t: string, p: number) => `/brokers/topics/${t}/partitions/${p}`,
+  state: (t: string, p: number) => `/brokers/topics/${t}/partitions/${p}/state`,
+  seqid: '/brokers/seqid',
+  configTopics: '/config/topics',
+  configTopic: (t: string) => `/config/topics/${t}`,
+  configChanges: '/config/changes',
+  controller: '/controller',
+  controllerEpoch: '/controller_epoch',
+  deleteTopics: '/admin/delete_topics',
+  deleteTopic: (t: string) => `/admin/delete_topics/${t}`,
+  preferredElection: '/admin/preferred_replica_election',
+  isrChanges: '/isr_change_notification',
+  controlledShutdown: '/samsa/controlled_shutdown',
+  controlledShutdownOf: (id: number) => `/samsa/controlled_shutdown/${id}`,
+} as const;
+
+const PERSISTENT_PATHS = [
+  paths.brokerIds,
+  paths.topics,
+  paths.seqid,
+  paths.configTopics,
+  paths.configChanges,
+  paths.deleteTopics,
+  paths.isrChanges,
+  paths.controlledShutdown,
+  '/cluster',
+  '/admin',
+];
+
+/** JSON documents, in Kafka's formats. */
+export interface BrokerRegistration {
+  version: 5;
+  host: string;
+  port: number;
+  endpoints: string[];
+  listener_security_protocol_map: Record<string, string>;
+  jmx_port: number;
+  features: Record<string, unknown>;
+  timestamp: string;
+  rack?: string;
+}
+export interface TopicAssignmentDoc {
+  version: 3;
+  partitions: Record<string, number[]>;
+  topic_id: string;
+  adding_replicas: Record<string, number[]>;
+  removing_replicas: Record<string, number[]>;
+}
+export interface PartitionStateDoc {
+  controller_epoch: number;
+  leader: number;
+  version: 1;
+  leader_epoch: number;
+  isr: number[];
+}
+
+export interface ZkControllerOptions {
+  brokerId: number;
+  coordination: Coordination & { readonly healthy?: boolean };
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  defaults: {
+    numPartitions: number;
+    replicationFactor: number;
+    deleteTopicEnable: boolean;
+    uncleanLeaderElectionEnable: boolean;
+    autoLeaderRebalanceEnable: boolean;
+    leaderImbalancePerBrokerPercentage: number;
+    leaderImbalanceCheckIntervalMs: number;
+  };
+  /** How long admin calls wait for their change to show in this broker's image. */
+  adminWaitMs?: number;
+}
+
+interface CachedTopic {
+  topicId: string;
+  replicas: number[][];
+  version: number;
+}
+
+interface CachedState extends PartitionState {
+  controllerEpoch: number;
+  version: number;
+  generation: number;
+}
+
+/** Kafka stores topic ids as base64url of the 16 UUID bytes; the image uses the RFC 4122 text form. */
+export function uuidToKafkaId(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+export function kafkaIdToUuid(id: string): string {
+  const hex = Buffer.from(id, 'base64url').toString('hex').padStart(32, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function registrationOf(broker: BrokerInfo, nowMs: number, endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>): BrokerRegistration {
+  const eps = endpoints ?? [{ name: 'PLAINTEXT', host: broker.host, port: broker.port, protocol: 'PLAINTEXT' }];
+  const reg: BrokerRegistration = {
+    version: 5,
+    host: broker.host,
+    port: broker.port,
+    endpoints: eps.map((e) => `${e.name}://${e.host}:${e.port}`),
+    listener_security_protocol_map: Object.fromEntries(eps.map((e) => [e.name, e.protocol])),
+    jmx_port: -1,
+    features: {},
+    timestamp: String(nowMs),
+  };
+  if (broker.rack !== null) reg.rack = broker.rack;
+  return reg;
+}
+
+function brokerOf(id: number, reg: BrokerRegistration): BrokerInfo {
+  let host = reg.host;
+  let port = reg.port;
+  const ep = reg.endpoints?.[0];
+  const m = ep ? /^[^:]+:\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(ep) : null;
+  if (m) {
+    host = m[1]!;
+    port = Number(m[2]);
+  }
+  return Object.freeze({ id, host, port, rack: reg.rack ?? null });
+}
+
+type Fail = Extract<AdminResult, { ok: false }>;
+function fail(error: Fail['error'], message: string): Fail {
+  return { ok: false, error, message };
+}
+
+export class ZkController implements Controller {
+  readonly #coord: Coordination & { readonly healthy?: boolean };
+  readonly #log: Logger;
+  #image: MetadataImage;
+  #listeners: Array<(image: MetadataImage) => void | Promise<void>> = [];
+  #publishChain: Promise<void> = Promise.resolve();
+  #publishScheduled = false;
+  #waiters = new Set<() => void>();
+
+  // Cache of the coordination state.
+  #clusterId = '';
+  #brokers = new Map<number, BrokerInfo>();
+  #controllerId = -1;
+  #topics = new Map<string, CachedTopic>();
+  #configs = new Map<string, Record<string, string>>();
+  #states = new Map<string, CachedState>();
+  #deleting = new Set<string>();
+  #stopping = new Set<number>();
+  #armed = new Set<string>();
+  /** Bumped on every new session: watches and reads of an older session are ignored. */
+  #generation = 0;
+  #suspended = false;
+  #closed = false;
+
+  // Registration and controllership.
+  #registration: { broker: BrokerInfo; endpoints?: Array<{ name: string; host: string; port: number; protocol: string }> } | null = null;
+  #registered = false;
+  #isController = false;
+  #controllerEpoch = 0;
+  #controllerEpochVersion = -1;
+  #controllerWork: Promise<void> = Promise.resolve();
+  #controllerWorkPending = false;
+  #conflicts = 0;
+  #preferredRequested: Array<{ topic: string; partition: number }> | null = null;
+  #rebalanceTimer: Timer | null = null;
+  #retryTimer: Timer | null = null;
+
+  private constructor(private readonly opts: ZkControllerOptions) {
+    this.#coord = opts.coordination;
+    this.#log = opts.log;
+    this.#image = new MetadataImage('', -1, new Map(), new Map());
+  }
+
+  /** Connects (the coordination must be started), reads the whole cluster state and publishes the first image. */
+  static async open(opts: ZkControllerOptions): Promise<ZkController> {
+    const c = new ZkController(opts);
+    c.#coord.onSession((e) => c.onSession(e));
+    await c.bootstrap();
+    return c;
+  }
+
+  get image(): MetadataImage {
+    return this.#image;
+  }
+
+  get brokerId(): number {
+    return this.opts.brokerId;
+  }
+
+  /** True while this broker is the active controller. */
+  get isActiveController(): boolean {
+    return this.#isController;
+  }
+
+  subscribe(listener: (image: MetadataImage) => void | Promise<void>): void {
+    this.#listeners.push(listener);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bootstrap, sessions, registration
+
+  private async bootstrap(): Promise<void> {
+    const gen = this.#generation;
+    for (const p of PERSISTENT_PATHS) await this.#coord.ensurePath(p);
+    this.#clusterId = await this.readOrCreateClusterId();
+    await this.readBrokers(gen);
+    await this.readTopicList(gen);
+    await this.readDeleteRequests(gen);
+    await this.readStoppingBrokers(gen);
+    await this.readController(gen);
+    this.publishSoon();
+    await this.#publishChain;
+  }
+
+  private async readOrCreateClusterId(): Promise<string> {
+    const existing = await this.#coord.get(paths.clusterId);
+    if (existing) return parseJson<{ id: string }>(existing.data).id;
+    const id = this.opts.random.base64Id().slice(0, 22);
+    try {
+      await this.#coord.create(paths.clusterId, json({ version: '1', id }));
+      this.#log.info({ clusterId: id }, 'created cluster id');
+      return id;
+    } catch (err) {
+      if (!isCoordinationError(err, 'nodeExists')) throw err;
+      const now = await this.#coord.get(paths.clusterId);
+      assert.ok(now, 'cluster id exists after nodeExists');
+      return parseJson<{ id: string }>(now.data).id;
+    }
+  }
+
+  private onSession(e: SessionEvent): void {
+    if (this.#closed) return;
+    if (e === 'disconnected' || e === 'expired') {
+      if (!this.#suspended) {
+        this.#suspended = true;
+        this.#log.warn({ event: e }, 'coordination session suspect: this broker stops leading until it is confirmed or renewed');
+        this.publishSoon();
+      }
+      if (e === 'expired') this.resignController('session expired');
+    } else if (e === 'connected') {
+      if (this.#suspended) {
+        this.#suspended = false;
+        this.#log.info('coordination session confirmed alive: resyncing');
+        void this.resync('connected');
+      }
+    } else if (e === 'newSession') {
+      this.#generation++;
+      this.#armed.clear();
+      this.#registered = false;
+      this.resignController('new session');
+      void this.resync('newSession');
+    }
+  }
+
+  private async resync(reason: string): Promise<void> {
+    const gen = this.#generation;
+    try {
+      if (this.#registration && !this.#registered) await this.registerNow(gen);
+      await this.bootstrap(); // re-reads everything; watches already armed in this session are kept
+      this.#suspended = false;
+      this.publishSoon();
+      this.#log.info({ reason }, 'resynced cluster state from ZooKeeper');
+    } catch (err) {
+      this.#log.warn({ err, reason }, 'resync failed; retrying in 1 s');
+      this.#retryTimer = this.opts.clock.setTimer(1000, () => void this.resync(reason), { unref: true });
+    }
+  }
+
+  /** Registers this broker (ephemeral /brokers/ids/<id>) with its bound endpoint and joins the controller election. */
+  async register(broker: BrokerInfo, endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>): Promise<void> {
+    this.#registration = endpoints ? { broker, endpoints } : { broker };
+    await this.registerNow(this.#generation);
+  }
+
+  private async registerNow(gen: number): Promise<void> {
+    const reg = this.#registration;
+    assert.ok(reg);
+    const path = paths.broker(this.opts.brokerId);
+    const data = json(registrationOf(reg.broker, this.opts.clock.nowMs(), reg.endpoints));
+    const deadline = this.opts.clock.monotonicMs() + 120_000;
+    let warned = false;
+    for (;;) {
+      try {
+        await this.#coord.create(path, data, { ephemeral: true });
+        break;
+      } catch (err) {
+        if (!isCoordinationError(err, 'nodeExists')) throw err;
+        const existing = await this.#coord.get(path);
+        if (existing?.ownedBySession) break;
+        if (this.opts.clock.monotonicMs() > deadline) throw new Error(`broker id ${this.opts.brokerId} is registered by another session (another broker with the same broker.id?)`);
+        if (!warned) {
+          warned = true;
+          this.#log.warn({ brokerId: this.opts.brokerId }, 'a previous registration of this broker id still exists (its session has not expired yet): waiting for it to go');
+        }
+        await this.sleep(500);
+      }
+    }
+    if (gen !== this.#generation) return;
+    this.#registered = true;
+    this.#log.info({ brokerId: this.opts.brokerId, host: reg.broker.host, port: reg.broker.port }, 'registered broker in ZooKeeper');
+    await this.readBrokers(gen);
+    await this.tryBecomeController(gen);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.opts.clock.setTimer(ms, r));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Watched reads into the cache
+
+  /** Returns a watcher for `key` unless one is already armed for it in this session. */
+  private watcher(key: string, gen: number, onFire: () => Promise<void>): (() => void) | undefined {
+    if (this.#armed.has(key)) return undefined;
+    this.#armed.add(key);
+    return () => {
+      if (gen !== this.#generation || this.#closed) return;
+      this.#armed.delete(key);
+      onFire().catch((err: unknown) => this.onReadError(err, key));
+    };
+  }
+
+  private onReadError(err: unknown, what: string): void {
+    if (this.#closed) return;
+    // A read failed (connection loss, expiry): the session handler resyncs everything when the
+    // session is back, which re-arms every watch; until then the image is marked suspect.
+    this.#log.warn({ err, what }, 'ZooKeeper read failed; will resync');
+    this.#armed.delete(what);
+    if (!this.#retryTimer) {
+      this.#retryTimer = this.opts.clock.setTimer(
+        1000,
+        () => {
+          this.#retryTimer = null;
+          void this.resync(`read failure: ${what}`);
+        },
+        { unref: true },
+      );
+    }
+  }
+
+  private async readBrokers(gen: number): Promise<void> {
+    const w = this.watcher('brokers', gen, () => this.readBrokers(gen));
+    const ids = (await this.#coord.children(paths.brokerIds, w)) ?? [];
+    const next = new Map<number, BrokerInfo>();
+    for (const name of ids) {
+      const id = Number(name);
+      if (!Number.isInteger(id)) continue;
+      const node = await this.#coord.get(paths.broker(id));
+      if (!node) continue;
+      try {
+        next.set(id, brokerOf(id, parseJson<BrokerRegistration>(node.data)));
+      } catch (err) {
+        this.#log.warn({ err, brokerId: id }, 'unreadable broker registration ignored');
+      }
+    }
+    if (gen !== this.#generation) return;
+    this.#brokers = next;
+    this.publishSoon();
+    this.controllerWorkSoon();
+  }
+
+  private async readTopicList(gen: number): Promise<void> {
+    const w = this.watcher('topics', gen, () => this.readTopicList(gen));
+    const names = (await this.#coord.children(paths.topics, w)) ?? [];
+    if (gen !== this.#generation) return;
+    const present = new Set(names);
+    for (const t of [...this.#topics.keys()]) if (!present.has(t)) this.dropTopic(t);
+    for (const t of names) if (!this.#topics.has(t) || !this.#armed.has(`topic:${t}`)) await this.readTopic(gen, t);
+    this.publishSoon();
+    this.controllerWorkSoon();
+  }
+
+  private dropTopic(t: string): void {
+    const cached = this.#topics.get(t);
+    this.#topics.delete(t);
+    this.#configs.delete(t);
+    if (cached) for (let p = 0; p < cached.replicas.length; p++) this.#states.delete(`${t}/${p}`);
+  }
+
+  private async readTopic(gen: number, t: string): Promise<void> {
+    const w = this.watcher(`topic:${t}`, gen, () => this.readTopic(gen, t));
+    const node = await this.#coord.get(paths.topic(t), w);
+    if (gen !== this.#generation) return;
+    if (!node) {
+      this.dropTopic(t);
+      this.publishSoon();
+      return;
+    }
+    const doc = parseJson<TopicAssignmentDoc>(node.data);
+    const replicas: number[][] = [];
+    for (let p = 0; doc.partitions[String(p)] !== undefined; p++) replicas.push(doc.partitions[String(p)]!);
+    const topicId = doc.topic_id ? kafkaIdToUuid(doc.topic_id) : this.opts.random.uuid();
+    const before = this.#topics.get(t);
+    this.#topics.set(t, { topicId, replicas, version: node.version });
+    if (!before || !this.#armed.has(`config:${t}`)) await this.readConfig(gen, t);
+    for (let p = 0; p < replicas.length; p++) {
+      if (!this.#states.has(`${t}/${p}`) || !this.#armed.has(`state:${t}/${p}`)) await this.readState(gen, t, p);
+    }
+    this.publishSoon();
+    this.controllerWorkSoon();
+  }
+
+  private async readConfig(gen: number, t: string): Promise<void> {
+    const w = this.watcher(`config:${t}`, gen, () => this.readConfig(gen, t));
+    const node = await this.#coord.get(paths.configTopic(t), w);
+    if (gen !== this.#generation) return;
+    if (!this.#topics.has(t)) return;
+    this.#configs.set(t, node ? (parseJson<{ config?: Record<string, string> }>(node.data).config ?? {}) : {});
+    this.publishSoon();
+  }
+
+  private async readState(gen: number, t: string, p: number): Promise<void> {
+    const key = `${t}/${p}`;
+    const w = this.watcher(`state:${key}`, gen, () => this.readState(gen, t, p));
+    const node = await this.#coord.get(paths.state(t, p), w);
+    if (gen !== this.#generation) return;
+    if (!this.#topics.has(t)) return;
+    if (!node) this.#states.delete(key);
+    else this.cacheState(t, p, parseJson<PartitionStateDoc>(node.data), node.version);
+    this.publishSoon();
+    this.controllerWorkSoon();
+  }
+
+  private cacheState(t: string, p: number, doc: PartitionStateDoc, version: number): void {
+    const key = `${t}/${p}`;
+    const prev = this.#states.get(key);
+    // Within a session ZooKeeper answers in order, but our own write's result and a watch-triggered
+    // read may be applied in either order: never go back to an older version of the same session.
+    if (prev && prev.generation === this.#generation && prev.version > version) return;
+    this.#states.set(key, { leader: doc.leader, leaderEpoch: doc.leader_epoch, isr: doc.isr, controllerEpoch: doc.controller_epoch, version, generation: this.#generation });
+  }
+
+  private async readDeleteRequests(gen: number): Promise<void> {
+    const w = this.watcher('deletes', gen, () => this.readDeleteRequests(gen));
+    const names = (await this.#coord.children(paths.deleteTopics, w)) ?? [];
+    if (gen !== this.#generation) return;
+    this.#deleting = new Set(names);
+    this.controllerWorkSoon();
+  }
+
+  private async readStoppingBrokers(gen: number): Promise<void> {
+    const w = this.watcher('stopping', gen, () => this.readStoppingBrokers(gen));
+    const names = (await this.#coord.children(paths.controlledShutdown, w)) ?? [];
+    if (gen !== this.#generation) return;
+    this.#stopping = new Set(names.map(Number).filter(Number.isInteger));
+    this.controllerWorkSoon();
+  }
+
+  private async readController(gen: number): Promise<void> {
+    const w = this.watcher('controller', gen, () => this.readController(gen));
+    const node = await this.#coord.get(paths.controller, w);
+    if (gen !== this.#generation) return;
+    this.#controllerId = node ? parseJson<{ brokerid: number }>(node.data).brokerid : -1;
+    if (this.#isController && this.#controllerId !== this.opts.brokerId) this.resignController('another broker holds /controller');
+    this.publishSoon();
+    if (!node && this.#registered) await this.tryBecomeController(gen);
+  }
+
+  private async readPreferredRequest(gen: number): Promise<void> {
+    const w = this.watcher('preferred', gen, () => this.readPreferredRequest(gen));
+    const node = await this.#coord.get(paths.preferredElection, w);
+    if (gen !== this.#generation) return;
+    if (node) {
+      const doc = parseJson<{ partitions?: Array<{ topic: string; partition: number }> }>(node.data);
+      this.#preferredRequested = doc.partitions ?? [];
+      this.controllerWorkSoon();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The image
+
+  private publishSoon(): void {
+    if (this.#publishScheduled || this.#closed) return;
+    this.#publishScheduled = true;
+    queueMicrotask(() => {
+      this.#publishScheduled = false;
+      const next = this.buildImage();
+      this.#publishChain = this.#publishChain.then(async () => {
+        this.#image = next;
+        for (const l of this.#listeners) {
+          try {
+            await l(next);
+          } catch (err) {
+            this.#log.error({ err }, 'metadata image subscriber failed');
+          }
+        }
+        for (const w of [...this.#waiters]) w();
+      });
+    });
+  }
+
+  private buildImage(): MetadataImage {
+    const self = this.opts.brokerId;
+    const fenced = this.#suspended || (this.#registration !== null && !this.#registered);
+    const topics = new Map<string, TopicInfo>();
+    for (const [name, t] of [...this.#topics].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const partitions: PartitionInfo[] = t.replicas.map((replicas, p) => {
+        const s = this.#states.get(`${name}/${p}`);
+        let leader = s?.leader ?? -1;
+        if (!this.#brokers.has(leader)) leader = -1;
+        if (fenced && leader === self) leader = -1;
+        return Object.freeze({
+          partition: p,
+          leader,
+          leaderEpoch: s?.leaderEpoch ?? -1,
+          replicas: Object.freeze([...replicas]),
+          isr: Object.freeze([...(s?.isr ?? [])]),
+          offline: Object.freeze(replicas.filter((r) => !this.#brokers.has(r))),
+          partitionEpoch: s?.version ?? -1,
+        });
+      });
+      topics.set(name, Object.freeze({ name, topicId: t.topicId, internal: isInternalTopic(name), partitions: Object.freeze(partitions), configs: Object.freeze({ ...(this.#configs.get(name) ?? {}) }) }));
+    }
+    const brokers = new Map([...this.#brokers].sort((a, b) => a[0] - b[0]));
+    return new MetadataImage(this.#clusterId, this.#controllerId, brokers, topics);
+  }
+
+  /** Resolves when `check(image)` holds for a published image, or false after `timeoutMs`. */
+  private waitForImage(check: (image: MetadataImage) => boolean, timeoutMs = this.opts.adminWaitMs ?? 10_000): Promise<boolean> {
+    if (check(this.#image)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = (): void => {
+        if (check(this.#image)) {
+          this.#waiters.delete(waiter);
+          timer.cancel();
+          resolve(true);
+        }
+      };
+      const timer = this.opts.clock.setTimer(timeoutMs, () => {
+        this.#waiters.delete(waiter);
+        resolve(false);
+      });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Admin operations (any broker)
+
+  private liveBrokerList(): BrokerInfo[] {
+    return [...this.#brokers.values()].sort((a, b) => a.id - b.id);
+  }
+
+  async createTopic(spec: CreateTopicSpec): Promise<AdminResult & { topic?: TopicInfo }> {
+    const problem = topicNameProblem(spec.name);
+    if (problem) return fail('invalidTopic', problem);
+    if (await this.knownTopic(spec.name)) return fail('topicAlreadyExists', `Topic '${spec.name}' already exists.`);
+    if (this.#deleting.has(spec.name)) return fail('topicAlreadyExists', `Topic '${spec.name}' is marked for deletion.`);
+    const collision = [...this.#topics.keys()].find((n) => n !== spec.name && n.replace(/\./g, '_') === spec.name.replace(/\./g, '_'));
+    if (collision) return fail('invalidTopic', `Topic '${spec.name}' collides with existing topic: ${collision}`);
+    const brokers = this.liveBrokerList();
+    let assignment: number[][];
+    if (spec.assignments.length > 0) {
+      if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
+        return fail('invalidRequest', 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      }
+      const rf = spec.assignments[0]!.length;
+      for (const replicas of spec.assignments) {
+        if (replicas.length !== rf || replicas.length === 0 || new Set(replicas).size !== replicas.length || replicas.some((id) => !this.#brokers.has(id))) {
+          return fail('invalidReplicaAssignment', `Invalid replica assignment ${JSON.stringify(spec.assignments)}: unknown broker, duplicate or uneven replication factor.`);
+        }
+      }
+      assignment = spec.assignments.map((r) => [...r]);
+    } else {
+      const partitions = spec.numPartitions === -1 ? this.opts.defaults.numPartitions : spec.numPartitions;
+      const rf = spec.replicationFactor === -1 ? this.opts.defaults.replicationFactor : spec.replicationFactor;
+      if (partitions < 1 || partitions > limits.partitionsPerTopicMax) {
+        return fail('invalidPartitions', `Number of partitions must be between 1 and ${limits.partitionsPerTopicMax}, got ${partitions}.`);
+      }
+      try {
+        assignment = assignReplicas({ brokers, partitions, replicationFactor: rf, startIndex: this.opts.random.int(Math.max(1, brokers.length)), shift: this.opts.random.int(Math.max(1, brokers.length)) });
+      } catch (err) {
+        if (err instanceof AssignmentError) return fail(err.kind, err.message);
+        throw err;
+      }
+    }
+    if (assignment.length > limits.partitionsPerTopicMax) return fail('invalidPartitions', `Number of partitions must be at most ${limits.partitionsPerTopicMax}.`);
+    const configCheck = validateTopicConfigs(spec.configs);
+    if (!configCheck.ok) return fail('invalidConfig', configCheck.message);
+    const topicId = this.opts.random.uuid();
+    const preview = this.previewTopic(spec.name, topicId, assignment, spec.configs);
+    if (spec.validateOnly) return { ok: true, topic: preview };
+    // Kafka's order: the config first, then the assignment (which the controller reacts to).
+    await this.writeConfig(spec.name, spec.configs);
+    const doc: TopicAssignmentDoc = {
+      version: 3,
+      partitions: Object.fromEntries(assignment.map((r, p) => [String(p), r])),
+      topic_id: uuidToKafkaId(topicId),
+      adding_replicas: {},
+      removing_replicas: {},
+    };
+    try {
+      await this.#coord.create(paths.topic(spec.name), json(doc));
+    } catch (err) {
+      if (isCoordinationError(err, 'nodeExists')) return fail('topicAlreadyExists', `Topic '${spec.name}' already exists.`);
+      throw err;
+    }
+    this.#log.info({ topic: spec.name, assignment }, 'created topic');
+    await this.waitForImage((img) => {
+      const t = img.topics.get(spec.name);
+      return t !== undefined && t.partitions.every((p) => p.leader !== -1);
+    });
+    return { ok: true, topic: this.#image.topics.get(spec.name) ?? preview };
+  }
+
+  private previewTopic(name: string, topicId: string, assignment: number[][], configs: Record<string, string>): TopicInfo {
+    const partitions = assignment.map((replicas, p) =>
+      Object.freeze({ partition: p, leader: -1, leaderEpoch: -1, replicas, isr: [], offline: [], partitionEpoch: -1 }),
+    );
+    return Object.freeze({ name, topicId, internal: isInternalTopic(name), partitions, configs: Object.freeze({ ...configs }) });
+  }
+
+  private async writeConfig(topic: string, config: Record<string, string>, expectedVersion?: number): Promise<void> {
+    const data = json({ version: 1, config });
+    if (expectedVersion !== undefined) {
+      await this.#coord.set(paths.configTopic(topic), data, expectedVersion);
+      return;
+    }
+    try {
+      await this.#coord.create(paths.configTopic(topic), data);
+    } catch (err) {
+      if (!isCoordinationError(err, 'nodeExists')) throw err;
+      await this.#coord.set(paths.configTopic(topic), data);
+    }
+  }
+
+  /** True when the topic exists; reads ZooKeeper when this broker's cache has not seen it yet (just created elsewhere). */
+  private async knownTopic(name: string): Promise<boolean> {
+    if (this.#topics.has(name)) return true;
+    if (topicNameProblem(name) !== null) return false;
+    if ((await this.#coord.get(paths.topic(name))) === null) return false;
+    this.#armed.delete(`topic:${name}`);
+    await this.readTopic(this.#generation, name);
+    return this.#topics.has(name);
+  }
+
+  async deleteTopic(name: string): Promise<AdminResult> {
+    if (!this.opts.defaults.deleteTopicEnable) return fail('topicDeletionDisabled', 'Topic deletion is disabled (delete.topic.enable=false).');
+    if (!(await this.knownTopic(name))) return fail('unknownTopic', `Topic '${name}' does not exist.`);
+    try {
+      await this.#coord.create(paths.deleteTopic(name), Buffer.alloc(0));
+    } catch (err) {
+      if (!isCoordinationError(err, 'nodeExists')) throw err; // already requested: wait with the others
+    }
+    this.#log.info({ topic: name }, 'requested topic deletion');
+    await this.waitForImage((img) => !img.topics.has(name));
+    return { ok: true };
+  }
+
+  async createPartitions(name: string, totalCount: number, assignments: number[][], validateOnly: boolean): Promise<AdminResult> {
+    await this.knownTopic(name);
+    const topic = this.#topics.get(name);
+    if (!topic) return fail('unknownTopic', `The topic '${name}' does not exist.`);
+    const current = topic.replicas.length;
+    if (totalCount <= current) return fail('invalidPartitions', `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
+    if (totalCount > limits.partitionsPerTopicMax) return fail('invalidPartitions', `Number of partitions must be at most ${limits.partitionsPerTopicMax}.`);
+    if (assignments.length > 0 && assignments.length !== totalCount - current) {
+      return fail('invalidReplicaAssignment', `Increasing the number of partitions by ${totalCount - current} but ${assignments.length} assignments provided.`);
+    }
+    const rf = topic.replicas[0]?.length ?? 1;
+    let added: number[][];
+    if (assignments.length > 0) {
+      if (assignments.some((r) => r.length !== rf || new Set(r).size !== r.length || r.some((id) => !this.#brokers.has(id)))) {
+        return fail('invalidReplicaAssignment', 'Replica assignment names an unknown broker, repeats a broker or has a different replication factor.');
+      }
+      added = assignments.map((r) => [...r]);
+    } else {
+      const brokers = this.liveBrokerList();
+      const firstLeader = topic.replicas[0]?.[0] ?? brokers[0]?.id ?? 0;
+      const startIndex = Math.max(0, brokers.findIndex((b) => b.id === firstLeader));
+      try {
+        added = assignReplicas({ brokers, partitions: totalCount - current, replicationFactor: rf, startIndex, shift: this.opts.random.int(Math.max(1, brokers.length)), firstPartition: current });
+      } catch (err) {
+        if (err instanceof AssignmentError) return fail(err.kind, err.message);
+        throw err;
+      }
+    }
+    if (validateOnly) return { ok: true };
+    const all = [...topic.replicas, ...added];
+    const doc: TopicAssignmentDoc = {
+      version: 3,
+      partitions: Object.fromEntries(all.map((r, p) => [String(p), r])),
+      topic_id: uuidToKafkaId(topic.topicId),
+      adding_replicas: {},
+      removing_replicas: {},
+    };
+    try {
+      await this.#coord.set(paths.topic(name), json(doc), topic.version);
+    } catch (err) {
+      if (isCoordinationError(err, 'badVersion')) return fail('invalidRequest', `The partitions of '${name}' changed concurrently; retry.`);
+      if (isCoordinationError(err, 'noNode')) return fail('unknownTopic', `The topic '${name}' does not exist.`);
+      throw err;
+    }
+    await this.waitForImage((img) => {
+      const t = img.topics.get(name);
+      return t !== undefined && t.partitions.length === totalCount && t.partitions.every((p) => p.leader !== -1);
+    });
+    return { ok: true };
+  }
+
+  async alterTopicConfigs(name: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult> {
+    if (!(await this.knownTopic(name))) return fail('unknownTopic', `Topic ${name} does not exist.`);
+    const check = validateTopicConfigs(configs);
+    if (!check.ok) return fail('invalidConfig', check.message);
+    const node = await this.#coord.get(paths.configTopic(name));
+    const current = node ? (parseJson<{ config?: Record<string, string> }>(node.data).config ?? {}) : {};
+    const next: Record<string, string> = mode === 'replace' ? {} : { ...current };
+    for (const [k, v] of Object.entries(configs)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    if (validateOnly) return { ok: true };
+    try {
+      await this.writeConfig(name, next, node?.version);
+    } catch (err) {
+      if (isCoordinationError(err, 'badVersion')) return fail('invalidRequest', `The configs of '${name}' changed concurrently; retry.`);
+      throw err;
+    }
+    const want = JSON.stringify(Object.entries(next).sort());
+    await this.waitForImage((img) => {
+      const t = img.topics.get(name);
+      return t === undefined || JSON.stringify(Object.entries(t.configs).sort()) === want;
+    });
+    return { ok: true };
+  }
+
+  /**
+   * The leader changes its partition's ISR: a write of the state node conditional on the version
+   * the leader last saw (Kafka's ZooKeeper-era ISR update; the controller is not involved). Refused
+   * ('fenced') when this broker is not the partition's current leader at that epoch, when the state
+   * moved on, or when this broker's session is suspect.
+   */
+  async alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
+    const key = `${change.topic}/${change.partition}`;
+    const topic = this.#topics.get(change.topic);
+    const s = this.#states.get(key);
+    if (!topic || !s || change.partition >= topic.replicas.length) return { ok: false, error: 'unknownTopicOrPartition' };
+    const replicas = topic.replicas[change.partition]!;
+    const isr = [...change.isr];
+    if (isr.length === 0 || new Set(isr).size !== isr.length || !isr.includes(change.leaderId) || isr.some((id) => !replicas.includes(id))) {
+      return { ok: false, error: 'invalidRequest' };
+    }
+    if (this.#suspended || this.#coord.healthy === false || !this.#registered) return { ok: false, error: 'fenced' };
+    if (change.leaderId !== this.opts.brokerId || s.leader !== change.leaderId || s.leaderEpoch !== change.leaderEpoch || s.version !== change.partitionEpoch) {
+      return { ok: false, error: 'fenced' };
+    }
+    const doc: PartitionStateDoc = { controller_epoch: s.controllerEpoch, leader: s.leader, version: 1, leader_epoch: s.leaderEpoch, isr };
+    let version: number;
+    try {
+      version = await this.#coord.set(paths.state(change.topic, change.partition), json(doc), change.partitionEpoch);
+    } catch (err) {
+      if (isCoordinationError(err, 'badVersion') || isCoordinationError(err, 'noNode')) {
+        void this.readState(this.#generation, change.topic, change.partition).catch((e: unknown) => this.onReadError(e, `state:${key}`));
+        return { ok: false, error: 'fenced' };
+      }
+      this.#log.warn({ err, topic: change.topic, partition: change.partition }, 'ISR update failed');
+      return { ok: false, error: 'fenced' };
+    }
+    this.cacheState(change.topic, change.partition, doc, version);
+    this.#log.info({ topic: change.topic, partition: change.partition, isr, partitionEpoch: version }, 'ISR updated');
+    this.publishSoon();
+    await this.waitForImage((img) => (img.partition(change.topic, change.partition)?.partitionEpoch ?? -1) >= version, 2000);
+    return { ok: true, partitionEpoch: version };
+  }
+
+  /**
+   * Preferred-leader election on demand (kafka-leader-election --election-type preferred): asks the
+   * controller through /admin/preferred_replica_election (Kafka's node) and waits for it to finish.
+   * `partitions` null means every partition.
+   */
+  async electPreferredLeaders(partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; result: 'elected' | 'alreadyPreferred' | 'preferredNotAvailable' | 'unknownTopicOrPartition' }>> {
+    const wanted =
+      partitions ?? [...this.#topics].flatMap(([topic, t]) => t.replicas.map((_, partition) => ({ topic, partition })));
+    try {
+      await this.#coord.create(paths.preferredElection, json({ version: 1, partitions: wanted }));
+    } catch (err) {
+      if (!isCoordinationError(err, 'nodeExists')) throw err;
+      // One is in progress: wait for it, then ask again.
+      await this.waitUntilGone(paths.preferredElection, 10_000);
+      await this.#coord.create(paths.preferredElection, json({ version: 1, partitions: wanted }));
+    }
+    await this.waitUntilGone(paths.preferredElection, 10_000);
+    await this.waitForImage((img) => wanted.every((w) => {
+      const p = img.partition(w.topic, w.partition);
+      return !p || p.leader === p.replicas[0] || !p.isr.includes(p.replicas[0]!) || !img.brokers.has(p.replicas[0]!);
+    }), 5000);
+    const img = this.#image;
+    return wanted.map((w) => {
+      const p = img.partition(w.topic, w.partition);
+      if (!p) return { ...w, result: 'unknownTopicOrPartition' as const };
+      if (p.leader === p.replicas[0]) return { ...w, result: 'elected' as const };
+      return { ...w, result: 'preferredNotAvailable' as const };
+    });
+  }
+
+  private async waitUntilGone(path: string, timeoutMs: number): Promise<void> {
+    const deadline = this.opts.clock.monotonicMs() + timeoutMs;
+    while ((await this.#coord.get(path)) !== null) {
+      if (this.opts.clock.monotonicMs() > deadline) throw new Error(`${path} still present after ${timeoutMs} ms: is a controller running?`);
+      await this.sleep(100);
+    }
+  }
+
+  /**
+   * Controlled shutdown: asks the controller (ephemeral /samsa/controlled_shutdown/<id>) to move
+   * leadership away from this broker and take it out of ISRs, then waits until this broker leads no
+   * partition that another in-sync replica could lead, or `timeoutMs` passes. Returns the partitions
+   * still led here.
+   */
+  async controlledShutdown(timeoutMs: number): Promise<number> {
+    if (!this.#registered) return 0;
+    const self = this.opts.brokerId;
+    try {
+      await this.#coord.create(paths.controlledShutdownOf(self), Buffer.alloc(0), { ephemeral: true });
+    } catch (err) {
+      if (!isCoordinationError(err, 'nodeExists')) throw err;
+    }
+    this.#log.info('controlled shutdown: asking the controller to move leadership away');
+    const movable = (img: MetadataImage): number =>
+      [...img.topics.values()].flatMap((t) => t.partitions).filter((p) => p.leader === self && p.isr.some((id) => id !== self && img.brokers.has(id))).length;
+    await this.waitForImage((img) => movable(img) === 0, timeoutMs);
+    const left = movable(this.#image);
+    this.#log.info({ partitionsStillLed: left }, 'controlled shutdown: leadership moved');
+    return left;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#rebalanceTimer?.cancel();
+    this.#retryTimer?.cancel();
+    for (const w of [...this.#waiters]) w();
+    await this.#controllerWork.catch(() => undefined); // errors were logged where they happened
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Active controller
+
+  private async tryBecomeController(gen: number): Promise<void> {
+    if (this.#isController || !this.#registered || this.#closed) return;
+    try {
+      await this.#coord.create(paths.controller, json({ version: 1, brokerid: this.opts.brokerId, timestamp: String(this.opts.clock.nowMs()) }), { ephemeral: true });
+    } catch (err) {
+      if (isCoordinationError(err, 'nodeExists')) {
+        await this.readController(gen);
+        return;
+      }
+      throw err;
+    }
+    if (gen !== this.#generation) return;
+    // Take over the epoch: every controller write is fenced by this node's version.
+    for (;;) {
+      const node = await this.#coord.get(paths.controllerEpoch);
+      try {
+        if (!node) {
+          await this.#coord.create(paths.controllerEpoch, Buffer.from('1'));
+          this.#controllerEpoch = 1;
+          this.#controllerEpochVersion = 0;
+        } else {
+          const epoch = Number(node.data.toString('utf8')) + 1;
+          this.#controllerEpochVersion = await this.#coord.set(paths.controllerEpoch, Buffer.from(String(epoch)), node.version);
+          this.#controllerEpoch = epoch;
+        }
+        break;
+      } catch (err) {
+        if (!isCoordinationError(err, 'nodeExists') && !isCoordinationError(err, 'badVersion')) throw err;
+      }
+    }
+    this.#isController = true;
+    this.#controllerId = this.opts.brokerId;
+    this.#log.info({ controllerEpoch: this.#controllerEpoch }, 'this broker is now the active controller');
+    await this.readController(gen);
+    await this.readPreferredRequest(gen);
+    if (this.opts.defaults.autoLeaderRebalanceEnable) {
+      this.#rebalanceTimer = this.opts.clock.setInterval(this.opts.defaults.leaderImbalanceCheckIntervalMs, () => this.checkImbalance(), { unref: true });
+    }
+    this.publishSoon();
+    this.controllerWorkSoon();
+  }
+
+  private resignController(reason: string): void {
+    if (!this.#isController) return;
+    this.#isController = false;
+    this.#rebalanceTimer?.cancel();
+    this.#rebalanceTimer = null;
+    this.#log.warn({ reason }, 'no longer the active controller');
+  }
+
+  private checkImbalance(): void {
+    if (!this.#isController) return;
+    const all = [...this.#topics].flatMap(([t, topic]) =>
+      topic.replicas.map((replicas, p) => {
+        const s = this.#states.get(`${t}/${p}`);
+        return { topic: t, partition: p, replicas, leader: s?.leader ?? -1, isr: s?.isr ?? [] };
+      }),
+    );
+    const live = new Set(this.#brokers.keys());
+    const { ratioByBroker } = preferredImbalance(all, live);
+    const over = [...ratioByBroker].filter(([, r]) => r * 100 > this.opts.defaults.leaderImbalancePerBrokerPercentage).map(([id]) => id);
+    if (over.length === 0) return;
+    this.#log.info({ brokers: over }, 'leader imbalance above leader.imbalance.per.broker.percentage: preferred-leader election');
+    this.#preferredRequested = all.filter((p) => over.includes(p.replicas[0]!)).map((p) => ({ topic: p.topic, partition: p.partition }));
+    this.controllerWorkSoon();
+  }
+
+  private controllerWorkSoon(): void {
+    if (!this.#isController || this.#controllerWorkPending || this.#closed) return;
+    this.#controllerWorkPending = true;
+    this.#controllerWork = this.#controllerWork.then(async () => {
+      this.#controllerWorkPending = false;
+      if (!this.#isController || this.#closed) return;
+      // After write conflicts, back off a little so a persistent conflict cannot spin.
+      if (this.#conflicts > 0) await this.sleep(Math.min(1000, 5 * 2 ** Math.min(this.#conflicts, 8)));
+      try {
+        const before = this.#conflicts;
+        await this.reconcile();
+        if (this.#conflicts === before) this.#conflicts = 0;
+      } catch (err) {
+        this.#log.warn({ err }, 'controller work failed; retrying in 1 s');
+        this.opts.clock.setTimer(1000, () => this.controllerWorkSoon(), { unref: true });
+      }
+    });
+  }
+
+  /** Brings every partition state in line with the cluster (the controller's whole job, idempotent). */
+  private async reconcile(): Promise<void> {
+    const gen = this.#generation;
+    for (const t of [...this.#deleting]) await this.deleteTopicNodes(t);
+    const view: ClusterView = { live: new Set(this.#brokers.keys()), stopping: this.#stopping, uncleanLeaderElection: this.opts.defaults.uncleanLeaderElectionEnable };
+    const preferred = this.#preferredRequested;
+    const preferredSet = new Set((preferred ?? []).map((p) => `${p.topic}/${p.partition}`));
+    for (const [t, topic] of [...this.#topics]) {
+      if (this.#deleting.has(t)) continue;
+      for (let p = 0; p < topic.replicas.length; p++) {
+        if (!this.#isController || gen !== this.#generation) return;
+        const replicas = topic.replicas[p]!;
+        const key = `${t}/${p}`;
+        const s = this.#states.get(key);
+        if (!s) {
+          await this.createState(t, p, initialState(replicas, view));
+          continue;
+        }
+        const next = nextState(replicas, s, view, preferredSet.has(key));
+        if (next) await this.writeState(t, p, next, s.version);
+      }
+    }
+    if (preferred !== null && this.#preferredRequested === preferred) {
+      this.#preferredRequested = null;
+      try {
+        await this.#coord.delete(paths.preferredElection);
+      } catch (err) {
+        if (!isCoordinationError(err, 'noNode')) throw err; // automatic rebalances have no node
+      }
+    }
+  }
+
+  private async createState(t: string, p: number, s: PartitionState): Promise<void> {
+    const doc: PartitionStateDoc = { controller_epoch: this.#controllerEpoch, leader: s.leader, version: 1, leader_epoch: s.leaderEpoch, isr: s.isr };
+    const topic = this.#topics.get(t);
+    if (!topic) return;
+    try {
+      // Parents are created in the same multi, which also checks that the topic still exists (at
+      // the version we read), so a topic being deleted is never resurrected.
+      const ops: MultiOp[] = [
+        { op: 'check', path: paths.controllerEpoch, version: this.#controllerEpochVersion },
+        { op: 'check', path: paths.topic(t), version: topic.version },
+      ];
+      if ((await this.#coord.get(paths.partitions(t))) === null) ops.push({ op: 'create', path: paths.partitions(t), data: Buffer.alloc(0) });
+      if ((await this.#coord.get(paths.partition(t, p))) === null) ops.push({ op: 'create', path: paths.partition(t, p), data: Buffer.alloc(0) });
+      ops.push({ op: 'create', path: paths.state(t, p), data: json(doc) });
+      await this.#coord.multi(ops);
+      this.cacheState(t, p, doc, 0);
+      this.#log.info({ topic: t, partition: p, leader: s.leader, isr: s.isr }, 'initialised partition state');
+      this.publishSoon();
+    } catch (err) {
+      await this.onWriteConflict(err, t, p);
+    }
+  }
+
+  private async writeState(t: string, p: number, s: PartitionState, version: number): Promise<void> {
+    const doc: PartitionStateDoc = { controller_epoch: this.#controllerEpoch, leader: s.leader, version: 1, leader_epoch: s.leaderEpoch, isr: s.isr };
+    try {
+      const [v] = await this.#coord.multi([
+        { op: 'check', path: paths.controllerEpoch, version: this.#controllerEpochVersion },
+        { op: 'set', path: paths.state(t, p), data: json(doc), version },
+      ]);
+      this.cacheState(t, p, doc, v!);
+      this.#log.info({ topic: t, partition: p, leader: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr }, 'partition leader/ISR changed');
+      this.publishSoon();
+    } catch (err) {
+      await this.onWriteConflict(err, t, p);
+    }
+  }
+
+  /** A fenced write: either we are no longer the controller, or the state moved (re-read it; the read reschedules work). */
+  private async onWriteConflict(err: unknown, t: string, p: number): Promise<void> {
+    if (!isCoordinationError(err, 'badVersion') && !isCoordinationError(err, 'nodeExists') && !isCoordinationError(err, 'noNode')) throw err;
+    this.#conflicts++;
+    const epoch = await this.#coord.get(paths.controllerEpoch);
+    if (!epoch || epoch.version !== this.#controllerEpochVersion) {
+      this.resignController('controller epoch moved on: another controller was elected');
+      return;
+    }
+    if ((await this.#coord.get(paths.topic(t))) === null) {
+      this.dropTopic(t); // deleted meanwhile; the topic-list watch confirms it
+      return;
+    }
+    this.#armed.delete(`state:${t}/${p}`);
+    await this.readState(this.#generation, t, p);
+  }
+
+  private async deleteTopicNodes(t: string): Promise<void> {
+    this.#log.info({ topic: t }, 'deleting topic');
+    await deleteRecursive(this.#coord, paths.topic(t));
+    try {
+      await this.#coord.delete(paths.configTopic(t));
+    } catch (err) {
+      if (!isCoordinationError(err, 'noNode')) throw err; // a topic without config overrides node
+    }
+    try {
+      await this.#coord.delete(paths.deleteTopic(t));
+    } catch (err) {
+      if (!isCoordinationError(err, 'noNode')) throw err; // another controller finished it
+    }
+    this.#deleting.delete(t);
+    this.dropTopic(t);
+    this.publishSoon();
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * GroupCoordinator: the broker's consumer group coordinator (classic protocol) and offset store.
+ *
+ * Groups are spread over the partitions of the internal compacted topic `__consumer_offsets`
+ * (created on first FindCoordinator with offsets.topic.num.partitions partitions): group g lives in
+ * partition abs(javaHashCode(g)) % partitions, Kafka's formula, and is coordinated by that
+ * partition's leader. This broker keeps a CoordinatorShard for every such partition it leads,
+ * following the metadata image: leadership gained → the shard is loaded from the log (requests answer
+ * COORDINATOR_LOAD_IN_PROGRESS meanwhile); leadership lost → parked requests are answered
+ * NOT_COORDINATOR and the shard is dropped. Requests for groups of partitions not led here answer
+ * NOT_COORDINATOR; FindCoordinator answers with the partition leader, wherever it is.
+ *
+ * Membership logic is in ClassicRebalancer, offsets in OffsetManager; this class routes, checks
+ * ownership and the request-level rules, persists group metadata and runs offset expiry.
+ *
+ * Error vocabulary: the coordinator answers in the protocol's own error codes. Its outcomes ARE the
+ * group protocol's defined errors (ILLEGAL_GENERATION, FENCED_INSTANCE_ID, ...), one to one, so a
+ * separate internal kind per code would only restate them; storage failures still arrive as kinds
+ * (WriteFailure) and are mapped here, at the coordinator's edge.
+ *
+ * KIP-848 (ConsumerGroupHeartbeat, server-side assignment) fits beside this: a `ConsumerGroup`
+ * type next to ClassicGroup in the same shard (same partition → coordinator mapping, same offset
+ * store and records with key versions 3+ for its state), a heartbeat-driven reconciliation instead
+ * of join/sync barriers, and server-side assignors. Offsets and FindCoordinator are shared.
+ *
+ * Owned by Broker: created at start, `start()` subscribes to metadata, `shutdown()` answers every
+ * parked request before the server drains connections.
+ */
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../../config/broker-config.js';
+import type { Controller } from '../../cluster/controller.js';
+import type { MetadataImage } from '../../cluster/metadata-image.js';
+import type { Clock, Timer } from '../../io/clock.js';
+import type { Random } from '../../io/random.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
+import { encodeGroupMetadataKey, encodeGroupMetadataValue, encodeOffsetCommitKey, OFFSETS_TOPIC, offsetsPartitionFor } from '../offsets/records.js';
+import { ClassicGroup, GROUP_STATES, type JoinGroupResult, type SyncGroupResult } from './classic-group.js';
+import {
+  ClassicRebalancer,
+  joinError,
+  syncError,
+  type GroupSettings,
+  type HeartbeatRequest,
+  type JoinRequest,
+  type LeavingMember,
+  type SyncRequest,
+} from './classic-rebalance.js';
+import { CoordinatorShard } from './coordinator-shard.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { allPartitions, OffsetManager, type CommitRequest, type FetchedTopics, type PartitionResults } from './offset-manager.js';
+
+const EMPTY = Buffer.alloc(0);
+/** Kafka's offset.metadata.max.bytes default (no typed broker key yet; read from the raw config). */
+const OFFSET_METADATA_MAX_BYTES_DEFAULT = 4096;
+/** How long FindCoordinator waits for a shard that is loading before answering anyway. */
+const FIND_COORDINATOR_LOAD_WAIT_MS = 5_000;
+/** Delay before loading a led partition again when its log was not readable yet. */
+const SHARD_LOAD_RETRY_MS = 500;
+
+export interface GroupCoordinatorOptions {
+  brokerId: number;
+  config: BrokerConfig;
+  clock: Clock;
+  random: Random;
+  controller: Controller;
+  offsetsLog: OffsetsTopicLog;
+  log: Logger;
+}
+
+export interface CoordinatorLookup {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface DescribedGroup {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: Array<{
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    memberMetadata: Buffer;
+    memberAssignment: Buffer;
+  }>;
+}
+
+export interface ListedGroup {
+  groupId: string;
+  protocolType: string;
+  groupState: string;
+}
+
+type ShardLookup = { shard: CoordinatorShard; errorCode: typeof ErrorCode.NONE } | { shard: null; errorCode: number };
+
+export class GroupCoordinator {
+  readonly #opts: GroupCoordinatorOptions;
+  readonly #log: Logger;
+  readonly #timers: DeadlineQueue;
+  readonly #rebalancer: ClassicRebalancer;
+  readonly #offsets: OffsetManager;
+  readonly #settings: GroupSettings;
+  readonly #shards = new Map<number, CoordinatorShard>();
+  readonly #loads = new Map<CoordinatorShard, Promise<void>>();
+  #offsetsTopicId: string | null = null;
+  #creatingTopic: Promise<void> | null = null;
+  #expiryTimer: Timer | null = null;
+  #expiryRunning = false;
+  #stopped = false;
+
+  constructor(opts: GroupCoordinatorOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    const config = opts.config;
+    this.#settings = {
+      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      maxSize: config.groupMaxSize,
+    };
+    this.#timers = new DeadlineQueue(opts.clock, (err, key) => this.#log.error({ err, timer: key }, 'group timer failed'));
+    this.#rebalancer = new ClassicRebalancer({
+      clock: opts.clock,
+      random: opts.random,
+      timers: this.#timers,
+      settings: this.#settings,
+      log: this.#log,
+      storeGroup: (group, assignments) => this.#storeGroup(group, assignments),
+    });
+    const rawMetadataMax = Number(config.raw.get('offset.metadata.max.bytes') ?? OFFSET_METADATA_MAX_BYTES_DEFAULT);
+    this.#offsets = new OffsetManager({
+      clock: opts.clock,
+      log: this.#log,
+      settings: {
+        metadataMaxBytes: Number.isSafeInteger(rawMetadataMax) && rawMetadataMax >= 0 ? rawMetadataMax : OFFSET_METADATA_MAX_BYTES_DEFAULT,
+        retentionMs: config.offsetsRetentionMinutes * 60_000,
+      },
+      rebalancer: this.#rebalancer,
+      image: () => this.#opts.controller.image,
+    });
+  }
+
+  /** Follows the metadata image (shards for the partitions led here) and starts offset expiry. */
+  start(): void {
+    this.#opts.controller.subscribe((image) => this.#onImage(image));
+    this.#onImage(this.#opts.controller.image);
+    this.#expiryTimer = this.#opts.clock.setInterval(this.#opts.config.offsetsRetentionCheckIntervalMs, () => void this.runExpiry(), { unref: true });
+  }
+
+  /** Answers every parked JoinGroup/SyncGroup (NOT_COORDINATOR) and stops all timers. */
+  shutdown(): void {
+    this.#stopped = true;
+    this.#expiryTimer?.cancel();
+    for (const p of [...this.#shards.keys()]) this.#unloadShard(p, 'broker shutting down');
+    this.#timers.close();
+  }
+
+  /** The __consumer_offsets partition of a group (the topic's actual partition count once it exists). */
+  partitionFor(groupId: string, image: MetadataImage = this.#opts.controller.image): number {
+    const topic = image.topics.get(OFFSETS_TOPIC);
+    return offsetsPartitionFor(groupId, topic ? topic.partitions.length : this.#opts.config.offsetsTopicNumPartitions);
+  }
+
+  /** Test and admin view: the shard state of each partition led here. */
+  shardStatuses(): Map<number, string> {
+    return new Map([...this.#shards].map(([p, s]) => [p, s.status]));
+  }
+
+  // ------------------------------------------------------------------------------- ownership
+
+  #onImage(image: MetadataImage): void {
+    if (this.#stopped) return;
+    const topic = image.topics.get(OFFSETS_TOPIC);
+    if (topic && this.#offsetsTopicId !== null && topic.topicId !== this.#offsetsTopicId) {
+      for (const p of [...this.#shards.keys()]) this.#unloadShard(p, '__consumer_offsets was recreated');
+    }
+    this.#offsetsTopicId = topic?.topicId ?? null;
+    const led = new Set<number>();
+    if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.add(p.partition);
+    for (const p of [...this.#shards.keys()]) if (!led.has(p)) this.#unloadShard(p, 'no longer the partition leader');
+    for (const p of led) if (!this.#shards.has(p)) this.#loadShard(p);
+  }
+
+  #loadShard(partition: number): void {
+    const shard = new CoordinatorShard(partition, this.#opts.offsetsLog, this.#opts.clock, this.#log);
+    this.#shards.set(partition, shard);
+    const done = shard
+      .load()
+      .then((ok) => {
+        if (ok) {
+          for (const group of shard.groups.values()) this.#rebalancer.onLoaded(group);
+        } else if (this.#shards.get(partition) === shard) {
+          // The partition's log was not readable as leader yet (replication still applying the
+          // image): try again shortly while the image still names us.
+          this.#shards.delete(partition);
+          this.#timers.schedule(`shard-retry|${partition}`, SHARD_LOAD_RETRY_MS, () => this.#onImage(this.#opts.controller.image));
+        }
+      })
+      .catch((err: unknown) => {
+        this.#log.error({ err, partition }, 'loading __consumer_offsets partition failed; its groups are unavailable until leadership changes');
+        shard.close();
+        if (this.#shards.get(partition) === shard) this.#shards.delete(partition);
+      })
+      .finally(() => this.#loads.delete(shard));
+    this.#loads.set(shard, done);
+  }
+
+  #unloadShard(partition: number, reason: string): void {
+    const shard = this.#shards.get(partition);
+    if (!shard) return;
+    this.#shards.delete(partition);
+    shard.close();
+    for (const group of shard.groups.values()) this.#rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
+    this.#log.info({ partition, groups: shard.groups.size, reason }, 'unloaded __consumer_offsets partition');
+  }
+
+  #shardFor(groupId: string): ShardLookup {
+    if (this.#stopped) return { shard: null, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    const shard = this.#shards.get(this.partitionFor(groupId));
+    if (!shard) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
+    if (shard.status === 'loading') return { shard: null, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+    return { shard, errorCode: ErrorCode.NONE };
+  }
+
+  // ------------------------------------------------------------------------------- FindCoordinator
+
+  /** The broker coordinating `groupId`; creates __consumer_offsets on first use. */
+  async findGroupCoordinator(groupId: string): Promise<CoordinatorLookup> {
+    const fail = (errorCode: number, errorMessage: string): CoordinatorLookup => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 });
+    if (this.#stopped) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is shutting down.');
+    if (!this.#opts.controller.image.topics.has(OFFSETS_TOPIC)) await this.#ensureOffsetsTopic();
+    const image = this.#opts.controller.image;
+    const topic = image.topics.get(OFFSETS_TOPIC);
+    if (!topic) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The internal topic ${OFFSETS_TOPIC} is not available yet.`);
+    const partition = this.partitionFor(groupId, image);
+    const leaderId = topic.partitions[partition]!.leader;
+    const leader = image.brokers.get(leaderId);
+    if (!leader) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} has no live leader.`);
+    if (leaderId === this.#opts.brokerId) {
+      const shard = this.#shards.get(partition);
+      const loading = shard ? this.#loads.get(shard) : undefined;
+      if (loading) await this.#waitBounded(loading, FIND_COORDINATOR_LOAD_WAIT_MS);
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
+  }
+
+  #ensureOffsetsTopic(): Promise<void> {
+    this.#creatingTopic ??= (async () => {
+      const config = this.#opts.config;
+      const result = await this.#opts.controller.createTopic({
+        name: OFFSETS_TOPIC,
+        numPartitions: config.offsetsTopicNumPartitions,
+        replicationFactor: config.offsetsTopicReplicationFactor,
+        assignments: [],
+        configs: { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
+        validateOnly: false,
+      });
+      if (result.ok) this.#log.info({ partitions: config.offsetsTopicNumPartitions }, `created ${OFFSETS_TOPIC}`);
+      else if (result.error !== 'topicAlreadyExists') this.#log.warn({ error: result.error, message: result.message }, `creating ${OFFSETS_TOPIC} failed`);
+    })().finally(() => {
+      this.#creatingTopic = null;
+    });
+    return this.#creatingTopic;
+  }
+
+  #waitBounded(p: Promise<void>, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#opts.clock.setTimer(ms, resolve, { unref: true });
+      void p.then(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------- membership
+
+  joinGroup(req: JoinRequest): Promise<JoinGroupResult> {
+    if (req.groupId === '') return Promise.resolve(joinError(req.memberId, ErrorCode.INVALID_GROUP_ID));
+    const found = this.#shardFor(req.groupId);
+    if (found.shard === null) return Promise.resolve(joinError(req.memberId, found.errorCode));
+    const s = this.#settings;
+    if (req.sessionTimeoutMs < s.minSessionTimeoutMs || req.sessionTimeoutMs > s.maxSessionTimeoutMs) {
+      return Promise.resolve(joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    const rebalanceTimeoutMs = req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs;
+    let group = found.shard.groups.get(req.groupId);
+    if (!group) {
+      if (req.memberId !== '') return Promise.resolve(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+      group = new ClassicGroup(req.groupId, this.#opts.clock.nowMs());
+      found.shard.groups.set(req.groupId, group);
+    }
+    return this.#rebalancer.join(group, { ...req, rebalanceTimeoutMs });
+  }
+
+  syncGroup(groupId: string, req: SyncRequest): Promise<SyncGroupResult> {
+    if (groupId === '') return Promise.resolve(syncError(ErrorCode.INVALID_GROUP_ID));
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return Promise.resolve(syncError(found.errorCode));
+    const group = found.shard.groups.get(groupId);
+    if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    return this.#rebalancer.sync(group, req);
+  }
+
+  heartbeat(groupId: string, req: HeartbeatRequest): number {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return found.errorCode;
+    const group = found.shard.groups.get(groupId);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return this.#rebalancer.heartbeat(group, req);
+  }
+
+  /** Top-level code plus one code per leaving member. An unknown group answers UNKNOWN_MEMBER_ID per member. */
+  leaveGroup(groupId: string, leaving: readonly LeavingMember[]): { errorCode: number; members: number[] } {
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return { errorCode: found.errorCode, members: [] };
+    const group = found.shard.groups.get(groupId);
+    if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map(() => ErrorCode.UNKNOWN_MEMBER_ID) };
+    if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    return { errorCode: ErrorCode.NONE, members: this.#rebalancer.leave(group, leaving) };
+  }
+
+  // ------------------------------------------------------------------------------- admin
+
+  describeGroup(groupId: string): DescribedGroup {
+    const base: DescribedGroup = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return { ...base, groupState: '', errorCode: found.errorCode };
+    const group = found.shard.groups.get(groupId);
+    if (!group) return base;
+    const stable = group.is('Stable') && group.protocolName !== null;
+    return {
+      ...base,
+      groupState: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolData: stable ? group.protocolName! : '',
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: stable ? m.metadataFor(group.protocolName!) : EMPTY,
+        memberAssignment: stable ? m.assignment : EMPTY,
+      })),
+    };
+  }
+
+  /** Groups of every loaded partition; `statesFilter` (case-insensitive) empty or null = all states. */
+  listGroups(statesFilter: readonly string[] | null): { errorCode: number; groups: ListedGroup[] } {
+    const wanted = new Set((statesFilter ?? []).map((s) => s.toLowerCase()));
+    let errorCode: number = ErrorCode.NONE;
+    const groups: ListedGroup[] = [];
+    for (const shard of this.#shards.values()) {
+      if (shard.status === 'loading') {
+        errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+        continue;
+      }
+      for (const g of shard.groups.values()) {
+        if (g.is('Dead')) continue;
+        if (wanted.size > 0 && !wanted.has(g.state.toLowerCase())) continue;
+        groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state });
+      }
+    }
+    groups.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+    return { errorCode, groups };
+  }
+
+  /** Whether `state` names a group state (ListGroups filters may name any string; unknown ones match nothing). */
+  static isGroupState(state: string): boolean {
+    return GROUP_STATES.some((s) => s.toLowerCase() === state.toLowerCase());
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
+    return Promise.all(groupIds.map(async (groupId) => ({ groupId, errorCode: await this.#deleteGroup(groupId) })));
+  }
+
+  async #deleteGroup(groupId: string): Promise<number> {
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return found.errorCode;
+    const shard = found.shard;
+    const group = shard.groups.get(groupId);
+    if (!group || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
+    // Dead before the write: joins and commits arriving meanwhile answer COORDINATOR_NOT_AVAILABLE.
+    group.transitionTo('Dead', this.#opts.clock.nowMs());
+    const records: Array<{ key: Buffer; value: null }> = [];
+    for (const [topic, byPartition] of group.offsets) {
+      for (const partition of byPartition.keys()) records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
+    }
+    records.push({ key: encodeGroupMetadataKey(groupId), value: null });
+    const failure = await shard.write(records);
+    if (failure !== null) {
+      // Nothing changed on disk: put an Empty copy back so the group stays as the log says.
+      if (shard.groups.get(groupId) === group) shard.groups.set(groupId, reviveEmpty(group, this.#opts.clock.nowMs()));
+      return groupWriteErrorCode(failure);
+    }
+    this.#rebalancer.shutdownGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (shard.groups.get(groupId) === group) shard.groups.delete(groupId);
+    this.#log.info({ group: groupId, offsets: records.length - 1 }, 'deleted group');
+    return ErrorCode.NONE;
+  }
+
+  // ------------------------------------------------------------------------------- offsets
+
+  commitOffsets(req: CommitRequest): Promise<PartitionResults> {
+    const found = this.#shardFor(req.groupId);
+    if (found.shard === null) return Promise.resolve(allPartitions(req.topics, found.errorCode));
+    return this.#offsets.commit(found.shard, req);
+  }
+
+  fetchOffsets(
+    groupId: string,
+    topics: Array<{ name: string; partitionIndexes: number[] }> | null,
+    requireStable: boolean,
+  ): { errorCode: number; topics: FetchedTopics } {
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return { errorCode: found.errorCode, topics: [] };
+    return { errorCode: ErrorCode.NONE, topics: this.#offsets.fetch(found.shard.groups.get(groupId), topics, requireStable) };
+  }
+
+  deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }>): Promise<{ errorCode: number; topics: PartitionResults }> {
+    const found = this.#shardFor(groupId);
+    if (found.shard === null) return Promise.resolve({ errorCode: found.errorCode, topics: [] });
+    return this.#offsets.deleteOffsets(found.shard, groupId, topics);
+  }
+
+  /** One offset-expiry pass over every loaded partition (what the retention check timer runs). */
+  async runExpiry(): Promise<void> {
+    if (this.#expiryRunning || this.#stopped) return;
+    this.#expiryRunning = true;
+    try {
+      for (const shard of [...this.#shards.values()]) {
+        if (!shard.active) continue;
+        await this.#offsets.expire(shard);
+      }
+    } catch (err) {
+      // Logged and retried next interval; a failed write already left the state as the log has it.
+      this.#log.error({ err }, 'offset expiry pass failed');
+    } finally {
+      this.#expiryRunning = false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------- persistence
+
+  async #storeGroup(group: ClassicGroup, assignments?: ReadonlyMap<string, Buffer>): Promise<number> {
+    const shard = this.#shards.get(this.partitionFor(group.groupId));
+    if (!shard || !shard.active) return ErrorCode.NOT_COORDINATOR;
+    const protocol = group.protocolName;
+    const value = encodeGroupMetadataValue({
+      protocolType: group.protocolType ?? '',
+      generation: group.generationId,
+      protocol,
+      leader: group.leaderId,
+      currentStateTimestampMs: group.currentStateTimestampMs,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: protocol !== null ? m.metadataFor(protocol) : EMPTY,
+        assignment: assignments?.get(m.memberId) ?? m.assignment,
+      })),
+    });
+    const failure = await shard.write([{ key: encodeGroupMetadataKey(group.groupId), value }]);
+    return failure === null ? ErrorCode.NONE : groupWriteErrorCode(failure);
+  }
+}
+
+function groupWriteErrorCode(failure: WriteFailure): number {
+  switch (failure) {
+    case 'notLeader':
+    case 'storage':
+      return ErrorCode.NOT_COORDINATOR;
+    case 'unavailable':
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case 'tooLarge':
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+  }
+}
+
+/** An Empty group with the same stored state as a group whose deletion failed to write. */
+function reviveEmpty(dead: ClassicGroup, nowMs: number): ClassicGroup {
+  const group = new ClassicGroup(dead.groupId, nowMs);
+  group.generationId = dead.generationId;
+  group.protocolType = dead.protocolType;
+  for (const [topic, byPartition] of dead.offsets) for (const [p, v] of byPartition) group.setOffset(topic, p, v);
+  return group;
+}
+
+/** Kafka's form of a member's host in DescribeGroups: "/<ip>" (the connection's address without its port). */
+export function clientHostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  const host = colon > 0 ? address.slice(0, colon) : address;
+  return `/${host.replace(/^::ffff:/, '')}`;
+}

@@ -1,0 +1,85 @@
+/**
+ * OffsetsTopicLog: how the group coordinator reads and writes its partitions of
+ * `__consumer_offsets`. Production goes through ReplicaManager, so a write is a leader append like
+ * a produce with acks=all: the coordinator answers once the in-sync replicas have it (at once on a
+ * single node). Tests substitute an in-memory log.
+ *
+ * Failures come back as kinds, which the coordinator turns into the codes Kafka answers for them:
+ * notLeader → NOT_COORDINATOR, unavailable → COORDINATOR_NOT_AVAILABLE, tooLarge →
+ * INVALID_COMMIT_OFFSET_SIZE (offsets) or UNKNOWN_SERVER_ERROR (group metadata), storage → NOT_COORDINATOR.
+ */
+import { ReplicaManager } from '../../replication/replica-manager.js';
+import { StorageError } from '../../storage/errors.js';
+import { OFFSETS_TOPIC } from './records.js';
+
+export type WriteFailure = 'notLeader' | 'unavailable' | 'tooLarge' | 'storage';
+
+export interface OffsetsTopicLog {
+  /** Appends one record batch as the partition's leader; null once committed, else why not. */
+  append(partition: number, batch: Buffer): Promise<WriteFailure | null>;
+  /** The committed range to load, [startOffset, endOffset); null when this broker cannot read it as leader. */
+  bounds(partition: number): { startOffset: number; endOffset: number } | null;
+  /** Whole batches from `offset`, at most about `maxBytes` (at least one batch), none at or past `endOffset`. */
+  read(partition: number, offset: number, maxBytes: number, endOffset: number): Promise<Buffer>;
+}
+
+export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
+  /** `commitTimeoutMs`: how long a write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms). */
+  constructor(
+    private readonly replicas: ReplicaManager,
+    private readonly commitTimeoutMs: number,
+  ) {}
+
+  async append(partition: number, batch: Buffer): Promise<WriteFailure | null> {
+    let lastOffset: number;
+    try {
+      // acks=all, as Kafka writes its coordinator records: an offset answered as committed survives failover.
+      lastOffset = (await this.replicas.appendAsLeader(OFFSETS_TOPIC, partition, batch, { requiredAcks: -1 })).lastOffset;
+    } catch (err) {
+      if (err instanceof StorageError && err.kind === 'messageTooLarge') return 'tooLarge';
+      const kind = ReplicaManager.classifyAll(err);
+      if (kind === null) throw err;
+      switch (kind) {
+        case 'notLeader':
+        case 'fencedLeaderEpoch':
+        case 'unknownLeaderEpoch':
+          return 'notLeader';
+        case 'unknownTopicOrPartition':
+        case 'notEnoughReplicas':
+        case 'notEnoughReplicasAfterAppend':
+        case 'requestTimedOut':
+          return 'unavailable';
+        case 'offsetOutOfRange':
+        case 'storage':
+          return 'storage';
+      }
+    }
+    const outcome = await this.replicas.waitForCommit(OFFSETS_TOPIC, partition, lastOffset, this.commitTimeoutMs);
+    switch (outcome) {
+      case 'committed':
+        return null;
+      case 'notLeader':
+        return 'notLeader';
+      case 'notEnoughReplicasAfterAppend':
+      case 'timedOut':
+        return 'unavailable';
+    }
+  }
+
+  bounds(partition: number): { startOffset: number; endOffset: number } | null {
+    try {
+      const log = this.replicas.leaderLog(OFFSETS_TOPIC, partition);
+      return { startOffset: log.logStartOffset, endOffset: log.highWatermark };
+    } catch (err) {
+      // Expected while leadership or the topic changes: the caller retries on the next image.
+      if (ReplicaManager.classify(err) !== null) return null;
+      throw err;
+    }
+  }
+
+  async read(partition: number, offset: number, maxBytes: number, endOffset: number): Promise<Buffer> {
+    const log = this.replicas.leaderLog(OFFSETS_TOPIC, partition);
+    const r = await log.read(offset, maxBytes, { minOneMessage: true, maxOffset: endOffset });
+    return r.records;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * FindCoordinator (v0-4): which broker coordinates a group. Groups are coordinated by the leader of
+ * their `__consumer_offsets` partition (GroupCoordinator.findGroupCoordinator, which also creates
+ * the topic on first use). v4 looks up several keys at once (KIP-699), earlier versions one.
+ * Transaction coordinators (keyType 1) do not exist yet: COORDINATOR_NOT_AVAILABLE, which clients
+ * treat as "try again later". Other key types are INVALID_REQUEST.
+ */
+import { ErrorCode } from '../protocol/error-codes.js';
+import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/messages/find-coordinator.js';
+import type { CoordinatorLookup } from '../coordinator/group/group-coordinator.js';
+import { defineHandler, type RequestContext } from './handler.js';
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+function failed(errorCode: number, errorMessage: string): CoordinatorLookup {
+  return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
+}
+
+async function lookup(ctx: RequestContext, keyType: number, key: string): Promise<CoordinatorLookup> {
+  if (keyType === KEY_TYPE_GROUP) {
+    const groups = ctx.broker.groupCoordinator;
+    return groups ? groups.findGroupCoordinator(key) : failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'No group coordinator runs on this broker.');
+  }
+  if (keyType === KEY_TYPE_TRANSACTION) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker yet.');
+  return failed(ErrorCode.INVALID_REQUEST, `Unknown coordinator key type ${keyType}.`);
+}
+
+export const findCoordinatorHandler = defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>(findCoordinatorApi, async (ctx, req) => {
+  const keyType = ctx.apiVersion >= 1 ? req.keyType : KEY_TYPE_GROUP;
+  if (ctx.apiVersion >= 4) {
+    const coordinators = await Promise.all(req.coordinatorKeys.map(async (key) => ({ key, ...(await lookup(ctx, keyType, key)) })));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators };
+  }
+  const one = await lookup(ctx, keyType, req.key);
+  if (one.errorCode !== ErrorCode.NONE) ctx.log.debug({ key: req.key, errorCode: one.errorCode }, 'coordinator lookup failed');
+  return { throttleTimeMs: 0, ...one, coordinators: [] };
+});

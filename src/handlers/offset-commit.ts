@@ -1,0 +1,50 @@
+/**
+ * OffsetCommit (v0-8): stores consumer positions in `__consumer_offsets`. Members commit with
+ * their generation; generation -1 commits ("standalone": assign() + commit(), admin tools) are
+ * accepted for groups without members (see coordinator/group/offset-manager.ts for every rule).
+ * v1 may carry a commit timestamp; v2-4's retentionTimeMs is accepted and ignored (offsets expire by
+ * offsets.retention.minutes once the group is empty, as in Kafka 2.1+ with the default -1).
+ */
+import { ErrorCode } from '../protocol/error-codes.js';
+import { offsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/messages/offset-commit.js';
+import { allPartitions } from '../coordinator/group/offset-manager.js';
+import { defineHandler } from './handler.js';
+
+export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetCommitResponse>(offsetCommitApi, async (ctx, req) => {
+  const v = ctx.apiVersion;
+  const groups = ctx.broker.groupCoordinator;
+  if (!groups) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
+  const invalid: Array<{ name: string; partitionIndex: number }> = [];
+  const topics = req.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.flatMap((p) => {
+      const committedOffset = Number(p.committedOffset);
+      if (!Number.isSafeInteger(committedOffset)) {
+        invalid.push({ name: t.name, partitionIndex: p.partitionIndex });
+        return [];
+      }
+      return [
+        {
+          partitionIndex: p.partitionIndex,
+          committedOffset,
+          committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          commitTimestampMs: v === 1 ? Number(p.commitTimestamp) : -1,
+          committedMetadata: p.committedMetadata,
+        },
+      ];
+    }),
+  }));
+  const results = await groups.commitOffsets({
+    groupId: req.groupId,
+    generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+    memberId: v >= 1 ? req.memberId : '',
+    groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+    topics,
+  });
+  // Offsets beyond 2^53 cannot be positions in any log we hold.
+  for (const bad of invalid) {
+    const topic = results.find((t) => t.name === bad.name);
+    topic?.partitions.push({ partitionIndex: bad.partitionIndex, errorCode: ErrorCode.INVALID_COMMIT_OFFSET_SIZE });
+  }
+  return { throttleTimeMs: 0, topics: results };
+});

@@ -1,0 +1,42 @@
+/**
+ * Smoke run of the benchmark suite (bench/run.mjs --smoke): every scenario with tiny record
+ * counts, so the bench and the perf tools keep working. No timing thresholds: figures are printed,
+ * never asserted. Results go to a temp dir, not bench/results.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+test('bench/run.mjs --smoke runs every scenario and writes the table', { timeout: 180_000 }, () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-smoke-'));
+  try {
+    const r = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--smoke', '--out', out], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    assert.equal(r.status, 0, `bench failed:\n${r.stderr}\n${r.stdout}`);
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith('.json'));
+    assert.ok(json && files.some((f) => f.endsWith('.md')), `expected .md and .json in ${files.join(', ')}`);
+    const report = JSON.parse(readFileSync(path.join(out, json), 'utf8')) as {
+      machine: { cores: number; node: string };
+      rows: Array<{ id: string; figure: number | null }>;
+    };
+    assert.ok(report.machine.cores > 0 && report.machine.node.startsWith('v'));
+    for (const id of ['C3', 'P1', 'P1b', 'P2', 'P2c', 'P3', 'P4', 'P5']) {
+      const row = report.rows.find((x) => x.id === id);
+      assert.ok(row, `row ${id} missing`);
+      assert.ok(row.figure !== null && Number.isFinite(row.figure), `row ${id} has no figure`);
+    }
+    assert.match(r.stdout, /\| P1 \| produce, 1 partition/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,63 @@
+/**
+ * Goal: the controller's partition decisions follow Kafka's rules: leaders come from the ISR in
+ * assignment order, dead and stopping brokers leave the ISR, no unclean leader unless enabled,
+ * preferred election, and every change bumps the leader epoch.
+ * Method: pure function calls (src/cluster/leader-election.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { initialState, nextState, type ClusterView } from '../../src/cluster/leader-election.js';
+
+const view = (live: number[], opts: { stopping?: number[]; unclean?: boolean } = {}): ClusterView => ({
+  live: new Set(live),
+  stopping: new Set(opts.stopping ?? []),
+  uncleanLeaderElection: opts.unclean ?? false,
+});
+
+describe('leader election', () => {
+  it('a new partition is led by its first live replica with all live replicas in sync', () => {
+    assert.deepEqual(initialState([1, 2, 0], view([0, 1, 2])), { leader: 1, leaderEpoch: 0, isr: [1, 2, 0] });
+    assert.deepEqual(initialState([1, 2, 0], view([0, 2])), { leader: 2, leaderEpoch: 0, isr: [2, 0] });
+  });
+
+  it('nothing changes while the leader and the ISR are alive', () => {
+    assert.equal(nextState([1, 2, 0], { leader: 1, leaderEpoch: 3, isr: [1, 2, 0] }, view([0, 1, 2])), null);
+  });
+
+  it('a dead leader is replaced by the next in-sync replica, which drops the dead one from the ISR', () => {
+    assert.deepEqual(nextState([1, 2, 0], { leader: 1, leaderEpoch: 3, isr: [1, 2, 0] }, view([0, 2])), { leader: 2, leaderEpoch: 4, isr: [2, 0] });
+  });
+
+  it('skips live replicas that are out of sync', () => {
+    assert.deepEqual(nextState([1, 2, 0], { leader: 1, leaderEpoch: 0, isr: [1, 0] }, view([0, 2])), { leader: 0, leaderEpoch: 1, isr: [0] });
+  });
+
+  it('a dead follower leaves the ISR and the epoch bumps', () => {
+    assert.deepEqual(nextState([1, 2, 0], { leader: 1, leaderEpoch: 0, isr: [1, 2, 0] }, view([0, 1])), { leader: 1, leaderEpoch: 1, isr: [1, 0] });
+  });
+
+  it('no in-sync replica alive: no leader (unclean election disabled), the ISR is kept', () => {
+    assert.deepEqual(nextState([1, 2], { leader: 1, leaderEpoch: 5, isr: [1] }, view([2])), { leader: -1, leaderEpoch: 6, isr: [1] });
+    // and it stays that way until an in-sync replica returns
+    assert.equal(nextState([1, 2], { leader: -1, leaderEpoch: 6, isr: [1] }, view([2])), null);
+    assert.deepEqual(nextState([1, 2], { leader: -1, leaderEpoch: 6, isr: [1] }, view([1, 2])), { leader: 1, leaderEpoch: 7, isr: [1] });
+  });
+
+  it('unclean election enabled: an out-of-sync live replica leads', () => {
+    assert.deepEqual(nextState([1, 2], { leader: 1, leaderEpoch: 5, isr: [1] }, view([2], { unclean: true })), { leader: 2, leaderEpoch: 6, isr: [2] });
+  });
+
+  it('controlled shutdown moves leadership to another in-sync replica and removes the stopping broker from the ISR', () => {
+    assert.deepEqual(nextState([1, 2, 0], { leader: 1, leaderEpoch: 0, isr: [1, 2, 0] }, view([0, 1, 2], { stopping: [1] })), { leader: 2, leaderEpoch: 1, isr: [2, 0] });
+    assert.deepEqual(nextState([2, 1, 0], { leader: 2, leaderEpoch: 0, isr: [2, 1, 0] }, view([0, 1, 2], { stopping: [1] })), { leader: 2, leaderEpoch: 1, isr: [2, 0] });
+  });
+
+  it('controlled shutdown of the only in-sync replica keeps it leading', () => {
+    assert.equal(nextState([1, 2], { leader: 1, leaderEpoch: 0, isr: [1] }, view([1, 2], { stopping: [1] })), null);
+  });
+
+  it('preferred election moves leadership back to replicas[0] when it is in sync', () => {
+    assert.deepEqual(nextState([0, 1, 2], { leader: 1, leaderEpoch: 4, isr: [1, 2, 0] }, view([0, 1, 2]), true), { leader: 0, leaderEpoch: 5, isr: [1, 2, 0] });
+    assert.equal(nextState([0, 1, 2], { leader: 1, leaderEpoch: 4, isr: [1, 2] }, view([0, 1, 2]), true), null);
+  });
+});
