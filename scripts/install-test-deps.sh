@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, only where it is missing:
 #   Debian packages: kcat, python3-confluent-kafka and python3-kafka (real clients used by the
-#   end-to-end tests), librdkafka-dev (headers for the C reference tools).
+#   end-to-end tests), librdkafka-dev (headers for the C reference tools), zookeeper (the real
+#   Apache ZooKeeper server the cluster tests start through bin/zookeeper-server-start; pulls a JRE).
 #   npm packages: `npm ci` when node_modules does not match package-lock.json.
 # Safe to run again; it does nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(kcat python3-confluent-kafka python3-kafka librdkafka-dev)
+apt_packages=(kcat python3-confluent-kafka python3-kafka librdkafka-dev zookeeper)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -92,6 +92,7 @@ export class Broker {
     });
     const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
     const replicas = new ReplicaManager(brokerId, config, logs, purgatory, logger('replicas'));
+    if (cluster) replicas.setController(controller); // cluster: leaders change their ISR through ZooKeeper (alterPartitionIsr)
     await replicas.applyImage(controller.image);
     controller.subscribe((image) => replicas.applyImage(image));
     logs.startBackgroundTasks({

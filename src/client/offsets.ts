@@ -40,6 +40,24 @@ export function tpKey(topic: string, partition: number): string {
  * a leader moved. isolationLevel 1 (read_committed) answers "latest" with the last stable offset.
  */
 export async function listOffsets(client: KafkaClient, queries: OffsetQuery[], isolationLevel = 0): Promise<OffsetAnswer[]> {
+  // A request may name each partition once: queries repeating a partition go in later rounds.
+  const rounds: OffsetQuery[][] = [];
+  const seen = new Map<string, number>();
+  for (const q of queries) {
+    const key = tpKey(q.topic, q.partition);
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    (rounds[round] ??= []).push(q);
+  }
+  const byQuery = new Map<OffsetQuery, OffsetAnswer>();
+  for (const round of rounds) {
+    const answers = await listOffsetsOnce(client, round, isolationLevel);
+    round.forEach((q, i) => byQuery.set(q, answers[i]!));
+  }
+  return queries.map((q) => byQuery.get(q)!);
+}
+
+async function listOffsetsOnce(client: KafkaClient, queries: OffsetQuery[], isolationLevel: number): Promise<OffsetAnswer[]> {
   const answers = new Map<string, OffsetAnswer>();
   let pending = queries;
   for (let attempt = 0; pending.length > 0; attempt++) {

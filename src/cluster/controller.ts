@@ -46,6 +46,14 @@ export type IsrChangeResult =
   | { ok: true; partitionEpoch: number }
   | { ok: false; error: 'fenced' | 'unknownTopicOrPartition' | 'invalidRequest' | 'notController' };
 
+/** Outcome of a preferred-leader election for one partition (ElectLeaders / kafka-leader-election). */
+export interface PreferredElectionResult {
+  topic: string;
+  partition: number;
+  /** electionNotNeeded: the preferred replica already leads; preferredNotAvailable: it is dead or out of sync. */
+  result: 'elected' | 'electionNotNeeded' | 'preferredNotAvailable' | 'unknownTopicOrPartition';
+}
+
 export interface Controller {
   readonly image: MetadataImage;
   /** Called with each new image, after it is in force. */
@@ -57,4 +65,9 @@ export interface Controller {
   alterTopicConfigs(name: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult>;
   /** Conditional ISR update from a partition leader; the new image follows through subscribe(). */
   alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult>;
+  /**
+   * Preferred-leader election on demand (kafka-leader-election --election-type preferred); null
+   * means every partition. Optional: a single node has nothing to elect.
+   */
+  electPreferredLeaders?(partitions: Array<{ topic: string; partition: number }> | null): Promise<PreferredElectionResult[]>;
 }

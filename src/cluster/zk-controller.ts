@@ -27,12 +27,13 @@
  * listeners are bound; controlledShutdown() then close() when stopping.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { validateTopicConfigs } from '../config/topic-config.js';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Random } from '../io/random.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, PreferredElectionResult } from './controller.js';
 import { type Coordination, deleteRecursive, isCoordinationError, json, type MultiOp, parseJson, type SessionEvent } from './coordination/coordination.js';
 import { initialState, nextState, preferredImbalance, type ClusterView, type PartitionState } from './leader-election.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
@@ -125,6 +126,13 @@ interface CachedTopic {
   topicId: string;
   replicas: number[][];
   version: number;
+  /** The assignment node has no topic_id yet (written by an older tool). */
+  needsId: boolean;
+}
+
+function nameDerivedId(topic: string): string {
+  const hex = createHash('sha256').update(`samsa-topic-id:${topic}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 interface CachedState extends PartitionState {
@@ -436,9 +444,11 @@ export class ZkController implements Controller {
     const doc = parseJson<TopicAssignmentDoc>(node.data);
     const replicas: number[][] = [];
     for (let p = 0; doc.partitions[String(p)] !== undefined; p++) replicas.push(doc.partitions[String(p)]!);
-    const topicId = doc.topic_id ? kafkaIdToUuid(doc.topic_id) : this.opts.random.uuid();
+    // Topics written by older tools (assignment version 1/2) have no topic_id: the controller adds
+    // one; until then every broker uses the same name-derived id so their images agree.
+    const topicId = doc.topic_id ? kafkaIdToUuid(doc.topic_id) : nameDerivedId(t);
     const before = this.#topics.get(t);
-    this.#topics.set(t, { topicId, replicas, version: node.version });
+    this.#topics.set(t, { topicId, replicas, version: node.version, needsId: !doc.topic_id });
     if (!before || !this.#armed.has(`config:${t}`)) await this.readConfig(gen, t);
     for (let p = 0; p < replicas.length; p++) {
       if (!this.#states.has(`${t}/${p}`) || !this.#armed.has(`state:${t}/${p}`)) await this.readState(gen, t, p);
@@ -539,7 +549,8 @@ export class ZkController implements Controller {
 
   private buildImage(): MetadataImage {
     const self = this.opts.brokerId;
-    const fenced = this.#suspended || (this.#registration !== null && !this.#registered);
+    // Not registered (yet, or again after a session loss) or session suspect: lead nothing.
+    const fenced = this.#suspended || !this.#registered;
     const topics = new Map<string, TopicInfo>();
     for (const [name, t] of [...this.#topics].sort((a, b) => a[0].localeCompare(b[0]))) {
       const partitions: PartitionInfo[] = t.replicas.map((replicas, p) => {
@@ -816,9 +827,22 @@ export class ZkController implements Controller {
    * controller through /admin/preferred_replica_election (Kafka's node) and waits for it to finish.
    * `partitions` null means every partition.
    */
-  async electPreferredLeaders(partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; result: 'elected' | 'alreadyPreferred' | 'preferredNotAvailable' | 'unknownTopicOrPartition' }>> {
-    const wanted =
-      partitions ?? [...this.#topics].flatMap(([topic, t]) => t.replicas.map((_, partition) => ({ topic, partition })));
+  async electPreferredLeaders(partitions: Array<{ topic: string; partition: number }> | null): Promise<PreferredElectionResult[]> {
+    const all = partitions ?? [...this.#topics].flatMap(([topic, t]) => t.replicas.map((_, partition) => ({ topic, partition })));
+    const before = this.#image;
+    const notNeeded = (w: { topic: string; partition: number }): boolean => {
+      const p = before.partition(w.topic, w.partition);
+      return p !== undefined && p.leader === p.replicas[0];
+    };
+    const wanted = all.filter((w) => before.partition(w.topic, w.partition) !== undefined && !notNeeded(w));
+    const results = (img: MetadataImage): PreferredElectionResult[] =>
+      all.map((w) => {
+        const p = img.partition(w.topic, w.partition);
+        if (!p) return { ...w, result: 'unknownTopicOrPartition' };
+        if (notNeeded(w)) return { ...w, result: 'electionNotNeeded' };
+        return { ...w, result: p.leader === p.replicas[0] ? 'elected' : 'preferredNotAvailable' };
+      });
+    if (wanted.length === 0) return results(before);
     try {
       await this.#coord.create(paths.preferredElection, json({ version: 1, partitions: wanted }));
     } catch (err) {
@@ -832,13 +856,7 @@ export class ZkController implements Controller {
       const p = img.partition(w.topic, w.partition);
       return !p || p.leader === p.replicas[0] || !p.isr.includes(p.replicas[0]!) || !img.brokers.has(p.replicas[0]!);
     }), 5000);
-    const img = this.#image;
-    return wanted.map((w) => {
-      const p = img.partition(w.topic, w.partition);
-      if (!p) return { ...w, result: 'unknownTopicOrPartition' as const };
-      if (p.leader === p.replicas[0]) return { ...w, result: 'elected' as const };
-      return { ...w, result: 'preferredNotAvailable' as const };
-    });
+    return results(this.#image);
   }
 
   private async waitUntilGone(path: string, timeoutMs: number): Promise<void> {
@@ -895,7 +913,32 @@ export class ZkController implements Controller {
       throw err;
     }
     if (gen !== this.#generation) return;
-    // Take over the epoch: every controller write is fenced by this node's version.
+    try {
+      await this.takeEpoch();
+    } catch (err) {
+      // Holding /controller without an epoch would stall the cluster: give it up so another broker (or we, later) can try.
+      this.#log.warn({ err }, 'could not take the controller epoch; resigning /controller');
+      try {
+        await this.#coord.delete(paths.controller);
+      } catch (e) {
+        this.#log.warn({ err: e }, 'could not delete /controller; it goes with our session');
+      }
+      throw err;
+    }
+    this.#isController = true;
+    this.#controllerId = this.opts.brokerId;
+    this.#log.info({ controllerEpoch: this.#controllerEpoch }, 'this broker is now the active controller');
+    await this.readController(gen);
+    await this.readPreferredRequest(gen);
+    if (this.opts.defaults.autoLeaderRebalanceEnable) {
+      this.#rebalanceTimer = this.opts.clock.setInterval(this.opts.defaults.leaderImbalanceCheckIntervalMs, () => this.checkImbalance(), { unref: true });
+    }
+    this.publishSoon();
+    this.controllerWorkSoon();
+  }
+
+  /** Increments /controller_epoch (creating it at 1) and remembers its version: every controller write is fenced by it. */
+  private async takeEpoch(): Promise<void> {
     for (;;) {
       const node = await this.#coord.get(paths.controllerEpoch);
       try {
@@ -908,21 +951,11 @@ export class ZkController implements Controller {
           this.#controllerEpochVersion = await this.#coord.set(paths.controllerEpoch, Buffer.from(String(epoch)), node.version);
           this.#controllerEpoch = epoch;
         }
-        break;
+        return;
       } catch (err) {
         if (!isCoordinationError(err, 'nodeExists') && !isCoordinationError(err, 'badVersion')) throw err;
       }
     }
-    this.#isController = true;
-    this.#controllerId = this.opts.brokerId;
-    this.#log.info({ controllerEpoch: this.#controllerEpoch }, 'this broker is now the active controller');
-    await this.readController(gen);
-    await this.readPreferredRequest(gen);
-    if (this.opts.defaults.autoLeaderRebalanceEnable) {
-      this.#rebalanceTimer = this.opts.clock.setInterval(this.opts.defaults.leaderImbalanceCheckIntervalMs, () => this.checkImbalance(), { unref: true });
-    }
-    this.publishSoon();
-    this.controllerWorkSoon();
   }
 
   private resignController(reason: string): void {
@@ -978,6 +1011,7 @@ export class ZkController implements Controller {
     const preferredSet = new Set((preferred ?? []).map((p) => `${p.topic}/${p.partition}`));
     for (const [t, topic] of [...this.#topics]) {
       if (this.#deleting.has(t)) continue;
+      if (topic.needsId) await this.addTopicId(t, topic);
       for (let p = 0; p < topic.replicas.length; p++) {
         if (!this.#isController || gen !== this.#generation) return;
         const replicas = topic.replicas[p]!;
@@ -998,6 +1032,24 @@ export class ZkController implements Controller {
       } catch (err) {
         if (!isCoordinationError(err, 'noNode')) throw err; // automatic rebalances have no node
       }
+    }
+  }
+
+  /** Rewrites an assignment without topic_id in the current format, with a fresh id (conditional on its version). */
+  private async addTopicId(t: string, topic: CachedTopic): Promise<void> {
+    const doc: TopicAssignmentDoc = {
+      version: 3,
+      partitions: Object.fromEntries(topic.replicas.map((r, p) => [String(p), r])),
+      topic_id: uuidToKafkaId(this.opts.random.uuid()),
+      adding_replicas: {},
+      removing_replicas: {},
+    };
+    try {
+      await this.#coord.set(paths.topic(t), json(doc), topic.version);
+      this.#log.info({ topic: t }, 'assigned a topic id to a topic created without one');
+    } catch (err) {
+      if (!isCoordinationError(err, 'badVersion') && !isCoordinationError(err, 'noNode')) throw err;
+      // changed or deleted meanwhile: the topic watch re-reads it and we try again if still needed
     }
   }
 

@@ -46,8 +46,16 @@ export class Partition {
   replicas: readonly number[] = [];
   /** The ISR as agreed with the controller (image or confirmed change). */
   isr: readonly number[] = [];
-  /** An ISR change sent to the controller and not answered yet. */
+  /**
+   * An ISR change sent to the controller whose outcome is not known yet (in flight, or the call
+   * failed without an answer). Until an answer or a newer image settles it, the high watermark
+   * counts both the agreed and the pending members, so neither outcome can lose a write.
+   */
   pendingIsr: readonly number[] | null = null;
+  /** The partition epoch the pending change was based on. */
+  pendingAtPartitionEpoch = -1;
+  /** True while the alterPartitionIsr call for `pendingIsr` has not returned. */
+  alterInFlight = false;
   /** The partition epoch at which the controller fenced our last change: no retry until it moves. */
   fencedAtPartitionEpoch = -1;
   /** First offset of the current leader epoch (leader only). */
@@ -96,6 +104,7 @@ export class Partition {
     this.replicas = info.replicas;
     this.isr = info.isr;
     this.pendingIsr = null;
+    this.alterInFlight = false;
     this.fencedAtPartitionEpoch = -1;
     this.followers.clear();
     for (const id of info.replicas) {
@@ -126,6 +135,7 @@ export class Partition {
     this.replicas = info.replicas;
     this.isr = info.isr;
     this.pendingIsr = null;
+    this.alterInFlight = false;
     this.followers.clear();
     return changed;
   }
@@ -138,6 +148,7 @@ export class Partition {
     this.leaderEpoch = info?.leaderEpoch ?? this.leaderEpoch;
     this.partitionEpoch = info?.partitionEpoch ?? this.partitionEpoch;
     this.pendingIsr = null;
+    this.alterInFlight = false;
     this.followers.clear();
     return changed;
   }
@@ -146,6 +157,8 @@ export class Partition {
   updateFromImage(info: PartitionInfo, nowMs: number): void {
     if (info.partitionEpoch < this.partitionEpoch) return;
     this.partitionEpoch = info.partitionEpoch;
+    // A newer partition state settles a change whose answer we never got.
+    if (this.pendingIsr !== null && !this.alterInFlight && info.partitionEpoch > this.pendingAtPartitionEpoch) this.pendingIsr = null;
     this.replicas = info.replicas;
     this.isr = info.isr;
     if (this.fencedAtPartitionEpoch !== -1 && this.fencedAtPartitionEpoch !== info.partitionEpoch) this.fencedAtPartitionEpoch = -1;

@@ -373,6 +373,18 @@ export class ReplicaFetcher {
     }
     if (!this.current(key, e)) return;
     p.log.highWatermark = Math.min(Number(r.highWatermark), p.log.logEndOffset);
+    // DeleteRecords / retention on the leader: follow its log start offset (up to our high watermark).
+    const leaderLogStartOffset = Math.min(Number(r.logStartOffset), p.log.highWatermark);
+    if (leaderLogStartOffset > p.log.logStartOffset) {
+      const op = p.log.deleteRecordsBefore(leaderLogStartOffset);
+      p.fetcherOp = op;
+      try {
+        await op;
+      } catch (err) {
+        if (!(err instanceof StorageError)) throw err;
+        log.warn({ topic: p.topic, partition: p.partition, err: err.message }, 'following the leader log start offset failed');
+      }
+    }
   }
 
   /**

@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { toLogConfig } from '../config/topic-config.js';
 import type { Controller } from '../cluster/controller.js';
-import type { MetadataImage, PartitionInfo } from '../cluster/metadata-image.js';
+import type { MetadataImage, PartitionInfo, TopicInfo } from '../cluster/metadata-image.js';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Disk } from '../io/disk.js';
 import { NodeClock } from '../io/node/clock.js';
@@ -114,6 +114,8 @@ export class ReplicaManager {
   private checkpointWrite: Promise<void> = Promise.resolve();
   /** Checkpointed high watermarks per log dir, read once per process. */
   private readonly checkpointed = new Map<string, Map<string, number>>();
+  /** What each log dir's checkpoint last held, to skip unchanged rewrites. */
+  private readonly lastCheckpoint = new Map<string, string>();
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -146,32 +148,26 @@ export class ReplicaManager {
   private async apply(image: MetadataImage): Promise<void> {
     if (this.stopped) return;
     this.image = image;
-    const hosted: Array<{ key: string; info: PartitionInfo }> = [];
+    const nowMs = this.clock.monotonicMs();
+    // 1. Role changes of partitions we already host, synchronously, before any I/O: a broker that
+    //    no longer leads fails its waiting acks=all produces at once.
+    const hostedKeys = new Set<string>();
+    const missing: Array<{ key: string; topic: TopicInfo; info: PartitionInfo }> = [];
     for (const topic of image.topics.values()) {
       for (const info of topic.partitions) {
         if (!info.replicas.includes(this.brokerId)) continue;
         const key = partitionKey(topic.name, info.partition);
-        const logConfig = toLogConfig(this.config, topic.configs);
-        let plog = this.logs.getLog(topic.name, info.partition);
-        if (plog) plog.updateConfig(logConfig);
-        else plog = await this.logs.createLog(topic.name, info.partition, logConfig);
-        let p = this.partitions.get(key);
-        if (!p || p.log !== plog) {
-          const epochs = await LeaderEpochCache.load(plog.disk, plog.dir, plog.logEndOffset, (why) =>
-            this.log.warn({ topic: topic.name, partition: info.partition, why }, 'ignoring malformed leader-epoch-checkpoint'),
-          );
-          p = new Partition(topic.name, info.partition, plog, epochs, this.brokerId);
-          const hw = (await this.checkpointedHighWatermarks(plog.disk, path.dirname(plog.dir))).get(checkpointKey(topic.name, info.partition));
-          if (hw !== undefined && hw < plog.highWatermark) plog.highWatermark = hw;
-          this.partitions.set(key, p);
+        hostedKeys.add(key);
+        const p = this.partitions.get(key);
+        const plog = this.logs.getLog(topic.name, info.partition);
+        if (p && plog && p.log === plog && !plog.closed) {
+          plog.updateConfig(toLogConfig(this.config, topic.configs));
+          this.applyPartition(key, p, info, nowMs);
+        } else {
+          missing.push({ key, topic, info });
         }
-        hosted.push({ key, info });
       }
     }
-    // Role changes happen together, synchronously, once every log exists.
-    const nowMs = this.clock.monotonicMs();
-    const hostedKeys = new Set(hosted.map((h) => h.key));
-    for (const { key, info } of hosted) this.applyPartition(key, this.partitions.get(key)!, info, nowMs);
     for (const [key, p] of this.partitions) {
       if (hostedKeys.has(key)) continue;
       // No longer a replica here (topic deleted or reassigned away).
@@ -179,6 +175,23 @@ export class ReplicaManager {
       p.stop(null);
       this.partitions.delete(key);
       this.producePurgatory.checkAndComplete(key);
+    }
+    // 2. Partitions new to this process: open or create the log, load its epochs and checkpointed
+    //    high watermark, then take the role.
+    for (const { key, topic, info } of missing) {
+      const logConfig = toLogConfig(this.config, topic.configs);
+      let plog = this.logs.getLog(topic.name, info.partition);
+      if (plog) plog.updateConfig(logConfig);
+      else plog = await this.logs.createLog(topic.name, info.partition, logConfig);
+      const epochs = await LeaderEpochCache.load(plog.disk, plog.dir, plog.logEndOffset, (why) =>
+        this.log.warn({ topic: topic.name, partition: info.partition, why }, 'ignoring malformed leader-epoch-checkpoint'),
+      );
+      const p = new Partition(topic.name, info.partition, plog, epochs, this.brokerId);
+      const hw = (await this.checkpointedHighWatermarks(plog.disk, path.dirname(plog.dir))).get(checkpointKey(topic.name, info.partition));
+      if (hw !== undefined && hw < plog.highWatermark) plog.highWatermark = hw;
+      this.removeFromFetchers(key);
+      this.partitions.set(key, p);
+      this.applyPartition(key, p, info, this.clock.monotonicMs());
     }
     this.ensureIsrTimer();
     for (const plog of this.logs.allLogs()) {
@@ -391,7 +404,12 @@ export class ReplicaManager {
       }
       const first = [...this.partitions.values()][0];
       if (!first) return;
-      for (const [dir, entries] of byDir) await writeOffsetCheckpoint(first.log.disk, path.join(dir, HIGH_WATERMARK_CHECKPOINT_FILE), entries);
+      for (const [dir, entries] of byDir) {
+        const signature = entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`).join('\n');
+        if (this.lastCheckpoint.get(dir) === signature) continue;
+        await writeOffsetCheckpoint(first.log.disk, path.join(dir, HIGH_WATERMARK_CHECKPOINT_FILE), entries);
+        this.lastCheckpoint.set(dir, signature);
+      }
     });
     this.checkpointWrite = run.catch((err: unknown) => this.log.warn({ err }, 'writing the high-watermark checkpoint failed'));
     return this.checkpointWrite;
@@ -408,45 +426,70 @@ export class ReplicaManager {
     this.isrTimer = this.clock.setInterval(intervalMs, () => this.checkIsrLag(), { unref: true });
   }
 
-  /** The single per-broker lag check: drops followers not caught up for replica.lag.time.max.ms from the ISR of every led partition. */
+  /**
+   * The single per-broker lag check: drops followers not caught up for replica.lag.time.max.ms from
+   * the ISR of every led partition, and re-sends ISR changes whose earlier call failed unanswered.
+   */
   checkIsrLag(): void {
     const nowMs = this.clock.monotonicMs();
     for (const p of this.partitions.values()) {
-      if (!p.isLeader || p.pendingIsr !== null || p.fencedAtPartitionEpoch === p.partitionEpoch) continue;
+      if (!p.isLeader || p.alterInFlight) continue;
+      if (p.pendingIsr !== null) {
+        this.alterIsr(p, [...p.pendingIsr], 'retry');
+        continue;
+      }
+      if (p.fencedAtPartitionEpoch === p.partitionEpoch) continue;
       const out = p.outOfSyncReplicas(nowMs, this.config.replicaLagTimeMaxMs);
       if (out.length === 0) continue;
       this.alterIsr(p, p.isr.filter((id) => !out.includes(id)), 'shrink');
     }
   }
 
-  private alterIsr(p: Partition, isr: number[], why: 'expand' | 'shrink'): void {
+  private alterIsr(p: Partition, isr: number[], why: 'expand' | 'shrink' | 'retry'): void {
     const controller = this.controller;
-    if (controller === null || p.pendingIsr !== null || p.fencedAtPartitionEpoch === p.partitionEpoch) return;
+    if (controller === null || p.alterInFlight || p.fencedAtPartitionEpoch === p.partitionEpoch) return;
+    if (why !== 'retry' && p.pendingIsr !== null) return;
     const leaderEpoch = p.leaderEpoch;
-    const partitionEpoch = p.partitionEpoch;
+    const partitionEpoch = why === 'retry' ? p.pendingAtPartitionEpoch : p.partitionEpoch;
     p.pendingIsr = isr;
+    p.pendingAtPartitionEpoch = partitionEpoch;
+    p.alterInFlight = true;
     this.log.info({ topic: p.topic, partition: p.partition, from: p.isr, to: isr, leaderEpoch, partitionEpoch }, `asking the controller to ${why} the ISR`);
+    const settle = (): boolean => {
+      const mine = p.pendingIsr === isr;
+      if (mine) p.alterInFlight = false;
+      return mine && p.isLeader && p.leaderEpoch === leaderEpoch;
+    };
     controller
       .alterPartitionIsr({ topic: p.topic, partition: p.partition, leaderId: this.brokerId, leaderEpoch, partitionEpoch, isr })
       .then(
         (result) => {
-          if (p.pendingIsr === isr) p.pendingIsr = null;
-          if (!p.isLeader || p.leaderEpoch !== leaderEpoch) return;
+          if (!settle()) return;
           if (result.ok) {
+            p.pendingIsr = null;
             if (result.partitionEpoch > p.partitionEpoch) {
               p.isr = isr;
               p.partitionEpoch = result.partitionEpoch;
             }
+          } else if (result.error === 'fenced') {
+            // The partition moved on (maybe through our own earlier, unanswered call): the next
+            // image says how; until then the pending members still count.
+            this.log.info({ topic: p.topic, partition: p.partition, partitionEpoch }, 'ISR change fenced; waiting for the next image');
+            if (p.partitionEpoch > partitionEpoch) p.pendingIsr = null;
+            else p.fencedAtPartitionEpoch = partitionEpoch;
+          } else if (result.error === 'notController') {
+            this.log.info({ topic: p.topic, partition: p.partition }, 'ISR change reached no controller; will retry');
           } else {
-            this.log.info({ topic: p.topic, partition: p.partition, error: result.error }, 'ISR change refused; waiting for the next image');
-            if (p.partitionEpoch === partitionEpoch) p.fencedAtPartitionEpoch = partitionEpoch;
+            this.log.warn({ topic: p.topic, partition: p.partition, error: result.error }, 'ISR change refused');
+            p.pendingIsr = null;
           }
           this.afterLeaderStateChange(p);
           this.producePurgatory.checkAndComplete(partitionKey(p.topic, p.partition));
         },
         (err: unknown) => {
-          if (p.pendingIsr === isr) p.pendingIsr = null;
-          this.log.warn({ topic: p.topic, partition: p.partition, err }, 'ISR change failed; will retry');
+          // Outcome unknown: keep counting the pending members; the ISR timer retries, a newer image settles it.
+          settle();
+          this.log.warn({ topic: p.topic, partition: p.partition, err }, 'ISR change failed without an answer; will retry');
         },
       );
   }

@@ -370,6 +370,8 @@ async function cleanBatch(b: Buffer, map: ReadonlyMap<string, number>, tombstone
  * `<base>.log.swap` (complete and fsynced, or it would still be `.cleaned`) replaces the segments it
  * covers — `<base>.log` and every segment whose base offset lies within the swap's offsets — and
  * becomes `<base>.log`. Stale index files of replaced segments go with them (open rebuilds them).
+ * A `.swap` whose batches do not check out to its last byte was not written by a finished cleaner
+ * pass (or is another program's leftover): it is removed and the old segments stay.
  */
 export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logger): Promise<void> {
   const names = (await disk.readdir(dir)).filter((e) => !e.isDirectory).map((e) => e.name);
@@ -379,12 +381,21 @@ export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logg
     const swapPath = path.join(dir, name);
     const stat = await disk.stat(swapPath);
     const file = await disk.open(swapPath, 'r');
+    const sizeBytes = stat?.sizeBytes ?? 0;
     let lastOffset = base - 1;
+    let complete = false;
     try {
-      const walk = await walkBatches(new BatchReader(file, stat?.sizeBytes ?? 0, READ_CHUNK_BYTES), 0, { verifyCrc: true, previousLastOffset: base - 1 }, () => true);
+      const walk = await walkBatches(new BatchReader(file, sizeBytes, READ_CHUNK_BYTES), 0, { verifyCrc: true, previousLastOffset: base - 1 }, () => true);
       lastOffset = walk.lastOffset;
+      complete = walk.stopped === 'end' && walk.endPosition === sizeBytes;
     } finally {
       await file.close();
+    }
+    if (!complete) {
+      // Not a file our cleaner finished (it fsyncs before renaming to .swap): the old segments stand.
+      log.warn({ file: swapPath }, 'removing a damaged .swap file; keeping the segments it would have replaced');
+      await disk.rm(swapPath);
+      continue;
     }
     for (const other of names) {
       const otherBase = parseSegmentFileName(other, LOG_FILE_SUFFIX);

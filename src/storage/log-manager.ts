@@ -44,8 +44,6 @@ export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
 const DELETE_DIR_SUFFIX = '-delete';
 /** Directories Kafka uses for moves between log dirs; we neither create nor open them. */
 const OTHER_DIR_SUFFIXES = ['-future', '-stray'];
-/** Pause between log cleaner ticks (Kafka: log.cleaner.backoff.ms). */
-const CLEANER_BACKOFF_MS_DEFAULT = 15_000;
 /** Logs opened (recovered) at once per log dir (Kafka: num.recovery.threads.per.data.dir). */
 const RECOVERY_CONCURRENCY = 8;
 
@@ -281,8 +279,9 @@ export class LogManager {
   // ---------------------------------------------------------------- background tasks
 
   /**
-   * Starts retention and flush checks on unref'd Clock intervals, and the log cleaner (compaction of
-   * cleanup.policy=compact logs) every `cleanerBackoffMs` (default 15 s; 0 disables it).
+   * Starts retention and flush checks on unref'd Clock intervals, and, when `cleanerBackoffMs` > 0,
+   * the log cleaner (compaction of cleanup.policy=compact logs) every `cleanerBackoffMs`
+   * (the broker passes log.cleaner.backoff.ms, Kafka's default 15 s, unless log.cleaner.enable=false).
    */
   startBackgroundTasks(opts: { retentionCheckIntervalMs: number; flushCheckIntervalMs: number; cleanerBackoffMs?: number }): void {
     assert.equal(this.#state, 'open');
@@ -292,7 +291,7 @@ export class LogManager {
       this.#clock.setInterval(opts.retentionCheckIntervalMs, () => this.#runTask('retention', () => this.retentionTick()), { unref: true }),
       this.#clock.setInterval(opts.flushCheckIntervalMs, () => this.#runTask('flush', () => this.flushTick()), { unref: true }),
     );
-    const cleanerBackoffMs = opts.cleanerBackoffMs ?? CLEANER_BACKOFF_MS_DEFAULT;
+    const cleanerBackoffMs = opts.cleanerBackoffMs ?? 0;
     if (cleanerBackoffMs > 0) {
       this.#timers.push(this.#clock.setInterval(cleanerBackoffMs, () => this.#runTask('cleaner', () => this.cleanerTick()), { unref: true }));
     }

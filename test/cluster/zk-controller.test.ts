@@ -38,7 +38,7 @@ class TestCluster {
   readonly zk = new FakeEnsemble();
   readonly members = new Map<number, Member>();
 
-  async add(id: number, opts: { rack?: string; unclean?: boolean } = {}): Promise<Member> {
+  async add(id: number, opts: { rack?: string; unclean?: boolean; autoRebalance?: boolean; register?: boolean } = {}): Promise<Member> {
     const session = this.zk.session();
     const controller = await ZkController.open({
       brokerId: id,
@@ -51,14 +51,15 @@ class TestCluster {
         replicationFactor: 1,
         deleteTopicEnable: true,
         uncleanLeaderElectionEnable: opts.unclean ?? false,
-        autoLeaderRebalanceEnable: false,
+        autoLeaderRebalanceEnable: opts.autoRebalance ?? false,
         leaderImbalancePerBrokerPercentage: 10,
-        leaderImbalanceCheckIntervalMs: 300_000,
+        leaderImbalanceCheckIntervalMs: opts.autoRebalance ? 100 : 300_000,
       },
       adminWaitMs: 3000,
     });
-    await controller.register({ id, host: '127.0.0.1', port: 9092 + id, rack: opts.rack ?? null });
     const m = { id, session, controller };
+    if (opts.register === false) return m;
+    await controller.register({ id, host: '127.0.0.1', port: 9092 + id, rack: opts.rack ?? null });
     this.members.set(id, m);
     return m;
   }
@@ -239,6 +240,10 @@ describe('ZkController', () => {
     const results = await c.get(1).controller.electPreferredLeaders([{ topic: 't', partition: 0 }]);
     assert.deepEqual(results, [{ topic: 't', partition: 0, result: 'elected' }]);
     await c.allSee((img) => img.partition('t', 0)?.leader === 2, 'leader 2 again');
+    assert.deepEqual(await c.get(0).controller.electPreferredLeaders([{ topic: 't', partition: 0 }, { topic: 'nope', partition: 0 }]), [
+      { topic: 't', partition: 0, result: 'electionNotNeeded' },
+      { topic: 'nope', partition: 0, result: 'unknownTopicOrPartition' },
+    ]);
   });
 
   it('adds partitions, alters configs and deletes topics through ZooKeeper from any broker', async () => {
@@ -256,6 +261,16 @@ describe('ZkController', () => {
     assert.equal(c.zk.nodes.has(paths.deleteTopic('t')), false);
   });
 
+  it('adopts a topic written straight into ZooKeeper by an older tool (no topic_id): the controller adds one', async () => {
+    await threeBrokers();
+    const writer = c.zk.session();
+    await writer.create(paths.topic('legacy'), Buffer.from(JSON.stringify({ version: 1, partitions: { '0': [0, 1], '1': [1, 2] } })));
+    await c.allSee((img) => img.topics.get('legacy')?.partitions.every((p) => p.leader !== -1) ?? false, 'leaders for the legacy topic');
+    const doc = await until(() => (c.zk.json(paths.topic('legacy')) as { topic_id?: string }).topic_id, 'a topic_id');
+    await c.allSee((img) => img.topics.get('legacy')?.topicId === kafkaIdToUuid(doc), 'the same id everywhere');
+    await writer.close();
+  });
+
   it('rack-aware assignment when every broker has broker.rack', async () => {
     c = new TestCluster();
     const racks = ['a', 'a', 'b', 'b'];
@@ -266,5 +281,36 @@ describe('ZkController', () => {
     for (const p of c.get(0).controller.image.topics.get('r')!.partitions) {
       assert.notEqual(racks[p.replicas[0]!], racks[p.replicas[1]!], `partition ${p.partition} replicas ${p.replicas} on distinct racks`);
     }
+  });
+
+  it('automatic preferred-leader election (auto.leader.rebalance.enable) moves leadership back', async () => {
+    c = new TestCluster();
+    for (const id of [0, 1, 2]) await c.add(id, { autoRebalance: true });
+    await c.allSee((img) => img.brokers.size === 3, 'three brokers');
+    await c.get(0).controller.createTopic({ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [[2, 0, 1]], configs: {}, validateOnly: false });
+    await c.allSee((img) => img.partition('t', 0)?.leader === 2, 'leader 2');
+    c.zk.expire(c.get(2).session);
+    await c.allSee((img) => img.partition('t', 0)?.leader === 0 && img.brokers.has(2), 'leader 0, broker 2 back', [0, 1]);
+    const p = c.get(0).controller.image.partition('t', 0)!;
+    assert.equal((await c.get(0).controller.alterPartitionIsr({ topic: 't', partition: 0, leaderId: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, isr: [0, 1, 2] })).ok, true);
+    await c.allSee((img) => img.partition('t', 0)?.leader === 2, 'preferred leader 2 again, without being asked');
+  });
+
+  it('a broker restarted before its old session expired waits for the old registration to go, then registers', async () => {
+    await threeBrokers();
+    const old = c.get(1);
+    // "kill -9": the process is gone but ZooKeeper keeps the session (and /brokers/ids/1) until it expires
+    await old.controller.close();
+    c.members.delete(1);
+    const restarted = await c.add(1, { register: false });
+    let registered = false;
+    const done = restarted.controller.register({ id: 1, host: '127.0.0.1', port: 9999, rack: null }).then(() => (registered = true));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(registered, false, 'must not take over a live session\'s registration');
+    c.zk.expire(old.session);
+    await done;
+    assert.equal((c.zk.json(paths.broker(1)) as { port: number }).port, 9999);
+    await c.allSee((img) => img.brokers.get(1)?.port === 9999, 'new endpoint everywhere');
+    await old.session.close();
   });
 });

@@ -231,4 +231,17 @@ describe('offsets', () => {
       { kind: 'group', group: 'solo' },
     ]);
   });
+
+  it('drops the committed offsets of a deleted topic', async () => {
+    const f = await fixture();
+    await createTopic(f, 't', 1);
+    await createTopic(f, 'keep', 1);
+    await f.coordinator.commitOffsets(commit('g', [['t', 0, 3], ['keep', 0, 4]]));
+    const r = await f.controller.deleteTopic('t');
+    assert.ok(r.ok);
+    await settle();
+    assert.deepEqual(offsets(f, 'g'), { 'keep-0': 4 });
+    const tombstones = f.offsetsLog.records().filter((x) => x.value === null).map((x) => decodeKey(x.key));
+    assert.deepEqual(tombstones, [{ kind: 'offset', group: 'g', topic: 't', partition: 0 }]);
+  });
 });

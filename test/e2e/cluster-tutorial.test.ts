@@ -5,7 +5,8 @@
  * leader, see a new leader from the ISR with the dead broker gone from the ISR within 15 s, and
  * consume every message from the beginning. Then: the killed broker restarts and registers again;
  * a paused leader (SIGSTOP past its ZooKeeper session) is replaced and, after SIGCONT, does not
- * acknowledge acks=all writes; SIGTERM performs a controlled shutdown (leadership moves first).
+ * acknowledge acks=all writes; SIGTERM performs a controlled shutdown (leadership moves first); a
+ * broker killed and restarted at once waits for its previous session to expire before registering.
  *
  * Method: test/helpers/cluster.ts (ZooKeeper via bin/zookeeper-server-start, brokers as child
  * processes). Metadata through kcat -L -J, topic creation through the kafkajs admin client.
@@ -106,7 +107,10 @@ describe('cluster tutorial: ZooKeeper, three brokers, replicated topic, kill -9 
         20_000,
       );
       const code = res.responses[0]!.partitionResponses[0]!.errorCode;
+      process.stdout.write(`# the resumed ex-leader answered acks=all with error code ${code}\n`);
       assert.notEqual(code, ErrorCode.NONE, 'a replaced leader acknowledged an acks=all write');
+      // It noticed on its own that its session could be gone, and stopped leading.
+      assert.match(c.broker(leader).output(), /suspending|session expired/);
     } finally {
       conn.close();
     }
@@ -125,5 +129,16 @@ describe('cluster tutorial: ZooKeeper, three brokers, replicated topic, kill -9 
       assert.ok(p.isr.includes(q.leader));
     }
     await c.restart(leader);
+  });
+
+  it('a broker killed and restarted at once waits for its old session to expire, then registers again', async () => {
+    const victim = await c.waitForLeader(TOPIC, 0);
+    await c.kill(victim);
+    await c.restart(victim); // its old registration is still there: the new process waits for it to go
+    assert.match(c.broker(victim).output(), /previous registration of this broker id still exists/);
+    const r = await kcat(['-b', c.liveBootstrap(), '-m', '5', '-q', '-L', '-J'], { timeoutMs: 15_000 });
+    assert.deepEqual((JSON.parse(r.stdout) as { brokers: Array<{ id: number }> }).brokers.map((b) => b.id).sort(), [0, 1, 2]);
+    const p = await c.waitForPartition(TOPIC, 0, (x) => x.leader >= 0, 'a leader');
+    assert.notEqual(p.leader, -1);
   });
 });

@@ -105,6 +105,9 @@ export interface ZooKeeperNode {
   running(): boolean;
   kill(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server stops answering without closing connections. */
+  pause(): void;
+  resume(): void;
   output(): string;
 }
 
@@ -139,8 +142,15 @@ export async function startZooKeeper(opts: { size?: number; dir: string }): Prom
       async start() {
         proc = launch(ZK_START, [file], { ...process.env, ZOOKEEPER_MYID: String(myid), ZOOKEEPER_LOG_LEVEL: 'warn', ZOOKEEPER_HEAP_OPTS: '-Xmx256m' });
       },
+      pause() {
+        if (proc && !proc.hasExited()) proc.child.kill('SIGSTOP');
+      },
+      resume() {
+        if (proc && !proc.hasExited()) proc.child.kill('SIGCONT');
+      },
       async kill() {
         if (proc && !proc.hasExited()) {
+          proc.child.kill('SIGCONT');
           proc.child.kill('SIGKILL');
           await withTimeout(proc.exited, 10_000, `ZooKeeper ${myid} to exit`);
         }

@@ -49,9 +49,9 @@ export class FakeController implements Controller {
     this.image = new MetadataImage('samsa-replication-test', 1, new Map(), new Map());
   }
 
-  subscribe(listener: Listener): void {
-    // Tests attach a node's listener per node id (restart replaces it).
-    this.listeners.set(this.listeners.size, listener);
+  subscribe(): void {
+    // Nodes attach through listen(brokerId, ...) so a restart replaces the node's listener.
+    throw new Error('FakeController: use listen(brokerId, listener)');
   }
 
   listen(brokerId: number, listener: Listener | null): void {
@@ -109,7 +109,19 @@ export class FakeController implements Controller {
     );
   }
 
-  alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
+  /** This many next alterPartitionIsr calls throw after applying the change (an answer lost on the way back). */
+  loseIsrAnswers = 0;
+
+  async alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
+    const result = await this.applyIsrChange(change);
+    if (this.loseIsrAnswers > 0) {
+      this.loseIsrAnswers--;
+      throw new Error('connection to the controller lost before the answer');
+    }
+    return result;
+  }
+
+  private applyIsrChange(change: IsrChange): Promise<IsrChangeResult> {
     this.isrChanges.push(change);
     if (this.refuseIsrChanges !== null) return Promise.resolve(this.refuseIsrChanges);
     const p = this.image.partition(change.topic, change.partition);

@@ -10,6 +10,8 @@
  * Fetch go over the wire with our codec; replica logs are compared by reading their bytes.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { consume, consumeAll, logBytes, produce, startCluster, waitUntil, type Cluster } from './fixture.js';
@@ -47,12 +49,21 @@ describe('replication across three brokers', () => {
     const fromFollower = await consume(c.node(2).port, 'copy', 0, 0);
     assert.equal(fromFollower.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.equal((await produce(c.node(2).port, 'copy', 0, ['x'], { acks: 1 })).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    // DeleteRecords on the leader: followers follow its log start offset.
+    await c.node(1).logs.getLog('copy', 0)!.deleteRecordsBefore(4);
+    assert.equal((await produce(c.node(1).port, 'copy', 0, ['after-delete'], { acks: -1 })).errorCode, ErrorCode.NONE);
+    await waitUntil('followers to move their log start offset', () => [2, 3].every((id) => c.node(id).logs.getLog('copy', 0)!.logStartOffset === 4));
   });
 
   it('waits for followers on acks=all, times out when one is gone, shrinks and re-expands the ISR', async () => {
     await c.controller.addTopic('isr', [[1, 2, 3]], { 'min.insync.replicas': '2' });
     assert.equal((await produce(c.node(1).port, 'isr', 0, ['one'], { acks: -1 })).errorCode, ErrorCode.NONE);
+    const dataDir3 = c.node(3).dataDir;
+    await waitUntil('replica 3 to learn the high watermark', () => c.node(3).logs.getLog('isr', 0)!.highWatermark === 1);
     await c.crash(3);
+    // Its shutdown checkpointed the high watermarks (Kafka's replication-offset-checkpoint).
+    const checkpoint = await readFile(path.join(dataDir3, 'replication-offset-checkpoint'), 'utf8');
+    assert.match(checkpoint, /^isr 0 1$/m);
     // Follower 3 is gone but still in the ISR: acks=all cannot complete within a short timeout.
     const started = Date.now();
     const timedOut = await produce(c.node(1).port, 'isr', 0, ['two'], { acks: -1, timeoutMs: 300 });
@@ -75,6 +86,21 @@ describe('replication across three brokers', () => {
     await waitUntil('replica 3 to rejoin the ISR', () => c.controller.partition('isr', 0).isr.includes(3));
     assert.ok((await logBytes(c.node(1), 'isr', 0)).equals(await logBytes(c.node(3), 'isr', 0)));
     assert.equal((await produce(c.node(1).port, 'isr', 0, ['five'], { acks: -1 })).errorCode, ErrorCode.NONE);
+  });
+
+  it('keeps counting a replica whose ISR change lost its answer, and settles it from the next image', async () => {
+    await c.controller.addTopic('lost-answer', [[1, 2, 3]]);
+    assert.equal((await produce(c.node(1).port, 'lost-answer', 0, ['a'], { acks: -1 })).errorCode, ErrorCode.NONE);
+    c.controller.loseIsrAnswers = 1;
+    await c.crash(3);
+    // The shrink is applied by the controller but its answer is lost; the retry is fenced; the
+    // image settles it, and the waiting write completes with the smaller ISR.
+    assert.equal((await produce(c.node(1).port, 'lost-answer', 0, ['b'], { acks: -1, timeoutMs: 10_000 })).errorCode, ErrorCode.NONE);
+    assert.deepEqual([...c.controller.partition('lost-answer', 0).isr].sort(), [1, 2]);
+    const p = c.node(1).replicas.partitionState('lost-answer', 0)!;
+    await waitUntil('the leader to settle the pending change', () => p.pendingIsr === null && p.isr.length === 2);
+    await c.restart(3);
+    await waitUntil('replica 3 to rejoin', () => c.controller.partition('lost-answer', 0).isr.includes(3));
   });
 
   it('refuses acks=all below min.insync.replicas, and fails waiting writes when the ISR shrinks below it', async () => {

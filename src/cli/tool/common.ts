@@ -11,7 +11,9 @@ import { parseProperties } from '../../config/properties.js';
 import { ConnectionError, KafkaError, TimeoutError } from '../../client/errors.js';
 import { formatHelp, parseToolArgs, UsageError, type ParsedArgs, type ToolSpec } from './args.js';
 
-export const SAMSA_VERSION = '0.1.0';
+import { SAMSA_VERSION } from './version.js';
+
+export { SAMSA_VERSION };
 
 /** Thrown by a tool to stop with an exit code after printing what it had to say. */
 export class ToolExit extends Error {

@@ -17,6 +17,7 @@
  * member within the session), and 'connected' when an answer arrives again on the same session.
  * Every call has a deadline (the session timeout) so nothing waits forever on a dead connection.
  */
+import assert from 'node:assert/strict';
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../io/clock.js';
@@ -323,6 +324,14 @@ export class ZookeeperCoordination implements Coordination {
         else if (o.op === 'set') t = t.setData(o.path, o.data, o.version);
         else t = t.remove(o.path, o.version);
       }
+      // node-zookeeper-client 1.1.3's Transaction check/setData/remove turn version 0 into -1
+      // ("any version": `version || -1`), which would silently disable fencing on a node's first
+      // version. Put the exact versions back into the queued ops before committing.
+      const queued = (t as unknown as { ops: Array<{ version?: number }> }).ops;
+      assert.equal(queued.length, ops.length, 'one queued op per multi op');
+      ops.forEach((o, i) => {
+        if (o.op !== 'create') queued[i]!.version = o.version;
+      });
       t.commit((err, results: Array<{ stat?: { version: number } }>) => {
         if (err) return done(err);
         const versions: number[] = [];

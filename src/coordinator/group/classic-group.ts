@@ -210,7 +210,8 @@ export class ClassicGroup {
 
   /** Every member has a parked JoinGroup and no MEMBER_ID_REQUIRED member is still on its way. */
   allMembersJoined(): boolean {
-    return true;
+    for (const m of this.members.values()) if (m.awaitingJoin === null) return false;
+    return this.pendingMembers.size === 0;
   }
 
   numAwaitingJoin(): number {

@@ -110,6 +110,8 @@ export class GroupCoordinator {
   readonly #shards = new Map<number, CoordinatorShard>();
   readonly #loads = new Map<CoordinatorShard, Promise<void>>();
   #offsetsTopicId: string | null = null;
+  /** Topic name → id in the last image seen, to notice deleted topics. */
+  #topicIds = new Map<string, string>();
   #creatingTopic: Promise<void> | null = null;
   #expiryTimer: Timer | null = null;
   #expiryRunning = false;
@@ -186,6 +188,28 @@ export class GroupCoordinator {
     if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.add(p.partition);
     for (const p of [...this.#shards.keys()]) if (!led.has(p)) this.#unloadShard(p, 'no longer the partition leader');
     for (const p of led) if (!this.#shards.has(p)) this.#loadShard(p);
+    const deleted = [...this.#topicIds].filter(([name, id]) => image.topics.get(name)?.topicId !== id).map(([name]) => name);
+    this.#topicIds = new Map([...image.topics.values()].map((t) => [t.name, t.topicId]));
+    if (deleted.length > 0) void this.#removeOffsetsOfDeletedTopics(new Set(deleted));
+  }
+
+  /** A deleted (or recreated) topic's committed offsets go too, as in Kafka: tombstones per group. */
+  async #removeOffsetsOfDeletedTopics(topics: ReadonlySet<string>): Promise<void> {
+    for (const shard of [...this.#shards.values()]) {
+      if (!shard.active) continue;
+      for (const group of [...shard.groups.values()]) {
+        const gone: Array<{ topic: string; partition: number }> = [];
+        for (const topic of topics) for (const partition of group.offsets.get(topic)?.keys() ?? []) gone.push({ topic, partition });
+        if (gone.length === 0) continue;
+        const failure = await shard.write(gone.map((g) => ({ key: encodeOffsetCommitKey(group.groupId, g.topic, g.partition), value: null })));
+        if (failure !== null) {
+          this.#log.warn({ group: group.groupId, failure }, 'removing offsets of deleted topics failed; they expire with the group');
+          continue;
+        }
+        for (const g of gone) group.deleteOffset(g.topic, g.partition);
+        this.#log.info({ group: group.groupId, topics: [...topics], partitions: gone.length }, 'removed committed offsets of deleted topics');
+      }
+    }
   }
 
   #loadShard(partition: number): void {
@@ -291,13 +315,18 @@ export class GroupCoordinator {
       return Promise.resolve(joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
     const rebalanceTimeoutMs = req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs;
-    let group = found.shard.groups.get(req.groupId);
-    if (!group) {
-      if (req.memberId !== '') return Promise.resolve(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-      group = new ClassicGroup(req.groupId, this.#opts.clock.nowMs());
-      found.shard.groups.set(req.groupId, group);
-    }
-    return this.#rebalancer.join(group, { ...req, rebalanceTimeoutMs });
+    const shard = found.shard;
+    const existing = shard.groups.get(req.groupId);
+    if (existing) return this.#rebalancer.join(existing, { ...req, rebalanceTimeoutMs });
+    if (req.memberId !== '') return Promise.resolve(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    const group = new ClassicGroup(req.groupId, this.#opts.clock.nowMs());
+    shard.groups.set(req.groupId, group);
+    return this.#rebalancer.join(group, { ...req, rebalanceTimeoutMs }).then((result) => {
+      // A join that failed at once leaves nothing behind (no member, no pending id, no offsets).
+      const untouched = group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && !group.hasOffsets && group.generationId === 0;
+      if (untouched && shard.groups.get(req.groupId) === group) shard.groups.delete(req.groupId);
+      return result;
+    });
   }
 
   syncGroup(groupId: string, req: SyncRequest): Promise<SyncGroupResult> {

@@ -1,0 +1,248 @@
+/**
+ * `samsa`: one entry point for running and using Samsa without knowing Kafka's scripts (rpk-like).
+ * Commands are declared here with commander; each one's code lives in samsa/*.ts and is imported
+ * only when that command runs, so `samsa --help` and every command start quickly.
+ */
+import { Command } from 'commander';
+import { c, CliError, printError } from './samsa/ui.js';
+import { SAMSA_VERSION } from './tool/version.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const ROOT_HELP = (): string => `${c.bold('samsa')} ${SAMSA_VERSION} — a Kafka-compatible broker, and the tools to use it
+
+${c.bold('Usage')}
+  samsa <command> [options]
+
+${c.bold('Run a broker')}
+  start                       one broker for development on localhost:9092 (data in ~/.samsa/data)
+  cluster start               several brokers on this machine (9092, 9093, …) — needs ZooKeeper
+
+${c.bold('Work with topics')}
+  topic create <name…>        create topics              ${c.dim('-p partitions  -r replicas  -c key=value')}
+  topic list                  list topics
+  topic describe <name>       partitions, leaders, offsets and config of a topic
+  topic delete <name…>        delete topics
+  topic produce <name>        send stdin lines (or the given messages) as records
+  topic consume <name…>       print records                ${c.dim('--from-beginning  -n count  -f format')}
+
+${c.bold('Consumer groups')}
+  group list                  list consumer groups
+  group describe <group>      members, committed offsets and lag
+
+${c.bold('Options for every command')}
+  -b, --brokers <host:port,…> brokers to talk to ${c.dim('(default: $SAMSA_BROKERS or localhost:9092)')}
+  -X <key=value>              client property, repeatable ${c.dim('(client.id, request.timeout.ms, …)')}
+  --json                      machine-readable output for scripts
+  --no-color                  plain output even on a terminal
+  -h, --help                  help for any command, e.g. samsa topic consume --help
+  -V, --version               print the version
+
+${c.bold('Examples')}
+  ${c.dim('$')} samsa start
+  ${c.dim('$')} samsa topic create orders -p 3
+  ${c.dim('$')} echo 'hello' | samsa topic produce orders
+  ${c.dim('$')} samsa topic consume orders --from-beginning -n 1
+  ${c.dim('$')} samsa topic describe orders --json | jq '.partitions[].leader'
+
+Kafka's own tools work too: bin/kafka-topics, bin/kafka-console-producer, bin/kafka-console-consumer,
+bin/kafka-configs, bin/kafka-server-start, bin/kafka-server-stop (see docs/CLI.md).
+`;
+
+const program = new Command();
+program
+  .name('samsa')
+  .version(SAMSA_VERSION, '-V, --version', 'print the version')
+  .option('-b, --brokers <list>', 'bootstrap brokers, host:port[,host:port…]')
+  .option('-X, --property <key=value>', 'client property (repeatable)', collect, [])
+  .option('--json', 'machine-readable output')
+  .option('--no-color', 'plain output even on a terminal')
+  .helpOption('-h, --help', 'show help')
+  .showSuggestionAfterError(true)
+  .configureOutput({
+    outputError: (str, write) => write(str.replace(/^error:/, c.red(c.bold('error:')))),
+  });
+program.helpInformation = ROOT_HELP;
+program.addHelpCommand(false);
+
+// ---- start / cluster ------------------------------------------------------------------------
+
+program
+  .command('start')
+  .description('start one broker for development (listens on localhost:9092, keeps data in ~/.samsa/data)')
+  .option('--port <port>', 'port to listen on', '9092')
+  .option('--host <host>', 'address to listen on (default: every interface; advertised as localhost)')
+  .option('--data-dir <dir>', 'where to keep the logs (default: ~/.samsa/data, or $SAMSA_DATA_DIR)')
+  .option('--config <file>', 'a server.properties file to start from (its keys win over the dev defaults)')
+  .option('-o, --override <key=value>', 'broker setting, repeatable (Kafka keys: num.partitions=3, …)', collect, [])
+  .option('--log-level <level>', 'broker log level: fatal, error, warn, info, debug', 'warn')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ samsa start
+  $ samsa start --port 9095 --data-dir /tmp/samsa-dev
+  $ samsa start -o num.partitions=3 -o log.retention.hours=1
+
+Stop it with Ctrl-C (or bin/kafka-server-stop from another terminal).`,
+  )
+  .action(async (opts: Record<string, unknown>) => {
+    const { startCommand } = await import('./samsa/start.js');
+    await startCommand(opts as never);
+  });
+
+const cluster = program.command('cluster').description('a local multi-broker cluster for development');
+cluster
+  .command('start')
+  .description('start N brokers on this machine (ports 9092, 9093, …), all stopped by one Ctrl-C')
+  .option('--brokers <n>', 'how many brokers', '3')
+  .option('--zookeeper <host:port>', 'the ZooKeeper the brokers register in (zookeeper.connect); required')
+  .option('--base-port <port>', 'port of the first broker; the others count up', '9092')
+  .option('--data-dir <dir>', 'parent of the brokers\' data dirs (default: ~/.samsa/cluster)')
+  .option('-o, --override <key=value>', 'broker setting for every broker, repeatable', collect, [])
+  .addHelpText(
+    'after',
+    `
+Brokers form a cluster through ZooKeeper, as Kafka's do. Start one first:
+  $ bin/zookeeper-server-start config/zookeeper.properties
+  $ samsa cluster start --brokers 3 --zookeeper localhost:2181`,
+  )
+  .action(async (opts: Record<string, unknown>) => {
+    const { clusterStartCommand } = await import('./samsa/cluster.js');
+    await clusterStartCommand(opts as never);
+  });
+
+// ---- topics ---------------------------------------------------------------------------------
+
+const topic = program.command('topic').description('create, list, describe, delete topics; produce and consume records');
+
+topic
+  .command('create')
+  .argument('<names...>', 'topic names')
+  .description('create topics')
+  .option('-p, --partitions <n>', 'number of partitions (default: the broker\'s num.partitions)')
+  .option('-r, --replicas <n>', 'replication factor (default: the broker\'s default.replication.factor)')
+  .option('-c, --config <key=value>', 'topic config, repeatable (retention.ms=86400000, cleanup.policy=compact, …)', collect, [])
+  .option('--if-not-exists', 'succeed quietly when the topic already exists')
+  .option('--dry-run', 'validate only; create nothing')
+  .addHelpText('after', '\nExamples:\n  $ samsa topic create orders -p 3\n  $ samsa topic create audit -c retention.ms=604800000 -c cleanup.policy=compact')
+  .action(async (names: string[], _opts: unknown, cmd: Command) => {
+    const { topicCreate } = await import('./samsa/topic.js');
+    await topicCreate(names, cmd.optsWithGlobals());
+  });
+
+topic
+  .command('list')
+  .alias('ls')
+  .description('list topics')
+  .option('-i, --internal', 'include internal topics (__consumer_offsets, …)')
+  .action(async (_opts: unknown, cmd: Command) => {
+    const { topicList } = await import('./samsa/topic.js');
+    await topicList(cmd.optsWithGlobals());
+  });
+
+topic
+  .command('describe')
+  .argument('<name>', 'topic name')
+  .description('partitions (leader, replicas, ISR, offsets) and config of a topic')
+  .option('-a, --all-configs', 'show every config, not only the ones set on the topic')
+  .action(async (name: string, _opts: unknown, cmd: Command) => {
+    const { topicDescribe } = await import('./samsa/topic.js');
+    await topicDescribe(name, cmd.optsWithGlobals());
+  });
+
+topic
+  .command('delete')
+  .alias('rm')
+  .argument('<names...>', 'topic names')
+  .description('delete topics')
+  .option('--if-exists', 'succeed quietly when a topic does not exist')
+  .action(async (names: string[], _opts: unknown, cmd: Command) => {
+    const { topicDelete } = await import('./samsa/topic.js');
+    await topicDelete(names, cmd.optsWithGlobals());
+  });
+
+topic
+  .command('produce')
+  .argument('<name>', 'topic name')
+  .argument('[messages...]', 'messages to send (default: one record per line of stdin)')
+  .description('send records: the given messages, or one per line of standard input')
+  .option('-k, --key <key>', 'key for every record')
+  .option('-K, --key-separator <sep>', 'split each line into key and value at the first <sep>')
+  .option('-p, --partition <n>', 'send everything to this partition')
+  .option('-H, --header <key=value>', 'header for every record, repeatable', collect, [])
+  .option('-z, --compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
+  .option('--acks <acks>', 'all, 1 or 0', 'all')
+  .option('--linger-ms <ms>', 'how long to wait to fill a batch', '5')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ samsa topic produce orders 'first order' 'second order'
+  $ seq 1 100000 | samsa topic produce numbers
+  $ printf 'k1:v1\\nk2:v2\\n' | samsa topic produce orders -K :`,
+  )
+  .action(async (name: string, messages: string[], _opts: unknown, cmd: Command) => {
+    const { topicProduce } = await import('./samsa/topic.js');
+    await topicProduce(name, messages, cmd.optsWithGlobals());
+  });
+
+topic
+  .command('consume')
+  .argument('<names...>', 'topic names')
+  .description('print records as they arrive (Ctrl-C to stop)')
+  .option('--from-beginning', 'start at the oldest record (default: only new records)')
+  .option('-o, --offset <offset>', 'start at: earliest, latest, an offset, -N (N before the end), or @<unix-ms> (first record at or after that time)')
+  .option('-p, --partition <n...>', 'only these partitions')
+  .option('-n, --num <count>', 'exit after this many records')
+  .option('-g, --group <id>', 'consume as a member of this consumer group (commits offsets)')
+  .option('-f, --format <format>', 'output format: %v value, %k key, %t topic, %p partition, %o offset, %T timestamp, %h headers, \\n \\t', '%v\\n')
+  .option('--timeout-ms <ms>', 'exit when no record arrives for this long')
+  .option('--read-committed', 'skip records of aborted transactions')
+  .addHelpText(
+    'after',
+    `
+With --json every record is one JSON object per line (topic, partition, offset, timestamp, key, value, headers).
+
+Examples:
+  $ samsa topic consume orders --from-beginning
+  $ samsa topic consume orders -o -10 -n 10 -f '%p:%o %k=%v\\n'
+  $ samsa topic consume orders -g billing --json | jq .value`,
+  )
+  .action(async (names: string[], _opts: unknown, cmd: Command) => {
+    const { topicConsume } = await import('./samsa/topic.js');
+    await topicConsume(names, cmd.optsWithGlobals());
+  });
+
+// ---- groups ---------------------------------------------------------------------------------
+
+const group = program.command('group').description('consumer groups');
+group
+  .command('list')
+  .alias('ls')
+  .description('list consumer groups')
+  .action(async (_opts: unknown, cmd: Command) => {
+    const { groupList } = await import('./samsa/group.js');
+    await groupList(cmd.optsWithGlobals());
+  });
+group
+  .command('describe')
+  .argument('<groups...>', 'group ids')
+  .description('state, members, committed offsets and lag of consumer groups')
+  .action(async (groups: string[], _opts: unknown, cmd: Command) => {
+    const { groupDescribe } = await import('./samsa/group.js');
+    await groupDescribe(groups, cmd.optsWithGlobals());
+  });
+
+try {
+  if (process.argv.length <= 2) {
+    process.stdout.write(ROOT_HELP());
+    process.exit(0);
+  }
+  await program.parseAsync(process.argv);
+} catch (e) {
+  printError(e);
+  process.exit(e instanceof CliError ? e.exitCode : 1);
+}
