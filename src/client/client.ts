@@ -158,7 +158,7 @@ export class KafkaClient {
     this.#connections.set(key, p);
     p.then(
       (conn) => {
-        if (this.#closed) conn.close();
+        if (this.#closed) void conn.close();
         conn.onClose(() => {
           if (this.#connections.get(key) === p) this.#connections.delete(key);
         });
@@ -316,10 +316,12 @@ export class KafkaClient {
     this.#closed = true;
     const all = [...this.#connections.values()];
     this.#connections.clear();
-    for (const p of all) {
-      const c = await p.catch(() => null); // a connection that never opened has nothing to close
-      c?.close();
-    }
+    await Promise.all(
+      all.map(async (p) => {
+        const c = await p.catch(() => null); // a connection that never opened has nothing to close
+        await c?.close();
+      }),
+    );
   }
 }
 

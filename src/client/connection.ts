@@ -73,6 +73,7 @@ export function codecFor(api: ApiDef): ApiCodec {
 const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
 const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
 const SWEEP_INTERVAL_MS = 100;
+const CLOSE_FLUSH_MS_MAX = 1000;
 const DEFAULT_START_HINT = 'is a broker running? start one with `samsa start`';
 
 export function formatAddress(host: string, port: number): string {
@@ -161,7 +162,7 @@ export class KafkaConnection {
     try {
       await conn.#negotiate();
     } catch (err) {
-      conn.close();
+      conn.#fail(err as Error);
       throw err;
     }
     return conn;
@@ -267,9 +268,27 @@ export class KafkaConnection {
     this.#write(codec, version, codec.isFlexible(version), body);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#fail(new ConnectionError(`connection to ${this.address} was closed`, this.address, 'CLOSED'));
+  /**
+   * Closes the connection: requests still waiting for an answer fail, but bytes already written
+   * (an acks=0 produce) are flushed first. Resolves when the socket is gone (at most ~1 s).
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const socket = this.#socket;
+    const gone = new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, CLOSE_FLUSH_MS_MAX);
+      timer.unref();
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.#fail(new ConnectionError(`connection to ${this.address} was closed`, this.address, 'CLOSED'), true);
+    return gone;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -415,12 +434,13 @@ export class KafkaConnection {
     this.#sweepTimer.unref();
   }
 
-  #fail(err: Error): void {
+  #fail(err: Error, graceful = false): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;
-    this.#socket.destroy();
+    if (graceful) this.#socket.end();
+    else this.#socket.destroy();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(err);

@@ -23,6 +23,7 @@
  * when it has none left. A response for a partition that was removed or re-added meanwhile is
  * dropped (entries are compared by identity).
  */
+import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Clock, Timer } from '../io/clock.js';
@@ -160,6 +161,7 @@ export class ReplicaFetcher {
         await this.fetch(client, ready);
         this.connectBackoffMs = CONNECT_BACKOFF_MS_MIN;
       } catch (err) {
+        if (err instanceof assert.AssertionError) throw err; // our bug: crash, as everywhere else
         if (this.stopped) return;
         log.warn({ source: this.sourceBrokerId, err: (err as Error).message }, 'replica fetch failed; reconnecting');
         client.close();

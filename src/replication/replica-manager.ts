@@ -164,6 +164,12 @@ export class ReplicaManager {
           plog.updateConfig(toLogConfig(this.config, topic.configs));
           this.applyPartition(key, p, info, nowMs);
         } else {
+          if (p) {
+            // Its log went away (topic deleted and re-created): the old state ends here.
+            this.removeFromFetchers(key);
+            p.stop(null);
+            this.producePurgatory.checkAndComplete(key);
+          }
           missing.push({ key, topic, info });
         }
       }

@@ -21,7 +21,7 @@ export async function tool(name: string, args: string[], opts: RunOptions = {}):
   if (!existsSync(file)) throw new Error(`${file} is missing`);
   const js = path.join(ROOT, 'dist', 'src', 'cli', `${name.replace(/\.sh$/, '')}.js`);
   if (name !== 'kafka-server-stop' && name !== 'kafka-server-stop.sh' && !existsSync(js)) throw new Error(`${js} is missing: build first (npx tsc -p .)`);
-  const env = { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) };
   delete env.SAMSA_BROKERS;
   return run(file, args, { timeoutMs: 30_000, ...opts, env });
 }

@@ -128,9 +128,9 @@ export class ZookeeperCoordination implements Coordination {
     this.#client = null;
     if (c) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2000); // close is best effort: the session expires anyway
+        const t = this.opts.clock.setTimer(2000, resolve); // close is best effort: the session expires anyway
         c.once('disconnected', () => {
-          clearTimeout(t);
+          t.cancel();
           resolve();
         });
         c.close();
@@ -141,12 +141,12 @@ export class ZookeeperCoordination implements Coordination {
   private open(connect: string): Promise<Client> {
     const client = zookeeper.createClient(connect, { sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 200, retries: 2 });
     return new Promise<Client>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.opts.clock.setTimer(this.opts.connectionTimeoutMs, () => {
         client.close();
         reject(new Error(`could not connect to ZooKeeper at ${connect} within ${this.opts.connectionTimeoutMs} ms (zookeeper.connection.timeout.ms)`));
-      }, this.opts.connectionTimeoutMs);
+      });
       client.once('connected', () => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(client);
       });
       client.connect();
@@ -233,14 +233,14 @@ export class ZookeeperCoordination implements Coordination {
     if (!c) return Promise.reject(new CoordinationError('connectionLoss', path, `zookeeper ${op} ${path}: no session`));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
+      const timer = this.opts.clock.setTimer(this.opts.sessionTimeoutMs, () => {
         settled = true;
         reject(new CoordinationError('connectionLoss', path, `zookeeper ${op} ${path}: no answer within ${this.opts.sessionTimeoutMs} ms`));
-      }, this.opts.sessionTimeoutMs);
+      });
       fn(c, (err, value) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         if (err) reject(toError(err, path, op));
         else {
           if (c === this.#client) this.#lastContactMs = this.opts.clock.monotonicMs();
