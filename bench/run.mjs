@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');
@@ -44,6 +44,7 @@ const outDir = path.resolve(opt('out', path.join(benchDir, 'results')));
 const dataParent = opt('data-dir', null);
 const N = {
   p1: Number(opt('records', smoke ? 20_000 : 5_000_000)),
+  p1c: smoke ? 5_000 : 1_000_000,
   p2: smoke ? 20_000 : 10_000_000,
   p3Seconds: smoke ? 1 : 5,
   p4Partitions: smoke ? 100 : 10_000,
@@ -468,7 +469,28 @@ async function main() {
       });
     }
     if (want('P1c')) {
-      na('P1c', 'produce, acks=all, RF=3, 3-broker cluster', 'the broker runs single-node only so far (clustering is in progress); this row runs once `startCluster` exists');
+      await guard('P1c', 'produce, acks=all, RF=3', async () => {
+        // A local 3-broker cluster with a real ZooKeeper, started by the e2e tests' helper.
+        const helper = path.join(root, 'dist', 'test', 'helpers', 'cluster.js');
+        if (!existsSync(helper) || !existsSync('/usr/share/java/zookeeper.jar') || !have('java')) {
+          na('P1c', 'produce, acks=all, RF=3, 3-broker cluster', 'needs dist/test/helpers/cluster.js and ZooKeeper (apt-get install zookeeper)');
+          return;
+        }
+        const { startCluster } = await import(pathToFileURL(helper).href);
+        const cluster = await startCluster({ brokers: 3 });
+        try {
+          await cluster.createTopic('p1c', { partitions: 1, replicationFactor: 3 });
+          const leader = await cluster.waitForLeader('p1c', 0);
+          await cluster.waitForPartition('p1c', 0, (m) => m.isr.length === 3, 'all three replicas in sync', 60_000);
+          const lb = cluster.broker(leader);
+          await producerPerf(lb.bootstrap, 'p1c', Math.min(N.p1, 200_000), { props: ['acks=all'] });
+          const r = await producerPerf(lb.bootstrap, 'p1c', N.p1c, { props: ['acks=all'], cpuPid: lb.pid });
+          raw.p1c = r;
+          row('P1c', 'produce, 1 partition, acks=all, RF=3, 3 brokers + ZooKeeper', r.rps, 'records/s', p1?.rps ?? null, 'P1 (1 broker, acks=1)', `leader CPU ${fmt(r.brokerCpuUsPerRecord, 2)} µs/record; p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms`);
+        } finally {
+          await cluster.stopAll();
+        }
+      });
     }
     if (peers.rdkafka && (want('P1') || want('X1'))) {
       await guard('X1', 'librdkafka cross-check', async () => {

@@ -66,6 +66,7 @@ export class Broker {
     private readonly log: Logger,
     private readonly cluster: ZkCluster | null = null,
     private readonly groups: GroupCoordinator | null = null,
+    private readonly replicas: ReplicaManager | null = null,
   ) {}
 
   static async start(config: BrokerConfig, io: BrokerIo): Promise<Broker> {
@@ -132,7 +133,7 @@ export class Broker {
     if (first.port === 0) controller.setLocalBrokerEndpoint?.(first.host, bound[0]!.port);
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
     await cluster?.register(bound.map((b) => ({ name: b.name, port: b.port })));
-    return new Broker(config, bound, controller, server, logs, purgatory, log, cluster, groupCoordinator);
+    return new Broker(config, bound, controller, server, logs, purgatory, log, cluster, groupCoordinator, replicas);
   }
 
   async stop(): Promise<void> {
@@ -141,6 +142,7 @@ export class Broker {
     this.purgatory.expireAll();
     this.groups?.shutdown(); // answers parked JoinGroup/SyncGroup so connections drain
     await this.server.stop(SHUTDOWN_DRAIN_MS);
+    await this.replicas?.shutdown(); // stops fetchers, fails waiting acks=all produces, writes the HW checkpoint
     await this.cluster?.close(); // ends the ZooKeeper session: the registration goes at once
     await this.logs.close();
     this.log.info('shut down cleanly');

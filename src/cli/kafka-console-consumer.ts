@@ -254,6 +254,7 @@ async function main(args: ParsedArgs): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   let exitCode = 0;
+  let usage: UsageError | null = null;
   try {
     const topics = await resolveTopics(client, args);
     if (groupId !== undefined && partition === undefined) {
@@ -305,13 +306,17 @@ async function main(args: ParsedArgs): Promise<number> {
       if (!out(Buffer.concat(parts))) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
     }
   } catch (e) {
-    logLine('ERROR', `Error processing message, terminating consumer process: ${messageOf(e)}`, LOGGER);
-    exitCode = 1;
+    if (e instanceof UsageError) usage = e;
+    else {
+      logLine('ERROR', `Error processing message, terminating consumer process: ${messageOf(e)}`, LOGGER);
+      exitCode = 1;
+    }
   } finally {
     await consumer.close().catch((e: Error) => logLine('WARN', `closing the consumer failed: ${e.message}`, LOGGER));
     await client.close();
-    err(`Processed a total of ${processed} messages\n`);
+    if (usage === null) err(`Processed a total of ${processed} messages\n`);
   }
+  if (usage !== null) throw usage;
   return exitCode;
 }
 

@@ -7,8 +7,9 @@ import { Command } from 'commander';
 import { c, CliError, printError } from './samsa/ui.js';
 import { SAMSA_VERSION } from './tool/version.js';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Repeatable options; no default is declared so that help does not print "(default: [])". */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 const ROOT_HELP = (): string => `${c.bold('samsa')} ${SAMSA_VERSION} — a Kafka-compatible broker, and the tools to use it
@@ -21,12 +22,12 @@ ${c.bold('Run a broker')}
   cluster start               several brokers on this machine (9092, 9093, …) — needs ZooKeeper
 
 ${c.bold('Work with topics')}
-  topic create <name…>        create topics              ${c.dim('-p partitions  -r replicas  -c key=value')}
+  topic create <name…>        create topics ${c.dim('(-p partitions, -r replicas, -c key=value)')}
   topic list                  list topics
   topic describe <name>       partitions, leaders, offsets and config of a topic
   topic delete <name…>        delete topics
   topic produce <name>        send stdin lines (or the given messages) as records
-  topic consume <name…>       print records                ${c.dim('--from-beginning  -n count  -f format')}
+  topic consume <name…>       print records ${c.dim('(--from-beginning, -n count, -g group, -f format)')}
 
 ${c.bold('Consumer groups')}
   group list                  list consumer groups
@@ -56,10 +57,11 @@ program
   .name('samsa')
   .version(SAMSA_VERSION, '-V, --version', 'print the version')
   .option('-b, --brokers <list>', 'bootstrap brokers, host:port[,host:port…]')
-  .option('-X, --property <key=value>', 'client property (repeatable)', collect, [])
+  .option('-X, --property <key=value>', 'client property (repeatable)', collect)
   .option('--json', 'machine-readable output')
   .option('--no-color', 'plain output even on a terminal')
   .helpOption('-h, --help', 'show help')
+  .configureHelp({ showGlobalOptions: true })
   .showSuggestionAfterError(true)
   .configureOutput({
     outputError: (str, write) => write(str.replace(/^error:/, c.red(c.bold('error:')))),
@@ -76,7 +78,7 @@ program
   .option('--host <host>', 'address to listen on (default: every interface; advertised as localhost)')
   .option('--data-dir <dir>', 'where to keep the logs (default: ~/.samsa/data, or $SAMSA_DATA_DIR)')
   .option('--config <file>', 'a server.properties file to start from (its keys win over the dev defaults)')
-  .option('-o, --override <key=value>', 'broker setting, repeatable (Kafka keys: num.partitions=3, …)', collect, [])
+  .option('-o, --override <key=value>', 'broker setting, repeatable (Kafka keys: num.partitions=3, …)', collect)
   .option('--log-level <level>', 'broker log level: fatal, error, warn, info, debug', 'warn')
   .addHelpText(
     'after',
@@ -101,7 +103,7 @@ cluster
   .option('--zookeeper <host:port>', 'the ZooKeeper the brokers register in (zookeeper.connect); required')
   .option('--base-port <port>', 'port of the first broker; the others count up', '9092')
   .option('--data-dir <dir>', 'parent of the brokers\' data dirs (default: ~/.samsa/cluster)')
-  .option('-o, --override <key=value>', 'broker setting for every broker, repeatable', collect, [])
+  .option('-o, --override <key=value>', 'broker setting for every broker, repeatable', collect)
   .addHelpText(
     'after',
     `
@@ -124,7 +126,7 @@ topic
   .description('create topics')
   .option('-p, --partitions <n>', 'number of partitions (default: the broker\'s num.partitions)')
   .option('-r, --replicas <n>', 'replication factor (default: the broker\'s default.replication.factor)')
-  .option('-c, --config <key=value>', 'topic config, repeatable (retention.ms=86400000, cleanup.policy=compact, …)', collect, [])
+  .option('-c, --config <key=value>', 'topic config, repeatable (retention.ms=86400000, cleanup.policy=compact, …)', collect)
   .option('--if-not-exists', 'succeed quietly when the topic already exists')
   .option('--dry-run', 'validate only; create nothing')
   .addHelpText('after', '\nExamples:\n  $ samsa topic create orders -p 3\n  $ samsa topic create audit -c retention.ms=604800000 -c cleanup.policy=compact')
@@ -172,7 +174,7 @@ topic
   .option('-k, --key <key>', 'key for every record')
   .option('-K, --key-separator <sep>', 'split each line into key and value at the first <sep>')
   .option('-p, --partition <n>', 'send everything to this partition')
-  .option('-H, --header <key=value>', 'header for every record, repeatable', collect, [])
+  .option('-H, --header <key=value>', 'header for every record, repeatable', collect)
   .option('-z, --compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
   .option('--acks <acks>', 'all, 1 or 0', 'all')
   .option('--linger-ms <ms>', 'how long to wait to fill a batch', '5')

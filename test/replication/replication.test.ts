@@ -121,3 +121,26 @@ describe('replication across three brokers', () => {
     await waitUntil('replica 2 to rejoin the ISR', () => c.controller.partition('minisr', 0).isr.length === 3);
   });
 });
+
+describe('follower fetches wait in the purgatory', () => {
+  let c: Cluster;
+  before(async () => {
+    // A long replica.fetch.wait.max.ms: polling followers would make every acks=all take seconds.
+    c = await startCluster({ brokers: 3, overrides: ['replica.fetch.wait.max.ms=5000'] });
+  });
+  after(async () => {
+    await c?.stopAll();
+  });
+
+  it('are woken by appends, so acks=all completes promptly', async () => {
+    await c.controller.addTopic('prompt', [[1, 2, 3]]);
+    await produce(c.node(1).port, 'prompt', 0, ['warm-up'], { acks: -1 });
+    await new Promise((r) => setTimeout(r, 300)); // followers are now parked on the leader
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      assert.equal((await produce(c.node(1).port, 'prompt', 0, [`v${i}`], { acks: -1 })).errorCode, ErrorCode.NONE);
+      const tookMs = Date.now() - started;
+      assert.ok(tookMs < 1000, `acks=all took ${tookMs} ms`);
+    }
+  });
+});

@@ -140,3 +140,54 @@ export async function fetchOnce(
   return got;
 }
 
+
+export type FetchResponseParts = Array<{ partition: number; records: Buffer }>;
+
+/** Sends one Fetch of every partition from `offsets` (copied now) and resolves with the record sets. */
+export async function sendFetch(conn: PerfConnection, topic: string, offsets: readonly number[], partitionMaxBytes: number, maxWaitMs: number): Promise<FetchResponseParts> {
+  const resp = (await conn.request(fetchApi, FETCH_VERSION, {
+    replicaId: -1,
+    maxWaitMs,
+    minBytes: 1,
+    maxBytes: 52428800,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: offsets.map((o, i) => ({ partition: i, fetchOffset: BigInt(o), partitionMaxBytes })) }],
+    forgottenTopicsData: [],
+    rackId: '',
+  })) as { errorCode: number; responses: Array<{ partitions: FetchPartitionResp[] }> };
+  if (resp.errorCode !== 0) throw new Error(`Fetch error ${resp.errorCode}`);
+  const out: FetchResponseParts = [];
+  for (const p of resp.responses[0]?.partitions ?? []) {
+    if (p.errorCode !== 0) throw new Error(`Fetch ${topic}-${p.partitionIndex}: error ${p.errorCode}`);
+    if (p.records && p.records.length > 0) out.push({ partition: p.partitionIndex, records: p.records });
+  }
+  return out;
+}
+
+/**
+ * Advances `offsets` past the complete batches of a response, reading batch headers only (so the
+ * next Fetch can go out before the records are walked). Returns the records those batches hold at
+ * or after the fetch offsets (exact for uncompressed batches that start at the fetch offset, which
+ * is every batch after the first).
+ */
+export function advanceOffsets(parts: FetchResponseParts, offsets: number[]): number {
+  let records = 0;
+  for (const { partition, records: b } of parts) {
+    const from = offsets[partition]!;
+    let next = from;
+    let at = 0;
+    while (at + 61 <= b.length) {
+      const total = b.readInt32BE(at + 8) + 12;
+      if (at + total > b.length) break;
+      const base = b.readUInt32BE(at) * 4294967296 + b.readUInt32BE(at + 4);
+      const last = base + b.readInt32BE(at + 23);
+      if (last >= from) records += last + 1 - Math.max(base, from);
+      next = Math.max(next, last + 1);
+      at += total;
+    }
+    offsets[partition] = next;
+  }
+  return records;
+}

@@ -20,7 +20,7 @@ interface ClusterOptions {
   zookeeper?: string;
   basePort: string;
   dataDir?: string;
-  override: string[];
+  override?: string[];
 }
 
 const MAIN_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../main.js');
@@ -76,7 +76,7 @@ export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
         `log.dirs=${path.join(root, `broker-${id}`)}`,
         `zookeeper.connect=${opts.zookeeper}`,
         'group.initial.rebalance.delay.ms=0',
-        ...opts.override,
+        ...(opts.override ?? []),
       ].flatMap((o) => ['--override', o]),
     ];
     const child = spawn(process.execPath, args, {

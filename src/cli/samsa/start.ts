@@ -21,7 +21,7 @@ interface StartOptions {
   host?: string;
   dataDir?: string;
   config?: string;
-  override: string[];
+  override?: string[];
   logLevel: string;
 }
 
@@ -60,7 +60,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   const overrides = Object.entries(defaults)
     .filter(([k]) => explicit.has(k) || !fileKeys.has(k))
     .map(([k, v]) => `${k}=${v}`)
-    .concat(opts.override);
+    .concat(opts.override ?? []);
 
   const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }] = await Promise.all([
     import('../../broker.js'),
