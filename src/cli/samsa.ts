@@ -52,17 +52,27 @@ Kafka's own tools work too: bin/kafka-topics, bin/kafka-console-producer, bin/ka
 bin/kafka-configs, bin/kafka-server-start, bin/kafka-server-stop (see docs/CLI.md).
 `;
 
+/**
+ * The options every command that talks to brokers takes. They are declared on each such command
+ * (and on the root, before the command name) rather than inherited, because `cluster start` has
+ * its own --brokers <n>; positional options keep the two apart.
+ */
+function clientOptions(cmd: Command): Command {
+  return cmd
+    .option('-b, --brokers <list>', 'brokers to talk to, host:port[,host:port…] (default: $SAMSA_BROKERS or localhost:9092)')
+    .option('-X, --property <key=value>', 'client property, repeatable (client.id, request.timeout.ms, …)', collect)
+    .option('--json', 'machine-readable output for scripts')
+    .option('--no-color', 'plain output even on a terminal');
+}
+
 const program = new Command();
-program
+clientOptions(program)
   .name('samsa')
+  .enablePositionalOptions()
   .version(SAMSA_VERSION, '-V, --version', 'print the version')
-  .option('-b, --brokers <list>', 'bootstrap brokers, host:port[,host:port…]')
-  .option('-X, --property <key=value>', 'client property (repeatable)', collect)
-  .option('--json', 'machine-readable output')
-  .option('--no-color', 'plain output even on a terminal')
   .helpOption('-h, --help', 'show help')
-  .configureHelp({ showGlobalOptions: true })
   .showSuggestionAfterError(true)
+  .showHelpAfterError('(add --help for usage)')
   .configureOutput({
     outputError: (str, write) => write(str.replace(/^error:/, c.red(c.bold('error:')))),
   });
@@ -120,8 +130,7 @@ Brokers form a cluster through ZooKeeper, as Kafka's do. Start one first:
 
 const topic = program.command('topic').description('create, list, describe, delete topics; produce and consume records');
 
-topic
-  .command('create')
+clientOptions(topic.command('create'))
   .argument('<names...>', 'topic names')
   .description('create topics')
   .option('-p, --partitions <n>', 'number of partitions (default: the broker\'s num.partitions)')
@@ -135,8 +144,7 @@ topic
     await topicCreate(names, cmd.optsWithGlobals());
   });
 
-topic
-  .command('list')
+clientOptions(topic.command('list'))
   .alias('ls')
   .description('list topics')
   .option('-i, --internal', 'include internal topics (__consumer_offsets, …)')
@@ -145,8 +153,7 @@ topic
     await topicList(cmd.optsWithGlobals());
   });
 
-topic
-  .command('describe')
+clientOptions(topic.command('describe'))
   .argument('<name>', 'topic name')
   .description('partitions (leader, replicas, ISR, offsets) and config of a topic')
   .option('-a, --all-configs', 'show every config, not only the ones set on the topic')
@@ -155,8 +162,7 @@ topic
     await topicDescribe(name, cmd.optsWithGlobals());
   });
 
-topic
-  .command('delete')
+clientOptions(topic.command('delete'))
   .alias('rm')
   .argument('<names...>', 'topic names')
   .description('delete topics')
@@ -166,8 +172,7 @@ topic
     await topicDelete(names, cmd.optsWithGlobals());
   });
 
-topic
-  .command('produce')
+clientOptions(topic.command('produce'))
   .argument('<name>', 'topic name')
   .argument('[messages...]', 'messages to send (default: one record per line of stdin)')
   .description('send records: the given messages, or one per line of standard input')
@@ -191,8 +196,7 @@ Examples:
     await topicProduce(name, messages, cmd.optsWithGlobals());
   });
 
-topic
-  .command('consume')
+clientOptions(topic.command('consume'))
   .argument('<names...>', 'topic names')
   .description('print records as they arrive (Ctrl-C to stop)')
   .option('--from-beginning', 'start at the oldest record (default: only new records)')
@@ -221,16 +225,14 @@ Examples:
 // ---- groups ---------------------------------------------------------------------------------
 
 const group = program.command('group').description('consumer groups');
-group
-  .command('list')
+clientOptions(group.command('list'))
   .alias('ls')
   .description('list consumer groups')
   .action(async (_opts: unknown, cmd: Command) => {
     const { groupList } = await import('./samsa/group.js');
     await groupList(cmd.optsWithGlobals());
   });
-group
-  .command('describe')
+clientOptions(group.command('describe'))
   .argument('<groups...>', 'group ids')
   .description('state, members, committed offsets and lag of consumer groups')
   .action(async (groups: string[], _opts: unknown, cmd: Command) => {
@@ -243,7 +245,9 @@ try {
     process.stdout.write(ROOT_HELP());
     process.exit(0);
   }
-  await program.parseAsync(process.argv);
+  // `samsa help [command…]` is `samsa [command…] --help`.
+  const argv = process.argv[2] === 'help' ? [...process.argv.slice(0, 2), ...process.argv.slice(3), '--help'] : process.argv;
+  await program.parseAsync(argv);
 } catch (e) {
   printError(e);
   process.exit(e instanceof CliError ? e.exitCode : 1);

@@ -184,7 +184,7 @@ export class KafkaClient {
   /** Any live connection, else the bootstrap servers (then known brokers) in order. */
   async anyConnection(): Promise<KafkaConnection> {
     for (const p of this.#connections.values()) {
-      const c = await p.catch(() => null);
+      const c = await p.catch(() => null); // a failed connect: try the next candidate
       if (c && !c.closed) return c;
     }
     const candidates: HostPort[] = [...this.bootstrap];

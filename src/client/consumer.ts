@@ -107,8 +107,8 @@ interface Completed {
 }
 
 const CONSUMER_GROUP_APIS = [joinGroupApi, syncGroupApi, heartbeatApi];
-/** See #fetchFrom: the last Fetch version that names topics. */
-const FETCH_VERSION_MAX = 12;
+/** The last Fetch version that names topics (v13+ use topic ids). */
+const FETCH_BY_NAME_VERSION_MAX = 12;
 
 export class Consumer {
   readonly groupId: string | null;
@@ -425,9 +425,8 @@ export class Consumer {
       if (!l) byTopic.set(ps.topic, (l = []));
       l.push(ps);
     }
-    // Fetch v13+ names topics by id (KIP-516). Ids are sent when metadata has them, but we stay at
-    // v12 (topics by name), which carries everything this consumer needs and does not depend on
-    // the broker resolving ids; responses are matched by name or by id either way.
+    // Fetch v13+ names topics by id (KIP-516): send the ids metadata gave us; when one is missing
+    // stay at v12 (topics by name). Responses are matched by name or by id either way.
     const ids = new Map<string, string>();
     for (const topic of byTopic.keys()) {
       const id = this.#client.cachedTopic(topic)?.topicId;
@@ -467,7 +466,7 @@ export class Consumer {
     this.#client
       .requestNode<FetchResponse>(node, fetchApi, body, {
         timeoutMs: this.#client.requestTimeoutMs + this.#opts.fetchMaxWaitMs,
-        versionMax: FETCH_VERSION_MAX,
+        ...(ids.size < byTopic.size ? { versionMax: FETCH_BY_NAME_VERSION_MAX } : {}),
       })
       .then((res) => this.#onFetchResponse(res, byTopic, byId, epochs, offsets))
       .then(done, (err: Error) => {

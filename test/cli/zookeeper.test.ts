@@ -12,11 +12,35 @@
  * cluster mode. A missing ZooKeeper installation fails the test with the package to install.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import zookeeper from 'node-zookeeper-client';
-import { makeTempDir, removeDir, startBroker, type StartedBroker } from '../helpers/broker.js';
+import { makeTempDir, removeDir, startBroker, waitFor, withTimeout, type StartedBroker } from '../helpers/broker.js';
 import { startZooKeeper, type ZooKeeperEnsemble } from '../helpers/cluster.js';
-import { assertLines, closedPort, lines, tool, toolOk } from './tools.js';
+import { assertLines, BIN, closedPort, lines, tool, toolOk } from './tools.js';
+
+/** A port p such that p, p+1, … p+n-1 are all free right now. */
+async function freePortRun(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await closedPort();
+    if (base + n > 65535) continue;
+    const servers: net.Server[] = [];
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      const s = net.createServer();
+      ok = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.listen(base + i, () => resolve(true));
+      });
+      if (ok) servers.push(s);
+    }
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    if (ok) return base;
+  }
+  throw new Error('no run of free ports found');
+}
 
 function zkCall<T>(fn: (cb: (err: Error | zookeeper.Exception | null, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(new Error(String(err))) : resolve(v))));
@@ -72,6 +96,41 @@ describe('--zookeeper in the Kafka tools', () => {
     assert.equal(r.stderr, 'Processed a total of 2 messages\n');
     r = await toolOk('kafka-topics', ['--describe', '--zookeeper', connect, '--topic', 'test']);
     assertLines(r.stdout, [/^Topic: test\tTopicId: \S{22}\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: .*$/, /^\tTopic: test\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0$/], 'describe');
+  });
+
+  it('samsa cluster start runs three brokers that the tools find through ZooKeeper; one Ctrl-C stops them', async () => {
+    const base = await freePortRun(3);
+    const zkConnect = `${zk.connect}/samsa-cli-cluster`;
+    const child = spawn(path.join(BIN, 'samsa'), ['cluster', 'start', '--brokers', '3', '--zookeeper', zkConnect, '--base-port', String(base), '--data-dir', path.join(dir, 'cluster')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (x: string) => (out += x));
+    child.stderr!.setEncoding('utf8').on('data', (x: string) => (out += x));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /Bootstrap servers/.test(out) || child.exitCode !== null, { timeoutMs: 30_000, what: `the cluster banner; output so far:\n${out.slice(-3000)}` });
+      assert.equal(child.exitCode, null, out);
+      assert.match(out, new RegExp(`Bootstrap servers +localhost:${base},localhost:${base + 1},localhost:${base + 2}`));
+      // The walkthrough's replicated topic, through --zookeeper.
+      let r = await toolOk('kafka-topics', ['--create', '--zookeeper', zkConnect, '--replication-factor', '3', '--partitions', '1', '--topic', 'my-replicated-topic']);
+      assert.equal(r.stdout, 'Created topic my-replicated-topic.\n');
+      r = await toolOk('kafka-topics', ['--describe', '--zookeeper', zkConnect, '--topic', 'my-replicated-topic']);
+      assertLines(
+        r.stdout,
+        [
+          /^Topic: my-replicated-topic\tTopicId: \S{22}\tPartitionCount: 1\tReplicationFactor: 3\tConfigs: .*$/,
+          /^\tTopic: my-replicated-topic\tPartition: 0\tLeader: [012]\tReplicas: [012],[012],[012]\tIsr: [012],[012],[012]$/,
+        ],
+        'replicated describe',
+      );
+    } finally {
+      child.kill('SIGINT');
+    }
+    const code = await withTimeout(exited, 30_000, 'samsa cluster start to stop after one SIGINT');
+    assert.equal(code, 0, out);
+    assert.match(out, /stopped \(exit codes 0, 0, 0\)/);
   });
 
   it('says when ZooKeeper answers but no broker is registered', async () => {

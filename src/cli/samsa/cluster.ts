@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,19 @@ interface Member {
   exited: Promise<number | null>;
 }
 
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
   const n = Number(opts.brokers);
   if (!Number.isInteger(n) || n < 1 || n > 32) throw new CliError(`--brokers must be between 1 and 32, got '${opts.brokers}'`);
@@ -51,17 +65,14 @@ export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
   const colours = [ce.cyan, ce.green, ce.yellow, ce.bold, ce.dim];
   const members: Member[] = [];
 
-  const prefixLines = (id: number, stream: NodeJS.ReadableStream, sink: NodeJS.WriteStream, onLine: (l: string) => void): void => {
+  const prefixLines = (id: number, stream: NodeJS.ReadableStream, sink: NodeJS.WriteStream): void => {
     let partial = '';
     const tag = colours[id % colours.length]!(`[broker-${id}]`);
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop()!;
-      for (const l of lines) {
-        onLine(l);
-        sink.write(`${tag} ${l}\n`);
-      }
+      for (const l of lines) sink.write(`${tag} ${l}\n`);
     });
   };
 
@@ -90,11 +101,8 @@ export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
       listening: false,
       exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
     };
-    const onLine = (l: string): void => {
-      if (!m.listening && /listening on PLAINTEXT:\/\//.test(l)) m.listening = true;
-    };
-    prefixLines(id, child.stdout!, process.stdout, onLine);
-    prefixLines(id, child.stderr!, process.stderr, onLine);
+    prefixLines(id, child.stdout!, process.stdout);
+    prefixLines(id, child.stderr!, process.stderr);
     members.push(m);
   }
 
@@ -103,8 +111,13 @@ export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`${ce.dim(`${why}: stopping ${members.length} broker(s)…`)}\n`);
-    for (const m of members) if (m.child.exitCode === null) m.child.kill('SIGTERM');
-    const codes = await Promise.all(members.map((m) => m.exited));
+    // One at a time, highest id first: each broker's controlled shutdown can then hand its
+    // partitions to brokers that are still running instead of waiting on peers that are leaving.
+    const codes: Array<number | null> = new Array(members.length);
+    for (const m of [...members].reverse()) {
+      if (m.child.exitCode === null) m.child.kill('SIGTERM');
+      codes[m.id] = await m.exited;
+    }
     process.stderr.write(`${ce.dim(`stopped (exit codes ${codes.join(', ')})`)}\n`);
   };
   process.on('SIGINT', () => void stopAll('SIGINT').then(() => process.exit(0)));
@@ -118,6 +131,8 @@ export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
       await stopAll(`broker-${dead.id} exited with code ${dead.child.exitCode} while starting`);
       throw new CliError(`broker-${dead.id} did not start (see its log lines above)`, 'is a port in use, or ZooKeeper unreachable? check --zookeeper and --base-port');
     }
+    // A broker is up when its port accepts connections (whatever its log level shows).
+    await Promise.all(members.filter((m) => !m.listening).map(async (m) => (m.listening = await accepts(m.port))));
     if (members.every((m) => m.listening)) break;
     if (Date.now() > deadline) {
       await stopAll('timeout');

@@ -47,7 +47,7 @@ export async function groupDescribe(groupIds: string[], opts: GlobalOptions): Pr
       for (const o of committed) keys.set(`${o.topic}:${o.partition}`, o);
       for (const m of g.members) for (const tp of m.assignment) for (const p of tp.partitions) keys.set(`${tp.topic}:${p}`, { topic: tp.topic, partition: p });
       const list = [...keys.values()].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-      const ends = list.length > 0 ? await admin.listOffsets(list.map((x) => ({ ...x, timestamp: LATEST_TIMESTAMP }))).catch(() => null) : [];
+      const ends = list.length > 0 ? await admin.listOffsets(list.map((x) => ({ ...x, timestamp: LATEST_TIMESTAMP }))).catch(() => null) : []; // no end offsets: shown as "-", the committed offsets still are
       const rows = list.map((x, i) => {
         const c0 = committed.find((o) => o.topic === x.topic && o.partition === x.partition);
         const current = c0 && c0.offset >= 0 ? c0.offset : null;
