@@ -15,6 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { brokerKeyDef, type BrokerConfig } from './broker-config.js';
+import type { LogConfig as StorageLogConfig } from '../storage/log-config.js';
 import {
   ConfigError,
   LONG_MAX_STRING,
@@ -46,24 +47,16 @@ export interface TopicKeyDef extends ConfigKeyDef {
   readonly fromBroker: (broker: BrokerConfig) => Value;
 }
 
-/** Settings a partition log needs, resolved for one topic: override > broker config > default. */
-export interface LogConfig {
-  segmentBytes: number;
-  segmentMs: number;
+/**
+ * Settings a partition log needs, resolved for one topic: override > broker config > default.
+ * Storage's own fields (segment sizes, retention, flush policy...) are declared once, in
+ * storage/log-config.ts; this adds what the handlers, replication and the cleaner read.
+ */
+export interface LogConfig extends StorageLogConfig {
   segmentJitterMs: number;
-  /** -1 = unlimited. */
-  retentionMs: number;
-  /** -1 = unlimited. */
-  retentionBytes: number;
-  indexIntervalBytes: number;
-  segmentIndexBytes: number;
-  flushIntervalMessages: number;
-  flushIntervalMs: number;
-  messageTimestampType: 'CreateTime' | 'LogAppendTime';
   messageTimestampDifferenceMaxMs: number;
   messageTimestampBeforeMaxMs: number;
   messageTimestampAfterMaxMs: number;
-  fileDeleteDelayMs: number;
   preallocate: boolean;
   /** uncompressed | zstd | lz4 | snappy | gzip | producer */
   compressionType: string;
