@@ -100,3 +100,25 @@ export class IndexEntries {
     this.#fileEntries = entries;
   }
 }
+
+/** What the offset and time indexes share: entries of one segment and the bound that rolls it. */
+export abstract class SparseIndex {
+  readonly store: IndexEntries;
+
+  constructor(
+    readonly baseOffset: number,
+    entryBytes: number,
+    /** Entries allowed before the segment must roll (segmentIndexBytes / entryBytes). */
+    public maxEntries: number,
+  ) {
+    this.store = new IndexEntries(entryBytes);
+  }
+
+  get entries(): number {
+    return this.store.entries;
+  }
+
+  get isFull(): boolean {
+    return this.store.entries >= this.maxEntries;
+  }
+}

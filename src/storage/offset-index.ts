@@ -16,29 +16,16 @@
  * Lifecycle: owned by one LogSegment; lives in memory for the segment's lifetime.
  */
 import assert from 'node:assert/strict';
-import { IndexEntries } from './index-entries.js';
+import { SparseIndex } from './index-entries.js';
 
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 /** Largest relative offset an entry (and so a segment) can hold. */
 export const RELATIVE_OFFSET_MAX = 2_147_483_647;
 
-export class OffsetIndex {
-  readonly baseOffset: number;
-  readonly store = new IndexEntries(OFFSET_INDEX_ENTRY_BYTES);
-  /** Entries allowed before the segment must roll (segmentIndexBytes / 8). */
-  maxEntries: number;
-
+export class OffsetIndex extends SparseIndex {
+  /** maxEntries: entries allowed before the segment must roll (segmentIndexBytes / 8). */
   constructor(baseOffset: number, maxEntries: number) {
-    this.baseOffset = baseOffset;
-    this.maxEntries = maxEntries;
-  }
-
-  get entries(): number {
-    return this.store.entries;
-  }
-
-  get isFull(): boolean {
-    return this.store.entries >= this.maxEntries;
+    super(baseOffset, OFFSET_INDEX_ENTRY_BYTES, maxEntries);
   }
 
   offsetAt(i: number): number {

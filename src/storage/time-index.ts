@@ -16,28 +16,15 @@
  * Lifecycle: owned by one LogSegment; lives in memory for the segment's lifetime.
  */
 import assert from 'node:assert/strict';
-import { IndexEntries } from './index-entries.js';
+import { SparseIndex } from './index-entries.js';
 import { RELATIVE_OFFSET_MAX } from './offset-index.js';
 
 export const TIME_INDEX_ENTRY_BYTES = 12;
 
-export class TimeIndex {
-  readonly baseOffset: number;
-  readonly store = new IndexEntries(TIME_INDEX_ENTRY_BYTES);
-  /** Entries allowed before the segment must roll (segmentIndexBytes / 12). */
-  maxEntries: number;
-
+export class TimeIndex extends SparseIndex {
+  /** maxEntries: entries allowed before the segment must roll (segmentIndexBytes / 12). */
   constructor(baseOffset: number, maxEntries: number) {
-    this.baseOffset = baseOffset;
-    this.maxEntries = maxEntries;
-  }
-
-  get entries(): number {
-    return this.store.entries;
-  }
-
-  get isFull(): boolean {
-    return this.store.entries >= this.maxEntries;
+    super(baseOffset, TIME_INDEX_ENTRY_BYTES, maxEntries);
   }
 
   timestampAt(i: number): number {
