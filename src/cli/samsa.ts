@@ -28,6 +28,7 @@ ${c.bold('Work with topics')}
   topic delete <name…>        delete topics
   topic produce <name>        send stdin lines (or the given messages) as records
   topic consume <name…>       print records ${c.dim('(--from-beginning, -n count, -g group, -f format)')}
+  topic elect-leaders [name…] move leadership back to preferred replicas ${c.dim('(cluster)')}
 
 ${c.bold('Consumer groups')}
   group list                  list consumer groups
@@ -220,6 +221,17 @@ Examples:
   .action(async (names: string[], _opts: unknown, cmd: Command) => {
     const { topicConsume } = await import('./samsa/topic.js');
     await topicConsume(names, cmd.optsWithGlobals());
+  });
+
+clientOptions(topic.command('elect-leaders'))
+  .argument('[names...]', 'topic names (default: every partition of the cluster)')
+  .description('leader election on demand: move leadership back to the preferred (first) replica, like kafka-leader-election')
+  .option('-p, --partition <n...>', 'only these partitions (with one or more topic names)')
+  .option('--unclean', 'unclean election instead (not performed yet: reports which partitions have no leader)')
+  .addHelpText('after', '\nExamples:\n  $ samsa topic elect-leaders\n  $ samsa topic elect-leaders orders -p 0 1')
+  .action(async (names: string[], _opts: unknown, cmd: Command) => {
+    const { topicElectLeaders } = await import('./samsa/elect.js');
+    await topicElectLeaders(names, cmd.optsWithGlobals());
   });
 
 // ---- groups ---------------------------------------------------------------------------------
