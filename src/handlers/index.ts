@@ -12,6 +12,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
@@ -48,6 +49,7 @@ const all: Handler[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  electLeadersHandler,
   offsetForLeaderEpochHandler,
   // Consumer groups (classic protocol). KIP-848's ConsumerGroupHeartbeat (key 68) is not listed:
   // ApiVersions must not advertise it until the coordinator implements it (see docs/ARCHITECTURE.md).
