@@ -41,14 +41,6 @@ import { StorageError, storageErrorFromIo } from './errors.js';
 import { deletePolicyApplies, recoverInterruptedSwaps } from './log-cleaner.js';
 import { validateLogConfig, type LogConfig } from './log-config.js';
 import {
-  NO_PRODUCER_ID,
-  PRODUCER_ID_EXPIRATION_MS_DEFAULT,
-  ProducerStateManager,
-  SNAPSHOT_FILE_SUFFIX,
-  type ProducerBatch,
-  type ProducerStateTx,
-} from './producer-state.js';
-import {
   DELETED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
@@ -89,23 +81,7 @@ export interface PartitionLogOptions {
    * the operation resolves; the owner writes its checkpoint files (LogManager).
    */
   onCheckpointNeeded?: () => Promise<void>;
-  /** producer.id.expiration.ms: idempotent-producer state idle this long is dropped (retention task). */
-  producerIdExpirationMs?: number;
 }
-
-/** What a leader append returns; `duplicate` when the producer retried a batch already in the log (nothing written). */
-export interface LeaderAppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  logAppendTimeMs: number;
-  maxTimestamp: number;
-  duplicate?: boolean;
-}
-
-/** Producer snapshots kept per partition (the newest is loaded at open; older ones are fallbacks). */
-const PRODUCER_SNAPSHOTS_KEPT = 2;
-/** Without a usable snapshot, producer state is rebuilt from this many trailing segments. */
-const PRODUCER_REBUILD_SEGMENTS = 1;
 
 interface DeleteDelay {
   timer: Timer;
@@ -132,7 +108,7 @@ interface LeaderAppend {
   records: Buffer;
   messages: number;
   leaderEpoch: number;
-  resolve: (r: LeaderAppendResult) => void;
+  resolve: (r: { baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }) => void;
   reject: (err: unknown) => void;
 }
 
@@ -168,11 +144,6 @@ export class PartitionLog {
   #closePromise: Promise<void> | null = null;
   readonly #pendingDeletes = new Set<Promise<void>>();
   readonly #deleteDelays = new Set<DeleteDelay>();
-  /** Idempotent-producer state (producer-state.ts); changed only on the serial queue. */
-  readonly #producerState = new ProducerStateManager();
-  readonly #producerIdExpirationMs: number;
-  /** Offsets of the producer snapshot files on disk, ascending. */
-  #producerSnapshots: number[] = [];
 
   private constructor(opts: PartitionLogOptions, segments: LogSegment[], logStartOffset: number, recoveryPoint: number, log: Logger) {
     this.topic = opts.topic;
@@ -192,7 +163,6 @@ export class PartitionLog {
     this.#highWatermark = clamp(opts.highWatermark ?? this.#logEndOffset, logStartOffset, this.#logEndOffset);
     this.#sizeBytes = segments.reduce((n, s) => n + s.sizeBytes, 0);
     this.#lastFlushMonotonicMs = opts.clock.monotonicMs();
-    this.#producerIdExpirationMs = opts.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT;
   }
 
   // ---------------------------------------------------------------- open and recovery
