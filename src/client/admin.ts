@@ -17,6 +17,8 @@ import { findCoordinatorApi } from '../protocol/messages/find-coordinator.js';
 import { describeGroupsApi, type DescribeGroupsResponse } from '../protocol/messages/describe-groups.js';
 import { incrementalAlterConfigsApi, type IncrementalAlterConfigsResponse } from '../protocol/messages/incremental-alter-configs.js';
 import { listGroupsApi, type ListGroupsResponse } from '../protocol/messages/list-groups.js';
+import { offsetCommitApi, type OffsetCommitResponse } from '../protocol/messages/offset-commit.js';
+import { offsetDeleteApi, type OffsetDeleteResponse } from '../protocol/messages/offset-delete.js';
 import { ZERO_UUID } from '../protocol/primitives.js';
 import type { BrokerInfo, KafkaClient, TopicMetadata } from './client.js';
 import { KafkaError, UnsupportedVersionError } from './errors.js';
@@ -323,6 +325,67 @@ export class Admin {
       for (const r of res.results) out.push({ groupId: r.groupId, error: r.errorCode === ErrorCode.NONE ? null : new KafkaError(r.errorCode) });
     }
     return out;
+  }
+
+  /**
+   * Commits offsets for a group without joining it (generation -1, no member id: Kafka's
+   * alterConsumerGroupOffsets). The coordinator accepts this only while the group has no members.
+   * Returns one error (or null) per partition.
+   */
+  async commitGroupOffsets(
+    groupId: string,
+    offsets: Array<{ topic: string; partition: number; offset: number }>,
+  ): Promise<Array<{ topic: string; partition: number; error: KafkaError | null }>> {
+    const coordinator = await this.#coordinatorFor(groupId);
+    const conn = await this.client.connectionTo(coordinator.host, coordinator.port);
+    const byTopic = new Map<string, Array<{ partition: number; offset: number }>>();
+    for (const o of offsets) {
+      let l = byTopic.get(o.topic);
+      if (!l) byTopic.set(o.topic, (l = []));
+      l.push(o);
+    }
+    const res = await conn.request<OffsetCommitResponse>(offsetCommitApi, {
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics: [...byTopic].map(([name, ps]) => ({
+        name,
+        partitions: ps.map((p) => ({ partitionIndex: p.partition, committedOffset: BigInt(p.offset), committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' })),
+      })),
+    });
+    const out: Array<{ topic: string; partition: number; error: KafkaError | null }> = [];
+    for (const t of res.topics) {
+      for (const p of t.partitions) out.push({ topic: t.name, partition: p.partitionIndex, error: p.errorCode === ErrorCode.NONE ? null : new KafkaError(p.errorCode) });
+    }
+    return out;
+  }
+
+  /** OffsetDelete (KIP-496): a top-level error and one per partition. */
+  async deleteGroupOffsets(
+    groupId: string,
+    partitions: Array<{ topic: string; partition: number }>,
+  ): Promise<{ error: KafkaError | null; partitions: Array<{ topic: string; partition: number; error: KafkaError | null }> }> {
+    const coordinator = await this.#coordinatorFor(groupId);
+    const conn = await this.client.connectionTo(coordinator.host, coordinator.port);
+    if (!conn.supports(offsetDeleteApi)) throw groupsUnsupported(conn.address, 'OffsetDelete');
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) {
+      let l = byTopic.get(p.topic);
+      if (!l) byTopic.set(p.topic, (l = []));
+      l.push(p.partition);
+    }
+    const res = await conn.request<OffsetDeleteResponse>(offsetDeleteApi, {
+      groupId,
+      topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex })) })),
+    });
+    return {
+      error: res.errorCode === ErrorCode.NONE ? null : new KafkaError(res.errorCode),
+      partitions: res.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, error: p.errorCode === ErrorCode.NONE ? null : new KafkaError(p.errorCode) })),
+      ),
+    };
   }
 
   // ---- routing ------------------------------------------------------------------------------

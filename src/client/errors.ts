@@ -74,6 +74,7 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   [ErrorCode.UNSUPPORTED_VERSION]: 'The version of API is not supported.',
   [ErrorCode.GROUP_ID_NOT_FOUND]: 'The group id does not exist.',
   [ErrorCode.NON_EMPTY_GROUP]: 'The group is not empty.',
+  [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC]: 'The consumer group is actively subscribed to the topic',
   [ErrorCode.COORDINATOR_NOT_AVAILABLE]: 'The coordinator is not available.',
   [ErrorCode.NOT_COORDINATOR]: 'This is not the correct coordinator.',
   [ErrorCode.REBALANCE_IN_PROGRESS]: 'The group is rebalancing, so a rejoin is needed.',

@@ -41,6 +41,9 @@ export async function groupDescribe(groupIds: string[], opts: GlobalOptions): Pr
     for (const g of described) {
       if (g.error) throw new CliError(`group '${g.groupId}': ${g.error.message}`);
       const committed = await admin.fetchCommittedOffsets(g.groupId);
+      if (g.state === 'Dead' && g.members.length === 0 && committed.length === 0) {
+        throw new CliError(`consumer group '${g.groupId}' does not exist`, 'list the groups with `samsa group list`');
+      }
       const owner = new Map<string, { memberId: string; clientId: string; clientHost: string }>();
       for (const m of g.members) for (const tp of m.assignment) for (const p of tp.partitions) owner.set(`${tp.topic}:${p}`, m);
       const keys = new Map<string, { topic: string; partition: number }>();
