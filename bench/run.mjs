@@ -176,8 +176,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const BROKER_NOFILE = 131072;
 const canRaiseNofile = have('prlimit') && spawnSync('prlimit', [`--nofile=${BROKER_NOFILE}:${BROKER_NOFILE}`, 'true'], { stdio: 'ignore' }).status === 0;
 const nofileLimit = canRaiseNofile ? BROKER_NOFILE : Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || 1024;
-/** Descriptors one partition holds open (.log, .index, .timeindex) and what the broker needs besides. */
-const FDS_PER_PARTITION = 3;
+/** Descriptors one partition holds open (its active .log; index files are opened only while flushed) and what the broker needs besides. */
+const FDS_PER_PARTITION = 1;
 const FDS_SLACK = 1000;
 
 async function startBroker(dataDir, extra = []) {

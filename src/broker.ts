@@ -113,6 +113,7 @@ export class Broker {
       controller,
       offsetsLog: new ReplicaOffsetsTopicLog(replicas, Number(config.raw.get('offsets.commit.timeout.ms') ?? 5000)),
       log: logger('groups'),
+      leadership: replicas, // shards load/unload as ReplicaManager takes or loses __consumer_offsets leadership
     });
     groupCoordinator.start();
     // ---- consumer groups: end ----

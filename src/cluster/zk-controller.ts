@@ -58,6 +58,7 @@ export const paths = {
   deleteTopics: '/admin/delete_topics',
   deleteTopic: (t: string) => `/admin/delete_topics/${t}`,
   preferredElection: '/admin/preferred_replica_election',
+  reassignPartitions: '/admin/reassign_partitions',
   isrChanges: '/isr_change_notification',
   controlledShutdown: '/samsa/controlled_shutdown',
   controlledShutdownOf: (id: number) => `/samsa/controlled_shutdown/${id}`,
@@ -126,6 +127,9 @@ interface CachedTopic {
   topicId: string;
   replicas: number[][];
   version: number;
+  /** In-progress reassignments (Kafka's adding_replicas / removing_replicas), by partition number. */
+  adding: Record<string, number[]>;
+  removing: Record<string, number[]>;
   /** The assignment node has no topic_id yet (written by an older tool). */
   needsId: boolean;
 }
@@ -217,6 +221,8 @@ export class ZkController implements Controller {
   #controllerWorkPending = false;
   #conflicts = 0;
   #preferredRequested: Array<{ topic: string; partition: number }> | null = null;
+  /** The pending /admin/reassign_partitions request (active controller only), with the node's version. */
+  #reassignRequested: { partitions: ReassignTarget[]; version: number } | null = null;
   #rebalanceTimer: Timer | null = null;
   #retryTimer: Timer | null = null;
 
@@ -448,7 +454,7 @@ export class ZkController implements Controller {
     // one; until then every broker uses the same name-derived id so their images agree.
     const topicId = doc.topic_id ? kafkaIdToUuid(doc.topic_id) : nameDerivedId(t);
     const before = this.#topics.get(t);
-    this.#topics.set(t, { topicId, replicas, version: node.version, needsId: !doc.topic_id });
+    this.#topics.set(t, { topicId, replicas, version: node.version, needsId: !doc.topic_id, adding: doc.adding_replicas ?? {}, removing: doc.removing_replicas ?? {} });
     if (!before || !this.#armed.has(`config:${t}`)) await this.readConfig(gen, t);
     for (let p = 0; p < replicas.length; p++) {
       if (!this.#states.has(`${t}/${p}`) || !this.#armed.has(`state:${t}/${p}`)) await this.readState(gen, t, p);
@@ -522,6 +528,25 @@ export class ZkController implements Controller {
       this.#preferredRequested = doc.partitions ?? [];
       this.controllerWorkSoon();
     }
+  }
+
+  private async readReassignRequest(gen: number): Promise<void> {
+    const w = this.watcher('reassign', gen, () => this.readReassignRequest(gen));
+    const node = await this.#coord.get(paths.reassignPartitions, w);
+    if (gen !== this.#generation || !this.#isController) return;
+    if (!node) {
+      this.#reassignRequested = null;
+      return;
+    }
+    let partitions: ReassignTarget[] = [];
+    try {
+      partitions = parseReassignment(node.data.toString('utf8'));
+    } catch (err) {
+      this.#log.warn({ err }, `unreadable ${paths.reassignPartitions} ignored`);
+    }
+    this.#reassignRequested = { partitions, version: node.version };
+    this.#log.info({ partitions: partitions.length }, 'partition reassignment requested');
+    this.controllerWorkSoon();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -740,8 +765,8 @@ export class ZkController implements Controller {
       version: 3,
       partitions: Object.fromEntries(all.map((r, p) => [String(p), r])),
       topic_id: uuidToKafkaId(topic.topicId),
-      adding_replicas: {},
-      removing_replicas: {},
+      adding_replicas: topic.adding,
+      removing_replicas: topic.removing,
     };
     try {
       await this.#coord.set(paths.topic(name), json(doc), topic.version);
@@ -930,6 +955,7 @@ export class ZkController implements Controller {
     this.#log.info({ controllerEpoch: this.#controllerEpoch }, 'this broker is now the active controller');
     await this.readController(gen);
     await this.readPreferredRequest(gen);
+    await this.readReassignRequest(gen);
     if (this.opts.defaults.autoLeaderRebalanceEnable) {
       this.#rebalanceTimer = this.opts.clock.setInterval(this.opts.defaults.leaderImbalanceCheckIntervalMs, () => this.checkImbalance(), { unref: true });
     }
@@ -1025,6 +1051,7 @@ export class ZkController implements Controller {
         if (next) await this.writeState(t, p, next, s.version);
       }
     }
+    if (this.#reassignRequested !== null) await this.reassign(gen);
     if (preferred !== null && this.#preferredRequested === preferred) {
       this.#preferredRequested = null;
       try {
@@ -1041,8 +1068,8 @@ export class ZkController implements Controller {
       version: 3,
       partitions: Object.fromEntries(topic.replicas.map((r, p) => [String(p), r])),
       topic_id: uuidToKafkaId(this.opts.random.uuid()),
-      adding_replicas: {},
-      removing_replicas: {},
+      adding_replicas: topic.adding,
+      removing_replicas: topic.removing,
     };
     try {
       await this.#coord.set(paths.topic(t), json(doc), topic.version);
@@ -1108,6 +1135,142 @@ export class ZkController implements Controller {
     await this.readState(this.#generation, t, p);
   }
 
+  /**
+   * Partition reassignment (Kafka's ZooKeeper-mode algorithm, KIP-455 terms), one idempotent step per
+   * partition each time the controller reconciles (state and assignment watches bring it back):
+   * 1. start: replicas := NEW ++ (OLD - NEW) with adding_replicas / removing_replicas recorded in the
+   *    assignment, and the leader epoch bumped, in one fenced multi; brokers in NEW start fetching;
+   * 2. when every adding replica is in the ISR: leader := the current one if in NEW, else the first
+   *    of NEW that is live and in the ISR; ISR := ISR ∩ NEW; replicas := NEW; adding/removing cleared,
+   *    again in one fenced multi (brokers dropped from the replicas stop and delete their copy);
+   * 3. completed partitions leave /admin/reassign_partitions, which is deleted when empty.
+   */
+  private async reassign(gen: number): Promise<void> {
+    const req = this.#reassignRequested;
+    if (!req) return;
+    const remaining: ReassignTarget[] = [];
+    for (const target of req.partitions) {
+      if (!this.#isController || gen !== this.#generation) return;
+      const done = await this.reassignStep(target);
+      if (!done) remaining.push(target);
+    }
+    if (this.#reassignRequested !== req || remaining.length === req.partitions.length) return;
+    try {
+      if (remaining.length === 0) {
+        await this.#coord.multi([
+          { op: 'check', path: paths.controllerEpoch, version: this.#controllerEpochVersion },
+          { op: 'delete', path: paths.reassignPartitions, version: req.version },
+        ]);
+        this.#reassignRequested = null;
+        this.#log.info('partition reassignment completed');
+      } else {
+        const [v] = await this.#coord.multi([
+          { op: 'check', path: paths.controllerEpoch, version: this.#controllerEpochVersion },
+          { op: 'set', path: paths.reassignPartitions, data: json({ version: 1, partitions: remaining }), version: req.version },
+        ]);
+        this.#reassignRequested = { partitions: remaining, version: v! };
+      }
+    } catch (err) {
+      if (!isCoordinationError(err, 'badVersion') && !isCoordinationError(err, 'noNode')) throw err;
+      // Rewritten by an admin meanwhile (or we were deposed): re-read; its watch also reschedules.
+      this.#armed.delete('reassign');
+      await this.readReassignRequest(this.#generation);
+    }
+  }
+
+  /** One step of one partition's reassignment; true when it is complete (or cannot apply). */
+  private async reassignStep(target: ReassignTarget): Promise<boolean> {
+    const { topic: t, partition: p } = target;
+    const NEW = target.replicas;
+    const topic = this.#topics.get(t);
+    if (!topic || this.#deleting.has(t) || p < 0 || p >= topic.replicas.length) {
+      this.#log.warn({ topic: t, partition: p }, 'reassignment of an unknown partition ignored');
+      return true;
+    }
+    const key = String(p);
+    const s = this.#states.get(`${t}/${p}`);
+    if (!s) return false; // not initialised yet
+    const current = topic.replicas[p]!;
+    const adding = topic.adding[key];
+    const inProgress = adding !== undefined || topic.removing[key] !== undefined;
+    if (!inProgress && sameMembers(current, NEW)) {
+      if (current.some((r, i) => r !== NEW[i])) {
+        // Same brokers in another order: only the preferred-replica order changes.
+        await this.writeReassignment(t, p, topic, NEW, null, null, s);
+        return false;
+      }
+      return true;
+    }
+    if (!inProgress) {
+      const rs = [...NEW, ...current.filter((r) => !NEW.includes(r))];
+      const add = NEW.filter((r) => !current.includes(r));
+      const remove = current.filter((r) => !NEW.includes(r));
+      this.#log.info({ topic: t, partition: p, from: current, to: NEW, adding: add, removing: remove }, 'reassignment: adding replicas');
+      await this.writeReassignment(t, p, topic, rs, add, remove, { leader: s.leader, leaderEpoch: s.leaderEpoch + 1, isr: s.isr, version: s.version });
+      return false;
+    }
+    // In progress: wait until every new replica is in sync (the state watch brings us back).
+    const targetOfDoc = current.slice(0, current.length - (topic.removing[key]?.length ?? 0));
+    const want = sameMembers(targetOfDoc, NEW) ? NEW : targetOfDoc; // the recorded target wins over a rewritten request
+    if (!want.every((r) => s.isr.includes(r))) return false;
+    const live = (id: number): boolean => this.#brokers.has(id) && !this.#stopping.has(id);
+    let leader = s.leader;
+    if (!want.includes(leader) || !live(leader) || !s.isr.includes(leader)) {
+      const next = want.find((r) => live(r) && s.isr.includes(r));
+      if (next === undefined) return false; // no new replica can lead yet
+      leader = next;
+    }
+    const isr = s.isr.filter((r) => want.includes(r));
+    this.#log.info({ topic: t, partition: p, replicas: want, leader, isr }, 'reassignment: new replicas in sync; removing old replicas');
+    await this.writeReassignment(t, p, topic, want, null, null, { leader, leaderEpoch: s.leaderEpoch + 1, isr, version: s.version });
+    return sameMembers(want, NEW);
+  }
+
+  /** Writes the assignment of one partition (with adding/removing, or cleared) and its state in one fenced multi. */
+  private async writeReassignment(
+    t: string,
+    p: number,
+    topic: CachedTopic,
+    replicas: number[],
+    add: number[] | null,
+    remove: number[] | null,
+    s: PartitionState & { version: number },
+  ): Promise<void> {
+    const key = String(p);
+    const all = topic.replicas.map((r, i) => (i === p ? replicas : r));
+    const adding = { ...topic.adding };
+    const removing = { ...topic.removing };
+    delete adding[key];
+    delete removing[key];
+    if (add) adding[key] = add;
+    if (remove) removing[key] = remove;
+    const doc: TopicAssignmentDoc = {
+      version: 3,
+      partitions: Object.fromEntries(all.map((r, i) => [String(i), r])),
+      topic_id: uuidToKafkaId(topic.topicId),
+      adding_replicas: adding,
+      removing_replicas: removing,
+    };
+    const state: PartitionStateDoc = { controller_epoch: this.#controllerEpoch, leader: s.leader, version: 1, leader_epoch: s.leaderEpoch, isr: s.isr };
+    try {
+      const [tv, sv] = await this.#coord.multi([
+        { op: 'check', path: paths.controllerEpoch, version: this.#controllerEpochVersion },
+        { op: 'set', path: paths.topic(t), data: json(doc), version: topic.version },
+        { op: 'set', path: paths.state(t, p), data: json(state), version: s.version },
+      ]);
+      this.#topics.set(t, { ...topic, replicas: all, version: tv!, adding, removing });
+      this.cacheState(t, p, state, sv!);
+      this.publishSoon();
+    } catch (err) {
+      if (isCoordinationError(err, 'badVersion')) {
+        // The assignment may have moved too: re-read it along with the state.
+        this.#armed.delete(`topic:${t}`);
+        await this.readTopic(this.#generation, t).catch(() => undefined);
+      }
+      await this.onWriteConflict(err, t, p);
+    }
+  }
+
   private async deleteTopicNodes(t: string): Promise<void> {
     this.#log.info({ topic: t }, 'deleting topic');
     await deleteRecursive(this.#coord, paths.topic(t));
@@ -1125,4 +1288,29 @@ export class ZkController implements Controller {
     this.dropTopic(t);
     this.publishSoon();
   }
+}
+
+export interface ReassignTarget {
+  topic: string;
+  partition: number;
+  replicas: number[];
+}
+
+/** Parses Kafka's reassignment JSON ({"version":1,"partitions":[{"topic","partition","replicas"}]}); throws on a malformed document. */
+export function parseReassignment(text: string): ReassignTarget[] {
+  const doc = JSON.parse(text) as { partitions?: unknown };
+  if (!doc || !Array.isArray(doc.partitions)) throw new Error('expected {"version":1,"partitions":[...]}');
+  return doc.partitions.map((x: unknown) => {
+    const e = x as { topic?: unknown; partition?: unknown; replicas?: unknown };
+    if (typeof e.topic !== 'string' || !Number.isInteger(e.partition) || !Array.isArray(e.replicas) || e.replicas.length === 0 || !e.replicas.every((r) => Number.isInteger(r))) {
+      throw new Error(`malformed partition entry ${JSON.stringify(x)}`);
+    }
+    const replicas = e.replicas as number[];
+    if (new Set(replicas).size !== replicas.length) throw new Error(`duplicate replicas in ${JSON.stringify(x)}`);
+    return { topic: e.topic, partition: e.partition as number, replicas: [...replicas] };
+  });
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }

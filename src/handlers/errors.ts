@@ -1,10 +1,13 @@
 /**
  * Internal failures → Kafka error codes. Storage, replication and the controller report typed kinds;
  * only this file knows the wire codes. Unknown kinds map deliberately to UNKNOWN_SERVER_ERROR.
+ * An idempotent duplicate is not an error: Produce answers NONE with the original baseOffset
+ * (ReplicaManager.appendAsLeader returns it with `duplicate: true`), as Kafka ≥ 1.0 does.
  */
 import type { AdminErrorKind } from '../cluster/controller.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ReplicaManager, type ReplicationErrorKind } from '../replication/replica-manager.js';
+import { ProducerStateError, type ProducerStateErrorKind } from '../storage/producer-state.js';
 
 export function partitionErrorCode(kind: ReplicationErrorKind): number {
   switch (kind) {
@@ -31,9 +34,21 @@ export function partitionErrorCode(kind: ReplicationErrorKind): number {
 
 /** For a caught error on a partition operation: its code, or rethrow when it is our bug. */
 export function codeForPartitionFailure(err: unknown): number {
+  if (err instanceof ProducerStateError) return producerStateErrorCode(err.kind);
   const kind = ReplicaManager.classifyAll(err);
   if (kind === null) throw err;
   return partitionErrorCode(kind);
+}
+
+/** Idempotent-producer sequence/epoch failures (storage/producer-state.ts) on Produce. */
+export function producerStateErrorCode(kind: ProducerStateErrorKind): number {
+  switch (kind) {
+    case 'outOfOrderSequence':
+      return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    case 'invalidProducerEpoch':
+      // Kafka answers PRODUCER_FENCED instead for transactional producers (not supported here).
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+  }
 }
 
 export function adminErrorCode(kind: AdminErrorKind): number {

@@ -9,6 +9,10 @@
  * (NOT_LEADER_OR_FOLLOWER) or timeoutMs passes (REQUEST_TIMED_OUT). On a single node the leader is
  * the whole ISR, so acks=all answers at once. Topics whose compression.type is a codec other than
  * the producer's have their batches recompressed first.
+ * Idempotent producers: the partition log checks sequence numbers (storage/producer-state.ts). A
+ * retried batch already stored answers NONE with its original baseOffset and writes nothing; a
+ * sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH
+ * (codeForPartitionFailure in errors.ts).
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { produceApi, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/messages/produce.js';

@@ -75,6 +75,14 @@ export interface AppendResult {
   leaderEpoch: number;
 }
 
+/** This broker started leading a partition (at `leaderEpoch`) or stopped leading it (`onLeadershipChange`). */
+export interface LeadershipChange {
+  topic: string;
+  partition: number;
+  isLeader: boolean;
+  leaderEpoch: number;
+}
+
 /** How an acks=all wait ended. */
 export type CommitOutcome = 'committed' | 'notLeader' | 'notEnoughReplicasAfterAppend' | 'timedOut';
 
@@ -118,6 +126,9 @@ export class ReplicaManager {
   private readonly lastCheckpoint = new Map<string, string>();
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Leadership hook (group coordinator): partition key → leader epoch of what listeners were last told we lead. */
+  private readonly announcedLeadership = new Map<string, LeadershipChange>();
+  private readonly leadershipListeners: Array<(change: LeadershipChange) => void> = [];
 
   constructor(
     private readonly brokerId: number,
@@ -136,6 +147,37 @@ export class ReplicaManager {
   /** Late wiring for owners that build the controller after the ReplicaManager. */
   setController(controller: Controller): void {
     this.controller = controller;
+  }
+
+  /**
+   * Calls `listener` whenever this broker starts leading a partition at a new leader epoch
+   * (isLeader true) or stops leading it (isLeader false: follower, no leader, deleted, reassigned
+   * away), after the role has changed here: a leader's log is appendable (after `leaderReady`), a
+   * former leader's acks=all waits have failed. A re-election at a newer epoch without an observed
+   * loss is reported as a loss then a gain. Synchronous, from applyImage; listeners must not throw.
+   */
+  onLeadershipChange(listener: (change: LeadershipChange) => void): void {
+    this.leadershipListeners.push(listener);
+    for (const c of this.announcedLeadership.values()) listener(c);
+  }
+
+  /** Tells leadership listeners what changed since they were last told (diff of led partitions and epochs). */
+  private announceLeadership(): void {
+    // Kept even without listeners: a listener registered later hears the current state first.
+    const led = new Map<string, LeadershipChange>();
+    for (const [key, p] of this.partitions) if (p.isLeader) led.set(key, { topic: p.topic, partition: p.partition, isLeader: true, leaderEpoch: p.leaderEpoch });
+    const changes: LeadershipChange[] = [];
+    for (const [key, was] of this.announcedLeadership) {
+      if (led.get(key)?.leaderEpoch === was.leaderEpoch) continue;
+      this.announcedLeadership.delete(key);
+      changes.push({ ...was, isLeader: false });
+    }
+    for (const [key, now] of led) {
+      if (this.announcedLeadership.has(key)) continue;
+      this.announcedLeadership.set(key, now);
+      changes.push(now);
+    }
+    for (const c of changes) for (const l of this.leadershipListeners) l(c);
   }
 
   /** Brings local logs and replica roles in line with a new metadata image (images apply in order). */
@@ -182,6 +224,7 @@ export class ReplicaManager {
       this.partitions.delete(key);
       this.producePurgatory.checkAndComplete(key);
     }
+    this.announceLeadership();
     // 2. Partitions new to this process: open or create the log, load its epochs and checkpointed
     //    high watermark, then take the role.
     for (const { key, topic, info } of missing) {
@@ -199,11 +242,15 @@ export class ReplicaManager {
       this.partitions.set(key, p);
       this.applyPartition(key, p, info, this.clock.monotonicMs());
     }
+    this.announceLeadership();
     this.ensureIsrTimer();
     for (const plog of this.logs.allLogs()) {
       const topic = image.topics.get(plog.topic);
-      if (!topic || plog.partition >= topic.partitions.length) {
-        this.log.info({ topic: plog.topic, partition: plog.partition }, 'deleting log of removed topic/partition');
+      // Reassigned away (the topic still exists but this broker is no longer among the replicas):
+      // Kafka's StopReplica with delete. Never the case on a single node (it holds every replica).
+      const movedAway = topic !== undefined && plog.partition < topic.partitions.length && !topic.partitions[plog.partition]!.replicas.includes(this.brokerId);
+      if (!topic || plog.partition >= topic.partitions.length || movedAway) {
+        this.log.info({ topic: plog.topic, partition: plog.partition }, movedAway ? 'deleting log of a replica reassigned away from this broker' : 'deleting log of removed topic/partition');
         await this.logs.deleteLog(plog.topic, plog.partition);
         this.fetchPurgatory.checkAndComplete(partitionKey(plog.topic, plog.partition));
       }
@@ -304,7 +351,8 @@ export class ReplicaManager {
     p = this.leaderPartition(topic, partition); // leadership may have moved while we waited
     const leaderEpoch = p.leaderEpoch;
     const result = await p.log.appendAsLeader(records, { leaderEpoch });
-    p.epochs.assign(leaderEpoch, result.baseOffset);
+    // A duplicate (idempotent retry) wrote nothing: its original offsets may predate this epoch.
+    if (result.duplicate !== true) p.epochs.assign(leaderEpoch, result.baseOffset);
     const key = partitionKey(topic, partition);
     if (p.maybeIncrementHighWatermark()) this.producePurgatory.checkAndComplete(key);
     this.fetchPurgatory.checkAndComplete(key);

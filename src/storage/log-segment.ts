@@ -576,7 +576,10 @@ export class LogSegment {
       this.#timeIndexFile ??= await this.#disk.open(path.join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_FILE_SUFFIX)), 'c+');
       await this.timeIndex.store.persist(this.#timeIndexFile);
     }
-    if (!this.#active) await this.#closeIndexFiles();
+    // Index files are opened only while their entries are written, the active segment's too: a
+    // partition then holds one descriptor (its .log) between flushes, so 10,000 partitions fit in
+    // an ordinary open-file limit. Flushes are rare (flush ticks, roll, close), so reopening is cheap.
+    await this.#closeIndexFiles();
   }
 
   async #closeIndexFiles(): Promise<void> {

@@ -41,6 +41,13 @@ import { StorageError, storageErrorFromIo } from './errors.js';
 import { deletePolicyApplies, recoverInterruptedSwaps } from './log-cleaner.js';
 import { validateLogConfig, type LogConfig } from './log-config.js';
 import {
+  NO_PRODUCER_ID,
+  PRODUCER_ID_EXPIRATION_MS_DEFAULT,
+  ProducerStateManager,
+  SNAPSHOT_FILE_SUFFIX,
+  type ProducerBatch,
+} from './producer-state.js';
+import {
   DELETED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
@@ -81,7 +88,23 @@ export interface PartitionLogOptions {
    * the operation resolves; the owner writes its checkpoint files (LogManager).
    */
   onCheckpointNeeded?: () => Promise<void>;
+  /** producer.id.expiration.ms: idempotent-producer state idle this long is dropped (retention task). */
+  producerIdExpirationMs?: number;
 }
+
+/** What a leader append returns; `duplicate` when the producer retried a batch already in the log (nothing written). */
+export interface LeaderAppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  logAppendTimeMs: number;
+  maxTimestamp: number;
+  duplicate?: boolean;
+}
+
+/** Producer snapshots kept per partition (the newest is loaded at open; older ones are fallbacks). */
+const PRODUCER_SNAPSHOTS_KEPT = 2;
+/** Without a usable snapshot, producer state is rebuilt from this many trailing segments. */
+const PRODUCER_REBUILD_SEGMENTS = 1;
 
 interface DeleteDelay {
   timer: Timer;
@@ -108,7 +131,7 @@ interface LeaderAppend {
   records: Buffer;
   messages: number;
   leaderEpoch: number;
-  resolve: (r: { baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }) => void;
+  resolve: (r: LeaderAppendResult) => void;
   reject: (err: unknown) => void;
 }
 
@@ -144,6 +167,11 @@ export class PartitionLog {
   #closePromise: Promise<void> | null = null;
   readonly #pendingDeletes = new Set<Promise<void>>();
   readonly #deleteDelays = new Set<DeleteDelay>();
+  /** Idempotent-producer state (producer-state.ts); changed only on the serial queue. */
+  readonly #producerState = new ProducerStateManager();
+  readonly #producerIdExpirationMs: number;
+  /** Offsets of the producer snapshot files on disk, ascending. */
+  #producerSnapshots: number[] = [];
 
   private constructor(opts: PartitionLogOptions, segments: LogSegment[], logStartOffset: number, recoveryPoint: number, log: Logger) {
     this.topic = opts.topic;
@@ -163,6 +191,7 @@ export class PartitionLog {
     this.#highWatermark = clamp(opts.highWatermark ?? this.#logEndOffset, logStartOffset, this.#logEndOffset);
     this.#sizeBytes = segments.reduce((n, s) => n + s.sizeBytes, 0);
     this.#lastFlushMonotonicMs = opts.clock.monotonicMs();
+    this.#producerIdExpirationMs = opts.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT;
   }
 
   // ---------------------------------------------------------------- open and recovery
@@ -185,6 +214,7 @@ export class PartitionLog {
     await recoverInterruptedSwaps(disk, dir, log);
 
     const logBases: number[] = [];
+    const snapshotBases: number[] = [];
     const indexBases: { base: number; name: string }[] = [];
     for (const entry of await disk.readdir(dir)) {
       if (entry.isDirectory) continue;
@@ -197,6 +227,11 @@ export class PartitionLog {
       const logBase = parseSegmentFileName(name, LOG_FILE_SUFFIX);
       if (logBase !== null) {
         logBases.push(logBase);
+        continue;
+      }
+      const snapshotBase = parseSegmentFileName(name, SNAPSHOT_FILE_SUFFIX);
+      if (snapshotBase !== null) {
+        snapshotBases.push(snapshotBase);
         continue;
       }
       for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
@@ -281,11 +316,104 @@ export class PartitionLog {
     for (const seg of segments) if (seg.hasUnsyncedData) await seg.flush();
     if (recovered || segments.some((s) => s.sizeBytes === 0)) await disk.syncDir(dir);
     const plog = new PartitionLog(opts, segments, logStartOffset, last.nextOffset, log);
+    await plog.#loadProducerState(snapshotBases.sort((a, b) => a - b), cleanShutdown, nowMs);
     log.debug(
       { segments: segments.length, logStartOffset, logEndOffset: plog.logEndOffset, cleanShutdown },
       'partition log opened',
     );
     return plog;
+  }
+
+  /**
+   * Rebuilds idempotent-producer state at open: loads the newest valid `<offset>.snapshot` at or
+   * below the log end (newer ones describe bytes recovery cut off and are deleted), then replays
+   * the batch headers from its offset to the log end. After a clean shutdown without any snapshot
+   * there was no producer state, so nothing is replayed. Otherwise, without a usable snapshot, it replays only the
+   * last PRODUCER_REBUILD_SEGMENTS segment(s): producers whose last batch lies in older segments are
+   * forgotten and treated as unknown (their next sequence is accepted), the documented limit.
+   */
+  async #loadProducerState(snapshotBases: number[], cleanShutdown: boolean, nowMs: number): Promise<void> {
+    const state = this.#producerState;
+    const logEndOffset = this.#logEndOffset;
+    const kept: number[] = [];
+    for (const base of snapshotBases) {
+      if (base > logEndOffset) {
+        await this.#disk.rm(path.join(this.dir, segmentFileName(base, SNAPSHOT_FILE_SUFFIX)));
+      } else {
+        kept.push(base);
+      }
+    }
+    let startOffset = -1;
+    for (let i = kept.length - 1; i >= 0 && startOffset < 0; i--) {
+      const file = path.join(this.dir, segmentFileName(kept[i]!, SNAPSHOT_FILE_SUFFIX));
+      const problem = state.loadSnapshot(await this.#disk.readFile(file));
+      if (problem === null) startOffset = kept[i]!;
+      else this.#log.warn({ file, reason: problem }, 'ignoring an unusable producer state snapshot');
+    }
+    this.#producerSnapshots = kept;
+    if (startOffset < 0 && cleanShutdown && kept.length === 0) {
+      // close() writes a snapshot whenever there is producer state: none means there was none.
+      state.mapEndOffset = logEndOffset;
+      return;
+    }
+    if (startOffset < 0) {
+      state.clear();
+      startOffset = this.#segments[Math.max(0, this.#segments.length - PRODUCER_REBUILD_SEGMENTS)]!.baseOffset;
+    }
+    let offset = Math.max(startOffset, this.#logStartOffset);
+    let batches = 0;
+    while (offset < logEndOffset) {
+      const { records } = await this.read(offset, 1 << 20, { minOneMessage: true });
+      if (records.length === 0) break;
+      for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += batch.totalBytes(records, at)) {
+        const baseOffset = batch.baseOffset(records, at);
+        offset = batch.lastOffset(records, at) + 1;
+        if (baseOffset < startOffset) continue;
+        const maxTimestamp = batch.maxTimestamp(records, at);
+        state.record(producerBatchAt(records, at), baseOffset, maxTimestamp >= 0 ? maxTimestamp : nowMs);
+        batches++;
+      }
+    }
+    state.mapEndOffset = logEndOffset;
+    if (state.size > 0) {
+      this.#log.debug({ producers: state.size, fromOffset: startOffset, batchesReplayed: batches }, 'producer state rebuilt');
+    }
+  }
+
+  /**
+   * On the queue (roll) or at close: writes `<mapEndOffset>.snapshot` (format in producer-state.ts)
+   * and keeps the newest PRODUCER_SNAPSHOTS_KEPT. Skipped while the partition has no producer state
+   * and no snapshot: then a clean shutdown leaves no snapshot, which tells the next open that there
+   * is nothing to rebuild (partitions without idempotent producers never scan at open).
+   */
+  async #writeProducerSnapshot(): Promise<void> {
+    const state = this.#producerState;
+    if (state.size === 0 && this.#producerSnapshots.length === 0) return;
+    const offset = state.mapEndOffset;
+    if (this.#producerSnapshots.at(-1) === offset) return;
+    await this.#disk.writeFileAtomic(path.join(this.dir, segmentFileName(offset, SNAPSHOT_FILE_SUFFIX)), state.encodeSnapshot());
+    this.#producerSnapshots = [...this.#producerSnapshots.filter((o) => o < offset), offset];
+    await this.#removeProducerSnapshots((o) => o < offset && this.#producerSnapshots.indexOf(o) < this.#producerSnapshots.length - PRODUCER_SNAPSHOTS_KEPT);
+  }
+
+  async #removeProducerSnapshots(which: (offset: number) => boolean): Promise<void> {
+    const doomed = this.#producerSnapshots.filter(which);
+    if (doomed.length === 0) return;
+    this.#producerSnapshots = this.#producerSnapshots.filter((o) => !doomed.includes(o));
+    for (const o of doomed) await this.#disk.rm(path.join(this.dir, segmentFileName(o, SNAPSHOT_FILE_SUFFIX)));
+  }
+
+  /** Idempotent-producer state of one producer (tests, tools). */
+  producerEntry(producerId: bigint): { epoch: number; lastSequence: number; lastOffset: number } | null {
+    const e = this.#producerState.get(producerId);
+    const last = e?.batches.at(-1);
+    if (e === undefined || last === undefined) return null;
+    return { epoch: e.epoch, lastSequence: last.lastSeq, lastOffset: last.lastOffset };
+  }
+
+  /** Offsets of the producer snapshot files (tests, tools). */
+  producerSnapshotOffsets(): number[] {
+    return [...this.#producerSnapshots];
   }
 
   // ---------------------------------------------------------------- accessors
@@ -410,7 +538,7 @@ export class PartitionLog {
   async appendAsLeader(
     records: Buffer,
     opts: { leaderEpoch: number },
-  ): Promise<{ baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }> {
+  ): Promise<LeaderAppendResult> {
     this.#checkUsable();
     const messages = this.#checkBatches(records, 'leader');
     // Gathered appends: leader appends that arrive while earlier work holds the queue join one
@@ -431,9 +559,16 @@ export class PartitionLog {
     });
   }
 
-  /** On the queue: assigns offsets to each append of the group in order, then writes them all at once. */
+  /**
+   * On the queue: checks each append's idempotent batches against producer state (per batch, in
+   * order, each request in its own tx so a rejected one leaves no trace), assigns offsets to the
+   * batches to be written, then writes them all at once. A duplicate batch is left out of the write
+   * and its request gets the original offsets; producer state is committed after the write.
+   */
   async #appendLeaderGroup(group: LeaderAppend[]): Promise<void> {
-    const results: Array<{ baseOffset: number; lastOffset: number; logAppendTimeMs: number; maxTimestamp: number }> = [];
+    const outcomes: Array<{ ok: true; result: LeaderAppendResult } | { ok: false; err: unknown }> = [];
+    const groupTx = this.#producerState.begin();
+    const toWrite: Buffer[] = [];
     try {
       this.#checkUsable();
       const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime';
@@ -442,42 +577,88 @@ export class PartitionLog {
       let messages = 0;
       for (const e of group) {
         const records = e.records;
-        const baseOffset = nextOffset;
+        const tx = groupTx.begin();
+        const entryStart = nextOffset;
+        let baseOffset = -1;
+        let lastOffset = -1;
         let maxTimestamp = -1;
-        for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
-          batch.setBaseOffset(records, nextOffset, at);
-          batch.setPartitionLeaderEpoch(records, e.leaderEpoch, at);
-          if (logAppendTime) {
-            records.writeInt16BE(batch.attributes(records, at) | ATTR_TIMESTAMP_LOG_APPEND, at + BATCH_ATTRIBUTES_OFFSET);
-            records.writeBigInt64BE(BigInt(nowMs), at + 35);
-            batch.resealCrc(records, at);
+        let duplicate = false;
+        let appendTimeMs = logAppendTime ? nowMs : -1;
+        // Byte ranges of this request's batches that are written (duplicates are skipped).
+        const keep: Array<[number, number]> = [];
+        try {
+          for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
+            const pb = producerBatchAt(records, at);
+            const original = tx.checkLeader(pb);
+            if (original !== null) {
+              duplicate = true;
+              if (baseOffset < 0) baseOffset = original.firstOffset;
+              lastOffset = Math.max(lastOffset, original.lastOffset);
+              if (logAppendTime) appendTimeMs = original.timestampMs;
+              continue;
+            }
+            batch.setBaseOffset(records, nextOffset, at);
+            batch.setPartitionLeaderEpoch(records, e.leaderEpoch, at);
+            if (logAppendTime) {
+              records.writeInt16BE(batch.attributes(records, at) | ATTR_TIMESTAMP_LOG_APPEND, at + BATCH_ATTRIBUTES_OFFSET);
+              records.writeBigInt64BE(BigInt(nowMs), at + 35);
+              batch.resealCrc(records, at);
+            }
+            tx.record(pb, nextOffset, nowMs);
+            if (baseOffset < 0) baseOffset = nextOffset;
+            maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp(records, at));
+            nextOffset += batch.lastOffsetDelta(records, at) + 1;
+            lastOffset = nextOffset - 1;
+            const end = at + batch.totalBytes(records, at);
+            const prev = keep.at(-1);
+            if (prev !== undefined && prev[1] === at) prev[1] = end;
+            else keep.push([at, end]);
           }
-          maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp(records, at));
-          nextOffset += batch.lastOffsetDelta(records, at) + 1;
+        } catch (err) {
+          nextOffset = entryStart; // nothing of this request is written
+          outcomes.push({ ok: false, err });
+          continue;
         }
-        messages += e.messages;
-        results.push({ baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp });
+        tx.commit();
+        for (const [from, to] of keep) toWrite.push(from === 0 && to === records.length ? records : records.subarray(from, to));
+        if (keep.length > 0) messages += e.messages; // an approximation when some batches were duplicates
+        outcomes.push({
+          ok: true,
+          result: {
+            baseOffset,
+            lastOffset,
+            logAppendTimeMs: appendTimeMs,
+            maxTimestamp,
+            ...(duplicate && keep.length === 0 ? { duplicate: true } : {}),
+          },
+        });
       }
-      if (group.length === 1) {
-        await this.#appendLocked(group[0]!.records, messages, nowMs);
-      } else {
+      if (toWrite.length === 1) {
+        await this.#appendLocked(toWrite[0]!, messages, nowMs);
+      } else if (toWrite.length > 1) {
         let totalBytes = 0;
-        for (const e of group) totalBytes += e.records.length;
+        for (const b of toWrite) totalBytes += b.length;
         const gather = takeGatherBuffer(totalBytes);
         try {
           let at = 0;
-          for (const e of group) at += e.records.copy(gather, at);
+          for (const b of toWrite) at += b.copy(gather, at);
           await this.#appendLocked(gather.subarray(0, totalBytes), messages, nowMs);
         } finally {
           releaseGatherBuffer(gather);
         }
       }
       assert.equal(this.#logEndOffset, nextOffset);
+      groupTx.commit();
+      this.#producerState.mapEndOffset = this.#logEndOffset;
     } catch (err) {
       for (const e of group) e.reject(err);
       throw err;
     }
-    for (let i = 0; i < group.length; i++) group[i]!.resolve(results[i]!);
+    for (let i = 0; i < group.length; i++) {
+      const o = outcomes[i]!;
+      if (o.ok) group[i]!.resolve(o.result);
+      else group[i]!.reject(o.err);
+    }
   }
 
   /**
@@ -493,7 +674,13 @@ export class PartitionLog {
         batch.baseOffset(records, 0) >= this.#logEndOffset,
         `follower append at ${batch.baseOffset(records, 0)} below logEndOffset ${this.#logEndOffset}`,
       );
-      await this.#appendLocked(records, messages, this.#clock.nowMs());
+      const nowMs = this.#clock.nowMs();
+      await this.#appendLocked(records, messages, nowMs);
+      // Followers record producer state without checks: the leader already decided.
+      for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
+        this.#producerState.record(producerBatchAt(records, at), batch.baseOffset(records, at), nowMs);
+      }
+      this.#producerState.mapEndOffset = this.#logEndOffset;
       return { lastOffset: this.#logEndOffset - 1 };
     });
   }
@@ -582,6 +769,8 @@ export class PartitionLog {
   async #roll(baseOffset: number, nowMs: number): Promise<LogSegment> {
     const old = this.#segments.at(-1)!;
     assert.ok(baseOffset > old.baseOffset && baseOffset >= this.#logEndOffset, 'a new segment starts past the log end');
+    // Producer state as of the last committed write (mapEndOffset), so a restart replays only the tail.
+    await this.#writeProducerSnapshot();
     const seg = await LogSegment.create(this.#disk, this.dir, baseOffset, { segmentIndexBytes: this.#config.segmentIndexBytes }, nowMs);
     old.markInactive();
     this.#segments = [...this.#segments, seg];
@@ -729,6 +918,8 @@ export class PartitionLog {
         await this.#deleteSegments(removed);
         const last = this.#segments.at(-1)!;
         this.#logEndOffset = last.nextOffset;
+        this.#producerState.truncateTo(this.#logEndOffset);
+        await this.#removeProducerSnapshots((o) => o > this.#logEndOffset || o < this.#segments[0]!.baseOffset);
         this.#sizeBytes = this.#segments.reduce((n, s) => n + s.sizeBytes, 0);
         this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset);
         this.#highWatermark = clamp(this.#highWatermark, this.#logStartOffset, this.#logEndOffset);
@@ -775,6 +966,9 @@ export class PartitionLog {
       this.#checkUsable();
       const config = this.#config;
       const nowMs = this.#clock.nowMs();
+      // producer.id.expiration.ms, checked on the retention task rather than per-producer timers.
+      const expired = this.#producerState.removeExpired(nowMs, this.#producerIdExpirationMs);
+      if (expired > 0) this.#log.debug({ producersExpired: expired }, 'expired idle producer ids');
       const segments = this.#segments;
       let remainingBytes = this.#sizeBytes;
       let count = 0;
@@ -931,7 +1125,10 @@ export class PartitionLog {
     let failure: Error | null = null;
     if (this.#offlineError === null) {
       try {
-        if (opts.flush !== false) await this.#flushNow();
+        if (opts.flush !== false) {
+          await this.#flushNow();
+          await this.#writeProducerSnapshot();
+        }
         for (const seg of this.#segments) await seg.close();
         return;
       } catch (err) {
@@ -981,6 +1178,18 @@ export class PartitionLog {
     }
     return storageError;
   }
+}
+
+/** The producer fields of the batch at `at` (producerId -1 for non-idempotent batches). */
+function producerBatchAt(records: Buffer, at: number): ProducerBatch {
+  const producerId = batch.producerId(records, at);
+  if (producerId < 0n) return { producerId: NO_PRODUCER_ID, epoch: -1, baseSequence: -1, lastOffsetDelta: 0 };
+  return {
+    producerId,
+    epoch: batch.producerEpoch(records, at),
+    baseSequence: batch.baseSequence(records, at),
+    lastOffsetDelta: batch.lastOffsetDelta(records, at),
+  };
 }
 
 function clamp(value: number, min: number, max: number): number {

@@ -4,8 +4,8 @@
  * unit that moves between brokers: it is created (and loaded from the log) when this broker becomes
  * the partition's leader and closed when it stops being it.
  *
- * Loading replays the partition from its start to the high watermark: the last record of each key
- * wins, tombstones delete. Groups with stored members come back Stable (their members must
+ * Loading replays the partition from its start to the leader's log end offset (OffsetsTopicLog.bounds
+ * says why not the high watermark): the last record of each key wins, tombstones delete. Groups with stored members come back Stable (their members must
  * heartbeat within their session timeouts), groups without members Empty, and groups known only
  * from committed offsets (standalone commits) Empty with no protocol type. Until loading finishes,
  * requests for these groups are answered COORDINATOR_LOAD_IN_PROGRESS.
@@ -61,14 +61,19 @@ export class CoordinatorShard {
     this.#status = 'closed';
   }
 
+  /** Not closed (a method, so checks after an await are not narrowed away). */
+  #open(): boolean {
+    return this.#status !== 'closed';
+  }
+
   /**
    * Replays the partition into `groups`. Returns false when the shard was closed meanwhile or the
    * partition cannot be read as leader (the caller drops the shard; a later image retries).
    */
   async load(): Promise<boolean> {
     const startedMs = this.clock.monotonicMs();
-    const bounds = this.offsetsLog.bounds(this.partition);
-    if (bounds === null) return false;
+    const bounds = await this.offsetsLog.bounds(this.partition);
+    if (bounds === null || !this.#open()) return false;
     const metadata = new Map<string, GroupMetadataValue | null>();
     const offsets = new Map<string, Map<string, Map<number, CommittedOffset | null>>>();
     let offset = bounds.startOffset;

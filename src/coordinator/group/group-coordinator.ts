@@ -4,10 +4,12 @@
  * Groups are spread over the partitions of the internal compacted topic `__consumer_offsets`
  * (created on first FindCoordinator with offsets.topic.num.partitions partitions): group g lives in
  * partition abs(javaHashCode(g)) % partitions, Kafka's formula, and is coordinated by that
- * partition's leader. This broker keeps a CoordinatorShard for every such partition it leads,
- * following the metadata image: leadership gained → the shard is loaded from the log (requests answer
- * COORDINATOR_LOAD_IN_PROGRESS meanwhile); leadership lost → parked requests are answered
- * NOT_COORDINATOR and the shard is dropped. Requests for groups of partitions not led here answer
+ * partition's leader. This broker keeps a CoordinatorShard for every such partition it leads:
+ * leadership gained → the shard is loaded from the log (requests answer COORDINATOR_LOAD_IN_PROGRESS
+ * meanwhile); leadership lost → parked requests are answered NOT_COORDINATOR and the shard is dropped.
+ * In a broker, leadership comes from ReplicaManager's `onLeadershipChange` hook (the moment the
+ * partition's log is ours to append to, and a new leader epoch reloads even if no image in between
+ * showed the loss); without that source (unit tests) it follows the metadata image's leader field. Requests for groups of partitions not led here answer
  * NOT_COORDINATOR; FindCoordinator answers with the partition leader, wherever it is.
  *
  * Membership logic is in ClassicRebalancer, offsets in OffsetManager; this class routes, checks
@@ -34,6 +36,7 @@ import type { Clock, Timer } from '../../io/clock.js';
 import type { Random } from '../../io/random.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
+import type { LeadershipChange } from '../../replication/replica-manager.js';
 import { encodeGroupMetadataKey, encodeGroupMetadataValue, encodeOffsetCommitKey, OFFSETS_TOPIC, offsetsPartitionFor } from '../offsets/records.js';
 import { ClassicGroup, GROUP_STATES, type JoinGroupResult, type SyncGroupResult } from './classic-group.js';
 import {
@@ -66,6 +69,8 @@ export interface GroupCoordinatorOptions {
   controller: Controller;
   offsetsLog: OffsetsTopicLog;
   log: Logger;
+  /** Leadership of this broker's partitions (ReplicaManager); absent: follow the image's leader field. */
+  leadership?: { onLeadershipChange(listener: (change: LeadershipChange) => void): void };
 }
 
 export interface CoordinatorLookup {
@@ -109,6 +114,8 @@ export class GroupCoordinator {
   readonly #settings: GroupSettings;
   readonly #shards = new Map<number, CoordinatorShard>();
   readonly #loads = new Map<CoordinatorShard, Promise<void>>();
+  /** With a leadership source: the __consumer_offsets partitions it says we lead, and at which epoch. */
+  readonly #led = new Map<number, number>();
   #offsetsTopicId: string | null = null;
   /** Topic name → id in the last image seen, to notice deleted topics. */
   #topicIds = new Map<string, string>();
@@ -151,6 +158,9 @@ export class GroupCoordinator {
 
   /** Follows the metadata image (shards for the partitions led here) and starts offset expiry. */
   start(): void {
+    this.#opts.leadership?.onLeadershipChange((c) => {
+      if (c.topic === OFFSETS_TOPIC) this.#onLeadership(c.partition, c.isLeader, c.leaderEpoch);
+    });
     this.#opts.controller.subscribe((image) => this.#onImage(image));
     this.#onImage(this.#opts.controller.image);
     this.#expiryTimer = this.#opts.clock.setInterval(this.#opts.config.offsetsRetentionCheckIntervalMs, () => void this.runExpiry(), { unref: true });
@@ -177,17 +187,34 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------------------------- ownership
 
+  /** From the leadership source: load on a gain (again, at a new epoch), unload on a loss. */
+  #onLeadership(partition: number, isLeader: boolean, leaderEpoch: number): void {
+    if (this.#stopped) return;
+    if (!isLeader) {
+      if (this.#led.get(partition) === leaderEpoch) this.#led.delete(partition);
+      this.#unloadShard(partition, 'no longer the partition leader');
+      return;
+    }
+    this.#led.set(partition, leaderEpoch);
+    this.#unloadShard(partition, `leader again at epoch ${leaderEpoch}`);
+    this.#log.info({ partition, leaderEpoch }, 'became the coordinator of a __consumer_offsets partition; loading');
+    this.#loadShard(partition);
+  }
+
   #onImage(image: MetadataImage): void {
     if (this.#stopped) return;
     const topic = image.topics.get(OFFSETS_TOPIC);
-    if (topic && this.#offsetsTopicId !== null && topic.topicId !== this.#offsetsTopicId) {
-      for (const p of [...this.#shards.keys()]) this.#unloadShard(p, '__consumer_offsets was recreated');
+    if (this.#opts.leadership === undefined) {
+      // No leadership source: the image's leader field decides (its recreation unloads everything).
+      if (topic && this.#offsetsTopicId !== null && topic.topicId !== this.#offsetsTopicId) {
+        for (const p of [...this.#shards.keys()]) this.#unloadShard(p, '__consumer_offsets was recreated');
+      }
+      const led = new Set<number>();
+      if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.add(p.partition);
+      for (const p of [...this.#shards.keys()]) if (!led.has(p)) this.#unloadShard(p, 'no longer the partition leader');
+      for (const p of led) if (!this.#shards.has(p)) this.#loadShard(p);
     }
     this.#offsetsTopicId = topic?.topicId ?? null;
-    const led = new Set<number>();
-    if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.add(p.partition);
-    for (const p of [...this.#shards.keys()]) if (!led.has(p)) this.#unloadShard(p, 'no longer the partition leader');
-    for (const p of led) if (!this.#shards.has(p)) this.#loadShard(p);
     const deleted = [...this.#topicIds].filter(([name, id]) => image.topics.get(name)?.topicId !== id).map(([name]) => name);
     this.#topicIds = new Map([...image.topics.values()].map((t) => [t.name, t.topicId]));
     if (deleted.length > 0) void this.#removeOffsetsOfDeletedTopics(new Set(deleted));
@@ -224,11 +251,16 @@ export class GroupCoordinator {
           // The partition's log was not readable as leader yet (replication still applying the
           // image): try again shortly while the image still names us.
           this.#shards.delete(partition);
-          this.#timers.schedule(`shard-retry|${partition}`, SHARD_LOAD_RETRY_MS, () => this.#onImage(this.#opts.controller.image));
+          this.#timers.schedule(`shard-retry|${partition}`, SHARD_LOAD_RETRY_MS, () => {
+            if (this.#opts.leadership === undefined) this.#onImage(this.#opts.controller.image);
+            else if (this.#led.has(partition) && !this.#shards.has(partition)) this.#loadShard(partition);
+          });
         }
       })
       .catch((err: unknown) => {
-        this.#log.error({ err, partition }, 'loading __consumer_offsets partition failed; its groups are unavailable until leadership changes');
+        // Leadership moved on while loading (the shard was closed or replaced): nothing went wrong.
+        if (this.#shards.get(partition) !== shard || shard.status === 'closed') this.#log.info({ err, partition }, 'loading stopped: leadership moved on');
+        else this.#log.error({ err, partition }, 'loading __consumer_offsets partition failed; its groups are unavailable until leadership changes');
         shard.close();
         if (this.#shards.get(partition) === shard) this.#shards.delete(partition);
       })
@@ -247,7 +279,9 @@ export class GroupCoordinator {
 
   #shardFor(groupId: string): ShardLookup {
     if (this.#stopped) return { shard: null, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-    const shard = this.#shards.get(this.partitionFor(groupId));
+    const image = this.#opts.controller.image;
+    const partition = this.partitionFor(groupId, image);
+    const shard = this.#shards.get(partition);
     if (!shard) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
     if (shard.status === 'loading') return { shard: null, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
     return { shard, errorCode: ErrorCode.NONE };
@@ -268,9 +302,18 @@ export class GroupCoordinator {
     const leader = image.brokers.get(leaderId);
     if (!leader) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} has no live leader.`);
     if (leaderId === this.#opts.brokerId) {
-      const shard = this.#shards.get(partition);
-      const loading = shard ? this.#loads.get(shard) : undefined;
-      if (loading) await this.#waitBounded(loading, FIND_COORDINATOR_LOAD_WAIT_MS);
+      const clock = this.#opts.clock;
+      const deadline = clock.monotonicMs() + FIND_COORDINATOR_LOAD_WAIT_MS;
+      for (;;) {
+        const shard = this.#shards.get(partition);
+        const loading = shard ? this.#loads.get(shard) : undefined;
+        const left = deadline - clock.monotonicMs();
+        if (loading) await this.#waitBounded(loading, Math.max(0, left));
+        // With a leadership source the image may name us before the replicas took the role: the
+        // shard appears shortly (a just-created __consumer_offsets, a failover).
+        if (loading || shard || this.#opts.leadership === undefined || this.#stopped || left <= 0) break;
+        await new Promise<void>((resolve) => clock.setTimer(Math.min(20, left), resolve, { unref: true }));
+      }
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
   }

@@ -17,8 +17,13 @@ export type WriteFailure = 'notLeader' | 'unavailable' | 'tooLarge' | 'storage';
 export interface OffsetsTopicLog {
   /** Appends one record batch as the partition's leader; null once committed, else why not. */
   append(partition: number, batch: Buffer): Promise<WriteFailure | null>;
-  /** The committed range to load, [startOffset, endOffset); null when this broker cannot read it as leader. */
-  bounds(partition: number): { startOffset: number; endOffset: number } | null;
+  /**
+   * The range to load, [startOffset, endOffset); null when this broker cannot read it as leader.
+   * As leader the end is the log end offset, not the high watermark (Kafka loads to the log end too):
+   * a new leader's high watermark may still trail records the old leader already had committed
+   * (followers learn it one fetch late), and a leader's log is never truncated while it leads.
+   */
+  bounds(partition: number): { startOffset: number; endOffset: number } | null | Promise<{ startOffset: number; endOffset: number } | null>;
   /** Whole batches from `offset`, at most about `maxBytes` (at least one batch), none at or past `endOffset`. */
   read(partition: number, offset: number, maxBytes: number, endOffset: number): Promise<Buffer>;
 }
@@ -66,10 +71,12 @@ export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
     }
   }
 
-  bounds(partition: number): { startOffset: number; endOffset: number } | null {
+  async bounds(partition: number): Promise<{ startOffset: number; endOffset: number } | null> {
     try {
+      // The replica fetcher's last append (or truncation) finishes before the epoch starts.
+      await this.replicas.leaderPartition(OFFSETS_TOPIC, partition).leaderReady;
       const log = this.replicas.leaderLog(OFFSETS_TOPIC, partition);
-      return { startOffset: log.logStartOffset, endOffset: log.highWatermark };
+      return { startOffset: log.logStartOffset, endOffset: log.logEndOffset };
     } catch (err) {
       // Expected while leadership or the topic changes: the caller retries on the next image.
       if (ReplicaManager.classify(err) !== null) return null;
