@@ -4,7 +4,8 @@
 // end-to-end tests drive are installed, and fails with what to install instead of skipping.
 // Options: SAMSA_TEST_FILTER=substring runs only matching files; SAMSA_SOAK=1 enables long runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -45,5 +46,14 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
+// Human-readable progress on stdout, and a TAP copy whose totals become one plain closing line.
+const tapFile = path.join(mkdtempSync(path.join(tmpdir(), 'samsa-tests-')), 'results.tap');
+const r = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+  { stdio: 'inherit', cwd: root },
+);
+const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+const total = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? NaN);
+if (Number.isFinite(total('pass'))) console.log(`${total('pass')} passed, ${total('fail')} failed, ${total('skipped')} skipped`);
 process.exit(r.status ?? 1);

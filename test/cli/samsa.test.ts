@@ -39,7 +39,8 @@ describe('samsa CLI', () => {
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
     exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    await waitFor(() => /Bootstrap server/.test(out) || child.exitCode !== null, { timeoutMs: 20_000, what: 'samsa start to print its banner' });
+    // The banner can arrive in several chunks: wait for its last line.
+    await waitFor(() => /Stop with Ctrl-C\./.test(out) || child.exitCode !== null, { timeoutMs: 20_000, what: 'samsa start to print its banner' });
     assert.equal(child.exitCode, null, `samsa start exited:\n${out}`);
     bs = `127.0.0.1:${port}`;
   });
