@@ -134,18 +134,21 @@ describe('[replication] consumer groups in a cluster: the coordinator follows th
 
     // ---- 1. __consumer_offsets: created on the first FindCoordinator, RF 3, every broker agrees on the coordinator
     let lastAnswers = '';
-    const coordinator = await waitFor(
+    // waitFor stops on a truthy value, and broker 0 is a valid coordinator: wrap the id.
+    const agreed = await waitFor<{ nodeId: number } | null>(
       async () => {
         const answers = await Promise.all([0, 1, 2].map((id) => findCoordinator(c, id)));
         lastAnswers = JSON.stringify(answers.map((a) => ({ errorCode: a.errorCode, errorMessage: a.errorMessage, nodeId: a.nodeId })));
         if (answers.some((a) => a.errorCode !== ErrorCode.NONE)) return null;
         const ids = new Set(answers.map((a) => a.nodeId));
-        return ids.size === 1 ? answers[0]!.nodeId : null;
+        return ids.size === 1 ? { nodeId: answers[0]!.nodeId } : null;
       },
       { timeoutMs: 30_000, intervalMs: 200, what: 'every broker to name the same coordinator' },
     ).catch((err: unknown) => {
       throw new Error(`${String(err)}; last FindCoordinator answers: ${lastAnswers}`);
     });
+    assert.ok(agreed, 'waitFor returns only a truthy answer');
+    const coordinator = agreed.nodeId;
     const offsetsPartition = offsetsPartitionFor(GROUP, OFFSETS_PARTITIONS);
     for (let p = 0; p < OFFSETS_PARTITIONS; p++) await c.waitForPartition(OFFSETS_TOPIC, p, (x) => x.isr.length === 3 && x.leader >= 0, 'full ISR');
     const described = await c.describe(OFFSETS_TOPIC);

@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, open, readdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { PYTHON, kcat, lastJsonLine, withTimeout, requireKcat, requirePythonModule, runPython, spawnBroker, type SpawnedBroker } from '../helpers/broker.js';
 import { kcatConsume } from '../helpers/kcat.js';
 import { scanBatches, type BatchInfo } from '../helpers/raw-kafka.js';
@@ -118,7 +119,16 @@ describe('crash safety of acknowledged records', () => {
   it('a SIGKILL in the middle of a produce stream loses no acknowledged record', async () => {
     assert.ok(b, 'needs the broker of the previous test');
     const topic = 'mid-stream';
-    const child = spawn(PYTHON, ['-c', PRODUCE_ACKED, b.bootstrap, topic, '2000000', '500', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Create the topic first: on a loaded machine auto-creation plus metadata could outlast the
+    // producer's short message timeout and end the stream before the kill.
+    const admin = new Kafka({ brokers: [b.bootstrap], clientId: 'persistence', logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const child = spawn(PYTHON, ['-c', PRODUCE_ACKED, b.bootstrap, topic, '2000000', '500', '3000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
