@@ -13,18 +13,15 @@ import { Admin, ConfigSourceName, ResourceType, type ConfigEntry, type ConfigOp 
 import { KafkaClient } from '../client/client.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import {
+  adminClientOptions,
   BootstrapError,
-  clientSettings,
   ConfigFileError,
   err,
   exceptionName,
   loadPropertiesFile,
   messageOf,
   out,
-  resolveBootstrap,
   runTool,
-  START_HINT,
-  validateClientProps,
 } from './tool/common.js';
 
 const spec: ToolSpec = {
@@ -195,17 +192,7 @@ async function main(args: ParsedArgs): Promise<number> {
   const entity = entityOf(args);
   let client: KafkaClient | undefined;
   try {
-    const props = args.has('command-config') ? loadPropertiesFile(args.get('command-config')!) : {};
-    validateClientProps(props, args.get('command-config') ?? '');
-    const bootstrap = await resolveBootstrap(args, { props });
-    const settings = clientSettings(props);
-    client = new KafkaClient({
-      bootstrapServers: bootstrap,
-      clientId: settings.clientId ?? 'samsa-configs',
-      requestTimeoutMs: settings.requestTimeoutMs,
-      connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
-      startHint: START_HINT,
-    });
+    client = new KafkaClient(await adminClientOptions(args, 'samsa-configs'));
     const admin = new Admin(client);
     if (action === 'describe') await describe(admin, args, entity);
     else await alter(admin, args, entity);

@@ -10,20 +10,16 @@ import { KafkaError } from '../client/errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import {
+  adminClientOptions,
   BootstrapError,
-  clientSettings,
   ConfigFileError,
   exceptionName,
   kafkaTopicId,
-  loadPropertiesFile,
   logLine,
   messageOf,
   out,
   parseKeyValue,
-  resolveBootstrap,
   runTool,
-  START_HINT,
-  validateClientProps,
 } from './tool/common.js';
 
 const spec: ToolSpec = {
@@ -289,17 +285,7 @@ async function main(args: ParsedArgs): Promise<number> {
   const action = checkArgs(args);
   let client: KafkaClient | undefined;
   try {
-    const props = args.has('command-config') ? loadPropertiesFile(args.get('command-config')!) : {};
-    validateClientProps(props, args.get('command-config') ?? '');
-    const bootstrap = await resolveBootstrap(args, { props });
-    const settings = clientSettings(props);
-    client = new KafkaClient({
-      bootstrapServers: bootstrap,
-      clientId: settings.clientId ?? 'samsa-topics',
-      requestTimeoutMs: settings.requestTimeoutMs,
-      connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
-      startHint: START_HINT,
-    });
+    client = new KafkaClient(await adminClientOptions(args, 'samsa-topics'));
     const admin = new Admin(client);
     if (action === 'create') await create(admin, args);
     else if (action === 'list') await list(admin, args);

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../config/properties.js';
+import type { ClientOptions } from '../../client/client.js';
 import { ConnectionError, KafkaError, TimeoutError } from '../../client/errors.js';
 import { formatHelp, parseToolArgs, UsageError, type ParsedArgs, type ToolSpec } from './args.js';
 
@@ -204,6 +205,24 @@ export function clientSettings(props: Record<string, string>): ClientSettings {
     requestTimeoutMs: intProp(props, 'request.timeout.ms'),
     connectTimeoutMs: intProp(props, 'socket.connection.setup.timeout.ms'),
     retryBackoffMs: intProp(props, 'retry.backoff.ms'),
+  };
+}
+
+/**
+ * Client options for an admin-style tool: --command-config (validated), the bootstrap list
+ * (resolveBootstrap) and the timeouts, with `clientId` unless the config file names one.
+ */
+export async function adminClientOptions(args: ParsedArgs, clientId: string): Promise<ClientOptions> {
+  const props = args.has('command-config') ? loadPropertiesFile(args.get('command-config')!) : {};
+  validateClientProps(props, args.get('command-config') ?? '');
+  const bootstrap = await resolveBootstrap(args, { props });
+  const settings = clientSettings(props);
+  return {
+    bootstrapServers: bootstrap,
+    clientId: settings.clientId ?? clientId,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
+    startHint: START_HINT,
   };
 }
 
