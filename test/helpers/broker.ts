@@ -178,16 +178,17 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Running {
+/** A child process whose stdout and stderr are collected in `out`. */
+export interface CapturedProcess {
   child: ChildProcess;
   out: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited: () => boolean;
 }
 
-function launch(args: string[]): Running {
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: build first with \`npx tsc -p .\``);
-  const child = spawn(process.execPath, [MAIN_JS, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `cmd` collecting its output; a spawn failure resolves `exited` with code -1. */
+export function spawnCaptured(cmd: string, args: string[], env: NodeJS.ProcessEnv): CapturedProcess {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   child.stdout!.setEncoding('utf8').on('data', (s: string) => out.push(s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => out.push(s));
@@ -206,6 +207,11 @@ function launch(args: string[]): Running {
   return { child, out, exited, hasExited: () => done };
 }
 
+function launch(args: string[]): CapturedProcess {
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: build first with \`npx tsc -p .\``);
+  return spawnCaptured(process.execPath, [MAIN_JS, ...args], childEnv());
+}
+
 function parseLogLines(text: string): LogLine[] {
   const lines: LogLine[] = [];
   for (const raw of text.split('\n')) {
@@ -221,7 +227,7 @@ function parseLogLines(text: string): LogLine[] {
   return lines;
 }
 
-async function waitListening(r: Running, timeoutMs: number): Promise<{ host: string; port: number }> {
+async function waitListening(r: CapturedProcess, timeoutMs: number): Promise<{ host: string; port: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const m = LISTENING.exec(r.out.join(''));

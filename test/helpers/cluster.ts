@@ -18,13 +18,12 @@
  * Metadata is read with kcat -L -J (a real client) from any live broker.
  * Every wait has a timeout; stopAll() ends every process started here and removes the temp dirs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN_JS, kcat, makeTempDir, removeDir, sleep, waitFor, withTimeout } from './broker.js';
+import { MAIN_JS, kcat, makeTempDir, removeDir, sleep, spawnCaptured, waitFor, withTimeout, type CapturedProcess } from './broker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/test/helpers -> repository root */
@@ -44,31 +43,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-interface Proc {
-  child: ChildProcess;
-  out: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  hasExited(): boolean;
-}
+type Proc = CapturedProcess;
 
 function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: string[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => out.push(s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => out.push(s));
-  let done = false;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    });
-    child.on('error', (err) => {
-      out.push(`spawn error: ${err.message}\n`);
-      done = true;
-      resolve({ code: -1, signal: null });
-    });
-  });
-  return { child, out, exited, hasExited: () => done };
+  return spawnCaptured(cmd, args, env);
 }
 
 function brokerEnv(): NodeJS.ProcessEnv {
