@@ -1,9 +1,15 @@
 /**
  * Broker: wires one Samsa broker together — storage (LogManager), metadata (Controller),
  * partitions (ReplicaManager), delayed fetches (Purgatory) and the network (Server) — from a
- * BrokerConfig and the four io interfaces. `Broker.start()` recovers the logs, loads topic metadata,
- * binds the listeners and returns once the broker serves; `stop()` shuts down gracefully: stop
- * accepting, answer in-flight requests, flush and close the logs.
+ * BrokerConfig and the four io interfaces.
+ *
+ * `Broker.start()`: locks every log dir, binds the listeners (connections wait until the broker
+ * serves), checks meta.properties, recovers the logs, opens the metadata source for the mode —
+ * ZooKeeper (zookeeper.connect), KRaft single node (process.roles, metadata log in the metadata
+ * dir) or embedded (neither: `npm start`, `samsa start`) — and returns once the broker serves.
+ * A reason to refuse that the user can fix is a StartupError with a one-line message; whatever
+ * was opened is closed again before it is thrown. `stop()` shuts down gracefully: stop accepting,
+ * answer in-flight requests, flush and close the logs, release the locks.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -13,7 +19,7 @@ import { EmbeddedController, type MetadataStore } from './cluster/embedded-contr
 import type { Controller } from './cluster/controller.js';
 import { openZkCluster, type ZkCluster } from './cluster/zk-cluster.js';
 import type { Clock } from './io/clock.js';
-import { diskErrorCode, type Disk } from './io/disk.js';
+import { diskErrorCode, lockHolder, type Disk } from './io/disk.js';
 import type { Net } from './io/net.js';
 import type { Random } from './io/random.js';
 import { assertLimits, limits } from './limits.js';
@@ -21,12 +27,15 @@ import { logger } from './log.js';
 import { handlerTable } from './handlers/index.js';
 import { GroupCoordinator } from './coordinator/group/group-coordinator.js';
 import { ReplicaOffsetsTopicLog } from './coordinator/offsets/offsets-topic-log.js';
-import type { BrokerContext } from './handlers/handler.js';
+import type { BrokerContext, QuorumView } from './handlers/handler.js';
 import { LogManager } from './storage/log-manager.js';
 import { Purgatory } from './replication/purgatory.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { Server, type BoundListener } from './server/server.js';
+import { MetadataLog } from './cluster/kraft/metadata-log.js';
+import { checkKraftDirs, checkZkDir, listenProblem, lockedDirMessage, logDirProblem, metadataDir, type BrokerMode } from './cluster/startup-checks.js';
+import { StartupError } from './startup-error.js';
 
 export interface BrokerIo {
   clock: Clock;
@@ -36,6 +45,8 @@ export interface BrokerIo {
 }
 
 const METADATA_FILE = 'samsa-metadata.json';
+/** Kafka's lock file in every log dir. */
+const LOCK_FILE = '.lock';
 const SHUTDOWN_DRAIN_MS = 10_000;
 const CHECKPOINT_INTERVAL_MS = 60_000;
 /** Node timers overflow past 2^31-1 ms (and then fire at once). */
@@ -64,35 +75,102 @@ export class Broker {
     private readonly logs: LogManager,
     private readonly purgatory: Purgatory,
     private readonly log: Logger,
+    private readonly closers: Closers,
     private readonly cluster: ZkCluster | null = null,
     private readonly groups: GroupCoordinator | null = null,
     private readonly replicas: ReplicaManager | null = null,
   ) {}
 
+  /** zookeeper | kraft | embedded, from the config (see the header). */
+  static modeOf(config: BrokerConfig): BrokerMode {
+    if (config.processRoles.length > 0) return 'kraft';
+    return config.zookeeperConnect !== null ? 'zookeeper' : 'embedded';
+  }
+
   static async start(config: BrokerConfig, io: BrokerIo): Promise<Broker> {
     assertLimits();
+    const closers = new Closers();
+    try {
+      return await Broker.#start(config, io, closers);
+    } catch (err) {
+      await closers.closeAll(logger('broker'));
+      throw err;
+    }
+  }
+
+  static async #start(config: BrokerConfig, io: BrokerIo, closers: Closers): Promise<Broker> {
     const log = logger('broker');
     const brokerId = config.brokerId;
-    for (const dir of config.logDirs) await io.disk.mkdir(dir);
+    const mode = Broker.modeOf(config);
+    const dirs = [...new Set([...config.logDirs, ...(mode === 'kraft' ? [metadataDir(config)] : [])])];
+    for (const dir of dirs) {
+      try {
+        await io.disk.mkdir(dir);
+        const lock = await io.disk.lock(path.join(dir, LOCK_FILE));
+        closers.add(() => lock.release(), { atStop: true });
+      } catch (err) {
+        if (diskErrorCode(err) === 'ELOCKED') throw new StartupError(lockedDirMessage(dir, lockHolder(err), config));
+        const problem = logDirProblem(err, dir, config);
+        if (problem !== null) throw new StartupError(problem);
+        throw err;
+      }
+    }
+    // Listeners are bound early so a taken port fails at once; connections wait until serve().
+    const server = new Server(io.net, io.clock, logger('server'), config.socketRequestMaxBytes);
+    closers.add(() => server.stop(0));
+    const bound: BoundListener[] = [];
+    for (const l of config.listeners) {
+      try {
+        bound.push(await server.listen({ name: l.name, host: l.host, port: l.port }));
+      } catch (err) {
+        const problem = listenProblem(err, l, config);
+        if (problem !== null) throw new StartupError(problem);
+        throw err;
+      }
+    }
+    const kraft = mode === 'kraft' ? await checkKraftDirs(io.disk, config, dirs) : null;
+    const zkDirs = mode === 'zookeeper' ? await checkZkDir(io.disk, config) : null;
+
     const logs = new LogManager({ disk: io.disk, clock: io.clock, logDirs: config.logDirs, defaults: toLogConfig(config, {}) });
     await logs.open();
-    const listenerSpecs = config.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port }));
-    const first = config.advertisedListeners.find((l) => l.name === listenerSpecs[0]!.name) ?? config.advertisedListeners[0]!;
-    // Coordination selection: ZooKeeper when zookeeper.connect is set, else the embedded single node.
-    const cluster: ZkCluster | null = config.zookeeperConnect !== null ? await openZkCluster(config, io) : null;
-    const controller: Controller & { setLocalBrokerEndpoint?(host: string, port: number): void } = cluster?.controller ?? await EmbeddedController.open({
-      brokerId,
-      broker: { id: brokerId, host: first.host, port: first.port, rack: config.brokerRack ?? null },
-      store: diskStore(io.disk, path.join(config.logDirs[0]!, METADATA_FILE)),
-      random: io.random,
-      defaults: {
-        numPartitions: config.numPartitions,
-        replicationFactor: config.defaultReplicationFactor,
-        deleteTopicEnable: config.deleteTopicEnable,
-      },
-    });
+    closers.add(() => logs.close());
+    const firstName = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name))?.name ?? config.listeners[0]!.name;
+    const first = config.advertisedListeners.find((l) => l.name === firstName) ?? config.advertisedListeners[0]!;
+    const firstPort = first.port !== 0 ? first.port : (bound.find((b) => b.name === first.name) ?? bound[0]!).port;
+    let cluster: ZkCluster | null = null;
+    let metadataLog: MetadataLog | null = null;
+    let controller: Controller;
+    if (mode === 'zookeeper') {
+      cluster = await openZkCluster(config, io);
+      closers.add(() => cluster!.close());
+      await zkDirs!.afterClusterId(cluster.controller.image.clusterId, io.clock.nowMs());
+      controller = cluster.controller;
+    } else {
+      let store: MetadataStore;
+      if (mode === 'kraft') {
+        metadataLog = await MetadataLog.open({ disk: io.disk, clock: io.clock, metadataLogDir: metadataDir(config), clusterId: kraft!.clusterId, nodeId: brokerId });
+        closers.add(() => metadataLog!.close(), { atStop: true });
+        store = metadataLog;
+      } else {
+        store = diskStore(io.disk, path.join(config.logDirs[0]!, METADATA_FILE));
+      }
+      controller = await EmbeddedController.open({
+        brokerId,
+        broker: { id: brokerId, host: first.host, port: firstPort, rack: config.brokerRack ?? null },
+        store,
+        random: io.random,
+        ...(kraft ? { clusterId: kraft.clusterId } : {}),
+        defaults: {
+          numPartitions: config.numPartitions,
+          replicationFactor: config.defaultReplicationFactor,
+          deleteTopicEnable: config.deleteTopicEnable,
+        },
+      });
+    }
     const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
+    closers.add(async () => purgatory.expireAll());
     const replicas = new ReplicaManager(brokerId, config, logs, purgatory, logger('replicas'));
+    closers.add(() => replicas.shutdown());
     if (cluster) replicas.setController(controller); // cluster: leaders change their ISR through ZooKeeper (alterPartitionIsr)
     await replicas.applyImage(controller.image);
     controller.subscribe((image) => replicas.applyImage(image));
@@ -116,6 +194,7 @@ export class Broker {
       leadership: replicas, // shards load/unload as ReplicaManager takes or loses __consumer_offsets leadership
     });
     groupCoordinator.start();
+    closers.add(async () => groupCoordinator.shutdown());
     // ---- consumer groups: end ----
     const context: BrokerContext = {
       brokerId,
@@ -126,15 +205,13 @@ export class Broker {
       replicas,
       fetchPurgatory: purgatory,
       groupCoordinator,
-      handlers: handlerTable(),
+      ...(metadataLog ? { quorum: quorumView(metadataLog, config, bound) } : {}),
+      handlers: handlerTable({ kraft: mode === 'kraft' }),
     };
-    const server = new Server(io.net, io.clock, new Dispatcher(context, logger('requests')), logger('server'), config.socketRequestMaxBytes);
-    const bound = await server.listen(listenerSpecs);
-    // An ephemeral port (0) is advertised as the port actually bound.
-    if (first.port === 0) controller.setLocalBrokerEndpoint?.(first.host, bound[0]!.port);
+    server.serve(new Dispatcher(context, logger('requests')));
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
     await cluster?.register(bound.map((b) => ({ name: b.name, port: b.port })));
-    return new Broker(config, bound, controller, server, logs, purgatory, log, cluster, groupCoordinator, replicas);
+    return new Broker(config, bound, controller, server, logs, purgatory, log, closers, cluster, groupCoordinator, replicas);
   }
 
   async stop(): Promise<void> {
@@ -146,6 +223,39 @@ export class Broker {
     await this.replicas?.shutdown(); // stops fetchers, fails waiting acks=all produces, writes the HW checkpoint
     await this.cluster?.close(); // ends the ZooKeeper session: the registration goes at once
     await this.logs.close();
+    await this.closers.closeAll(this.log, { onlyAtStop: true }); // then the metadata log, then the locks
     this.log.info('shut down cleanly');
+  }
+}
+
+/** DescribeQuorum's view of a KRaft node: its metadata log's status and its bound controller listeners. */
+function quorumView(metadataLog: MetadataLog, config: BrokerConfig, bound: BoundListener[]): QuorumView {
+  const endpoints = bound
+    .filter((b) => config.controllerListenerNames.includes(b.name))
+    .map((b) => ({ nodeId: config.brokerId, name: b.name, host: b.host === '' || b.host === '0.0.0.0' ? 'localhost' : b.host, port: b.port }));
+  return { status: () => metadataLog.status(), endpoints };
+}
+
+/**
+ * What start() opened, closed in reverse order: all of it when start fails; at stop(), after the
+ * explicit shutdown sequence, only the entries marked `atStop` (the metadata log and the locks).
+ */
+class Closers {
+  #entries: Array<{ fn: () => Promise<unknown>; atStop: boolean }> = [];
+
+  add(fn: () => Promise<unknown>, opts: { atStop?: boolean } = {}): void {
+    this.#entries.push({ fn, atStop: opts.atStop ?? false });
+  }
+
+  async closeAll(log: Logger, opts: { onlyAtStop?: boolean } = {}): Promise<void> {
+    const entries = this.#entries.reverse().filter((e) => !opts.onlyAtStop || e.atStop);
+    this.#entries = [];
+    for (const { fn } of entries) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn({ err }, 'closing after a failed start or at stop failed; continuing');
+      }
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Entry point: `samsa-broker [server.properties] [--override key=value]...`. Loads the config, builds
  * the production io, starts the broker, and shuts it down gracefully on SIGTERM/SIGINT (exit 0).
- * A bad config prints one line naming the key, the value and the fix, and exits 1.
+ * A bad config, or a start-up failure the user can fix (StartupError: ZooKeeper unreachable, a port
+ * taken, a log dir in use, an unformatted KRaft dir), prints one line naming it and the fix, exits 1.
  */
 import { Broker } from './broker.js';
 import { ConfigError, loadBrokerConfig } from './config/broker-config.js';
@@ -10,6 +11,7 @@ import { NodeDisk } from './io/node/disk.js';
 import { NodeNet } from './io/node/net.js';
 import { NodeRandom } from './io/node/random.js';
 import { logger } from './log.js';
+import { StartupError } from './startup-error.js';
 
 const USAGE = 'usage: kafka-server-start [server.properties] [--override key=value]...';
 
@@ -28,7 +30,7 @@ function parseArgs(argv: string[]): { file?: string; overrides: string[] } {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else if (a === '-daemon') {
-      throw new ConfigError('-daemon is not supported; run the broker under a process manager (systemd, pm2) or with `&`.');
+      throw new ConfigError('-daemon must come first: kafka-server-start -daemon config/server.properties');
     } else if (a.startsWith('-')) {
       throw new ConfigError(`unknown option ${a}. ${USAGE}`);
     } else if (file === undefined) {
@@ -53,11 +55,11 @@ async function main(): Promise<void> {
     }
     log.info(`[KafkaServer id=${config.brokerId}] started`);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StartupError) {
       process.stderr.write(`samsa: ${err.message}\n`);
       process.exit(1);
     }
-    throw err;
+    throw err; // a bug, not a user's mistake: the stack trace is what a report needs
   }
   let stopping = false;
   const stop = (signal: string): void => {

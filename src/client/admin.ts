@@ -13,6 +13,9 @@ import { deleteGroupsApi } from '../protocol/messages/delete-groups.js';
 import { deleteTopicsApi, type DeleteTopicsResponse } from '../protocol/messages/delete-topics.js';
 import { describeClusterApi, type DescribeClusterResponse } from '../protocol/messages/describe-cluster.js';
 import { describeConfigsApi, type DescribeConfigsResponse } from '../protocol/messages/describe-configs.js';
+import { describeQuorumApi, type DescribeQuorumResponse } from '../protocol/messages/describe-quorum.js';
+import { alterPartitionReassignmentsApi, type AlterPartitionReassignmentsResponse } from '../protocol/messages/alter-partition-reassignments.js';
+import { listPartitionReassignmentsApi, type ListPartitionReassignmentsResponse } from '../protocol/messages/list-partition-reassignments.js';
 import { findCoordinatorApi } from '../protocol/messages/find-coordinator.js';
 import { describeGroupsApi, type DescribeGroupsResponse } from '../protocol/messages/describe-groups.js';
 import { incrementalAlterConfigsApi, type IncrementalAlterConfigsResponse } from '../protocol/messages/incremental-alter-configs.js';
@@ -101,6 +104,30 @@ export interface GroupDescription {
   coordinator: BrokerInfo;
 }
 
+export interface QuorumReplica {
+  replicaId: number;
+  logEndOffset: number;
+  /** -1 when unknown. */
+  lastFetchTimestamp: number;
+  lastCaughtUpTimestamp: number;
+}
+
+export interface QuorumInfo {
+  leaderId: number;
+  leaderEpoch: number;
+  highWatermark: number;
+  voters: QuorumReplica[];
+  observers: QuorumReplica[];
+}
+
+export interface PartitionReassignment {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
 export class Admin {
   constructor(readonly client: KafkaClient) {}
 
@@ -120,6 +147,63 @@ export class Admin {
     }
     const md = await this.client.refreshMetadata([]);
     return { clusterId: md.clusterId, controllerId: md.controllerId, brokers: [...md.brokers.values()].sort((a, b) => a.nodeId - b.nodeId) };
+  }
+
+  /** The KRaft metadata quorum (DescribeQuorum on __cluster_metadata-0); KRaft-mode brokers only. */
+  async describeQuorum(): Promise<QuorumInfo> {
+    const conn = await this.client.anyConnection();
+    if (!conn.supports(describeQuorumApi)) {
+      throw new UnsupportedVersionError(`the broker at ${conn.address} does not serve DescribeQuorum: it is not in KRaft mode (a ZooKeeper-mode cluster has no metadata quorum)`);
+    }
+    const res = await conn.request<DescribeQuorumResponse>(describeQuorumApi, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+    if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, res.errorMessage);
+    const p = res.topics[0]?.partitions[0];
+    if (p === undefined) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'DescribeQuorum answered without the metadata partition');
+    if (p.errorCode !== ErrorCode.NONE) throw new KafkaError(p.errorCode, p.errorMessage);
+    const replica = (r: (typeof p.currentVoters)[number]): QuorumReplica => ({
+      replicaId: r.replicaId,
+      logEndOffset: Number(r.logEndOffset),
+      lastFetchTimestamp: Number(r.lastFetchTimestamp),
+      lastCaughtUpTimestamp: Number(r.lastCaughtUpTimestamp),
+    });
+    return { leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, highWatermark: Number(p.highWatermark), voters: p.currentVoters.map(replica), observers: p.observers.map(replica) };
+  }
+
+  /**
+   * Starts (replicas given) or cancels (replicas null) partition reassignments
+   * (AlterPartitionReassignments, sent to the controller). One result per partition.
+   */
+  async alterPartitionReassignments(
+    moves: Array<{ topic: string; partition: number; replicas: number[] | null }>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<Array<{ topic: string; partition: number; error: KafkaError | null }>> {
+    const byTopic = new Map<string, Array<{ partitionIndex: number; replicas: number[] | null }>>();
+    for (const m of moves) {
+      let l = byTopic.get(m.topic);
+      if (!l) byTopic.set(m.topic, (l = []));
+      l.push({ partitionIndex: m.partition, replicas: m.replicas });
+    }
+    const body = { timeoutMs: opts.timeoutMs ?? 30_000, allowReplicationFactorChange: true, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+    const res = await this.#toController<AlterPartitionReassignmentsResponse>(alterPartitionReassignmentsApi, body, (r) => [r.errorCode]);
+    if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, res.errorMessage);
+    return res.responses.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, error: p.errorCode === ErrorCode.NONE ? null : new KafkaError(p.errorCode, p.errorMessage) })),
+    );
+  }
+
+  /** Ongoing reassignments (ListPartitionReassignments, sent to the controller); null = all. */
+  async listPartitionReassignments(partitions: Array<{ topic: string; partition: number }> | null = null): Promise<PartitionReassignment[]> {
+    let topics: Array<{ name: string; partitionIndexes: number[] }> | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    }
+    const res = await this.#toController<ListPartitionReassignmentsResponse>(listPartitionReassignmentsApi, { timeoutMs: 30_000, topics }, (r) => [r.errorCode]);
+    if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, res.errorMessage);
+    return res.topics
+      .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }
 
   // ---- topics -------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ export interface EmbeddedControllerOptions {
   broker: BrokerInfo;
   store: MetadataStore;
   random: Random;
+  /** KRaft mode: the cluster id formatted into meta.properties; the stored state must agree. Else a new state gets a random id. */
+  clusterId?: string;
   defaults: { numPartitions: number; replicationFactor: number; deleteTopicEnable: boolean };
 }
 
@@ -56,10 +58,13 @@ export class EmbeddedController implements Controller {
     const text = await opts.store.load();
     let doc: StoredDocument;
     if (text === null) {
-      doc = { version: 1, clusterId: opts.random.base64Id().slice(0, 22), topics: [] };
+      doc = { version: 1, clusterId: opts.clusterId ?? opts.random.base64Id().slice(0, 22), topics: [] };
     } else {
       doc = JSON.parse(text) as StoredDocument;
       assert.equal(doc.version, 1, 'unknown metadata document version');
+      if (opts.clusterId !== undefined && doc.clusterId !== opts.clusterId) {
+        throw new Error(`the stored metadata belongs to cluster ${doc.clusterId}, but meta.properties says ${opts.clusterId}`);
+      }
     }
     const brokers = new Map([[opts.broker.id, opts.broker]]);
     const topics = new Map<string, TopicInfo>();

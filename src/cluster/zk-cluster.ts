@@ -10,6 +10,8 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { Clock } from '../io/clock.js';
 import type { Random } from '../io/random.js';
 import { logger } from '../log.js';
+import { StartupError } from '../startup-error.js';
+import { isCoordinationError } from './coordination/coordination.js';
 import { ZookeeperCoordination } from './coordination/zookeeper.js';
 import { ZkController } from './zk-controller.js';
 
@@ -31,7 +33,16 @@ export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; ra
     clock: io.clock,
     log: logger('zookeeper'),
   });
-  await coordination.start();
+  log.info({ zookeeperConnect: connect, connectionTimeoutMs: config.zookeeperConnectionTimeoutMs }, `connecting to ZooKeeper at ${connect} (zookeeper.connect)`);
+  try {
+    await coordination.start();
+  } catch (err) {
+    if (!isCoordinationError(err, 'connectionLoss')) throw err;
+    throw new StartupError(
+      `cannot reach ZooKeeper at ${connect} (zookeeper.connect): nothing answered within ${config.zookeeperConnectionTimeoutMs} ms (zookeeper.connection.timeout.ms). ` +
+        'Start ZooKeeper first (bin/zookeeper-server-start config/zookeeper.properties), or run without it: `npm start`, `samsa start`, or KRaft mode with config/kraft/server.properties',
+    );
+  }
   log.info({ zookeeperConnect: connect, sessionTimeoutMs: config.zookeeperSessionTimeoutMs }, 'connected to ZooKeeper');
   const controller = await ZkController.open({
     brokerId: config.brokerId,

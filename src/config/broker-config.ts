@@ -51,6 +51,7 @@ import {
   parseListeners,
   parseQuorumVoters,
   parseSecurityProtocolMap,
+  parseZookeeperConnect,
   type Listener,
   type QuorumVoter,
 } from './listeners.js';
@@ -90,13 +91,14 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'broker.id.generation.enable', type: 'boolean', default: 'true', doc: 'Kafka generates ids above reserved.broker.max.id; Samsa never generates, it only enforces the bound.' },
   { name: 'reserved.broker.max.id', type: 'int', default: '1000', validator: atLeast(0), doc: 'Highest broker.id a user may set while broker.id.generation.enable is true.' },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware replica placement.' },
-  { name: 'process.roles', type: 'list', default: '', validator: listOf('broker', 'controller'), doc: 'KRaft roles (broker, controller); accepted for compatibility.' },
-  { name: 'controller.quorum.voters', type: 'list', default: '', doc: 'KRaft voters as ID@HOST:PORT; accepted for compatibility.' },
+  { name: 'process.roles', type: 'list', default: '', validator: listOf('broker', 'controller'), doc: 'KRaft mode: broker,controller runs a single combined node whose metadata lives in its metadata log (needs kafka-storage format).' },
+  { name: 'controller.quorum.voters', type: 'list', default: '', doc: 'KRaft voters as ID@HOST:PORT; Samsa runs one voter (this node) until its Raft quorum lands.' },
+  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '', doc: 'KRaft (Kafka 3.8+): controllers to contact when the voter set comes from kafka-storage format --standalone.' },
   { name: 'controller.listener.names', type: 'string', default: null, doc: 'Comma-separated listener names used by controllers; not advertised to clients.' },
   { name: 'metadata.log.dir', type: 'string', default: null, doc: 'Directory for cluster metadata; defaults to the first log dir.' },
   { name: 'zookeeper.connect', type: 'string', default: null, doc: 'ZooKeeper connection string host:port[,host:port...][/chroot]; unset runs a single embedded node.' },
   { name: 'zookeeper.connection.timeout.ms', type: 'int', default: null, validator: atLeast(0), doc: 'Time to wait for the first ZooKeeper connection; unset means zookeeper.session.timeout.ms.' },
-  { name: 'zookeeper.session.timeout.ms', type: 'int', default: '18000', validator: atLeast(1), doc: 'ZooKeeper session timeout.' },
+  { name: 'zookeeper.session.timeout.ms', type: 'int', default: '6000', validator: atLeast(1), doc: 'ZooKeeper session timeout: how long after losing contact a broker is declared dead. 6000 in Samsa (Kafka 0.8-2.4; 18000 in Kafka 2.5+), see docs/ARCHITECTURE.md.' },
   { name: 'zookeeper.max.in.flight.requests', type: 'int', default: '10', validator: atLeast(1), doc: 'Unacknowledged ZooKeeper requests allowed at once.' },
   { name: 'zookeeper.set.acl', type: 'boolean', default: 'false', doc: 'Create ZooKeeper nodes with secure ACLs.' },
 
@@ -586,14 +588,27 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): BrokerConfig {
 
   const voters = parseQuorumVoters(v.list('controller.quorum.voters'));
   if (!voters.ok) throw v.error('controller.quorum.voters', voters.reason);
+  if (processRoles.length > 0) checkKraftSingleNode(v, processRoles, voters.value, brokerId, listeners, controllerListenerNames);
 
   const logDirs = v.isSet('log.dirs') ? splitList(v.string('log.dirs')) : splitList(v.string('log.dir'));
   const logDirsKey = v.isSet('log.dirs') ? 'log.dirs' : 'log.dir';
+  if (v.isSet('log.dirs') && v.isSet('log.dir') && v.string('log.dir') !== v.string('log.dirs')) {
+    // Kafka's rule; a copied server.properties with an added log.dir= line keeps its log.dirs= line.
+    warnings.push(`Configuration log.dir=${v.string('log.dir')} is ignored because log.dirs=${v.string('log.dirs')} is set; edit the log.dirs line instead`);
+  }
   if (logDirs.length === 0) throw v.error(logDirsKey, 'At least one log directory must be defined via log.dirs or log.dir');
   if (new Set(logDirs).size !== logDirs.length) throw v.error(logDirsKey, 'A log directory is listed twice');
 
   const logRetentionMs = resolveRetentionMs(v);
   const zookeeperSessionTimeoutMs = v.number('zookeeper.session.timeout.ms');
+  const zookeeperConnect = emptyToNull(v.stringOrNull('zookeeper.connect'));
+  if (zookeeperConnect !== null) {
+    const parsed = parseZookeeperConnect(zookeeperConnect);
+    if (!parsed.ok) throw v.error('zookeeper.connect', parsed.reason);
+    if (processRoles.length > 0) {
+      throw v.error('zookeeper.connect', 'process.roles is set too: a broker runs either with ZooKeeper (zookeeper.connect) or in KRaft mode (process.roles), not both; remove one of them');
+    }
+  }
 
   return {
     brokerId,
@@ -602,7 +617,7 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): BrokerConfig {
     controllerQuorumVoters: voters.value,
     controllerListenerNames,
     metadataLogDir: v.stringOrNull('metadata.log.dir'),
-    zookeeperConnect: emptyToNull(v.stringOrNull('zookeeper.connect')),
+    zookeeperConnect,
     zookeeperConnectionTimeoutMs: v.numberOrNull('zookeeper.connection.timeout.ms') ?? zookeeperSessionTimeoutMs,
     zookeeperSessionTimeoutMs,
     zookeeperMaxInFlightRequests: v.number('zookeeper.max.in.flight.requests'),
@@ -789,6 +804,41 @@ function resolveAdvertisedListeners(
     throw v.error(key, `Advertised listener ${stray.name} is not among listeners (${[...listenerNames].join(', ')}); advertised names must be a subset of listener names`);
   }
   return advertised.map(advertisable);
+}
+
+/**
+ * KRaft mode as far as Samsa runs it today: one combined node (process.roles=broker,controller)
+ * that is the only voter. Everything else is refused with one line naming the key and the way out,
+ * until the built-in Raft quorum exists (docs/ARCHITECTURE.md, "KRaft single node").
+ */
+function checkKraftSingleNode(v: TypedValues, roles: string[], voters: QuorumVoter[], nodeId: number, listeners: Listener[], controllerListenerNames: string[]): void {
+  const combined = roles.includes('broker') && roles.includes('controller');
+  if (!combined) {
+    throw v.error(
+      'process.roles',
+      `Samsa runs KRaft as one combined node only (process.roles=broker,controller) until its built-in Raft quorum lands; a ${roles.join(',')}-only node needs a separate controller quorum. For a cluster today use ZooKeeper (zookeeper.connect) or \`samsa cluster start\``,
+    );
+  }
+  if (!v.isSet('node.id') && !v.isSet('broker.id')) throw v.error('node.id', 'KRaft mode (process.roles is set) needs node.id, e.g. node.id=1');
+  if (voters.length > 1) {
+    throw v.error(
+      'controller.quorum.voters',
+      `Names ${voters.length} voters (${voters.map((x) => x.nodeId).join(', ')}); Samsa runs KRaft with a single voter until its built-in Raft quorum lands. Use one voter (${nodeId}@localhost:9093), or run a cluster with ZooKeeper (zookeeper.connect) or \`samsa cluster start --brokers 3\``,
+    );
+  }
+  if (voters.length === 1 && voters[0]!.nodeId !== nodeId) {
+    throw v.error('controller.quorum.voters', `The only voter is node ${voters[0]!.nodeId}, but this node is ${nodeId} (node.id); a combined node must be the voter`);
+  }
+  if (voters.length === 0 && v.list('controller.quorum.bootstrap.servers').length === 0) {
+    throw v.error('controller.quorum.voters', 'KRaft mode needs controller.quorum.voters (e.g. 1@localhost:9093) or controller.quorum.bootstrap.servers');
+  }
+  if (controllerListenerNames.length === 0) throw v.error('controller.listener.names', 'KRaft mode needs controller.listener.names, e.g. CONTROLLER (and CONTROLLER://:9093 in listeners)');
+  const names = new Set(listeners.map((l) => l.name));
+  const missing = controllerListenerNames.find((n) => !names.has(n));
+  if (missing !== undefined) throw v.error('controller.listener.names', `Names ${missing}, which is not in listeners; add ${missing}://:9093 to listeners`);
+  if (listeners.every((l) => controllerListenerNames.includes(l.name))) {
+    throw v.error('listeners', 'A combined node needs a broker listener besides the controller listener, e.g. listeners=PLAINTEXT://:9092,CONTROLLER://:9093');
+  }
 }
 
 function resolveInterBrokerListener(v: TypedValues, advertised: Listener[], processRoles: string[]): string {

@@ -142,3 +142,57 @@ export function parseQuorumVoters(items: string[]): Parsed<QuorumVoter[]> {
   }
   return { ok: true, value: voters };
 }
+
+/** ZooKeeper's client port when a connect string names a host without one (ZooKeeper's own rule). */
+export const ZOOKEEPER_PORT_DEFAULT = 2181;
+
+export interface ConnectString {
+  servers: Array<{ host: string; port: number }>;
+  /** The chroot path (`/kafka`), or null. */
+  chroot: string | null;
+}
+
+/**
+ * Parses a ZooKeeper connect string, `host[:port][,host[:port]...][/chroot]` (zookeeper.connect,
+ * --zookeeper). A host without a port gets 2181, as ZooKeeper's client does. Port 0 is refused
+ * (nothing listens there), as are empty entries and a chroot that is `/` followed by nothing useful.
+ */
+export function parseZookeeperConnect(text: string): Parsed<ConnectString> {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, reason: 'The connection string is empty; write HOST:PORT[,HOST:PORT...][/chroot], e.g. localhost:2181' };
+  const slash = trimmed.indexOf('/');
+  const serverPart = slash < 0 ? trimmed : trimmed.slice(0, slash);
+  const chrootText = slash < 0 ? '' : trimmed.slice(slash).replace(/\/+$/, '');
+  if (chrootText !== '' && !/^(\/[^/\s\u0000]+)+$/.test(chrootText)) return { ok: false, reason: `The chroot path '${trimmed.slice(slash)}' is not valid; write /name[/name...]` };
+  const servers: Array<{ host: string; port: number }> = [];
+  for (const raw of serverPart.split(',')) {
+    const item = raw.trim();
+    if (item === '') return { ok: false, reason: 'The connection string has an empty server entry; write HOST:PORT[,HOST:PORT...]' };
+    const withPort = /^\[.*\]$/.test(item) || (!item.startsWith('[') && !item.includes(':')) ? `${item}:${ZOOKEEPER_PORT_DEFAULT}` : item;
+    const hp = parseHostPort(withPort);
+    if (!hp.ok) return { ok: false, reason: hp.reason };
+    if (hp.value.host === '') return { ok: false, reason: `Entry '${item}' has no host` };
+    if (hp.value.port === 0) return { ok: false, reason: `Entry '${item}' has port 0; ZooKeeper listens on a real port (2181 by default)` };
+    servers.push(hp.value);
+  }
+  return { ok: true, value: { servers, chroot: chrootText === '' ? null : chrootText } };
+}
+
+/**
+ * Parses a bootstrap list, `host:port[,host:port...]` (bootstrap.servers, --bootstrap-server,
+ * --broker-list). Unlike ZooKeeper's, every entry needs its port (Kafka's clients refuse a bare host).
+ */
+export function parseBootstrapServers(text: string): Parsed<Array<{ host: string; port: number }>> {
+  const items = text.split(',').map((s) => s.trim());
+  if (items.every((s) => s === '')) return { ok: false, reason: 'The server list is empty; write HOST:PORT[,HOST:PORT...], e.g. localhost:9092' };
+  const out: Array<{ host: string; port: number }> = [];
+  for (const item of items) {
+    if (item === '') continue; // "a:1,,b:2" and a trailing comma: Kafka's clients skip empty entries
+    const hp = parseHostPort(item.replace(/^[A-Za-z_]+:\/\//, ''));
+    if (!hp.ok) return { ok: false, reason: hp.reason };
+    if (hp.value.host === '') return { ok: false, reason: `Entry '${item}' has no host` };
+    if (hp.value.port === 0) return { ok: false, reason: `Entry '${item}' has port 0` };
+    out.push(hp.value);
+  }
+  return { ok: true, value: out };
+}

@@ -48,6 +48,13 @@ export function defineHandler<Req, Res extends object>(
   };
 }
 
+/** What DescribeQuorum reports about the KRaft metadata quorum (cluster/kraft/metadata-log.ts). */
+export interface QuorumView {
+  status(): { leaderId: number; leaderEpoch: number; highWatermark: number; voters: number[]; lastAppendMs: number };
+  /** The voters' controller endpoints (listener name, host, port as bound). */
+  readonly endpoints: ReadonlyArray<{ nodeId: number; name: string; host: string; port: number }>;
+}
+
 /** The services a handler may use. Handlers reach storage only through ReplicaManager and metadata only through the Controller. */
 export interface BrokerContext {
   readonly brokerId: number;
@@ -63,6 +70,8 @@ export interface BrokerContext {
    * COORDINATOR_NOT_AVAILABLE).
    */
   readonly groupCoordinator?: GroupCoordinator;
+  /** KRaft mode: the metadata quorum (DescribeQuorum answers from it); absent in other modes. */
+  readonly quorum?: QuorumView;
   /** The handler table (ApiVersions answers from it). */
   readonly handlers: ReadonlyMap<number, Handler>;
 }

@@ -12,6 +12,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeQuorumHandler } from './describe-quorum.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
@@ -66,6 +67,14 @@ const all: Handler[] = [
   offsetDeleteHandler,
 ];
 
-export function handlerTable(): ReadonlyMap<number, Handler> {
-  return new Map(all.map((h) => [h.api.apiKey, h]));
+/** KRaft-only APIs: served (and advertised) only by a node in KRaft mode, as in Kafka. */
+const kraftOnly: Handler[] = [describeQuorumHandler];
+
+/**
+ * The table for one broker. With no argument: every API Samsa implements (what docs/COMPATIBILITY.md
+ * lists); `{ kraft: false }` leaves out the KRaft-only APIs, as a ZooKeeper-mode Kafka broker does.
+ */
+export function handlerTable(opts: { kraft?: boolean } = {}): ReadonlyMap<number, Handler> {
+  const handlers = opts.kraft === false ? [...all] : [...all, ...kraftOnly];
+  return new Map(handlers.sort((a, b) => a.api.apiKey - b.api.apiKey).map((h) => [h.api.apiKey, h]));
 }

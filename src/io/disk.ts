@@ -61,11 +61,28 @@ export interface Disk {
   syncDir(path: string): Promise<void>;
   /** Free bytes on the file system holding `path`, when the implementation can tell. */
   freeBytes?(path: string): Promise<number>;
+  /**
+   * Takes the lock file `path` for this process (Kafka's `.lock` in every log dir), so two brokers
+   * never share a directory. Rejects with code 'ELOCKED' (and `holder`, a description of the
+   * owner) while another live process holds it; a lock left by a dead process is taken over.
+   */
+  lock(path: string): Promise<DiskLock>;
+}
+
+export interface DiskLock {
+  /** Gives the lock up (removes the file). */
+  release(): Promise<void>;
 }
 
 /** The Node-style error code of a disk error ('ENOSPC', 'EIO', 'ENOENT', ...), or undefined. */
 export function diskErrorCode(err: unknown): string | undefined {
   if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+/** The holder named by an 'ELOCKED' error, e.g. "process 4242". */
+export function lockHolder(err: unknown): string | undefined {
+  if (err !== null && typeof err === 'object' && 'holder' in err && typeof err.holder === 'string') return err.holder;
   return undefined;
 }
 

@@ -52,6 +52,7 @@ export const ApiKey = {
   AlterClientQuotas: 49,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
+  DescribeQuorum: 55,
   AlterPartition: 56,
   UpdateFeatures: 57,
   DescribeCluster: 60,

@@ -1,11 +1,14 @@
 /**
- * Server: binds the configured listeners and owns the open connections. `stop()` closes the
- * listeners, stops reading new requests, waits (bounded) for in-flight requests to be answered and
- * then closes every connection.
+ * Server: binds the configured listeners and owns the open connections. `listen()` binds at once
+ * (so a taken port fails early in Broker.start) but leaves accepted connections unread until
+ * `serve(dispatcher)`: clients that connect while the broker is still recovering wait rather than
+ * fail. `stop()` closes the listeners, stops reading new requests, waits (bounded) for in-flight
+ * requests to be answered and then closes every connection.
  */
+import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { Clock } from '../io/clock.js';
-import type { Listener, Net } from '../io/net.js';
+import type { ByteStream, Listener, Net } from '../io/net.js';
 import { limits } from '../limits.js';
 import { Connection } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -19,31 +22,44 @@ export interface BoundListener {
 export class Server {
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<Connection>();
+  /** Connections accepted before serve(), not read yet. */
+  private waiting: ByteStream[] | null = [];
+  private dispatcher: Dispatcher | null = null;
 
   constructor(
     private readonly net: Net,
     private readonly clock: Clock,
-    private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
     private readonly requestSizeBytesMax: number,
   ) {}
 
-  async listen(specs: Array<{ name: string; host: string; port: number }>): Promise<BoundListener[]> {
-    const bound: BoundListener[] = [];
-    for (const spec of specs) {
-      const l = await this.net.listen(spec.host, spec.port, (stream) => {
-        if (this.connections.size >= limits.connectionsMax) {
-          this.log.warn({ client: stream.remoteAddress }, `refusing connection: ${limits.connectionsMax} connections open`);
-          stream.destroy();
-          return;
-        }
-        const c = new Connection(stream, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
-        this.connections.add(c);
-      });
-      this.listeners.push(l);
-      bound.push({ name: spec.name, host: spec.host, port: l.port });
+  async listen(spec: { name: string; host: string; port: number }): Promise<BoundListener> {
+    const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream));
+    this.listeners.push(l);
+    return { name: spec.name, host: spec.host, port: l.port };
+  }
+
+  /** Starts reading requests: the connections that waited first, then every new one. */
+  serve(dispatcher: Dispatcher): void {
+    assert.equal(this.dispatcher, null, 'serve() runs once');
+    this.dispatcher = dispatcher;
+    const waiting = this.waiting ?? [];
+    this.waiting = null;
+    for (const stream of waiting) this.accept(stream);
+  }
+
+  private accept(stream: ByteStream): void {
+    if (this.connections.size + (this.waiting?.length ?? 0) >= limits.connectionsMax) {
+      this.log.warn({ client: stream.remoteAddress }, `refusing connection: ${limits.connectionsMax} connections open`);
+      stream.destroy();
+      return;
     }
-    return bound;
+    if (this.dispatcher === null) {
+      this.waiting?.push(stream);
+      return;
+    }
+    const c = new Connection(stream, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
+    this.connections.add(c);
   }
 
   get connectionCount(): number {
@@ -51,7 +67,9 @@ export class Server {
   }
 
   async stop(drainTimeoutMs: number): Promise<void> {
-    const closing = this.listeners.map((l) => l.close());
+    const closing = this.listeners.splice(0).map((l) => l.close());
+    for (const stream of this.waiting ?? []) stream.destroy();
+    this.waiting = [];
     for (const c of this.connections) c.stopReading();
     const drained = Promise.all([...this.connections].map((c) => c.drain()));
     let timer = { cancel() {} };

@@ -41,6 +41,8 @@ import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
+/** The KRaft metadata log's directory (Kafka's name); not a data partition. */
+const METADATA_LOG_DIR_NAME = '__cluster_metadata-0';
 const DELETE_DIR_SUFFIX = '-delete';
 /** Directories Kafka uses for moves between log dirs; we neither create nor open them. */
 const OTHER_DIR_SUFFIXES = ['-future', '-stray'];
@@ -134,6 +136,7 @@ export class LogManager {
     const toOpen: { name: string; topic: string; partition: number }[] = [];
     for (const entry of await disk.readdir(logDir)) {
       if (!entry.isDirectory) continue;
+      if (entry.name === METADATA_LOG_DIR_NAME) continue; // the KRaft metadata log: opened by its owner (cluster/kraft)
       if (entry.name.endsWith(DELETE_DIR_SUFFIX)) {
         this.#removeInBackground(path.join(logDir, entry.name));
         continue;

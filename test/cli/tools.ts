@@ -19,8 +19,9 @@ export const BIN = path.join(ROOT, 'bin');
 export async function tool(name: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const file = path.join(BIN, name);
   if (!existsSync(file)) throw new Error(`${file} is missing`);
-  const js = path.join(ROOT, 'dist', 'src', 'cli', `${name.replace(/\.sh$/, '')}.js`);
-  if (name !== 'kafka-server-stop' && name !== 'kafka-server-stop.sh' && !existsSync(js)) throw new Error(`${js} is missing: build first (npx tsc -p .)`);
+  const base = name.replace(/\.sh$/, '');
+  const js = base === 'kafka-server-start' ? path.join(ROOT, 'dist', 'src', 'main.js') : path.join(ROOT, 'dist', 'src', 'cli', `${base}.js`);
+  if (base !== 'kafka-server-stop' && !existsSync(js)) throw new Error(`${js} is missing: build first (npx tsc -p .)`);
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) };
   delete env.SAMSA_BROKERS;
   return run(file, args, { timeoutMs: 30_000, ...opts, env });

@@ -71,8 +71,8 @@ test('defaults with no file, no environment and no overrides', () => {
   assert.equal(config.offsetsRetentionMinutes, 10_080);
   assert.equal(config.groupInitialRebalanceDelayMs, 3000);
   assert.equal(config.zookeeperConnect, null);
-  assert.equal(config.zookeeperSessionTimeoutMs, 18_000);
-  assert.equal(config.zookeeperConnectionTimeoutMs, 18_000);
+  assert.equal(config.zookeeperSessionTimeoutMs, 6000);
+  assert.equal(config.zookeeperConnectionTimeoutMs, 6000);
   assert.equal(config.minInsyncReplicas, 1);
   assert.equal(config.uncleanLeaderElectionEnable, false);
   assert.equal(config.replicaLagTimeMaxMs, 30_000);

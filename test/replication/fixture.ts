@@ -187,9 +187,9 @@ export async function startNode(id: number, controller: FakeController, dataDir:
     fetchPurgatory: purgatory,
     handlers: handlerTable(),
   };
-  const server = new Server(new NodeNet(), clock, new Dispatcher(context, logger(`requests-${id}`)), logger(`server-${id}`), config.socketRequestMaxBytes);
-  const bound = await server.listen([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }]);
-  const port = bound[0]!.port;
+  const server = new Server(new NodeNet(), clock, logger(`server-${id}`), config.socketRequestMaxBytes);
+  const { port } = await server.listen({ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 });
+  server.serve(new Dispatcher(context, logger(`requests-${id}`)));
   controller.listen(id, (image) => replicas.applyImage(image));
   await controller.registerBroker({ id, host: '127.0.0.1', port, rack: null });
   let stopped = false;

@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../config/properties.js';
-import type { ClientOptions } from '../../client/client.js';
+import { parseBootstrap, type ClientOptions } from '../../client/client.js';
+import { parseZookeeperConnect } from '../../config/listeners.js';
 import { ConnectionError, KafkaError, TimeoutError } from '../../client/errors.js';
 import { formatHelp, parseToolArgs, UsageError, type ParsedArgs, type ToolSpec } from './args.js';
 
@@ -83,10 +84,29 @@ export function messageOf(e: unknown): string {
 }
 
 /**
+ * The last line of defence of every tool: an error nobody expected (a bug) is printed as one line
+ * naming the tool, exit 1, rather than as a stack trace in a user's terminal; SAMSA_DEBUG=1 prints
+ * the stack too (the argument-fuzz test sets it, so such a path fails the suite).
+ */
+export function reportUnexpected(tool: string, e: unknown): never {
+  if (process.env.SAMSA_DEBUG) err(`${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
+  err(`${tool}: unexpected error: ${messageOf(e)} (this is a bug in Samsa: please report it, with SAMSA_DEBUG=1 for the details)\n`);
+  process.exit(1);
+}
+
+/** Routes uncaught exceptions and unhandled rejections of a tool's process to reportUnexpected. */
+export function guardProcess(tool: string): void {
+  process.on('uncaughtException', (e) => reportUnexpected(tool, e));
+  process.on('unhandledRejection', (e) => reportUnexpected(tool, e));
+}
+
+/**
  * Runs a tool: parses argv against its spec, answers --help / --version, turns UsageError into
- * "message + hint" on stderr with exit 1, and exits with what main returns.
+ * "message + hint" on stderr with exit 1, and exits with what main returns. Anything else thrown
+ * goes to reportUnexpected.
  */
 export async function runTool(spec: ToolSpec, main: (args: ParsedArgs) => Promise<number>): Promise<never> {
+  guardProcess(spec.name);
   let code: number;
   try {
     const args = parseToolArgs(spec, process.argv.slice(2));
@@ -104,8 +124,11 @@ export async function runTool(spec: ToolSpec, main: (args: ParsedArgs) => Promis
     else if (e instanceof UsageError) {
       err(`${e.message}\nRun '${spec.name} --help' for the list of options.\n`);
       code = 1;
+    } else if (e instanceof BootstrapError || e instanceof ConfigFileError) {
+      err(`${e.message}\n`);
+      code = 1;
     } else {
-      throw e;
+      reportUnexpected(spec.name, e);
     }
   }
   await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve()));
@@ -243,9 +266,11 @@ export async function resolveBootstrap(
   if (direct !== undefined && zk !== undefined) throw new UsageError('Only one of --bootstrap-server or --zookeeper must be specified');
   if (direct !== undefined) {
     if (direct.trim() === '') throw new UsageError('Option [bootstrap-server] requires an argument');
-    return direct;
+    return checkedBootstrap(direct, args.has('bootstrap-server') ? '--bootstrap-server' : '--broker-list');
   }
   if (zk !== undefined) {
+    const parsed = parseZookeeperConnect(zk);
+    if (!parsed.ok) throw new BootstrapError(`Invalid --zookeeper value '${zk}': ${parsed.reason}`);
     const { brokersFromZooKeeper, ZooKeeperLookupError } = await import('../../client/zookeeper.js');
     try {
       const brokers = await brokersFromZooKeeper(zk, { timeoutMs: 3000 });
@@ -261,9 +286,19 @@ export async function resolveBootstrap(
     }
   }
   const fromProps = opts.props?.['bootstrap.servers'];
-  if (fromProps) return fromProps;
+  if (fromProps) return checkedBootstrap(fromProps, 'bootstrap.servers');
   if (opts.required === false) return '';
   throw new UsageError(opts.brokerListOption ? 'Missing required argument "[bootstrap-server]"' : 'Missing required argument "[bootstrap-server]"');
+}
+
+/** The list unchanged when every entry is host:port (or a bare host, port 9092); BootstrapError naming `what` otherwise. */
+export function checkedBootstrap(list: string, what: string): string {
+  try {
+    parseBootstrap(list);
+  } catch (e) {
+    throw new BootstrapError(`Invalid ${what} value '${list}': ${messageOf(e)}; write HOST:PORT[,HOST:PORT...], e.g. localhost:9092`);
+  }
+  return list;
 }
 
 /** The hint appended to "cannot connect" errors by the Kafka tools. */

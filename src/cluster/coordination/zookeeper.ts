@@ -143,7 +143,7 @@ export class ZookeeperCoordination implements Coordination {
     return new Promise<Client>((resolve, reject) => {
       const timer = this.opts.clock.setTimer(this.opts.connectionTimeoutMs, () => {
         client.close();
-        reject(new Error(`could not connect to ZooKeeper at ${connect} within ${this.opts.connectionTimeoutMs} ms (zookeeper.connection.timeout.ms)`));
+        reject(new CoordinationError('connectionLoss', '/', `could not connect to ZooKeeper at ${connect} within ${this.opts.connectionTimeoutMs} ms (zookeeper.connection.timeout.ms)`));
       });
       client.once('connected', () => {
         timer.cancel();

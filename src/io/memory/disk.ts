@@ -13,7 +13,7 @@
  * fsync reject with EIO.
  */
 import * as path from 'node:path';
-import { diskError, type DirEntry, type Disk, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
+import { diskError, type DirEntry, type Disk, type DiskLock, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
 
 interface MemFile {
   data: Buffer;
@@ -124,6 +124,7 @@ class MemoryFileHandle implements FileHandle {
 export class MemoryDisk implements Disk {
   readonly #files = new Map<string, MemFile>();
   readonly #dirs = new Set<string>(['/', '.']);
+  readonly #locks = new Set<string>();
   #writeFault: WriteFault | undefined;
   /** Incremented by crash(); handles opened before a crash stop working. */
   epoch = 0;
@@ -315,6 +316,19 @@ export class MemoryDisk implements Disk {
       file.lengthBytes = 0;
     }
     return new MemoryFileHandle(this, file, p, flags !== 'r', this.epoch);
+  }
+
+  /** Locks live in this MemoryDisk (one per path); a crash() does not release them, as a process death would not. */
+  async lock(lockPath: string): Promise<DiskLock> {
+    const key = normalise(lockPath);
+    if (this.#locks.has(key)) throw Object.assign(diskError('ELOCKED', 'lock', lockPath), { holder: 'another owner of this MemoryDisk' });
+    this.#locks.add(key);
+    return { release: async () => void this.#locks.delete(key) };
+  }
+
+  /** Drops every lock, as the death of the process that held them would. */
+  releaseLocks(): void {
+    this.#locks.clear();
   }
 
   async syncDir(dirPath: string): Promise<void> {

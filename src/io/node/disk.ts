@@ -5,7 +5,7 @@
 import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { DirEntry, Disk, FileHandle, FileStat, OpenFlags } from '../disk.js';
+import { diskError, type DirEntry, type Disk, type DiskLock, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
 
 function nodeFlags(flags: OpenFlags): string | number {
   switch (flags) {
@@ -125,4 +125,65 @@ export class NodeDisk implements Disk {
     const s = await fs.statfs(target);
     return s.bavail * s.bsize;
   }
+
+  /**
+   * A lock file holding `<pid> <start time>` (the process start time from /proc, so a pid reused
+   * by another program after a crash is not mistaken for the owner). Created with O_EXCL; a file
+   * whose owner is gone is removed and the create retried once.
+   */
+  async lock(target: string): Promise<DiskLock> {
+    const me = `${process.pid} ${await processStartTime(process.pid)}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await fs.open(target, 'wx');
+        try {
+          await handle.writeFile(`${me}\n`);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        return {
+          release: async () => {
+            const now = await fs.readFile(target, 'utf8').catch((err: NodeJS.ErrnoException) => {
+              if (err.code === 'ENOENT') return ''; // already gone (the dir was removed): nothing to release
+              throw err;
+            });
+            if (now.trim() === me) await fs.rm(target, { force: true });
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const [pidText, startText] = (await fs.readFile(target, 'utf8')).trim().split(/\s+/);
+      const pid = Number(pidText);
+      if (Number.isInteger(pid) && pid > 0 && (await processAlive(pid, startText ?? ''))) {
+        throw Object.assign(diskError('ELOCKED', 'lock', target), { holder: `process ${pid}` });
+      }
+      await fs.rm(target, { force: true }); // left by a process that is gone (kill -9, crash)
+    }
+    throw Object.assign(diskError('ELOCKED', 'lock', target), { holder: 'another process (it took the lock while we retried)' });
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or '' where /proc is missing. */
+async function processStartTime(pid: number): Promise<string> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ''; // no /proc (or no such process)
+    throw err;
+  }
+}
+
+async function processAlive(pid: number, startTime: string): Promise<boolean> {
+  if (pid === process.pid) return true; // this very process already holds it
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    // ESRCH: no such process. EPERM: it exists but belongs to another user, so it is alive.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return startTime === '' || (await processStartTime(pid)) === startTime;
 }

@@ -4,11 +4,26 @@ import type { ByteStream, Listener, Net } from '../net.js';
 
 class NodeByteStream implements ByteStream {
   readonly remoteAddress: string;
+  /** An error before start() (a connection accepted while the broker was still starting and reset). */
+  #earlyError: Error | null = null;
+  readonly #onEarlyError = (err: Error): void => {
+    this.#earlyError = err; // reported to the handlers by start(); the socket is already destroyed
+  };
   constructor(private readonly socket: net.Socket) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
+    socket.on('error', this.#onEarlyError);
   }
   start(h: { data(chunk: Buffer): void; close(hadError: boolean): void; error(err: Error): void; drain(): void }): void {
+    this.socket.off('error', this.#onEarlyError);
+    if (this.socket.destroyed) {
+      const early = this.#earlyError;
+      queueMicrotask(() => {
+        if (early) h.error(early);
+        h.close(early !== null);
+      });
+      return;
+    }
     this.socket.on('data', h.data);
     this.socket.on('close', h.close);
     this.socket.on('error', h.error);

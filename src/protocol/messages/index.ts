@@ -5,6 +5,7 @@
  */
 import type { ApiDef } from '../schema.js';
 import { alterConfigsApi } from './alter-configs.js';
+import { alterPartitionReassignmentsApi } from './alter-partition-reassignments.js';
 import { apiVersionsApi } from './api-versions.js';
 import { consumerGroupHeartbeatApi } from './consumer-group-heartbeat.js';
 import { createPartitionsApi } from './create-partitions.js';
@@ -17,6 +18,7 @@ import { describeConfigsApi } from './describe-configs.js';
 import { describeGroupsApi } from './describe-groups.js';
 import { describeLogDirsApi } from './describe-log-dirs.js';
 import { describeProducersApi } from './describe-producers.js';
+import { describeQuorumApi } from './describe-quorum.js';
 import { electLeadersApi } from './elect-leaders.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
@@ -27,6 +29,7 @@ import { joinGroupApi } from './join-group.js';
 import { leaveGroupApi } from './leave-group.js';
 import { listGroupsApi } from './list-groups.js';
 import { listOffsetsApi } from './list-offsets.js';
+import { listPartitionReassignmentsApi } from './list-partition-reassignments.js';
 import { metadataApi } from './metadata.js';
 import { offsetCommitApi } from './offset-commit.js';
 import { offsetDeleteApi } from './offset-delete.js';
@@ -64,13 +67,17 @@ export const allApis: ApiDef[] = [
   deleteGroupsApi, // 42
   electLeadersApi, // 43
   incrementalAlterConfigsApi, // 44
+  alterPartitionReassignmentsApi, // 45
+  listPartitionReassignmentsApi, // 46
   offsetDeleteApi, // 47
+  describeQuorumApi, // 55
   describeClusterApi, // 60
   describeProducersApi, // 61
   consumerGroupHeartbeatApi, // 68
 ];
 
 export * from './alter-configs.js';
+export * from './alter-partition-reassignments.js';
 export * from './api-versions.js';
 export * from './consumer-group-heartbeat.js';
 export * from './create-partitions.js';
@@ -83,6 +90,7 @@ export * from './describe-configs.js';
 export * from './describe-groups.js';
 export * from './describe-log-dirs.js';
 export * from './describe-producers.js';
+export * from './describe-quorum.js';
 export * from './elect-leaders.js';
 export * from './fetch.js';
 export * from './find-coordinator.js';
@@ -93,6 +101,7 @@ export * from './join-group.js';
 export * from './leave-group.js';
 export * from './list-groups.js';
 export * from './list-offsets.js';
+export * from './list-partition-reassignments.js';
 export * from './metadata.js';
 export * from './offset-commit.js';
 export * from './offset-delete.js';
