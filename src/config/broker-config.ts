@@ -55,6 +55,7 @@ import {
   type Listener,
   type QuorumVoter,
 } from './listeners.js';
+import { brokerMessageFormatWarning, MESSAGE_FORMAT_VERSION_DEFAULT, messageFormatVersionValidator } from './message-format-version.js';
 import { parseProperties } from './properties.js';
 
 export { ConfigError } from './config-def.js';
@@ -181,6 +182,7 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'log.message.timestamp.before.max.ms', type: 'long', default: LONG_MAX_STRING, validator: atLeast(0), doc: 'How far in the past a CreateTime timestamp may be.' },
   { name: 'log.message.timestamp.after.max.ms', type: 'long', default: LONG_MAX_STRING, validator: atLeast(0), doc: 'How far in the future a CreateTime timestamp may be.' },
   { name: 'log.message.downconversion.enable', type: 'boolean', default: 'true', doc: 'Down-convert batches for old fetch versions.' },
+  { name: 'log.message.format.version', type: 'string', default: MESSAGE_FORMAT_VERSION_DEFAULT, validator: messageFormatVersionValidator, doc: 'Deprecated (KIP-724): accepted and ignored; batches are always stored as v2 and converted for old clients.' },
   { name: 'log.cleanup.policy', type: 'list', default: 'delete', validator: listOf(...CLEANUP_POLICIES), doc: 'delete, compact, or both.' },
   { name: 'log.cleaner.enable', type: 'boolean', default: 'true', doc: 'Run the log cleaner for compacted topics.' },
   { name: 'log.cleaner.threads', type: 'int', default: '1', validator: atLeast(0), doc: 'Log cleaner threads.' },
@@ -326,6 +328,8 @@ export interface BrokerConfig {
   logMessageTimestampBeforeMaxMs: number;
   logMessageTimestampAfterMaxMs: number;
   logMessageDownconversionEnable: boolean;
+  /** Deprecated, ignored (KIP-724); kept for DescribeConfigs and the topic key's default. */
+  logMessageFormatVersion: string;
   logCleanupPolicy: string[];
   logCleanerEnable: boolean;
   logCleanerThreads: number;
@@ -476,6 +480,9 @@ export function loadBrokerConfig(opts: LoadBrokerConfigOptions = {}): { config: 
       );
     } else if (def.ignoredNote !== undefined && formatConfigValue(def.type, values.get(key)!) !== def.default) {
       warnings.push(`Configuration ${key}=${entry.value.trim()} is accepted but ignored: ${def.ignoredNote}`);
+    } else if (key === 'log.message.format.version') {
+      const warning = brokerMessageFormatWarning(entry.value.trim());
+      if (warning !== null) warnings.push(warning);
     }
   }
 
@@ -684,6 +691,7 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): BrokerConfig {
     logMessageTimestampBeforeMaxMs: v.number('log.message.timestamp.before.max.ms'),
     logMessageTimestampAfterMaxMs: v.number('log.message.timestamp.after.max.ms'),
     logMessageDownconversionEnable: v.bool('log.message.downconversion.enable'),
+    logMessageFormatVersion: v.string('log.message.format.version'),
     logCleanupPolicy: v.list('log.cleanup.policy'),
     logCleanerEnable: v.bool('log.cleaner.enable'),
     logCleanerThreads: v.number('log.cleaner.threads'),

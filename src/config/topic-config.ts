@@ -15,6 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { brokerKeyDef, type BrokerConfig } from './broker-config.js';
+import { MESSAGE_FORMAT_VERSION_DEFAULT, messageFormatVersionValidator, topicMessageFormatWarning } from './message-format-version.js';
 import type { LogConfig as StorageLogConfig } from '../storage/log-config.js';
 import {
   ConfigError,
@@ -113,6 +114,7 @@ export const TOPIC_CONFIG_KEYS: readonly TopicKeyDef[] = [
   { name: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX_STRING, validator: atLeast(1), brokerSynonyms: ['log.cleaner.max.compaction.lag.ms'], fromBroker: (b) => b.logCleanerMaxCompactionLagMs, doc: 'Longest a record may stay uncompacted.' },
   { name: 'max.message.bytes', type: 'int', default: '1048588', validator: atLeast(0), brokerSynonyms: ['message.max.bytes'], fromBroker: (b) => b.messageMaxBytes, doc: 'Largest record batch accepted.' },
   { name: 'message.downconversion.enable', type: 'boolean', default: 'true', brokerSynonyms: ['log.message.downconversion.enable'], fromBroker: (b) => b.logMessageDownconversionEnable, doc: 'Down-convert batches for old fetch versions.' },
+  { name: 'message.format.version', type: 'string', default: MESSAGE_FORMAT_VERSION_DEFAULT, validator: messageFormatVersionValidator, brokerSynonyms: ['log.message.format.version'], fromBroker: (b) => b.logMessageFormatVersion, doc: 'Deprecated (KIP-724): accepted and ignored; batches are always stored as v2 and converted for old clients.' },
   { name: 'message.timestamp.after.max.ms', type: 'long', default: LONG_MAX_STRING, validator: atLeast(0), brokerSynonyms: ['log.message.timestamp.after.max.ms'], fromBroker: (b) => b.logMessageTimestampAfterMaxMs, doc: 'How far in the future a CreateTime timestamp may be.' },
   { name: 'message.timestamp.before.max.ms', type: 'long', default: LONG_MAX_STRING, validator: atLeast(0), brokerSynonyms: ['log.message.timestamp.before.max.ms'], fromBroker: (b) => b.logMessageTimestampBeforeMaxMs, doc: 'How far in the past a CreateTime timestamp may be.' },
   { name: 'message.timestamp.difference.max.ms', type: 'long', default: LONG_MAX_STRING, validator: atLeast(0), brokerSynonyms: ['log.message.timestamp.difference.max.ms'], fromBroker: (b) => b.logMessageTimestampDifferenceMaxMs, doc: 'Largest gap between a CreateTime timestamp and the broker clock.' },
@@ -283,4 +285,15 @@ export function toLogConfig(broker: BrokerConfig, overrides: Record<string, stri
     minInsyncReplicas: num('min.insync.replicas'),
     uncleanLeaderElectionEnable: bool('unclean.leader.election.enable'),
   };
+}
+
+/**
+ * Broker-log warnings for accepted but deprecated overrides in a CreateTopics / AlterConfigs
+ * request (Kafka's KIP-724 warning for message.format.version older than v2). Empty when none.
+ */
+export function deprecatedTopicConfigWarnings(topic: string, entries: Readonly<Record<string, string | null>>): string[] {
+  const version = entries['message.format.version'];
+  if (version === undefined || version === null) return [];
+  const warning = topicMessageFormatWarning(topic, version);
+  return warning === null ? [] : [warning];
 }

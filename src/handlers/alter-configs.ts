@@ -15,6 +15,7 @@
  * validateOnly runs every check and changes nothing.
  */
 import { topicNameProblem } from '../cluster/topic-names.js';
+import { deprecatedTopicConfigWarnings } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { alterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } from '../protocol/messages/alter-configs.js';
 import { ResourceType } from './describe-configs.js';
@@ -96,6 +97,7 @@ export async function alterTopic(
     return refused(adminErrorCode(result.error), result.message);
   }
   if (!validateOnly) ctx.log.info({ topic: name, configs, mode }, 'altered topic configs');
+  for (const warning of deprecatedTopicConfigWarnings(name, configs)) ctx.log.warn({ topic: name }, warning);
   return ALTER_OK;
 }
 

@@ -16,7 +16,7 @@
  * and every effective topic config (sorted by name, sensitive values null); from v7 its topic id.
  */
 import type { MetadataImage, TopicInfo } from '../cluster/metadata-image.js';
-import { ConfigSource, effectiveTopicConfig } from '../config/topic-config.js';
+import { ConfigSource, deprecatedTopicConfigWarnings, effectiveTopicConfig } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   createTopicsApi,
@@ -169,6 +169,7 @@ async function createOne(ctx: RequestContext, topic: CreatableTopic, validateOnl
   const created = result.topic;
   if (!created) throw new Error(`controller created ${topic.name} but returned no topic`);
   if (!validateOnly) ctx.log.info({ topic: topic.name, partitions: created.partitions.length }, 'created topic');
+  for (const warning of deprecatedTopicConfigWarnings(topic.name, configs)) ctx.log.warn({ topic: topic.name }, warning);
   return describeCreated(ctx, created);
 }
 

@@ -12,6 +12,9 @@
  * From v13 topics are named by topic id (KIP-516): ids resolve through the request's image, an
  * unknown id answers UNKNOWN_TOPIC_ID. Fetch sessions (KIP-227) are declined: we always answer sessionId 0, which tells clients to send
  * full requests, a behaviour the protocol allows.
+ * Consumers using v0-3 read legacy message sets (magic 0 for v0-1, magic 1 for v2-3): their
+ * partitions are down-converted within the same byte budgets (fetch-down-convert.ts); v4+ and
+ * followers get the stored bytes untouched.
  */
 import { limits } from '../limits.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -23,6 +26,7 @@ import {
 } from '../protocol/messages/fetch.js';
 import { partitionKey } from '../replication/replica-manager.js';
 import { codeForPartitionFailure } from './errors.js';
+import { downConversionEnabled, legacyMagicForFetch, readDownConverted } from './fetch-down-convert.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const READ_COMMITTED = 1;
@@ -101,7 +105,19 @@ async function readPartition(
     }
     // Followers (replicaId >= 0) may read to the log end; consumers stop at the high watermark.
     const maxOffset = req.replicaId >= 0 ? log.logEndOffset : highWatermark;
+    const legacyMagic = req.replicaId < 0 ? legacyMagicForFetch(ctx.apiVersion) : null;
+    if (legacyMagic !== null && !downConversionEnabled(ctx, topic)) {
+      base.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+      base.records = null;
+      return base;
+    }
     if (fetchOffset >= maxOffset || (maxBytes === 0 && !minOneMessage)) return base;
+    if (legacyMagic !== null) {
+      const converted = await readDownConverted(log, legacyMagic, fetchOffset, maxOffset, maxBytes, minOneMessage);
+      base.errorCode = converted.errorCode;
+      base.records = converted.records;
+      return base;
+    }
     const read = await log.read(fetchOffset, maxBytes, { minOneMessage, maxOffset });
     base.records = read.records;
     return base;

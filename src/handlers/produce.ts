@@ -9,6 +9,12 @@
  * (NOT_LEADER_OR_FOLLOWER) or timeoutMs passes (REQUEST_TIMED_OUT). On a single node the leader is
  * the whole ISR, so acks=all answers at once. Topics whose compression.type is a codec other than
  * the producer's have their batches recompressed first.
+ * Legacy clients: Produce v0-2 may carry magic 0/1 message sets, which are up-converted into one v2
+ * batch (protocol/records/legacy.ts: CRC-32 of every message checked, keys, values, timestamps and
+ * codec kept); v3+ must carry magic 2, as in Kafka (INVALID_RECORD otherwise). The v2 path pays
+ * nothing for this: the validator's magic check sends only magic 0/1 sets to the converter.
+ * Compacted topics (cleanup.policy includes compact) refuse records without a key: INVALID_RECORD,
+ * nothing stored, one recordErrors entry per such record (v8+), Kafka's wording.
  * Idempotent producers: the partition log checks sequence numbers (storage/producer-state.ts). A
  * retried batch already stored answers NONE with its original baseOffset and writes nothing; a
  * sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH
@@ -16,13 +22,89 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { produceApi, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/messages/produce.js';
-import { validateRecordSet } from '../protocol/records/validate.js';
+import { keylessRecordIndexes } from '../protocol/records/builder.js';
+import { upConvertLegacyRecordSet } from '../protocol/records/legacy.js';
+import { RecordBatchError, validateRecordSet, type RecordSetErrorKind } from '../protocol/records/validate.js';
+import { CompressionError } from '../protocol/records/compression.js';
 import { recompressRecordSet, targetCompression } from './compression-policy.js';
 import { codeForPartitionFailure } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
-function failed(index: number, errorCode: number, errorMessage: string | null = null): ProducePartitionResponse {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+type RecordError = ProducePartitionResponse['recordErrors'][number];
+
+function failed(index: number, errorCode: number, errorMessage: string | null = null, recordErrors: RecordError[] = []): ProducePartitionResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage };
+}
+
+function codeForRecordSetError(kind: RecordSetErrorKind): number {
+  switch (kind) {
+    case 'messageTooLarge':
+      return ErrorCode.MESSAGE_TOO_LARGE;
+    case 'unsupportedForMessageFormat':
+      return ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
+    case 'invalidRecord':
+      return ErrorCode.INVALID_RECORD;
+    case 'corruptMessage':
+      return ErrorCode.CORRUPT_MESSAGE;
+  }
+}
+
+/** The record set to append (v2 batches), or the partition's refusal; `keyless` when already known. */
+type Prepared = { ok: true; records: Buffer; keyless: number[] | null } | { ok: false; response: ProducePartitionResponse };
+
+/**
+ * Validates a partition's records and brings them into the stored form: v2 batches pass as they
+ * are (recompressed only when the topic's compression.type names another codec); magic 0/1
+ * message sets (Produce v0-2 only, as in Kafka) are up-converted into one v2 batch (legacy.ts).
+ */
+async function prepareRecords(ctx: RequestContext, topic: string, index: number, records: Buffer, configs: Readonly<Record<string, string>>): Promise<Prepared> {
+  const maxBatchBytes = Number(configs['max.message.bytes'] ?? ctx.broker.config.messageMaxBytes);
+  const target = targetCompression(configs['compression.type'] ?? ctx.broker.config.compressionType);
+  const refuse = (code: number, detail: string, what: string): Prepared => {
+    ctx.log.warn({ topic, partition: index, detail }, `rejected produce: ${what}`);
+    return { ok: false, response: failed(index, code, detail) };
+  };
+  const check = validateRecordSet(records, { maxBatchBytes });
+  if (!check.ok && check.error === 'unsupportedForMessageFormat') {
+    if (ctx.apiVersion >= 3) {
+      // Kafka's ProduceRequest rule: v3+ carries exactly one record batch of magic 2.
+      const detail = `Produce requests with version ${ctx.apiVersion} are only allowed to contain record batches with magic version 2`;
+      return refuse(ErrorCode.INVALID_RECORD, detail, 'magic 0/1 message set');
+    }
+    try {
+      const converted = await upConvertLegacyRecordSet(records, { maxBatchBytes, targetCompression: target });
+      return { ok: true, records: converted.batch, keyless: converted.keyless };
+    } catch (err) {
+      // Expected for bad client bytes: the legacy codec throws only RecordBatchError.
+      if (!(err instanceof RecordBatchError)) throw err;
+      return refuse(codeForRecordSetError(err.kind), err.detail, `legacy message set: ${err.kind}`);
+    }
+  }
+  if (!check.ok) return refuse(codeForRecordSetError(check.error), check.detail, check.error);
+  if (target === null) return { ok: true, records, keyless: null };
+  try {
+    return { ok: true, records: await recompressRecordSet(records, target), keyless: null };
+  } catch (err) {
+    // Expected for bad client payloads: recompression fails only with these two.
+    if (!(err instanceof CompressionError) && !(err instanceof RecordBatchError)) throw err;
+    return refuse(ErrorCode.CORRUPT_MESSAGE, err.message, 'batch could not be decompressed');
+  }
+}
+
+/**
+ * Kafka's compacted-topic rule: a record without a key is refused (INVALID_RECORD, nothing of the
+ * partition's request stored), each such record listed in recordErrors (Produce v8+) under Kafka's
+ * wording. Null when every record has a key.
+ */
+function keylessRefusal(topic: string, index: number, keyless: readonly number[]): ProducePartitionResponse | null {
+  if (keyless.length === 0) return null;
+  const message = `Compacted topic cannot accept message without key in topic partition ${topic}-${index}`;
+  const recordErrors = keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: message }));
+  const shown = recordErrors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${message}')`);
+  const summary =
+    `One or more records have been rejected due to ${recordErrors.length} record errors in total, ` +
+    `and only showing the first three errors at most: [${shown.join(', ')}]`;
+  return failed(index, ErrorCode.INVALID_RECORD, summary, recordErrors);
 }
 
 async function producePartition(
@@ -35,28 +117,26 @@ async function producePartition(
   const info = ctx.image.topics.get(topic);
   if (!info || index < 0 || index >= info.partitions.length) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (records === null || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'empty record set');
-  const maxBatchBytes = Number(info.configs['max.message.bytes'] ?? ctx.broker.config.messageMaxBytes);
-  const check = validateRecordSet(records, { maxBatchBytes });
-  if (!check.ok) {
-    ctx.log.warn({ topic, partition: index, detail: check.detail }, `rejected produce: ${check.error}`);
-    const code =
-      check.error === 'messageTooLarge'
-        ? ErrorCode.MESSAGE_TOO_LARGE
-        : check.error === 'unsupportedForMessageFormat'
-          ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT
-          : check.error === 'invalidRecord'
-            ? ErrorCode.INVALID_RECORD
-            : ErrorCode.CORRUPT_MESSAGE;
-    return failed(index, code, check.detail);
-  }
-  let toAppend = records;
-  const target = targetCompression(info.configs['compression.type'] ?? ctx.broker.config.compressionType);
-  if (target !== null) {
-    try {
-      toAppend = await recompressRecordSet(records, target);
-    } catch (err) {
-      ctx.log.warn({ topic, partition: index, err: (err as Error).message }, 'rejected produce: batch could not be decompressed');
-      return failed(index, ErrorCode.CORRUPT_MESSAGE, (err as Error).message);
+  const prepared = await prepareRecords(ctx, topic, index, records, info.configs);
+  if (!prepared.ok) return prepared.response;
+  const toAppend = prepared.records;
+  const cleanupPolicy = info.configs['cleanup.policy']?.split(',').map((p) => p.trim()) ?? ctx.broker.config.logCleanupPolicy;
+  if (cleanupPolicy.includes('compact')) {
+    let keyless = prepared.keyless;
+    if (keyless === null) {
+      try {
+        keyless = await keylessRecordIndexes(toAppend);
+      } catch (err) {
+        // Expected for a compressed batch whose payload does not decode (validation is shallow).
+        if (err instanceof RecordBatchError) return failed(index, codeForRecordSetError(err.kind), err.detail);
+        if (err instanceof CompressionError) return failed(index, ErrorCode.INVALID_RECORD, err.message);
+        throw err;
+      }
+    }
+    const refusal = keylessRefusal(topic, index, keyless);
+    if (refusal !== null) {
+      ctx.log.warn({ topic, partition: index, keyless: refusal.recordErrors.length }, 'rejected produce: records without a key on a compacted topic');
+      return refusal;
     }
   }
   try {

@@ -347,3 +347,13 @@ test('describeBrokerConfigs reports sources, normalised values and hides passwor
   assert.equal(byName.get('log.retention.hours')!.source, 'DEFAULT_CONFIG');
   assert.equal(config.sslKeyPassword, 'secret');
 });
+
+test('log.message.format.version is accepted and ignored (KIP-724), with a warning only below format v2', () => {
+  const old = load('log.message.format.version=0.10.2\n');
+  assert.equal(old.config.logMessageFormatVersion, '0.10.2');
+  assert.equal(old.warnings.length, 1);
+  assert.match(old.warnings[0]!, /^Broker configuration log\.message\.format\.version with value 0\.10\.2 is ignored: .*KIP-724/);
+  assert.deepEqual(load('log.message.format.version=2.8\n').warnings, []);
+  assert.equal(load(null).config.logMessageFormatVersion, '3.0-IV1');
+  assertConfigError(() => load('log.message.format.version=0.10\n'), /log\.message\.format\.version.*Version `0\.10` is not a valid version/);
+});

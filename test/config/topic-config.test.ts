@@ -11,6 +11,7 @@ import {
   ConfigSource,
   ConfigType,
   TOPIC_CONFIG_KEYS,
+  deprecatedTopicConfigWarnings,
   effectiveTopicConfig,
   toLogConfig,
   validateTopicConfigs,
@@ -153,4 +154,24 @@ test('effectiveTopicConfig reports value, source and synonyms for every key', ()
   );
   assert.equal(effective['flush.messages']!.value, '9223372036854775807');
   assert.equal(effective['remote.storage.enable']!.value, 'false');
+});
+
+test('message.format.version (KIP-724): Kafka release names accepted, a warning only below format v2', () => {
+  for (const v of ['0.8.2', '0.9.0', '0.10.0', '0.10.0-IV1', '0.10.2.1', '0.11.0', '1.0', '2.8', '2.8.1', '3.0-IV1', '3.9']) {
+    assert.deepEqual(validateTopicConfigs({ 'message.format.version': v }), { ok: true }, v);
+  }
+  for (const v of ['banana', '0.10', '4.0', '0.7.0', '3.0-IV', '']) {
+    const result = validateTopicConfigs({ 'message.format.version': v });
+    assert.equal(result.ok, false, v);
+    if (!result.ok) assert.match(result.message, /^Invalid value .* for configuration message\.format\.version: Version `.*` is not a valid version$/);
+  }
+  assert.deepEqual(deprecatedTopicConfigWarnings('t', { 'message.format.version': '3.0-IV1', 'retention.ms': '1' }), []);
+  assert.deepEqual(deprecatedTopicConfigWarnings('t', { 'message.format.version': '0.11.0' }), []);
+  const [warning] = deprecatedTopicConfigWarnings('orders', { 'message.format.version': '0.10.2' });
+  assert.match(warning!, /^Topic configuration message\.format\.version with value `0\.10\.2` is ignored for `orders`: .*KIP-724/);
+  // Described like Kafka 3.x: default 3.0-IV1, synonym of the broker's log.message.format.version.
+  const entry = effectiveTopicConfig(broker('log.message.format.version=0.10.1\n'), {})['message.format.version']!;
+  assert.equal(entry.value, '0.10.1');
+  assert.equal(entry.source, 'STATIC_BROKER_CONFIG');
+  assert.deepEqual(entry.synonyms.map((s) => s.name), ['log.message.format.version', 'log.message.format.version']);
 });

@@ -1,9 +1,9 @@
 /**
  * Goal: hostile or broken input on a client socket costs that client its connection (or gets a
  * precise error code), never the broker: requests that are too big, negative, unknown, of
- * unsupported versions, truncated or random are handled promptly; a record batch with a wrong CRC
- * is refused with CORRUPT_MESSAGE and not stored; pipelined requests are answered strictly in
- * order; and afterwards a real client (kcat) still produces and consumes.
+ * unsupported versions, truncated or random are handled promptly; a record batch (or a legacy
+ * magic 0/1 message) with a wrong CRC is refused with CORRUPT_MESSAGE and not stored; pipelined
+ * requests are answered strictly in order; and afterwards a real client (kcat) still produces and consumes.
  *
  * Method: one in-process broker with socket.request.max.bytes=1 MiB. Raw node:net sockets send
  * frames built with our own codec (ApiCodec + request header) or by hand. "Closed promptly" means
@@ -15,6 +15,7 @@
  * ApiVersions answer.
  */
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { kcat, requireKcat, startBroker, type StartedBroker } from '../helpers/broker.js';
@@ -148,24 +149,35 @@ describe('bad input on the wire', () => {
     await assertClosedWithoutAnswer(frame(headerThen(3, 99, 1)), 'Metadata v99');
   });
 
-  it('answers Produce v2 carrying a magic-1 message set with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
-    // Produce v0-2 stay advertised (librdkafka enables gzip/snappy/lz4 only when Produce v0 is listed)
-    // but we store only record batch v2, so an old message set is refused per partition.
+  it('up-converts a Produce v2 magic-1 message set, refuses it with a bad CRC-32 and in Produce v3+', async () => {
+    // Produce v0-2 carry legacy message sets (converted to record batch v2 on append); their CRC-32
+    // is checked (CORRUPT_MESSAGE), and v3+ must carry magic 2 as in Kafka (INVALID_RECORD).
     const legacy = Buffer.alloc(34);
     legacy.writeInt32BE(22, 8); // message size after offset+size
     legacy.writeInt8(1, 16); // magic 1
+    legacy.writeBigInt64BE(1_700_000_000_000n, 18); // timestamp
     legacy.writeInt32BE(-1, 26); // null key
     legacy.writeInt32BE(-1, 30); // null value
+    const badCrc = Buffer.from(legacy);
+    legacy.writeUInt32BE(zlib.crc32(legacy.subarray(16)), 12);
     const c = await connect();
     try {
       const meta = await c.request<MetadataResponse>(metadataApi, 4, { topics: [{ name: 'legacy-format' }], allowAutoTopicCreation: true });
       assert.equal(meta.topics[0]!.errorCode, ErrorCode.NONE);
-      const res = await c.request<ProduceResponse>(produceApi, 2, {
-        acks: 1,
-        timeoutMs: 1000,
-        topicData: [{ name: 'legacy-format', partitionData: [{ index: 0, records: legacy }] }],
-      });
-      assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+      const produce = async (version: number, records: Buffer): Promise<ProduceResponse['responses'][number]['partitionResponses'][number]> => {
+        const res = await c.request<ProduceResponse>(produceApi, version, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 1000,
+          topicData: [{ name: 'legacy-format', partitionData: [{ index: 0, records }] }],
+        });
+        return res.responses[0]!.partitionResponses[0]!;
+      };
+      assert.equal((await produce(2, badCrc)).errorCode, ErrorCode.CORRUPT_MESSAGE);
+      const v3 = await produce(3, legacy);
+      assert.equal(v3.errorCode, ErrorCode.INVALID_RECORD);
+      const stored = await produce(2, legacy);
+      assert.deepEqual([stored.errorCode, stored.baseOffset], [ErrorCode.NONE, 0n]);
     } finally {
       c.close();
     }

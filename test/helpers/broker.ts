@@ -35,6 +35,9 @@ export const PACKAGE_FOR: Record<string, string> = {
   '/usr/bin/python3': 'python3',
   confluent_kafka: 'python3-confluent-kafka',
   kafka: 'python3-kafka',
+  snappy: 'python3-snappy',
+  lz4: 'python3-lz4',
+  xxhash: 'python3-xxhash',
 };
 
 export async function makeTempDir(prefix = 'samsa-e2e-'): Promise<string> {

@@ -1,6 +1,8 @@
 /**
- * Fetch (key 1), versions 4-13, flexible from 12. v4 is the first with isolationLevel and
- * lastStableOffset / abortedTransactions, which transactional reads need; v12 is the last that names
+ * Fetch (key 1), versions 0-13, flexible from 12. v0-3 return legacy message sets (magic 0 for
+ * v0-1, magic 1 with timestamps for v2-3; handlers/fetch-down-convert.ts converts to them); v1 adds
+ * throttleTimeMs, v3 the response-wide maxBytes (KIP-74). v4 is the first with record batches v2,
+ * isolationLevel and lastStableOffset / abortedTransactions, which transactional reads need; v12 is the last that names
  * topics; v13 (KIP-516) identifies them by topicId instead (topic is absent, '' when decoded) and is
  * otherwise identical to v12. @platformatic/kafka needs v13: at v12 it sends the topic id's text in
  * the topic name field.
@@ -20,7 +22,7 @@ import { f, type ApiDef } from '../schema.js';
 export const fetchApi: ApiDef = {
   apiKey: 1,
   name: 'Fetch',
-  versionMin: 4,
+  versionMin: 0,
   versionMax: 13,
   flexibleMin: 12,
   request: [

@@ -1,8 +1,9 @@
 /**
  * Produce (key 0), versions 0-9, flexible from 9. We store only record batch v2 (magic 2), which
- * clients send from Produce v3 on; v0-2 requests decode and each partition is answered with
- * UNSUPPORTED_FOR_MESSAGE_FORMAT. They stay advertised because librdkafka enables gzip, snappy and
- * lz4 only when the broker lists Produce v0 (the problem Apache Kafka 4.0 met as KAFKA-18659).
+ * clients send from Produce v3 on; v0-2 carry legacy message sets (magic 0, or 1 from v2), which
+ * handlers/produce.ts up-converts (protocol/records/legacy.ts). v0 must stay advertised anyway:
+ * librdkafka enables gzip, snappy and lz4 only when the broker lists Produce v0 (the problem Apache
+ * Kafka 4.0 met as KAFKA-18659).
  * Request: transactionalId (nullable), acks, timeoutMs, topicData[name, partitionData[index, records]].
  * Response: responses[name, partitionResponses[index, errorCode, baseOffset, logAppendTimeMs (-1
  * unless the topic uses LogAppendTime), logStartOffset (v5+), recordErrors (v8+)[batchIndex,

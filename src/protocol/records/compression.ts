@@ -19,9 +19,11 @@
  *   silently ignores bytes after the first frame and accepts a frame whose end mark / content
  *   checksum is cut off, so we walk the frame structure ourselves first (header, block sizes, end
  *   mark, checksum flags) to know exact frame boundaries; concatenated and skippable frames are
- *   accepted, anything else is 'corrupt'. The old broken header-checksum variant only concerns
- *   magic 0/1 message sets and is not supported. We write frames with independent 64 KiB blocks and
- *   no checksums, the shape the Java client's reader requires (it rejects dependent blocks).
+ *   accepted, anything else is 'corrupt'. The old broken header-checksum variant (KAFKA-3160) only
+ *   concerns magic 0 message sets; legacy.ts repairs it before and reproduces it after these
+ *   functions. We write frames with independent 64 KiB blocks and no checksums, the shape the Java
+ *   client's reader requires (it rejects dependent blocks).
+ * - snappy for legacy message sets is written in xerial framing (compressSnappyXerial), as Kafka does.
  * - zstd: producers (Java's zstd-jni stream, librdkafka) write frames WITHOUT a content size, so we
  *   always use streaming decompression through our own loop over `DCtx.decompressStream`. We do not
  *   use zstd-napi's high-level `decompress`: it shares one context that stays poisoned after a
@@ -175,6 +177,32 @@ function snappyDecompressSync(data: Buffer, limit: number): Buffer {
   } catch (err) {
     throw corrupt(CODEC_SNAPPY, err);
   }
+}
+
+/** Uncompressed bytes per xerial chunk: snappy-java's default block size. */
+const XERIAL_CHUNK_BYTES = 32 * 1024;
+
+/**
+ * Snappy in the xerial/snappy-java stream framing (header, version 1, compatible version 1, then
+ * [int32 BE length][raw block] per 32 KiB of input): what Kafka's Java code writes into legacy
+ * (magic 0/1) compressed messages, and what old Java consumers require there.
+ */
+export async function compressSnappyXerial(data: Buffer): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(XERIAL_HEADER_BYTES);
+  XERIAL_MAGIC.copy(header, 0);
+  header.writeInt32BE(1, 8);
+  header.writeInt32BE(1, 12);
+  parts.push(header);
+  let at = 0;
+  do {
+    const block = await snappy.compress(data.subarray(at, at + XERIAL_CHUNK_BYTES));
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(block.length, 0);
+    parts.push(length, block);
+    at += XERIAL_CHUNK_BYTES;
+  } while (at < data.length);
+  return Buffer.concat(parts);
 }
 
 async function snappyDecompressAsync(data: Buffer, limit: number): Promise<Buffer> {

@@ -7,7 +7,8 @@
  * Which error for which fault (the rule behind the choices below):
  * - corruptMessage: the bytes cannot be framed as batches, so they were plausibly damaged on the
  *   way (trailing partial batch, batchLength < 49, unknown magic, CRC32C mismatch). Clients retry.
- * - unsupportedForMessageFormat: magic 0/1 message sets; we only store magic 2.
+ * - unsupportedForMessageFormat: magic 0/1 message sets; we only store magic 2 (the produce handler
+ *   up-converts them for Produce v0-2 with legacy.ts, so this kind is a routing signal there).
  * - messageTooLarge: a batch's total size (incl. baseOffset and batchLength) > maxBatchBytes, or a
  *   compressed payload that expands past maxDecompressedBytes (deep validation).
  * - invalidRecord: inside a CRC-valid batch, i.e. exactly what the producer encoded, and wrong:
