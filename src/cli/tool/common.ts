@@ -62,6 +62,7 @@ export function exceptionName(e: unknown): string {
       INVALID_CONFIG: 'InvalidConfigurationException',
       NOT_LEADER_OR_FOLLOWER: 'NotLeaderOrFollowerException',
       UNKNOWN_SERVER_ERROR: 'UnknownServerException',
+      KAFKA_STORAGE_ERROR: 'KafkaStorageException',
     };
     const name =
       special[e.type] ??
