@@ -14,10 +14,10 @@ import { KafkaClient } from '../client/client.js';
 import { Consumer, type ConsumerOptions, type OffsetSpec } from '../client/consumer.js';
 import type { ConsumedRecord } from '../client/records.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
+import { consumerOptionsFromProps } from './tool/client-props.js';
 import {
   clientSettings,
   err,
-  intProp,
   loadPropertiesFile,
   logLine,
   messageOf,
@@ -224,24 +224,10 @@ async function main(args: ParsedArgs): Promise<number> {
   });
   const reset = (props['auto.offset.reset'] ?? (args.has('from-beginning') ? 'earliest' : 'latest')) as 'earliest' | 'latest' | 'none';
   const copts: ConsumerOptions = {
+    ...consumerOptionsFromProps({ ...props, 'isolation.level': isolation }, (m) => logLine('WARN', m, 'org.apache.kafka.clients.consumer.KafkaConsumer')),
     autoOffsetReset: args.has('from-beginning') ? 'earliest' : reset,
-    isolationLevel: isolation,
-    fetchMaxWaitMs: intProp(props, 'fetch.max.wait.ms') ?? 500,
-    fetchMinBytes: intProp(props, 'fetch.min.bytes') ?? 1,
-    fetchMaxBytes: intProp(props, 'fetch.max.bytes') ?? 52_428_800,
-    maxPartitionFetchBytes: intProp(props, 'max.partition.fetch.bytes') ?? 1_048_576,
-    maxPollRecords: intProp(props, 'max.poll.records') ?? 500,
-    sessionTimeoutMs: intProp(props, 'session.timeout.ms') ?? 45_000,
-    heartbeatIntervalMs: intProp(props, 'heartbeat.interval.ms') ?? 3_000,
-    rebalanceTimeoutMs: intProp(props, 'max.poll.interval.ms') ?? 300_000,
-    enableAutoCommit: (props['enable.auto.commit'] ?? 'true').toLowerCase() === 'true',
-    autoCommitIntervalMs: intProp(props, 'auto.commit.interval.ms') ?? 5_000,
-    checkCrcs: (props['check.crcs'] ?? 'true').toLowerCase() === 'true',
-    onWarning: (m) => logLine('WARN', m, 'org.apache.kafka.clients.consumer.KafkaConsumer'),
   };
   if (groupId !== undefined) copts.groupId = groupId;
-  if (props['group.instance.id']) copts.groupInstanceId = props['group.instance.id'];
-  if (props['client.rack']) copts.clientRack = props['client.rack'];
   const consumer = new Consumer(client, copts);
 
   let processed = 0;

@@ -11,11 +11,11 @@
 import { KafkaClient } from '../client/client.js';
 import { ConnectionError } from '../client/errors.js';
 import { Producer, type ProducerOptions, type ProducerRecord } from '../client/producer.js';
-import { codecId, type RecordHeader } from '../client/records.js';
+import type { RecordHeader } from '../client/records.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
+import { producerOptionsFromProps } from './tool/client-props.js';
 import {
   clientSettings,
-  intProp,
   loadPropertiesFile,
   logLine,
   messageOf,
@@ -143,34 +143,22 @@ function parseLine(line: string, lineNumber: number, topic: string, r: ReaderSet
   return headers ? { topic, key, value, headers } : { topic, key, value };
 }
 
-const ACKS: Record<string, number> = { all: -1, '-1': -1, '0': 0, '1': 1 };
-
+/** Producer options: the tool's flags override the same keys of the property files. */
 function producerOptions(args: ParsedArgs, props: Record<string, string>, warn: (m: string) => void): ProducerOptions {
-  const acksText = (args.get('request-required-acks') ?? props['acks'] ?? '-1').trim().toLowerCase();
-  const acks = ACKS[acksText];
-  if (acks === undefined) throw new UsageError(`Invalid value ${acksText} for configuration acks: String must be one of: all, -1, 0, 1`);
-  const codecName = args.has('compression-codec') ? args.get('compression-codec')! : (props['compression.type'] ?? 'none');
-  const codec = codecId(codecName);
-  if (codec === undefined) throw new UsageError(`Invalid value ${codecName} for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd`);
-  const batchSize = args.int('max-partition-memory-bytes', { min: 1 }) ?? args.int('batch-size', { min: 1 }) ?? intProp(props, 'batch.size');
-  const lingerMs = args.int('timeout', { min: 0 }) ?? intProp(props, 'linger.ms');
-  const retries = args.int('message-send-max-retries', { min: 0 }) ?? intProp(props, 'retries');
-  const opts: ProducerOptions = {
-    acks,
-    compression: codec,
-    lingerMs: lingerMs ?? 5,
-    batchSizeBytes: batchSize ?? 16384,
-    requestTimeoutMs: args.int('request-timeout-ms', { min: 1 }) ?? intProp(props, 'request.timeout.ms') ?? 30_000,
-    maxBlockMs: args.int('max-block-ms', { min: 0 }) ?? intProp(props, 'max.block.ms') ?? 60_000,
-    bufferMemoryBytes: args.int('max-memory-bytes', { min: 1 }) ?? intProp(props, 'buffer.memory') ?? 33_554_432,
-    retryBackoffMs: args.int('retry-backoff-ms', { min: 0 }) ?? intProp(props, 'retry.backoff.ms') ?? 100,
-    maxInFlightPerBroker: intProp(props, 'max.in.flight.requests.per.connection') ?? 5,
-    deliveryTimeoutMs: intProp(props, 'delivery.timeout.ms') ?? 120_000,
-    maxRequestSizeBytes: intProp(props, 'max.request.size') ?? 1_048_576,
-    onWarning: warn,
+  const merged = { ...props };
+  const set = (key: string, value: string | number | undefined): void => {
+    if (value !== undefined) merged[key] = String(value);
   };
-  if (retries !== undefined) opts.retries = retries;
-  return opts;
+  set('acks', args.get('request-required-acks'));
+  set('compression.type', args.has('compression-codec') ? args.get('compression-codec') : undefined);
+  set('batch.size', args.int('max-partition-memory-bytes', { min: 1 }) ?? args.int('batch-size', { min: 1 }));
+  set('linger.ms', args.int('timeout', { min: 0 }));
+  set('retries', args.int('message-send-max-retries', { min: 0 }));
+  set('request.timeout.ms', args.int('request-timeout-ms', { min: 1 }));
+  set('max.block.ms', args.int('max-block-ms', { min: 0 }));
+  set('buffer.memory', args.int('max-memory-bytes', { min: 1 }));
+  set('retry.backoff.ms', args.int('retry-backoff-ms', { min: 0 }));
+  return producerOptionsFromProps(merged, warn);
 }
 
 async function main(args: ParsedArgs): Promise<number> {

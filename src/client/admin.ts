@@ -26,6 +26,7 @@ import { ZERO_UUID } from '../protocol/primitives.js';
 import type { BrokerInfo, KafkaClient, TopicMetadata } from './client.js';
 import { KafkaError, UnsupportedVersionError } from './errors.js';
 import { decodeAssignment, decodeSubscription } from './group-protocol.js';
+import { deleteRecords, describeLogDirs, type DeletedRecords, type LogDirInfo, type RecordsToDelete } from './log-admin.js';
 import { fetchCommittedOffsets, findCoordinator, listOffsets, type CommittedOffset, type OffsetAnswer, type OffsetQuery } from './offsets.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -347,6 +348,16 @@ export class Admin {
 
   listOffsets(queries: OffsetQuery[], opts: { isolationLevel?: 'read_uncommitted' | 'read_committed' } = {}): Promise<OffsetAnswer[]> {
     return listOffsets(this.client, queries, opts.isolationLevel === 'read_committed' ? 1 : 0);
+  }
+
+  /** DeleteRecords to each partition's leader (offset -1: the high watermark); one result per item. */
+  deleteRecords(items: RecordsToDelete[]): Promise<DeletedRecords[]> {
+    return deleteRecords(this.client, items);
+  }
+
+  /** DescribeLogDirs on each of `brokerIds`: their log directories and the replicas in them. */
+  describeLogDirs(brokerIds: number[], topics: string[] | null = null): Promise<Map<number, LogDirInfo[]>> {
+    return describeLogDirs(this.client, brokerIds, topics);
   }
 
   /** Every group on every broker (ListGroups is answered per coordinator). */

@@ -33,12 +33,14 @@ import type { KafkaConnection } from './connection.js';
 import { ConnectionError, KafkaError, needsMetadataRefresh, TimeoutError } from './errors.js';
 import {
   assignRange,
+  assignRoundRobin,
   CONSUMER_PROTOCOL_TYPE,
   decodeAssignment,
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
   RANGE_ASSIGNOR,
+  ROUND_ROBIN_ASSIGNOR,
 } from './group-protocol.js';
 import { EARLIEST_TIMESTAMP, fetchCommittedOffsets, findCoordinator, LATEST_TIMESTAMP, listOffsets, tpKey } from './offsets.js';
 import { decodeRecordSet, type ConsumedRecord } from './records.js';
@@ -73,7 +75,19 @@ export interface ConsumerOptions {
   /** Metadata requests may create missing topics (broker permitting). Default true. */
   allowAutoTopicCreation?: boolean;
   onWarning?: (message: string) => void;
+  /** The assignor this member offers and, as group leader, runs: 'range' (default) or 'roundrobin'. */
+  assignor?: 'range' | 'roundrobin';
+  /**
+   * Rebalance listener (Kafka's ConsumerRebalanceListener, eager protocol): `revoked` runs before
+   * the member rejoins a group it was in (after the pre-rebalance auto-commit) and before it leaves
+   * on close, with every partition it owned; `assigned` runs after each SyncGroup with its new
+   * partitions (possibly none).
+   */
+  onPartitionsRevoked?: (partitions: TopicPartitionList) => void;
+  onPartitionsAssigned?: (partitions: TopicPartitionList) => void;
 }
+
+export type TopicPartitionList = Array<{ topic: string; partition: number }>;
 
 export interface TopicPartitionOffset {
   topic: string;
@@ -113,11 +127,13 @@ const FETCH_BY_NAME_VERSION_MAX = 12;
 export class Consumer {
   readonly groupId: string | null;
   #client: KafkaClient;
-  #opts: Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'clientRack' | 'onWarning'>> & {
+  #opts: Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'clientRack' | 'onWarning' | 'onPartitionsRevoked' | 'onPartitionsAssigned'>> & {
     groupInstanceId: string | null;
     clientRack: string;
   };
   #onWarning: (message: string) => void;
+  #onRevoked: (partitions: TopicPartitionList) => void;
+  #onAssigned: (partitions: TopicPartitionList) => void;
   #partitions = new Map<string, PartitionState>();
   #completed: Completed[] = [];
   #nodesInFlight = new Set<number>();
@@ -156,11 +172,24 @@ export class Consumer {
       allowAutoTopicCreation: opts.allowAutoTopicCreation ?? true,
       groupInstanceId: opts.groupInstanceId ?? null,
       clientRack: opts.clientRack ?? '',
+      assignor: opts.assignor ?? 'range',
     };
     if (!['earliest', 'latest', 'none'].includes(this.#opts.autoOffsetReset)) {
       throw new Error(`auto.offset.reset must be earliest, latest or none, got '${this.#opts.autoOffsetReset}'`);
     }
+    if (this.#opts.assignor !== 'range' && this.#opts.assignor !== 'roundrobin') {
+      throw new Error(`assignor must be range or roundrobin, got '${String(this.#opts.assignor)}'`);
+    }
     this.#onWarning = opts.onWarning ?? (() => undefined);
+    this.#onRevoked = opts.onPartitionsRevoked ?? (() => undefined);
+    this.#onAssigned = opts.onPartitionsAssigned ?? (() => undefined);
+  }
+
+  /** The owned partitions, sorted by topic then partition (what the rebalance listener is told). */
+  #ownedPartitions(): TopicPartitionList {
+    return [...this.#partitions.values()]
+      .map((p) => ({ topic: p.topic, partition: p.partition }))
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   }
 
   /** Assigned partitions (with their consumed positions; -1 while unresolved). */
@@ -263,6 +292,7 @@ export class Consumer {
       await this.commit().catch((err: Error) => this.#onWarning(`offset commit on close failed: ${err.message}`));
     }
     this.#closed = true;
+    if (this.#subscription && this.#generationId >= 0 && this.#partitions.size > 0) this.#onRevoked(this.#ownedPartitions());
     if (this.#subscription && this.#memberId !== '' && this.#coordinator && !this.#coordinator.closed) {
       await this.#coordinator
         .request(leaveGroupApi, {
@@ -605,6 +635,7 @@ export class Consumer {
     if (this.#opts.enableAutoCommit && this.#generationId >= 0 && this.#partitions.size > 0) {
       await this.commit().catch((err: Error) => this.#onWarning(`offset commit before rebalance failed: ${err.message}`));
     }
+    if (this.#generationId >= 0) this.#onRevoked(this.#ownedPartitions());
     const topics = this.#subscription!;
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) return;
@@ -630,7 +661,7 @@ export class Consumer {
             memberId: this.#memberId,
             groupInstanceId: this.#opts.groupInstanceId,
             protocolType: CONSUMER_PROTOCOL_TYPE,
-            protocols: [{ name: RANGE_ASSIGNOR, metadata: encodeSubscription(topics) }],
+            protocols: [{ name: this.#opts.assignor === 'roundrobin' ? ROUND_ROBIN_ASSIGNOR : RANGE_ASSIGNOR, metadata: encodeSubscription(topics) }],
             reason: null,
           },
           { timeoutMs: this.#opts.rebalanceTimeoutMs + 5_000 },
@@ -659,8 +690,8 @@ export class Consumer {
       if (join.errorCode !== ErrorCode.NONE) throw new KafkaError(join.errorCode, `joining group ${this.groupId} failed: ${new KafkaError(join.errorCode).message}`);
       this.#memberId = join.memberId;
       this.#generationId = join.generationId;
-      const protocolName = join.protocolName ?? RANGE_ASSIGNOR;
-      const assignments = join.leader === join.memberId && !join.skipAssignment ? await this.#assign(join.members) : [];
+      const protocolName = join.protocolName ?? (this.#opts.assignor === 'roundrobin' ? ROUND_ROBIN_ASSIGNOR : RANGE_ASSIGNOR);
+      const assignments = join.leader === join.memberId && !join.skipAssignment ? await this.#assign(join.members, protocolName) : [];
       const sync = await conn.request<SyncGroupResponse>(
         syncGroupApi,
         {
@@ -687,6 +718,7 @@ export class Consumer {
       const assignment = decodeAssignment(sync.assignment);
       await this.#applyGroupAssignment(conn, assignment.partitions);
       this.#needsRejoin = false;
+      this.#onAssigned(this.#ownedPartitions());
       this.#lastCommitMs = Date.now();
       this.#startHeartbeat();
       return;
@@ -694,13 +726,13 @@ export class Consumer {
   }
 
   /** The leader's job: range-assign every member's subscription. */
-  async #assign(members: JoinGroupResponse['members']): Promise<Array<{ memberId: string; assignment: Buffer }>> {
+  async #assign(members: JoinGroupResponse['members'], protocolName: string): Promise<Array<{ memberId: string; assignment: Buffer }>> {
     const subs = members.map((m) => ({ memberId: m.memberId, topics: decodeSubscription(m.metadata).topics }));
     const topics = [...new Set(subs.flatMap((s) => s.topics))];
     const md = await this.#client.refreshMetadata(topics, { allowAutoTopicCreation: this.#opts.allowAutoTopicCreation });
     const counts = new Map<string, number>();
     for (const [name, t] of md.topics) if (t.errorCode === ErrorCode.NONE) counts.set(name, t.partitions.length);
-    const plan = assignRange(subs, counts);
+    const plan = protocolName === ROUND_ROBIN_ASSIGNOR ? assignRoundRobin(subs, counts) : assignRange(subs, counts);
     return subs.map((s) => ({ memberId: s.memberId, assignment: encodeAssignment(plan.get(s.memberId) ?? []) }));
   }
 

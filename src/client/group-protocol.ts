@@ -20,6 +20,10 @@ export interface Subscription {
   topics: string[];
   userData: Buffer | null;
   ownedPartitions: Array<{ topic: string; partitions: number[] }>;
+  /** v2+; -1 before. */
+  generationId: number;
+  /** v3+; null before. */
+  rackId: string | null;
 }
 
 export interface Assignment {
@@ -58,7 +62,9 @@ export function decodeSubscription(buf: Buffer): Subscription {
   for (let i = 0; i < n; i++) topics.push(r.string(false, false)!);
   const userData = r.remaining > 0 ? r.bytes(false, true) : null;
   const ownedPartitions = version >= 1 && r.remaining > 0 ? readTopicPartitions(r) : [];
-  return { version, topics, userData, ownedPartitions };
+  const generationId = version >= 2 && r.remaining >= 4 ? r.int32() : -1;
+  const rackId = version >= 3 && r.remaining >= 2 ? r.string(false, true) : null;
+  return { version, topics, userData, ownedPartitions, generationId, rackId };
 }
 
 export function encodeAssignment(partitions: Array<{ topic: string; partitions: number[] }>, userData: Buffer | null = null): Buffer {
@@ -113,5 +119,41 @@ export function assignRange(
       out.get(memberId)!.push({ topic, partitions });
     });
   }
+  return out;
+}
+
+export const ROUND_ROBIN_ASSIGNOR = 'roundrobin';
+
+/**
+ * Round-robin assignment (Kafka's RoundRobinAssignor): every subscribed partition, topics in name
+ * order and partitions ascending, is dealt to the members in member-id order, one at a time,
+ * skipping members not subscribed to the partition's topic. Returns memberId → [{topic, partitions}].
+ */
+export function assignRoundRobin(
+  members: Array<{ memberId: string; topics: string[] }>,
+  partitionCounts: ReadonlyMap<string, number>,
+): Map<string, Array<{ topic: string; partitions: number[] }>> {
+  const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+  const owned = new Map<string, Map<string, number[]>>(sorted.map((m) => [m.memberId, new Map()]));
+  const topics = [...new Set(members.flatMap((m) => m.topics))].sort();
+  let next = 0;
+  for (const topic of topics) {
+    const count = partitionCounts.get(topic) ?? 0;
+    for (let p = 0; p < count; p++) {
+      // Bounded: at most one full turn of the member list finds a subscriber (the topic came from one).
+      for (let tries = 0; tries < sorted.length; tries++) {
+        const m = sorted[next % sorted.length]!;
+        next++;
+        if (!m.topics.includes(topic)) continue;
+        const byTopic = owned.get(m.memberId)!;
+        let list = byTopic.get(topic);
+        if (!list) byTopic.set(topic, (list = []));
+        list.push(p);
+        break;
+      }
+    }
+  }
+  const out = new Map<string, Array<{ topic: string; partitions: number[] }>>();
+  for (const [memberId, byTopic] of owned) out.set(memberId, [...byTopic].map(([topic, partitions]) => ({ topic, partitions })));
   return out;
 }

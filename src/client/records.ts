@@ -259,6 +259,8 @@ export interface DecodeOptions {
   checkCrcs: boolean;
   /** read_committed: aborted transactions from the Fetch response (sorted or not). */
   abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }> | null;
+  /** Decode the records of control batches too (dump tools); consumers leave this off. */
+  includeControl?: boolean;
 }
 
 export interface DecodeResult {
@@ -270,8 +272,9 @@ const NO_HEADERS: ConsumedHeader[] = [];
 
 /**
  * Decodes every complete batch in a Fetch response's record set into `out`. A trailing partial
- * batch (the broker may cut the set at the byte limit) is ignored. Control batches and, with
- * abortedTransactions, records of aborted transactions are skipped but still advance nextOffset.
+ * batch (the broker may cut the set at the byte limit) is ignored. Control batches (unless
+ * includeControl) and, with abortedTransactions, records of aborted transactions are skipped but
+ * still advance nextOffset.
  */
 export async function decodeRecordSet(records: Buffer, opts: DecodeOptions, out: ConsumedRecord[]): Promise<DecodeResult> {
   let pos = 0;
@@ -307,7 +310,7 @@ export async function decodeRecordSet(records: Buffer, opts: DecodeOptions, out:
     if ((attributes & ATTR_CONTROL) !== 0) {
       // An abort/commit marker ends that producer's transaction.
       abortingProducers.delete(producerId);
-      continue;
+      if (!opts.includeControl) continue;
     }
     if (aborted && (attributes & ATTR_TRANSACTIONAL) !== 0 && abortingProducers.has(producerId)) continue;
     const codec = attributes & ATTR_COMPRESSION_MASK;

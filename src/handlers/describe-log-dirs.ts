@@ -1,19 +1,20 @@
 /**
  * DescribeLogDirs (v0-4): for each of this broker's log directories (log.dirs, as absolute paths),
- * the partitions it holds with their size in bytes, as Kafka's ReplicaManager.describeLogDirs does.
- * `topics` null means every partition; otherwise only the partitions named (unknown ones are simply
- * absent, and a topic with none left is omitted). offsetLag is 0 (every partition here is a leader,
- * so there is no lag to report) and isFutureKey false (no replica movement between directories).
- * A directory holding an offline log (an I/O error took it offline) answers KAFKA_STORAGE_ERROR with
- * no topics, as Kafka does for an offline directory. totalBytes / usableBytes (v4) are -1 (unknown):
- * handlers do not reach the file system. Partitions this broker does not lead are skipped (none on
- * one node). The top-level errorCode (v3+) is 0: there is no authorisation to fail.
+ * the partition replicas it holds with their size in bytes, as Kafka's ReplicaManager.describeLogDirs
+ * does: leaders and followers alike (in a cluster a broker lists every replica it hosts, so the same
+ * partition appears under each of its replicas' brokers). `topics` null means every partition;
+ * otherwise only the partitions named (unknown ones are simply absent, and a topic with none left is
+ * omitted). offsetLag is Kafka's: max(highWatermark - logEndOffset, 0) (0 on a leader; on a follower
+ * how far its log trails the high watermark the leader last told it). isFutureKey is false (no
+ * replica movement between directories). A directory holding an offline log (an I/O error took it
+ * offline) answers KAFKA_STORAGE_ERROR with no topics, as Kafka does for an offline directory.
+ * totalBytes / usableBytes (v4) are -1 (unknown): handlers do not reach the file system. The
+ * top-level errorCode (v3+) is 0: there is no authorisation to fail.
  */
 import * as path from 'node:path';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { describeLogDirsApi, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from '../protocol/messages/describe-log-dirs.js';
-import { ReplicaManager } from '../replication/replica-manager.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type DirResult = DescribeLogDirsResponse['results'][number];
@@ -41,14 +42,9 @@ function requested(ctx: RequestContext, topics: DescribeLogDirsRequest['topics']
   return out;
 }
 
+/** The replica's log when this broker hosts the partition (as leader or follower), else null: not listed. */
 function hostedLog(ctx: RequestContext, topic: string, partition: number): PartitionLog | null {
-  try {
-    return ctx.broker.replicas.leaderLog(topic, partition);
-  } catch (err) {
-    // Expected: a partition led by another broker, or one whose log is not open yet. Not listed.
-    if (ReplicaManager.classify(err) === null) throw err;
-    return null;
-  }
+  return ctx.broker.replicas.partitionState(topic, partition)?.log ?? null;
 }
 
 export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>(describeLogDirsApi, (ctx, req) => {
@@ -70,7 +66,8 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequest, Desc
       partitions = [];
       topics.set(topic, partitions);
     }
-    partitions.push({ partitionIndex: partition, partitionSize: BigInt(log.sizeBytes()), offsetLag: 0n, isFutureKey: false });
+    const offsetLag = Math.max(log.highWatermark - log.logEndOffset, 0);
+    partitions.push({ partitionIndex: partition, partitionSize: BigInt(log.sizeBytes()), offsetLag: BigInt(offsetLag), isFutureKey: false });
   }
   const results: DirResult[] = dirs.map((logDir) => {
     if (offlineDirs.has(logDir)) {

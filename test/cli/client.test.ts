@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { Admin } from '../../src/client/admin.js';
 import { KafkaClient, parseBootstrap, parseHostPort } from '../../src/client/client.js';
 import { Consumer } from '../../src/client/consumer.js';
-import { assignRange, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../src/client/group-protocol.js';
+import { assignRange, assignRoundRobin, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../src/client/group-protocol.js';
 import { murmur2, murmur2String, partitionForKey } from '../../src/client/murmur2.js';
 import { Producer } from '../../src/client/producer.js';
 import { decodeRecordSet, RecordBatchBuilder, type ConsumedRecord } from '../../src/client/records.js';
@@ -94,6 +94,21 @@ describe('client building blocks', () => {
     assert.deepEqual(plan.get('a'), [{ topic: 't1', partitions: [0, 1, 2] }]);
     assert.deepEqual(plan.get('b'), [{ topic: 't1', partitions: [3, 4] }, { topic: 't2', partitions: [0] }]);
     assert.deepEqual(plan.get('c'), [{ topic: 't1', partitions: [5, 6] }, { topic: 't2', partitions: [1] }]);
+    // Round robin (Kafka's RoundRobinAssignor): partitions dealt in turn, skipping members not subscribed.
+    const rr = assignRoundRobin(
+      [
+        { memberId: 'c', topics: ['t1', 't2'] },
+        { memberId: 'a', topics: ['t1'] },
+        { memberId: 'b', topics: ['t1', 't2'] },
+      ],
+      new Map([
+        ['t1', 3],
+        ['t2', 2],
+      ]),
+    );
+    assert.deepEqual(rr.get('a'), [{ topic: 't1', partitions: [0] }]);
+    assert.deepEqual(rr.get('b'), [{ topic: 't1', partitions: [1] }, { topic: 't2', partitions: [0] }]);
+    assert.deepEqual(rr.get('c'), [{ topic: 't1', partitions: [2] }, { topic: 't2', partitions: [1] }]);
     const sub = decodeSubscription(encodeSubscription(['x', 'y']));
     assert.deepEqual(sub.topics, ['x', 'y']);
     const a = decodeAssignment(encodeAssignment([{ topic: 'x', partitions: [0, 2] }]));

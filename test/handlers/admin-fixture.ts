@@ -125,6 +125,12 @@ export async function adminFixture(overrides: string[] = []): Promise<Fixture> {
       if (info.leader !== config.brokerId) throw new ReplicaError('notLeader', `not leader of ${topic}-${partition}`);
       return getLog(topic, partition);
     },
+    /** Hosted replicas, leader or follower (what DescribeLogDirs lists). */
+    partitionState(topic: string, partition: number) {
+      const info = controller.image.partition(topic, partition);
+      if (!info || !info.replicas.includes(config.brokerId)) return undefined;
+      return { log: getLog(topic, partition) };
+    },
   } as unknown as ReplicaManager;
   const broker: BrokerContext = {
     brokerId: config.brokerId,

@@ -2,8 +2,9 @@
  * Goal: DeleteRecords moves a partition's log start offset (to an offset, or to the high watermark
  * for -1) and answers the low watermark, with OFFSET_OUT_OF_RANGE beyond the high watermark or for a
  * bad negative offset, POLICY_VIOLATION for compact-only topics and UNKNOWN_TOPIC_OR_PARTITION for
- * unknown partitions; DescribeLogDirs lists each configured log dir with the partitions it holds
- * and their sizes, filtered by the request, and flags a dir holding an offline log.
+ * unknown partitions; DescribeLogDirs lists each configured log dir with the partition replicas it
+ * holds, their sizes and Kafka's offsetLag, filtered by the request, and flags a dir holding an
+ * offline log (followers are covered end to end by test/cli/log-dirs.test.ts).
  * Method: call the handlers directly with the admin fixture, whose fake ReplicaManager hands out
  * in-memory logs spread over two log dirs.
  */
@@ -128,6 +129,19 @@ describe('DescribeLogDirs', () => {
       res.results.map((r) => r.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)])),
       [[], [['t', [1]]]],
     );
+  });
+
+  it("reports a follower-like log's offsetLag as max(highWatermark - logEndOffset, 0)", async () => {
+    const fx = await adminFixture();
+    await fx.createTopic('t', 1);
+    const log = fx.log('t', 0);
+    log.append(10, 10);
+    log.logEndOffset = 7; // a replica whose log trails the high watermark it was told
+    const res = await fx.call<DescribeLogDirsResponse>(describeLogDirsHandler, 2, { topics: null });
+    assert.equal(res.results[0]!.topics[0]!.partitions[0]!.offsetLag, 3n);
+    log.logEndOffset = 12; // ahead of the high watermark (a leader with uncommitted records)
+    const res2 = await fx.call<DescribeLogDirsResponse>(describeLogDirsHandler, 2, { topics: null });
+    assert.equal(res2.results[0]!.topics[0]!.partitions[0]!.offsetLag, 0n);
   });
 
   it('answers KAFKA_STORAGE_ERROR for a dir holding an offline log', async () => {

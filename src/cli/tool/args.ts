@@ -33,6 +33,12 @@ export interface ToolSpec {
   /** One paragraph printed above the option table. */
   summary: string;
   options: OptionSpec[];
+  /**
+   * How usage errors are framed: 'joptsimple' (default; Kafka's admin tools: the message, then a
+   * pointer to --help) or 'argparse' (the verifiable-* tools, which Kafka builds on argparse4j:
+   * `<name>: error: <message>`).
+   */
+  errorStyle?: 'joptsimple' | 'argparse';
 }
 
 export class UsageError extends Error {

@@ -63,6 +63,7 @@ export function exceptionName(e: unknown): string {
       INVALID_CONFIG: 'InvalidConfigurationException',
       NOT_LEADER_OR_FOLLOWER: 'NotLeaderOrFollowerException',
       UNKNOWN_SERVER_ERROR: 'UnknownServerException',
+      KAFKA_STORAGE_ERROR: 'KafkaStorageException',
     };
     const name =
       special[e.type] ??
@@ -122,7 +123,8 @@ export async function runTool(spec: ToolSpec, main: (args: ParsedArgs) => Promis
   } catch (e) {
     if (e instanceof ToolExit) code = e.code;
     else if (e instanceof UsageError) {
-      err(`${e.message}\nRun '${spec.name} --help' for the list of options.\n`);
+      if (spec.errorStyle === 'argparse') err(`${spec.name}: error: ${e.message}\n`);
+      else err(`${e.message}\nRun '${spec.name} --help' for the list of options.\n`);
       code = 1;
     } else if (e instanceof BootstrapError || e instanceof ConfigFileError) {
       err(`${e.message}\n`);
@@ -232,13 +234,19 @@ export function clientSettings(props: Record<string, string>): ClientSettings {
 }
 
 /**
- * Client options for an admin-style tool: --command-config (validated), the bootstrap list
- * (resolveBootstrap) and the timeouts, with `clientId` unless the config file names one.
+ * Client options for an admin-style tool: --command-config (or `configOption`; validated), the
+ * bootstrap list (resolveBootstrap; --broker-list too with `brokerListOption`) and the timeouts,
+ * with `clientId` unless the config file names one.
  */
-export async function adminClientOptions(args: ParsedArgs, clientId: string): Promise<ClientOptions> {
-  const props = args.has('command-config') ? loadPropertiesFile(args.get('command-config')!) : {};
-  validateClientProps(props, args.get('command-config') ?? '');
-  const bootstrap = await resolveBootstrap(args, { props });
+export async function adminClientOptions(
+  args: ParsedArgs,
+  clientId: string,
+  opts: { configOption?: string; brokerListOption?: boolean } = {},
+): Promise<ClientOptions> {
+  const configOption = opts.configOption ?? 'command-config';
+  const props = args.has(configOption) ? loadPropertiesFile(args.get(configOption)!) : {};
+  validateClientProps(props, args.get(configOption) ?? '');
+  const bootstrap = await resolveBootstrap(args, { props, brokerListOption: opts.brokerListOption });
   const settings = clientSettings(props);
   return {
     bootstrapServers: bootstrap,
