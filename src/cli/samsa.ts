@@ -3,7 +3,7 @@
  * Commands are declared here with commander; each one's code lives in samsa/*.ts and is imported
  * only when that command runs, so `samsa --help` and every command start quickly.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { c, CliError, printError } from './samsa/ui.js';
 import { SAMSA_VERSION } from './tool/version.js';
 
@@ -19,7 +19,7 @@ ${c.bold('Usage')}
 
 ${c.bold('Run a broker')}
   start                       one broker for development on localhost:9092 (data in ~/.samsa/data)
-  cluster start               several brokers on this machine (9092, 9093, …) — needs ZooKeeper
+  cluster start               ZooKeeper and 3 brokers on this machine (9092, 9093, 9094)
 
 ${c.bold('Work with topics')}
   topic create <name…>        create topics ${c.dim('(-p partitions, -r replicas, -c key=value)')}
@@ -109,18 +109,25 @@ Stop it with Ctrl-C (or bin/kafka-server-stop from another terminal).`,
 const cluster = program.command('cluster').description('a local multi-broker cluster for development');
 cluster
   .command('start')
-  .description('start N brokers on this machine (ports 9092, 9093, …), all stopped by one Ctrl-C')
-  .option('--brokers <n>', 'how many brokers', '3')
-  .option('--zookeeper <host:port>', 'the ZooKeeper the brokers register in (zookeeper.connect); required')
-  .option('--base-port <port>', 'port of the first broker; the others count up', '9092')
-  .option('--data-dir <dir>', 'parent of the brokers\' data dirs (default: ~/.samsa/cluster)')
+  .description('start ZooKeeper and N brokers on this machine (ports 9092, 9093, …), all stopped by one Ctrl-C')
+  .option('--brokers <n>', 'how many brokers (default: 3, or as many as --dir already holds)')
+  .option('--dir <dir>', 'where the cluster keeps its data; a second start with it brings the same cluster back (default: ~/.samsa/cluster)')
+  .addOption(new Option('--data-dir <dir>', 'old name of --dir').hideHelp())
+  .option('--base-port <port>', 'port of the first broker, the others count up; 0 picks free ports (default: 9092, or the ports of the last start)')
+  .option('--zookeeper-port <port>', 'port of the ZooKeeper samsa starts (default: a free port, kept across starts)')
+  .option('--zookeeper <host:port>', 'use this ZooKeeper instead of starting one (zookeeper.connect, chroot allowed)')
   .option('-o, --override <key=value>', 'broker setting for every broker, repeatable', collect)
+  .option('--log-level <level>', 'broker log level: fatal, error, warn, info, debug (default: warn)')
   .addHelpText(
     'after',
     `
-Brokers form a cluster through ZooKeeper, as Kafka's do. Start one first:
-  $ bin/zookeeper-server-start config/zookeeper.properties
-  $ samsa cluster start --brokers 3 --zookeeper localhost:2181`,
+ZooKeeper comes from Debian's package (apt-get install zookeeper) and keeps its data in <dir>/zookeeper;
+each broker keeps its logs in <dir>/broker-<id>. If a broker dies, the others keep running.
+
+Examples:
+  $ samsa cluster start
+  $ samsa cluster start --brokers 5 --dir /tmp/five --base-port 0
+  $ samsa cluster start --zookeeper localhost:2181      # a ZooKeeper you started yourself`,
   )
   .action(async (opts: Record<string, unknown>) => {
     const { clusterStartCommand } = await import('./samsa/cluster.js');

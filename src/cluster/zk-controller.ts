@@ -507,6 +507,7 @@ export class ZkController implements Controller {
     if (gen !== this.#generation) return;
     this.#stopping = new Set(names.map(Number).filter(Number.isInteger));
     this.controllerWorkSoon();
+    for (const w of [...this.#waiters]) w(); // a controlled shutdown waits on who else is stopping
   }
 
   private async readController(gen: number): Promise<void> {
@@ -896,7 +897,8 @@ export class ZkController implements Controller {
    * Controlled shutdown: asks the controller (ephemeral /samsa/controlled_shutdown/<id>) to move
    * leadership away from this broker and take it out of ISRs, then waits until this broker leads no
    * partition that another in-sync replica could lead, or `timeoutMs` passes. Returns the partitions
-   * still led here.
+   * still led here. A replica that is itself in controlled shutdown cannot lead, so when every broker
+   * stops at once (samsa cluster start's Ctrl-C) none waits for the others.
    */
   async controlledShutdown(timeoutMs: number): Promise<number> {
     if (!this.#registered) return 0;
@@ -908,7 +910,7 @@ export class ZkController implements Controller {
     }
     this.#log.info('controlled shutdown: asking the controller to move leadership away');
     const movable = (img: MetadataImage): number =>
-      [...img.topics.values()].flatMap((t) => t.partitions).filter((p) => p.leader === self && p.isr.some((id) => id !== self && img.brokers.has(id))).length;
+      [...img.topics.values()].flatMap((t) => t.partitions).filter((p) => p.leader === self && p.isr.some((id) => id !== self && img.brokers.has(id) && !this.#stopping.has(id))).length;
     await this.waitForImage((img) => movable(img) === 0, timeoutMs);
     const left = movable(this.#image);
     this.#log.info({ partitionsStillLed: left }, 'controlled shutdown: leadership moved');

@@ -227,6 +227,25 @@ describe('ZkController', () => {
     await c.allSee((img) => img.topics.get('t')!.partitions.every((p) => p.leader !== 1 && !p.isr.includes(1)), 'broker 1 leads nothing and is in no ISR');
   });
 
+  it('controlled shutdown of every broker at once does not wait for peers that are stopping too', async () => {
+    await threeBrokers();
+    await c.get(0).controller.createTopic({ name: 't', numPartitions: 6, replicationFactor: 3, assignments: [], configs: {}, validateOnly: false });
+    await c.allSee((img) => img.topics.get('t')?.partitions.every((p) => p.leader !== -1 && p.isr.length === 3) ?? false, 'leaders and full ISRs');
+    // Every broker leads some partition whose ISR holds the other two: before the fix each waited the
+    // whole budget for a peer that could take over, but every peer was leaving as well.
+    const leaders = new Set(c.get(0).controller.image.topics.get('t')!.partitions.map((p) => p.leader));
+    assert.equal(leaders.size, 3, 'leadership spread over the three brokers');
+    const budgetMs = 10_000;
+    const started = Date.now();
+    const left = await Promise.all([0, 1, 2].map((id) => c.get(id).controller.controlledShutdown(budgetMs)));
+    const elapsedMs = Date.now() - started;
+    assert.ok(elapsedMs < budgetMs / 2, `all three finished in ${elapsedMs} ms, well inside the ${budgetMs} ms budget`);
+    assert.deepEqual(left, [0, 0, 0], 'no broker leads a partition that a replica staying up could lead');
+    // Partitions whose other replicas were all stopping keep a leader: nobody could take them over.
+    const img = c.get(0).controller.image;
+    assert.ok(img.topics.get('t')!.partitions.every((p) => p.leader !== -1), 'every partition still has a leader');
+  });
+
   it('preferred-leader election moves leadership back to the first replica', async () => {
     await threeBrokers();
     await c.get(0).controller.createTopic({ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [[2, 0, 1]], configs: {}, validateOnly: false });
