@@ -13,7 +13,9 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { BrokerConfig } from './config/broker-config.js';
+import { ConfigError, withDynamicConfigs, type BrokerConfig } from './config/broker-config.js';
+import { dynamicLayersFor, sameDynamicLayers } from './config/dynamic-broker-config.js';
+import type { MetadataImage } from './cluster/metadata-image.js';
 import { toLogConfig } from './config/topic-config.js';
 import { EmbeddedController, type MetadataStore } from './cluster/embedded-controller.js';
 import type { Controller } from './cluster/controller.js';
@@ -167,13 +169,23 @@ export class Broker {
         },
       });
     }
+    // Dynamic broker configs (kafka-configs --entity-type brokers) come with the image; `effective`
+    // is the static config with them laid over, rebuilt whenever they change.
+    let effective = effectiveConfig(config, config, controller.image, log);
     const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
     closers.add(async () => purgatory.expireAll());
-    const replicas = new ReplicaManager(brokerId, config, logs, purgatory, logger('replicas'));
+    const replicas = new ReplicaManager(brokerId, effective, logs, purgatory, logger('replicas'), { clock: io.clock });
     closers.add(() => replicas.shutdown());
     if (cluster) replicas.setController(controller); // cluster: leaders change their ISR through ZooKeeper (alterPartitionIsr)
     await replicas.applyImage(controller.image);
-    controller.subscribe((image) => replicas.applyImage(image));
+    controller.subscribe((image) => {
+      const next = effectiveConfig(config, effective, image, log);
+      if (next !== effective) {
+        effective = next;
+        replicas.setBrokerConfig(next);
+      }
+      return replicas.applyImage(image);
+    });
     logs.startBackgroundTasks({
       retentionCheckIntervalMs: Math.min(config.logRetentionCheckIntervalMs, TIMER_DELAY_MS_MAX),
       // The flusher tick also writes checkpoints (Kafka: log.flush.offset.checkpoint.interval.ms = 60 s);
@@ -198,7 +210,9 @@ export class Broker {
     // ---- consumer groups: end ----
     const context: BrokerContext = {
       brokerId,
-      config,
+      get config() {
+        return effective;
+      },
       clock: io.clock,
       random: io.random,
       controller,
@@ -225,6 +239,26 @@ export class Broker {
     await this.logs.close();
     await this.closers.closeAll(this.log, { onlyAtStop: true }); // then the metadata log, then the locks
     this.log.info('shut down cleanly');
+  }
+}
+
+/**
+ * The config in force for `image`: `base` (static) with this broker's dynamic layers from the
+ * image; `current` itself when they did not change. A dynamic value this broker cannot accept (it
+ * was checked against another broker's static config) is logged and the previous config kept, as
+ * Kafka does.
+ */
+function effectiveConfig(base: BrokerConfig, current: BrokerConfig, image: MetadataImage, log: Logger): BrokerConfig {
+  const layers = dynamicLayersFor(base.brokerId, image.brokerConfigs);
+  if (sameDynamicLayers(layers, current.dynamic)) return current;
+  try {
+    const next = withDynamicConfigs(base, layers);
+    log.info({ clusterDefault: layers.clusterDefault, broker: layers.broker }, 'dynamic broker configs in force');
+    return next;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error({ err: err.message }, 'ignoring dynamic broker configs this broker cannot accept; keeping the previous ones');
+    return current;
   }
 }
 

@@ -15,7 +15,10 @@ export type AdminErrorKind =
   | 'unknownTopic'
   | 'invalidConfig'
   | 'topicDeletionDisabled'
-  | 'invalidRequest';
+  | 'invalidRequest'
+  | 'unknownTopicOrPartition'
+  | 'noReassignmentInProgress'
+  | 'notController';
 
 export type AdminResult = { ok: true } | { ok: false; error: AdminErrorKind; message: string };
 
@@ -54,6 +57,19 @@ export interface PreferredElectionResult {
   result: 'elected' | 'electionNotNeeded' | 'preferredNotAvailable' | 'unknownTopicOrPartition';
 }
 
+/** One partition of an AlterPartitionReassignments request: new replicas, or null to cancel. */
+export interface ReassignmentChange {
+  topic: string;
+  partition: number;
+  replicas: number[] | null;
+}
+
+export interface ReassignmentOutcome {
+  topic: string;
+  partition: number;
+  result: AdminResult;
+}
+
 export interface Controller {
   readonly image: MetadataImage;
   /** Called with each new image, after it is in force. */
@@ -70,4 +86,17 @@ export interface Controller {
    * means every partition. Optional: a single node has nothing to elect.
    */
   electPreferredLeaders?(partitions: Array<{ topic: string; partition: number }> | null): Promise<PreferredElectionResult[]>;
+  /**
+   * Dynamic broker configs of one entity ('' = the cluster-wide default, else a broker id):
+   * `replace` sets exactly `configs`, `incremental` applies set (string) / delete (null). The caller
+   * has validated keys and values (config/dynamic-broker-config.ts); the new values reach every
+   * broker through the image (`brokerConfigs`).
+   */
+  alterBrokerConfigs(entity: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult>;
+  /**
+   * Starts, replaces or cancels partition reassignments (AlterPartitionReassignments, KIP-455). The
+   * reassignment itself proceeds in the background; progress shows in the image as each partition's
+   * addingReplicas / removingReplicas. Answered by the active controller ('notController' elsewhere).
+   */
+  alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]>;
 }

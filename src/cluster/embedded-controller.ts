@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Random } from '../io/random.js';
 import { validateTopicConfigs } from '../config/topic-config.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome } from './controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -30,6 +30,8 @@ interface StoredDocument {
   version: 1;
   clusterId: string;
   topics: StoredTopic[];
+  /** Dynamic broker configs by entity ('' = cluster default); absent in documents written before them. */
+  brokerConfigs?: Record<string, Record<string, string>>;
 }
 
 export interface EmbeddedControllerOptions {
@@ -69,7 +71,8 @@ export class EmbeddedController implements Controller {
     const brokers = new Map([[opts.broker.id, opts.broker]]);
     const topics = new Map<string, TopicInfo>();
     for (const t of doc.topics) topics.set(t.name, makeTopic(opts.brokerId, t));
-    const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics));
+    const brokerConfigs = new Map(Object.entries(doc.brokerConfigs ?? {}).map(([k, v]) => [k, Object.freeze({ ...v })] as const));
+    const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics, brokerConfigs));
     if (text === null) await controller.persist(controller.#image);
     return controller;
   }
@@ -85,7 +88,7 @@ export class EmbeddedController implements Controller {
     assert.ok(self, 'the local broker is in the image');
     const brokers = new Map(image.brokers);
     brokers.set(self.id, { ...self, host, port });
-    this.#image = new MetadataImage(image.clusterId, image.controllerId, brokers, image.topics);
+    this.#image = image.withBrokers(brokers);
   }
 
   subscribe(listener: (image: MetadataImage) => void | Promise<void>): void {
@@ -194,6 +197,40 @@ export class EmbeddedController implements Controller {
     });
   }
 
+  alterBrokerConfigs(entity: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult> {
+    return this.serialised(async () => {
+      const image = this.#image;
+      const next: Record<string, string> = mode === 'replace' ? {} : { ...(image.brokerConfigs.get(entity) ?? {}) };
+      for (const [k, v] of Object.entries(configs)) {
+        if (v === null) delete next[k];
+        else next[k] = v;
+      }
+      if (validateOnly) return { ok: true };
+      const all = new Map(image.brokerConfigs);
+      if (Object.keys(next).length === 0) all.delete(entity);
+      else all.set(entity, Object.freeze(next));
+      await this.publish(image.withBrokerConfigs(all));
+      return { ok: true };
+    });
+  }
+
+  /** One node: the only valid assignment is this broker alone, which it already has; nothing is ever in progress. */
+  alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
+    const image = this.#image;
+    return Promise.resolve(
+      changes.map(({ topic, partition, replicas }): ReassignmentOutcome => {
+        const at = { topic, partition };
+        if (!image.partition(topic, partition)) return { ...at, result: fail('unknownTopicOrPartition', `Unable to find partition ${topic}-${partition}.`) };
+        if (replicas === null) return { ...at, result: fail('noReassignmentInProgress', `No reassignment is in progress for partition ${topic}-${partition}.`) };
+        const unknown = replicas.filter((id) => !image.brokers.has(id));
+        if (unknown.length > 0 || replicas.length !== 1) {
+          return { ...at, result: fail('invalidReplicaAssignment', `The manual partition assignment includes broker ${unknown[0] ?? replicas.find((id) => id !== this.opts.brokerId)}, but no such broker is registered (a single node has only broker ${this.opts.brokerId}).`) };
+        }
+        return { ...at, result: { ok: true } };
+      }),
+    );
+  }
+
   alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
     // A single node is its own ISR: the only valid ISR is [self], at the current epochs.
     const p = this.#image.partition(change.topic, change.partition);
@@ -220,6 +257,7 @@ export class EmbeddedController implements Controller {
 
   private async persist(image: MetadataImage): Promise<void> {
     const doc: StoredDocument = { version: 1, clusterId: image.clusterId, topics: [...image.topics.values()].map(storedOf) };
+    if (image.brokerConfigs.size > 0) doc.brokerConfigs = Object.fromEntries(image.brokerConfigs);
     await this.opts.store.save(JSON.stringify(doc, null, 1));
   }
 }

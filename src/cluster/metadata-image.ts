@@ -1,5 +1,6 @@
 /**
- * The cluster metadata image: brokers, topics, partition assignments and topic configs, frozen.
+ * The cluster metadata image: brokers, topics, partition assignments, topic configs and dynamic
+ * broker configs, frozen.
  * A request captures the image once (ctx.image) and never re-reads it partway through; the
  * controller builds the next image and swaps it in one assignment.
  */
@@ -14,6 +15,9 @@ export interface PartitionInfo {
   readonly offline: readonly number[];
   /** Version of the partition state (ZooKeeper zkVersion / KRaft partition epoch); bumps on every leader or ISR change. */
   readonly partitionEpoch: number;
+  /** While the partition is being reassigned (KIP-455): replicas joining and leaving; absent or empty otherwise. */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicInfo {
@@ -32,6 +36,8 @@ export interface BrokerInfo {
   readonly rack: string | null;
 }
 
+const NO_BROKER_CONFIGS: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map();
+
 export class MetadataImage {
   readonly topicsById: ReadonlyMap<string, TopicInfo>;
 
@@ -40,6 +46,8 @@ export class MetadataImage {
     readonly controllerId: number,
     readonly brokers: ReadonlyMap<number, BrokerInfo>,
     readonly topics: ReadonlyMap<string, TopicInfo>,
+    /** Dynamic broker configs by entity: '' is the cluster-wide default, else a broker id (config/dynamic-broker-config.ts). */
+    readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>> = NO_BROKER_CONFIGS,
   ) {
     const byId = new Map<string, TopicInfo>();
     for (const t of topics.values()) {
@@ -51,7 +59,15 @@ export class MetadataImage {
   }
 
   withTopics(topics: ReadonlyMap<string, TopicInfo>): MetadataImage {
-    return new MetadataImage(this.clusterId, this.controllerId, this.brokers, topics);
+    return new MetadataImage(this.clusterId, this.controllerId, this.brokers, topics, this.brokerConfigs);
+  }
+
+  withBrokers(brokers: ReadonlyMap<number, BrokerInfo>): MetadataImage {
+    return new MetadataImage(this.clusterId, this.controllerId, brokers, this.topics, this.brokerConfigs);
+  }
+
+  withBrokerConfigs(brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>): MetadataImage {
+    return new MetadataImage(this.clusterId, this.controllerId, this.brokers, this.topics, brokerConfigs);
   }
 
   partition(topic: string, partition: number): PartitionInfo | undefined {

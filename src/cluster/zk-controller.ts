@@ -33,12 +33,15 @@ import { validateTopicConfigs } from '../config/topic-config.js';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Random } from '../io/random.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, PreferredElectionResult } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome, PreferredElectionResult } from './controller.js';
 import { type Coordination, deleteRecursive, isCoordinationError, json, type MultiOp, parseJson, type SessionEvent } from './coordination/coordination.js';
 import { initialState, nextState, preferredImbalance, type ClusterView, type PartitionState } from './leader-election.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { AssignmentError, assignReplicas } from './replica-assignment.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
+
+/** Attempts at a read-modify-write of a shared node (configs, the reassignment request) before giving up. */
+const CONFIG_WRITE_ATTEMPTS_MAX = 10;
 
 export const paths = {
   clusterId: '/cluster/id',
@@ -53,6 +56,9 @@ export const paths = {
   configTopics: '/config/topics',
   configTopic: (t: string) => `/config/topics/${t}`,
   configChanges: '/config/changes',
+  configBrokers: '/config/brokers',
+  /** Dynamic broker configs: '' is the cluster-wide default, Kafka's `<default>` node. */
+  configBroker: (entity: string) => `/config/brokers/${entity === '' ? '<default>' : entity}`,
   controller: '/controller',
   controllerEpoch: '/controller_epoch',
   deleteTopics: '/admin/delete_topics',
@@ -70,6 +76,7 @@ const PERSISTENT_PATHS = [
   paths.seqid,
   paths.configTopics,
   paths.configChanges,
+  paths.configBrokers,
   paths.deleteTopics,
   paths.isrChanges,
   paths.controlledShutdown,
@@ -202,6 +209,8 @@ export class ZkController implements Controller {
   #controllerId = -1;
   #topics = new Map<string, CachedTopic>();
   #configs = new Map<string, Record<string, string>>();
+  /** Dynamic broker configs by entity ('' = cluster default), from /config/brokers. */
+  #brokerConfigs = new Map<string, Readonly<Record<string, string>>>();
   #states = new Map<string, CachedState>();
   #deleting = new Set<string>();
   #stopping = new Set<number>();
@@ -266,6 +275,7 @@ export class ZkController implements Controller {
     this.#clusterId = await this.readOrCreateClusterId();
     await this.readBrokers(gen);
     await this.readTopicList(gen);
+    await this.readBrokerConfigList(gen);
     await this.readDeleteRequests(gen);
     await this.readStoppingBrokers(gen);
     await this.readController(gen);
@@ -431,6 +441,33 @@ export class ZkController implements Controller {
     this.controllerWorkSoon();
   }
 
+  private async readBrokerConfigList(gen: number): Promise<void> {
+    const w = this.watcher('brokerConfigs', gen, () => this.readBrokerConfigList(gen));
+    const names = (await this.#coord.children(paths.configBrokers, w)) ?? [];
+    if (gen !== this.#generation) return;
+    const entities = new Set(names.map((n) => (n === '<default>' ? '' : n)));
+    for (const e of [...this.#brokerConfigs.keys()]) if (!entities.has(e)) this.#brokerConfigs.delete(e);
+    for (const e of entities) if (!this.#armed.has(`brokerConfig:${e}`)) await this.readBrokerConfig(gen, e);
+    this.publishSoon();
+  }
+
+  private async readBrokerConfig(gen: number, entity: string): Promise<void> {
+    const w = this.watcher(`brokerConfig:${entity}`, gen, () => this.readBrokerConfig(gen, entity));
+    const node = await this.#coord.get(paths.configBroker(entity), w);
+    if (gen !== this.#generation) return;
+    let config: Record<string, string> = {};
+    if (node) {
+      try {
+        config = parseJson<{ config?: Record<string, string> }>(node.data).config ?? {};
+      } catch (err) {
+        this.#log.warn({ err, entity }, `unreadable ${paths.configBroker(entity)} ignored`);
+      }
+    }
+    if (Object.keys(config).length === 0) this.#brokerConfigs.delete(entity);
+    else this.#brokerConfigs.set(entity, Object.freeze({ ...config }));
+    this.publishSoon();
+  }
+
   private dropTopic(t: string): void {
     const cached = this.#topics.get(t);
     this.#topics.delete(t);
@@ -592,12 +629,14 @@ export class ZkController implements Controller {
           isr: Object.freeze([...(s?.isr ?? [])]),
           offline: Object.freeze(replicas.filter((r) => !this.#brokers.has(r))),
           partitionEpoch: s?.version ?? -1,
+          addingReplicas: Object.freeze([...(t.adding[String(p)] ?? [])]),
+          removingReplicas: Object.freeze([...(t.removing[String(p)] ?? [])]),
         });
       });
       topics.set(name, Object.freeze({ name, topicId: t.topicId, internal: isInternalTopic(name), partitions: Object.freeze(partitions), configs: Object.freeze({ ...(this.#configs.get(name) ?? {}) }) }));
     }
     const brokers = new Map([...this.#brokers].sort((a, b) => a[0] - b[0]));
-    return new MetadataImage(this.#clusterId, this.#controllerId, brokers, topics);
+    return new MetadataImage(this.#clusterId, this.#controllerId, brokers, topics, new Map(this.#brokerConfigs));
   }
 
   /** Resolves when `check(image)` holds for a published image, or false after `timeoutMs`. */
@@ -807,6 +846,150 @@ export class ZkController implements Controller {
       return t === undefined || JSON.stringify(Object.entries(t.configs).sort()) === want;
     });
     return { ok: true };
+  }
+
+  /** Dynamic broker configs, in Kafka's nodes /config/brokers/<id> and /config/brokers/<default>. */
+  async alterBrokerConfigs(entity: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult> {
+    const path = paths.configBroker(entity);
+    for (let attempt = 0; attempt < CONFIG_WRITE_ATTEMPTS_MAX; attempt++) {
+      const node = await this.#coord.get(path);
+      const current = node ? (parseJson<{ config?: Record<string, string> }>(node.data).config ?? {}) : {};
+      const next: Record<string, string> = mode === 'replace' ? {} : { ...current };
+      for (const [k, v] of Object.entries(configs)) {
+        if (v === null) delete next[k];
+        else next[k] = v;
+      }
+      if (validateOnly) return { ok: true };
+      try {
+        const data = json({ version: 1, config: next });
+        if (node) await this.#coord.set(path, data, node.version);
+        else await this.#coord.create(path, data);
+      } catch (err) {
+        if (isCoordinationError(err, 'badVersion') || isCoordinationError(err, 'nodeExists') || isCoordinationError(err, 'noNode')) continue; // a concurrent change: read it and apply ours on top
+        throw err;
+      }
+      const want = JSON.stringify(Object.entries(next).sort());
+      await this.waitForImage((img) => JSON.stringify(Object.entries(img.brokerConfigs.get(entity) ?? {}).sort()) === want);
+      return { ok: true };
+    }
+    return fail('invalidRequest', `The dynamic configs of ${entity === '' ? 'the cluster default' : `broker ${entity}`} kept changing concurrently; retry.`);
+  }
+
+  /**
+   * AlterPartitionReassignments on the active controller: new targets join /admin/reassign_partitions
+   * (the same request node kafka-reassign-partitions --zookeeper writes, carried out by `reassign`);
+   * a cancellation puts a partition in progress back on its original replicas (replicas minus
+   * adding_replicas), leader from those in sync, in one fenced write.
+   */
+  async alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
+    if (!this.#isController) {
+      return changes.map(({ topic, partition }) => ({ topic, partition, result: fail('notController', `Broker ${this.opts.brokerId} is not the active controller.`) }));
+    }
+    const outcomes: ReassignmentOutcome[] = [];
+    const targets: ReassignTarget[] = [];
+    const cancels: Array<{ topic: string; partition: number }> = [];
+    const pending = new Set((this.#reassignRequested?.partitions ?? []).map((x) => `${x.topic}/${x.partition}`));
+    for (const { topic: t, partition: p, replicas } of changes) {
+      const at = { topic: t, partition: p };
+      const topic = this.#topics.get(t);
+      if (!topic || this.#deleting.has(t) || !Number.isInteger(p) || p < 0 || p >= topic.replicas.length) {
+        outcomes.push({ ...at, result: fail('unknownTopicOrPartition', `Unable to find partition ${t}-${p}.`) });
+        continue;
+      }
+      if (replicas === null) {
+        const inProgress = topic.adding[String(p)] !== undefined || topic.removing[String(p)] !== undefined || pending.has(`${t}/${p}`);
+        if (!inProgress) {
+          outcomes.push({ ...at, result: fail('noReassignmentInProgress', `No reassignment is in progress for partition ${t}-${p}.`) });
+          continue;
+        }
+        cancels.push(at);
+        outcomes.push({ ...at, result: { ok: true } });
+        continue;
+      }
+      const problem = replicas.length === 0 ? 'the replica list is empty' : new Set(replicas).size !== replicas.length ? 'a broker is listed twice' : null;
+      const unknown = replicas.filter((id) => !this.#brokers.has(id));
+      if (problem !== null || unknown.length > 0) {
+        const why = problem ?? `it includes broker ${unknown.join(', ')}, which is not registered`;
+        outcomes.push({ ...at, result: fail('invalidReplicaAssignment', `Invalid replica assignment for ${t}-${p}: ${why}.`) });
+        continue;
+      }
+      targets.push({ topic: t, partition: p, replicas: [...replicas] });
+      outcomes.push({ ...at, result: { ok: true } });
+    }
+    if (targets.length > 0 || cancels.length > 0) {
+      // On the controller's work chain, so `reassign` never runs between the cancellation's write
+      // and the request's update (it would start the cancelled move again).
+      await this.onControllerChain(async () => {
+        for (const c of cancels) await this.cancelReassignment(c.topic, c.partition);
+        await this.mergeReassignRequest(targets, cancels);
+      });
+    }
+    this.controllerWorkSoon();
+    return outcomes;
+  }
+
+  /** Runs `fn` after the controller work queued so far, and before any queued later. */
+  private onControllerChain<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#controllerWork.then(fn);
+    this.#controllerWork = run.then(
+      () => undefined,
+      (err: unknown) => this.#log.warn({ err }, 'an admin change on the controller failed'), // the caller gets the rejection through `run`
+    );
+    return run;
+  }
+
+  /**
+   * Adds `targets` to (and drops `cancels` from) /admin/reassign_partitions, retrying on concurrent
+   * writes, and makes the result the pending request at once (the node's watch would bring it back
+   * later; until then `reassign` must not act on the old list, e.g. restart a cancelled move).
+   */
+  private async mergeReassignRequest(targets: ReassignTarget[], cancels: Array<{ topic: string; partition: number }>): Promise<void> {
+    const dropped = new Set([...targets, ...cancels].map((x) => `${x.topic}/${x.partition}`));
+    for (let attempt = 0; attempt < CONFIG_WRITE_ATTEMPTS_MAX; attempt++) {
+      const node = await this.#coord.get(paths.reassignPartitions);
+      let existing: ReassignTarget[] = [];
+      if (node) {
+        try {
+          existing = parseReassignment(node.data.toString('utf8'));
+        } catch (err) {
+          this.#log.warn({ err }, `unreadable ${paths.reassignPartitions} replaced`);
+        }
+      }
+      const merged = [...existing.filter((x) => !dropped.has(`${x.topic}/${x.partition}`)), ...targets];
+      try {
+        if (merged.length === 0) {
+          if (node) await this.#coord.delete(paths.reassignPartitions, node.version);
+          this.#reassignRequested = null;
+        } else if (node) {
+          const version = await this.#coord.set(paths.reassignPartitions, json({ version: 1, partitions: merged }), node.version);
+          this.#reassignRequested = { partitions: merged, version };
+        } else {
+          await this.#coord.create(paths.reassignPartitions, json({ version: 1, partitions: merged }));
+          this.#reassignRequested = { partitions: merged, version: 0 };
+        }
+        return;
+      } catch (err) {
+        if (isCoordinationError(err, 'badVersion') || isCoordinationError(err, 'nodeExists') || isCoordinationError(err, 'noNode')) continue;
+        throw err;
+      }
+    }
+    throw new Error(`${paths.reassignPartitions} kept changing concurrently`);
+  }
+
+  /** Puts a partition being reassigned back on its original replicas (fenced by the controller epoch). */
+  private async cancelReassignment(t: string, p: number): Promise<void> {
+    const topic = this.#topics.get(t);
+    const s = this.#states.get(`${t}/${p}`);
+    if (!topic || !s) return;
+    const adding = topic.adding[String(p)];
+    if (adding === undefined && topic.removing[String(p)] === undefined) return; // only requested, not started: dropping the request is enough
+    const original = topic.replicas[p]!.filter((r) => !(adding ?? []).includes(r));
+    const live = (id: number): boolean => this.#brokers.has(id) && !this.#stopping.has(id);
+    const isr = s.isr.filter((r) => original.includes(r));
+    let leader = s.leader;
+    if (!original.includes(leader) || !live(leader)) leader = isr.find(live) ?? -1;
+    this.#log.info({ topic: t, partition: p, replicas: original, leader, isr }, 'reassignment cancelled: back to the original replicas');
+    await this.writeReassignment(t, p, topic, original, null, null, { leader, leaderEpoch: s.leaderEpoch + 1, isr: isr.length > 0 ? isr : s.isr, version: s.version });
   }
 
   /**

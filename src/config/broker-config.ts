@@ -56,6 +56,7 @@ import {
   type QuorumVoter,
 } from './listeners.js';
 import { brokerMessageFormatWarning, MESSAGE_FORMAT_VERSION_DEFAULT, messageFormatVersionValidator } from './message-format-version.js';
+import { isDynamicBrokerKey } from './dynamic-keys.js';
 import { parseProperties } from './properties.js';
 
 export { ConfigError } from './config-def.js';
@@ -214,6 +215,8 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
 
   // Replication
   { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', doc: 'A follower that has not caught up for this long leaves the ISR.' },
+  { name: 'leader.replication.throttled.rate', type: 'long', default: '9223372036854775807', validator: atLeast(0), doc: 'Bytes/s a leader serves to throttled follower replicas (leader.replication.throttled.replicas); a dynamic config.' },
+  { name: 'follower.replication.throttled.rate', type: 'long', default: '9223372036854775807', validator: atLeast(0), doc: 'Bytes/s a follower fetches for its throttled replicas (follower.replication.throttled.replicas); a dynamic config.' },
   { name: 'replica.fetch.max.bytes', type: 'int', default: '1048576', validator: atLeast(0), doc: 'Bytes a follower asks for per partition.' },
   { name: 'replica.fetch.min.bytes', type: 'int', default: '1', doc: 'Bytes a follower waits for.' },
   { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', doc: 'Longest a follower fetch waits on the leader.' },
@@ -358,6 +361,9 @@ export interface BrokerConfig {
   transactionMaxTimeoutMs: number;
 
   replicaLagTimeMaxMs: number;
+  /** Bytes/s for throttled replicas, leader and follower side (Number.MAX_SAFE_INTEGER: unthrottled). */
+  leaderReplicationThrottledRate: number;
+  followerReplicationThrottledRate: number;
   replicaFetchMaxBytes: number;
   replicaFetchMinBytes: number;
   replicaFetchWaitMaxMs: number;
@@ -375,8 +381,10 @@ export interface BrokerConfig {
   samsaAdminPort: number;
   samsaAdminHost: string;
 
-  /** Every key as given (file, env, override merged; unknown keys included), for DescribeConfigs. */
+  /** Every key as given statically (file, env, override merged; unknown keys included), for DescribeConfigs. */
   raw: Map<string, string>;
+  /** The dynamic layers in force (kafka-configs --entity-type brokers); empty at boot until the controller's image arrives. */
+  dynamic: DynamicBrokerConfigs;
 }
 
 export interface LoadBrokerConfigOptions {
@@ -391,9 +399,31 @@ export interface LoadBrokerConfigOptions {
    * the io layer exists, which is why this module reads a file itself; tests may pass a fake.
    */
   readTextFile?: (path: string) => string;
+  /**
+   * The static values of an earlier load (BrokerConfig.raw), used instead of file, env and
+   * overrides when the effective config is rebuilt with new dynamic values (withDynamicConfigs).
+   */
+  staticValues?: ReadonlyMap<string, string>;
+  /** Dynamic broker configs (kafka-configs --entity-type brokers): they win over static values, per broker over the cluster default. */
+  dynamic?: DynamicBrokerConfigs;
 }
 
-type Origin = { kind: 'file'; path: string; line: number } | { kind: 'env'; variable: string } | { kind: 'override'; text: string };
+/** The dynamic layers of a broker's configuration, as stored by the controller. */
+export interface DynamicBrokerConfigs {
+  /** --entity-default: every broker. */
+  clusterDefault: Readonly<Record<string, string>>;
+  /** --entity-name <this broker's id>. */
+  broker: Readonly<Record<string, string>>;
+}
+
+const NO_DYNAMIC: DynamicBrokerConfigs = Object.freeze({ clusterDefault: Object.freeze({}), broker: Object.freeze({}) });
+
+type Origin =
+  | { kind: 'file'; path: string; line: number }
+  | { kind: 'env'; variable: string }
+  | { kind: 'override'; text: string }
+  | { kind: 'static' }
+  | { kind: 'dynamic'; scope: 'clusterDefault' | 'broker' };
 
 interface GivenValue {
   value: string;
@@ -408,6 +438,10 @@ function describeOrigin(origin: Origin): string {
       return `from environment variable ${origin.variable}`;
     case 'override':
       return `from --override ${origin.text}`;
+    case 'static':
+      return 'in the static config';
+    case 'dynamic':
+      return origin.scope === 'broker' ? 'as a dynamic config of this broker' : 'as a cluster-wide dynamic config';
   }
 }
 
@@ -453,6 +487,11 @@ export function loadBrokerConfig(opts: LoadBrokerConfigOptions = {}): { config: 
     }
     given.set(key, { value: text.slice(equals + 1), origin: { kind: 'override', text } });
   }
+  for (const [key, value] of opts.staticValues ?? []) given.set(key, { value, origin: { kind: 'static' } });
+  const staticRaw = new Map([...given].map(([key, entry]) => [key, entry.value]));
+  const dynamic = opts.dynamic ?? NO_DYNAMIC;
+  for (const [key, value] of Object.entries(dynamic.clusterDefault)) given.set(key, { value, origin: { kind: 'dynamic', scope: 'clusterDefault' } });
+  for (const [key, value] of Object.entries(dynamic.broker)) given.set(key, { value, origin: { kind: 'dynamic', scope: 'broker' } });
 
   const values = new Map<string, ConfigValue>();
   for (const def of BROKER_CONFIG_KEYS) {
@@ -486,8 +525,17 @@ export function loadBrokerConfig(opts: LoadBrokerConfigOptions = {}): { config: 
     }
   }
 
-  const config = buildBrokerConfig(new TypedValues(values, given), warnings);
+  const config = { ...buildBrokerConfig(new TypedValues(values, given), warnings), raw: staticRaw, dynamic };
   return { config: deepFreeze(config), warnings };
+}
+
+/**
+ * The effective config of a running broker after its dynamic configs changed: the same static
+ * values, with `dynamic` laid over them. Throws ConfigError (naming the key and the dynamic origin)
+ * when a dynamic value is invalid.
+ */
+export function withDynamicConfigs(config: BrokerConfig, dynamic: DynamicBrokerConfigs): BrokerConfig {
+  return loadBrokerConfig({ staticValues: config.raw, dynamic, env: {} }).config;
 }
 
 /** Freezes the config, its arrays and the objects in them. Maps cannot be frozen; nobody may mutate them either. */
@@ -578,7 +626,7 @@ function advertisable(listener: Listener): Listener {
   return listener.host === '' || listener.host === '0.0.0.0' ? { ...listener, host: ADVERTISED_HOST_FOR_ANY } : listener;
 }
 
-function buildBrokerConfig(v: TypedValues, warnings: string[]): BrokerConfig {
+function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfig, 'dynamic'> {
   const brokerId = resolveBrokerId(v);
 
   const protocolMap = parseSecurityProtocolMap(splitList(v.string('listener.security.protocol.map')));
@@ -720,6 +768,8 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): BrokerConfig {
     transactionMaxTimeoutMs: v.number('transaction.max.timeout.ms'),
 
     replicaLagTimeMaxMs: v.number('replica.lag.time.max.ms'),
+    leaderReplicationThrottledRate: v.number('leader.replication.throttled.rate'),
+    followerReplicationThrottledRate: v.number('follower.replication.throttled.rate'),
     replicaFetchMaxBytes: v.number('replica.fetch.max.bytes'),
     replicaFetchMinBytes: v.number('replica.fetch.min.bytes'),
     replicaFetchWaitMaxMs: v.number('replica.fetch.wait.max.ms'),
@@ -886,7 +936,7 @@ export interface DescribedConfig {
   value: string | null;
   source: ConfigSourceName;
   isSensitive: boolean;
-  /** Always true: Samsa has no dynamic broker configs yet. */
+  /** False for the keys dynamic broker configs may change (config/dynamic-broker-config.ts). */
   readOnly: boolean;
   type: ConfigTypeName;
   documentation: string;
@@ -895,24 +945,39 @@ export interface DescribedConfig {
 /** Every broker key with its value and source, in table order, for DescribeConfigs on a broker. */
 export function describeBrokerConfigs(config: BrokerConfig): DescribedConfig[] {
   return BROKER_CONFIG_KEYS.map((def) => {
-    const given = config.raw.get(def.name);
     const isSensitive = def.type === 'password' || def.sensitive === true;
-    let value: string | null;
-    if (given === undefined) {
-      value = def.default;
-    } else {
-      const parsed = parseAndValidate(def.type, given, def.validator);
-      assert.ok(parsed.ok, `${def.name} was validated when the config was loaded`);
-      value = formatConfigValue(def.type, parsed.value);
-    }
+    const layers = brokerConfigLayers(config, def.name);
+    const top = layers[0];
     return {
       name: def.name,
-      value: isSensitive ? null : value,
-      source: given === undefined ? 'DEFAULT_CONFIG' : 'STATIC_BROKER_CONFIG',
+      value: isSensitive ? null : (top?.value ?? def.default),
+      source: top?.source ?? 'DEFAULT_CONFIG',
       isSensitive,
-      readOnly: true,
+      readOnly: !isDynamicBrokerKey(def.name),
       type: configTypeName(def.type),
       documentation: def.doc,
     };
   });
+}
+
+/**
+ * Where a broker key's value comes from, strongest first (Kafka's synonyms): a dynamic value of this
+ * broker, the cluster-wide dynamic default, the static config; the built-in default is not listed.
+ * Values are normalised as the config parsed them.
+ */
+export function brokerConfigLayers(config: BrokerConfig, name: string): Array<{ value: string; source: ConfigSourceName }> {
+  const def = KEYS_BY_NAME.get(name);
+  assert.ok(def !== undefined, `config key ${name} is in the table`);
+  const normalised = (given: string): string => {
+    const parsed = parseAndValidate(def.type, given, def.validator);
+    return parsed.ok ? (formatConfigValue(def.type, parsed.value) ?? given) : given;
+  };
+  const out: Array<{ value: string; source: ConfigSourceName }> = [];
+  const broker = config.dynamic.broker[name];
+  if (broker !== undefined) out.push({ value: normalised(broker), source: 'DYNAMIC_BROKER_CONFIG' });
+  const clusterDefault = config.dynamic.clusterDefault[name];
+  if (clusterDefault !== undefined) out.push({ value: normalised(clusterDefault), source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
+  const given = config.raw.get(name);
+  if (given !== undefined) out.push({ value: normalised(given), source: 'STATIC_BROKER_CONFIG' });
+  return out;
 }

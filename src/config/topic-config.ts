@@ -14,7 +14,7 @@
  * Pure functions over a BrokerConfig and a Record of overrides; no I/O, no state.
  */
 import assert from 'node:assert/strict';
-import { brokerKeyDef, type BrokerConfig } from './broker-config.js';
+import { brokerConfigLayers, brokerKeyDef, type BrokerConfig } from './broker-config.js';
 import { MESSAGE_FORMAT_VERSION_DEFAULT, messageFormatVersionValidator, topicMessageFormatWarning } from './message-format-version.js';
 import type { LogConfig as StorageLogConfig } from '../storage/log-config.js';
 import {
@@ -74,7 +74,7 @@ export interface LogConfig extends StorageLogConfig {
 
 export interface EffectiveTopicConfigEntry {
   value: string;
-  source: 'DYNAMIC_TOPIC_CONFIG' | 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG';
+  source: ConfigSourceName;
   isDefault: boolean;
   readOnly: boolean;
   sensitive: boolean;
@@ -210,13 +210,16 @@ export function effectiveTopicConfig(
   const result: Record<string, EffectiveTopicConfigEntry> = {};
   for (const def of TOPIC_CONFIG_KEYS) {
     const resolved = resolve(def, broker, overrides);
-    const staticSynonyms = def.brokerSynonyms.filter((name) => broker.raw.has(name));
     const synonyms: EffectiveTopicConfigEntry['synonyms'] = [];
     if (resolved.overridden) synonyms.push({ name: def.name, value: format(def, resolved.value), source: 'DYNAMIC_TOPIC_CONFIG' });
-    for (const name of staticSynonyms) synonyms.push({ name, value: broker.raw.get(name)!.trim(), source: 'STATIC_BROKER_CONFIG' });
+    // The broker keys behind this topic key, by layer (dynamic per broker, dynamic default, static), strongest first.
+    const brokerLayers = def.brokerSynonyms.flatMap((name) => brokerConfigLayers(broker, name).map((layer) => ({ name, ...layer })));
+    const order = ['DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG', 'STATIC_BROKER_CONFIG'];
+    brokerLayers.sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source));
+    for (const layer of brokerLayers) synonyms.push({ name: layer.name, value: layer.value, source: layer.source });
     synonyms.push(defaultSynonym(def));
 
-    const source = resolved.overridden ? 'DYNAMIC_TOPIC_CONFIG' : staticSynonyms.length > 0 ? 'STATIC_BROKER_CONFIG' : 'DEFAULT_CONFIG';
+    const source = resolved.overridden ? 'DYNAMIC_TOPIC_CONFIG' : (brokerLayers[0]?.source ?? 'DEFAULT_CONFIG');
     result[def.name] = {
       value: format(def, resolved.value),
       source,

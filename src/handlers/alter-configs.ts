@@ -8,13 +8,15 @@
  * - TOPIC: '' is INVALID_REQUEST, an illegal name INVALID_TOPIC_EXCEPTION, then the controller
  *   validates every key and value (INVALID_CONFIG) and the topic's existence
  *   (UNKNOWN_TOPIC_OR_PARTITION);
- * - BROKER: the name must be '' or this broker's id (INVALID_REQUEST otherwise, Kafka's messages);
- *   then, because Samsa has no dynamic broker configs yet, any change is INVALID_REQUEST with a
- *   message saying so (an empty change list is a no-op and succeeds);
+ * - BROKER: the name must be '' (the cluster-wide default) or this broker's id (INVALID_REQUEST
+ *   otherwise, Kafka's messages); the keys must be dynamic ones (INVALID_REQUEST "Cannot update
+ *   these configs dynamically") with valid values (INVALID_CONFIG), see
+ *   config/dynamic-broker-config.ts; then the controller stores them and they reach every broker;
  * - any other type, BROKER_LOGGER included: INVALID_REQUEST "Unknown resource type N".
  * validateOnly runs every check and changes nothing.
  */
 import { topicNameProblem } from '../cluster/topic-names.js';
+import { checkDynamicBrokerConfigs } from '../config/dynamic-broker-config.js';
 import { deprecatedTopicConfigWarnings } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { alterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } from '../protocol/messages/alter-configs.js';
@@ -65,15 +67,27 @@ export function topicResourceProblem(name: string): AlterOutcome | null {
 }
 
 /**
- * The answer to any change of a BROKER resource. Kafka applies dynamic broker configs; Samsa reads
- * its configuration once at boot, so we refuse clearly rather than pretend.
+ * Changes the dynamic configs of a BROKER resource ('' = cluster default, else this broker's id):
+ * checks the resulting set (dynamic keys only, valid values), then has the controller store it.
  */
-export function brokerConfigsUnsupported(keys: readonly string[]): AlterOutcome {
-  return refused(
-    ErrorCode.INVALID_REQUEST,
-    `Dynamic broker configs are not supported by this broker (Samsa) yet: set ${keys.join(', ')} in the broker's ` +
-      'properties file (or with --override) and restart it.',
-  );
+export async function alterBroker(
+  ctx: RequestContext,
+  entity: string,
+  changes: Record<string, string | null>,
+  mode: 'replace' | 'incremental',
+  validateOnly: boolean,
+): Promise<AlterOutcome> {
+  const next: Record<string, string> = mode === 'replace' ? {} : { ...(ctx.image.brokerConfigs.get(entity) ?? {}) };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  const problem = checkDynamicBrokerConfigs(ctx.broker.config, entity, next);
+  if (problem !== null) return refused(problem.code === 'invalidRequest' ? ErrorCode.INVALID_REQUEST : ErrorCode.INVALID_CONFIG, problem.message);
+  const result = await ctx.broker.controller.alterBrokerConfigs(entity, changes, mode, validateOnly);
+  if (!result.ok) return refused(adminErrorCode(result.error), result.message);
+  if (!validateOnly) ctx.log.info({ entity: entity === '' ? '<default>' : entity, changes, mode }, 'altered dynamic broker configs');
+  return ALTER_OK;
 }
 
 /** Kafka's BROKER handling up to the change itself: '' (cluster default) or this broker's id. */
@@ -118,7 +132,9 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
     case ResourceType.BROKER: {
       const problem = brokerResourceProblem(r.resourceName, ctx.broker.brokerId);
       if (problem) return problem;
-      return r.configs.length === 0 ? ALTER_OK : brokerConfigsUnsupported(r.configs.map((c) => c.name));
+      const configs: Record<string, string> = {};
+      for (const c of r.configs) configs[c.name] = c.value!;
+      return alterBroker(ctx, r.resourceName, configs, 'replace', validateOnly);
     }
     default:
       return refused(ErrorCode.INVALID_REQUEST, `Unknown resource type ${r.resourceType}`);

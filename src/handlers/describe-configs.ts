@@ -19,7 +19,7 @@
  * includeDocumentation). Sensitive values are null.
  */
 import type { BrokerConfig } from '../config/broker-config.js';
-import { brokerKeyDef, describeBrokerConfigs } from '../config/broker-config.js';
+import { brokerConfigLayers, brokerKeyDef, describeBrokerConfigs } from '../config/broker-config.js';
 import { ConfigSource, ConfigType, effectiveTopicConfig } from '../config/topic-config.js';
 import { topicNameProblem } from '../cluster/topic-names.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -107,8 +107,10 @@ function brokerIdOf(name: string): number | Refusal {
 }
 
 /**
- * This broker's keys, each with synonyms as Kafka lists them for a static config: the value set in
- * server.properties (STATIC_BROKER_CONFIG), then the built-in default (DEFAULT_CONFIG).
+ * This broker's keys, each with synonyms as Kafka lists them, strongest first: a dynamic value of
+ * this broker (DYNAMIC_BROKER_CONFIG), the cluster-wide dynamic default
+ * (DYNAMIC_DEFAULT_BROKER_CONFIG), the value set in server.properties (STATIC_BROKER_CONFIG), then
+ * the built-in default (DEFAULT_CONFIG).
  */
 function describeBroker(config: BrokerConfig, resource: Resource, opts: Options): DescribeConfigsResourceResult[] {
   const include = wanted(resource);
@@ -117,7 +119,7 @@ function describeBroker(config: BrokerConfig, resource: Resource, opts: Options)
     if (!include(d.name)) continue;
     const synonyms: DescribeConfigsResourceResult['synonyms'] = [];
     if (opts.includeSynonyms) {
-      if (d.source === 'STATIC_BROKER_CONFIG') synonyms.push({ name: d.name, value: d.value, source: ConfigSource.STATIC_BROKER_CONFIG });
+      for (const layer of brokerConfigLayers(config, d.name)) synonyms.push({ name: d.name, value: d.isSensitive ? null : layer.value, source: ConfigSource[layer.source] });
       const def = brokerKeyDef(d.name);
       if (def !== undefined && def.default !== null) {
         synonyms.push({ name: d.name, value: d.isSensitive ? null : def.default, source: ConfigSource.DEFAULT_CONFIG });
@@ -138,13 +140,38 @@ function describeBroker(config: BrokerConfig, resource: Resource, opts: Options)
   return out;
 }
 
+/** The cluster-wide dynamic defaults (kafka-configs --entity-type brokers --entity-default --describe), as Kafka lists them. */
+function describeClusterDefault(ctx: RequestContext, resource: Resource, opts: Options): DescribeConfigsResourceResult[] {
+  const include = wanted(resource);
+  const values = ctx.image.brokerConfigs.get('') ?? {};
+  const types = new Map(describeBrokerConfigs(ctx.broker.config).map((d) => [d.name, d.type]));
+  return Object.entries(values)
+    .filter(([name]) => include(name))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => {
+      const def = brokerKeyDef(name);
+      const isSensitive = def?.type === 'password' || def?.sensitive === true;
+      return {
+        name,
+        value: isSensitive ? null : value,
+        readOnly: false,
+        isDefault: false,
+        configSource: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+        isSensitive,
+        synonyms: opts.includeSynonyms ? [{ name, value: isSensitive ? null : value, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }] : [],
+        configType: ConfigType[types.get(name) ?? 'UNKNOWN'],
+        documentation: null,
+      };
+    });
+}
+
 function describeResource(ctx: RequestContext, resource: Resource, opts: Options): DescribeConfigsResourceResult[] | Refusal {
   const brokerId = ctx.broker.brokerId;
   switch (resource.resourceType) {
     case ResourceType.TOPIC:
       return describeTopic(ctx, resource, opts);
     case ResourceType.BROKER: {
-      if (resource.resourceName === '') return [];
+      if (resource.resourceName === '') return describeClusterDefault(ctx, resource, opts);
       const id = brokerIdOf(resource.resourceName);
       if (id instanceof Refusal) return id;
       if (id !== brokerId) {

@@ -69,6 +69,12 @@ export function adminErrorCode(kind: AdminErrorKind): number {
       return ErrorCode.INVALID_CONFIG;
     case 'topicDeletionDisabled':
       return ErrorCode.TOPIC_DELETION_DISABLED;
+    case 'unknownTopicOrPartition':
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    case 'noReassignmentInProgress':
+      return ErrorCode.NO_REASSIGNMENT_IN_PROGRESS;
+    case 'notController':
+      return ErrorCode.NOT_CONTROLLER;
     case 'invalidRequest':
       return ErrorCode.INVALID_REQUEST;
   }

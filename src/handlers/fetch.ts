@@ -112,6 +112,8 @@ async function readPartition(
       return base;
     }
     if (fetchOffset >= maxOffset || (maxBytes === 0 && !minOneMessage)) return base;
+    // leader.replication.throttled.rate: a throttled follower replica gets no data while over quota.
+    if (req.replicaId >= 0 && ctx.broker.replicas.leaderThrottled(topic, partition, req.replicaId)) return base;
     if (legacyMagic !== null) {
       const converted = await readDownConverted(log, legacyMagic, fetchOffset, maxOffset, maxBytes, minOneMessage);
       base.errorCode = converted.errorCode;
@@ -120,6 +122,7 @@ async function readPartition(
     }
     const read = await log.read(fetchOffset, maxBytes, { minOneMessage, maxOffset });
     base.records = read.records;
+    if (req.replicaId >= 0) ctx.broker.replicas.recordLeaderThrottled(topic, partition, req.replicaId, read.records.length);
     return base;
   } catch (err) {
     base.errorCode = codeForPartitionFailure(err);

@@ -13,8 +13,9 @@
  *   controller then validates the resulting keys and values (INVALID_CONFIG) and the topic's
  *   existence (UNKNOWN_TOPIC_OR_PARTITION). An unknown operation is INVALID_REQUEST (Kafka's
  *   controller fails it with UNKNOWN_SERVER_ERROR; a clear client error is better).
- * - BROKER: the name must be '' or this broker's id; an unknown operation is INVALID_REQUEST; then,
- *   since Samsa has no dynamic broker configs yet, any change is INVALID_REQUEST saying so.
+ * - BROKER: the name must be '' or this broker's id; an unknown operation is INVALID_REQUEST; the
+ *   changes apply to the stored dynamic configs of that entity (APPEND/SUBTRACT on list keys as for
+ *   topics), and the result must hold only dynamic keys with valid values (alter-configs.ts).
  * - BROKER_LOGGER: the name must be this broker's id. Samsa has no per-logger levels (DescribeConfigs
  *   lists none), so, as Kafka answers for a logger it does not have, SET and DELETE are INVALID_CONFIG
  *   "Logger <name> does not exist!"; APPEND/SUBTRACT are INVALID_REQUEST as in Kafka.
@@ -22,6 +23,7 @@
  * The changes of one resource succeed or fail together. validateOnly runs every check, changes nothing.
  * The APPEND/SUBTRACT base is read from the controller's latest image just before the change.
  */
+import { brokerKeyDef } from '../config/broker-config.js';
 import { topicKeyDef } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
@@ -33,8 +35,8 @@ import {
   ALTER_OK,
   DUPLICATE_KEYS,
   DUPLICATE_RESOURCE,
+  alterBroker,
   alterTopic,
-  brokerConfigsUnsupported,
   brokerResourceProblem,
   duplicateResourceFlags,
   hasDuplicateNames,
@@ -65,7 +67,11 @@ function parts(value: string | null | undefined): string[] {
 /** The topic's new overrides for these operations (string = set, null = remove), or a refusal. */
 type Changes = { ok: true; changes: Record<string, string | null> } | { ok: false; outcome: AlterOutcome };
 
-function topicChanges(current: Readonly<Record<string, string>>, configs: readonly AlterableConfig[]): Changes {
+function computeChanges(
+  current: Readonly<Record<string, string>>,
+  configs: readonly AlterableConfig[],
+  defOf: (name: string) => { type: string; default: string | null } | undefined,
+): Changes {
   const changes: Record<string, string | null> = {};
   for (const c of configs) {
     switch (c.configOperation) {
@@ -77,7 +83,7 @@ function topicChanges(current: Readonly<Record<string, string>>, configs: readon
         break;
       case OpType.APPEND:
       case OpType.SUBTRACT: {
-        const def = topicKeyDef(c.name);
+        const def = defOf(c.name);
         if (def === undefined || def.type !== 'list') {
           const outcome = refused(ErrorCode.INVALID_CONFIG, `Can't ${OP_NAMES[c.configOperation]} to key ${c.name} because its type is not LIST.`);
           return { ok: false, outcome };
@@ -125,7 +131,7 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
       const problem = topicResourceProblem(r.resourceName);
       if (problem) return problem;
       const current = ctx.broker.controller.image.topics.get(r.resourceName)?.configs ?? {};
-      const computed = topicChanges(current, r.configs);
+      const computed = computeChanges(current, r.configs, topicKeyDef);
       if (!computed.ok) return computed.outcome;
       return alterTopic(ctx, r.resourceName, computed.changes, 'incremental', validateOnly);
     }
@@ -134,7 +140,9 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
       if (problem) return problem;
       const unknown = r.configs.find((c) => !isKnownOp(c.configOperation));
       if (unknown) return refused(ErrorCode.INVALID_REQUEST, `Unknown operations type ${unknown.configOperation}`);
-      return r.configs.length === 0 ? ALTER_OK : brokerConfigsUnsupported(r.configs.map((c) => c.name));
+      const computed = computeChanges(ctx.image.brokerConfigs.get(r.resourceName) ?? {}, r.configs, brokerKeyDef);
+      if (!computed.ok) return computed.outcome;
+      return alterBroker(ctx, r.resourceName, computed.changes, 'incremental', validateOnly);
     }
     case ResourceType.BROKER_LOGGER:
       return loggerOutcome(r, ctx.broker.brokerId);

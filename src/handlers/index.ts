@@ -4,6 +4,7 @@
  */
 import type { Handler } from './handler.js';
 import { alterConfigsHandler } from './alter-configs.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
@@ -18,6 +19,7 @@ import { fetchHandler } from './fetch.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
@@ -49,6 +51,8 @@ const all: Handler[] = [
   describeLogDirsHandler,
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   describeClusterHandler,
   electLeadersHandler,
   offsetForLeaderEpochHandler,

@@ -19,6 +19,11 @@
  * retried batch already stored answers NONE with its original baseOffset and writes nothing; a
  * sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH
  * (codeForPartitionFailure in errors.ts).
+ * Order: Kafka handles a connection's requests one at a time, so pipelined Produce requests
+ * (librdkafka keeps many in flight, kafka-python up to 5) are appended in the order they were sent.
+ * Our connections overlap requests, and the work before an append takes variable time (up-conversion,
+ * recompression and the compacted-topic key check run codecs on the thread pool), so appends are
+ * issued in arrival order per connection and partition (AppendTurns).
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { produceApi, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/messages/produce.js';
@@ -28,9 +33,46 @@ import { RecordBatchError, validateRecordSet, type RecordSetErrorKind } from '..
 import { CompressionError } from '../protocol/records/compression.js';
 import { recompressRecordSet, targetCompression } from './compression-policy.js';
 import { codeForPartitionFailure } from './errors.js';
-import { defineHandler, type RequestContext } from './handler.js';
+import { defineHandler, type BrokerContext, type RequestContext } from './handler.js';
 
 type RecordError = ProducePartitionResponse['recordErrors'][number];
+
+/**
+ * Turns per connection and partition, taken when a request arrives (synchronously, in arrival
+ * order): a turn calls the append only after the earlier turns of its key have called theirs or
+ * given up. A turn ends as soon as its append is issued, not when it completes: replicas.appendAsLeader
+ * hands one partition's appends to the log in call order, so a pipeline's appends still join one
+ * gathered write (storage/partition-log.ts). A key's entry lives while it has unfinished turns.
+ */
+class AppendTurns {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  /** `ready` resolves when the earlier turns of `key` have ended; call `end` exactly once. */
+  take(key: string): { ready: Promise<void>; end: () => void } {
+    const previous = this.#tails.get(key);
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const tail = previous === undefined ? ended : previous.then(() => ended);
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return { ready: previous ?? Promise.resolve(), end };
+  }
+}
+
+const appendTurns = new WeakMap<BrokerContext, AppendTurns>();
+
+function turnsOf(broker: BrokerContext): AppendTurns {
+  let turns = appendTurns.get(broker);
+  if (turns === undefined) {
+    turns = new AppendTurns();
+    appendTurns.set(broker, turns);
+  }
+  return turns;
+}
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null, recordErrors: RecordError[] = []): ProducePartitionResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage };
@@ -117,10 +159,28 @@ async function producePartition(
   const info = ctx.image.topics.get(topic);
   if (!info || index < 0 || index >= info.partitions.length) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (records === null || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'empty record set');
-  const prepared = await prepareRecords(ctx, topic, index, records, info.configs);
+  // Before the first await: turns are taken in the order the requests arrived.
+  const turn = turnsOf(ctx.broker).take(`${ctx.clientAddress} ${topic} ${index}`);
+  try {
+    return await preparedAndAppended(ctx, req, topic, index, records, info.configs, turn);
+  } finally {
+    turn.end(); // no-op when the append already ended the turn
+  }
+}
+
+async function preparedAndAppended(
+  ctx: RequestContext,
+  req: ProduceRequest,
+  topic: string,
+  index: number,
+  records: Buffer,
+  configs: Readonly<Record<string, string>>,
+  turn: { ready: Promise<void>; end: () => void },
+): Promise<ProducePartitionResponse> {
+  const prepared = await prepareRecords(ctx, topic, index, records, configs);
   if (!prepared.ok) return prepared.response;
   const toAppend = prepared.records;
-  const cleanupPolicy = info.configs['cleanup.policy']?.split(',').map((p) => p.trim()) ?? ctx.broker.config.logCleanupPolicy;
+  const cleanupPolicy = configs['cleanup.policy']?.split(',').map((p) => p.trim()) ?? ctx.broker.config.logCleanupPolicy;
   if (cleanupPolicy.includes('compact')) {
     let keyless = prepared.keyless;
     if (keyless === null) {
@@ -139,8 +199,11 @@ async function producePartition(
       return refusal;
     }
   }
+  await turn.ready;
   try {
-    const r = await ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
+    const appended = ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
+    turn.end();
+    const r = await appended;
     if (req.acks === -1) {
       const outcome = await ctx.broker.replicas.waitForCommit(topic, index, r.lastOffset, Math.max(0, req.timeoutMs));
       if (outcome !== 'committed') {

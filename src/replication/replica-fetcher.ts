@@ -45,10 +45,15 @@ import type { Partition } from './partition.js';
 const FETCH_VERSION = 12;
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
 const CONNECT_BACKOFF_MS_MIN = 50;
+/** How soon a fetcher whose every partition is held back by its throttle looks again. */
+const THROTTLE_RECHECK_MS = 100;
 
 export interface FetcherDeps {
   localBrokerId: number;
-  config: BrokerConfig;
+  /** The broker's current config (it changes with dynamic broker configs). */
+  readonly config: BrokerConfig;
+  /** Follower replication throttle (throttle.ts): partitions it names are left out while the quota is exceeded. */
+  throttle: { throttled(p: Partition): boolean; exceeded(): boolean; record(bytes: number): void };
   clock: Clock;
   connector: Connector;
   /** The source broker's current endpoint, from the latest image; null when it is not registered. */
@@ -286,14 +291,21 @@ export class ReplicaFetcher {
   // ---------------------------------------------------------------- fetch
 
   private async fetch(client: BrokerClient, ready: Array<[string, Entry]>): Promise<void> {
-    const { config } = this.deps;
+    const { config, throttle } = this.deps;
     const byTopic = new Map<string, FetchRequest['topics'][number]['partitions']>();
-    const sent = new Map<string, { e: Entry; fetchOffset: number }>();
+    const sent = new Map<string, { e: Entry; fetchOffset: number; throttled: boolean }>();
+    const overQuota = throttle.exceeded();
+    let heldBack = 0;
     for (const [key, e] of ready) {
+      const throttled = throttle.throttled(e.p);
+      if (throttled && overQuota) {
+        heldBack++; // follower.replication.throttled.rate reached: this replica waits for the window to clear
+        continue;
+      }
       let list = byTopic.get(e.p.topic);
       if (!list) byTopic.set(e.p.topic, (list = []));
       const fetchOffset = e.p.log.logEndOffset;
-      sent.set(key, { e, fetchOffset });
+      sent.set(key, { e, fetchOffset, throttled });
       list.push({
         partition: e.p.partition,
         currentLeaderEpoch: e.leaderEpoch,
@@ -302,6 +314,11 @@ export class ReplicaFetcher {
         logStartOffset: BigInt(e.p.log.logStartOffset),
         partitionMaxBytes: config.replicaFetchMaxBytes,
       });
+    }
+    if (sent.size === 0) {
+      assert.ok(heldBack > 0, 'a fetch round has partitions');
+      await this.sleep(THROTTLE_RECHECK_MS);
+      return;
     }
     const request: FetchRequest = {
       clusterId: null,
@@ -324,6 +341,7 @@ export class ReplicaFetcher {
         const s = sent.get(key);
         if (!s) continue;
         sent.delete(key);
+        if (s.throttled) throttle.record(r.records?.length ?? 0);
         work.push(this.processPartition(key, s.e, s.fetchOffset, r));
       }
     }

@@ -28,6 +28,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { toLogConfig } from '../config/topic-config.js';
+import { isThrottledReplica, ReplicationThrottle } from './throttle.js';
 import type { Controller } from '../cluster/controller.js';
 import type { MetadataImage, PartitionInfo, TopicInfo } from '../cluster/metadata-image.js';
 import type { Clock, Timer } from '../io/clock.js';
@@ -130,9 +131,13 @@ export class ReplicaManager {
   private readonly announcedLeadership = new Map<string, LeadershipChange>();
   private readonly leadershipListeners: Array<(change: LeadershipChange) => void> = [];
 
+  /** Replication throttles (throttle.ts), rates from the (dynamic) broker config. */
+  private readonly leaderThrottle: ReplicationThrottle;
+  private readonly followerThrottle: ReplicationThrottle;
+
   constructor(
     private readonly brokerId: number,
-    private readonly config: BrokerConfig,
+    private config: BrokerConfig,
     private readonly logs: LogManager,
     private readonly fetchPurgatory: Purgatory,
     private readonly log: Logger,
@@ -142,6 +147,47 @@ export class ReplicaManager {
     this.connector = deps.connector ?? nodeConnector;
     this.controller = deps.controller ?? null;
     this.producePurgatory = new Purgatory(this.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed produce failed'));
+    this.leaderThrottle = new ReplicationThrottle(config.leaderReplicationThrottledRate);
+    this.followerThrottle = new ReplicationThrottle(config.followerReplicationThrottledRate);
+  }
+
+  /**
+   * The broker's effective config changed (dynamic broker configs): new throttle rates now; the
+   * next applyImage() gives every hosted log its topic config again, so new log.* defaults reach
+   * the partitions without overrides (Broker calls it right after).
+   */
+  setBrokerConfig(config: BrokerConfig): void {
+    this.config = config;
+    this.leaderThrottle.setRate(config.leaderReplicationThrottledRate);
+    this.followerThrottle.setRate(config.followerReplicationThrottledRate);
+  }
+
+  /**
+   * Leader side of a follower fetch: true when this partition's data must be left out of the answer
+   * to `followerId` now (a throttled replica, not in the ISR, while the leader quota is exceeded).
+   */
+  leaderThrottled(topic: string, partition: number, followerId: number): boolean {
+    if (this.leaderThrottle.unlimited) return false;
+    const value = this.image?.topics.get(topic)?.configs['leader.replication.throttled.replicas'];
+    if (!isThrottledReplica(value, partition, this.brokerId)) return false;
+    if (this.partitions.get(partitionKey(topic, partition))?.isr.includes(followerId)) return false;
+    return this.leaderThrottle.exceeded(this.clock.monotonicMs());
+  }
+
+  /** Counts bytes served to a follower for a throttled replica of ours (see leaderThrottled). */
+  recordLeaderThrottled(topic: string, partition: number, followerId: number, bytes: number): void {
+    if (this.leaderThrottle.unlimited || bytes === 0) return;
+    const value = this.image?.topics.get(topic)?.configs['leader.replication.throttled.replicas'];
+    if (!isThrottledReplica(value, partition, this.brokerId)) return;
+    if (this.partitions.get(partitionKey(topic, partition))?.isr.includes(followerId)) return;
+    this.leaderThrottle.record(bytes, this.clock.monotonicMs());
+  }
+
+  /** Follower side: whether our replica of `p` is throttled (listed, and not in the ISR). */
+  private followerThrottled(p: Partition): boolean {
+    if (this.followerThrottle.unlimited) return false;
+    const value = this.image?.topics.get(p.topic)?.configs['follower.replication.throttled.replicas'];
+    return isThrottledReplica(value, p.partition, this.brokerId) && !p.isr.includes(this.brokerId);
   }
 
   /** Late wiring for owners that build the controller after the ReplicaManager. */
@@ -284,9 +330,17 @@ export class ReplicaManager {
   private fetcherFor(leaderId: number): ReplicaFetcher {
     let f = this.fetchers.get(leaderId);
     if (!f) {
+      const manager = this; // the fetcher reads the current (dynamic) config and throttle through these
       f = new ReplicaFetcher(leaderId, {
         localBrokerId: this.brokerId,
-        config: this.config,
+        get config() {
+          return manager.config;
+        },
+        throttle: {
+          throttled: (p) => this.followerThrottled(p),
+          exceeded: () => this.followerThrottle.exceeded(this.clock.monotonicMs()),
+          record: (bytes) => this.followerThrottle.record(bytes, this.clock.monotonicMs()),
+        },
         clock: this.clock,
         connector: this.connector,
         endpoint: (id) => {

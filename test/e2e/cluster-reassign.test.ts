@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { kcat, makeTempDir, removeDir, requireKcat, sleep } from '../helpers/broker.js';
 import { kcatConsume } from '../helpers/kcat.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { lines, tool, toolOk } from '../cli/tools.js';
+import { lines, toolOk } from '../cli/tools.js';
 
 const TOPIC = 'moving';
 const N = 200;
@@ -71,13 +71,6 @@ describe('kafka-reassign-partitions: move a replicated partition from [0,1] to [
     assert.equal(l[2], 'Proposed partition reassignment configuration');
     const proposed = JSON.parse(l[3]!) as { partitions: Array<{ replicas: number[] }> };
     assert.deepEqual([...proposed.partitions[0]!.replicas].sort(), [1, 2]);
-  });
-
-  it('--bootstrap-server says in one line to use --zookeeper', async () => {
-    const r = await tool('kafka-reassign-partitions', ['--bootstrap-server', c.bootstrap, '--verify', '--reassignment-json-file', planFile]);
-    assert.equal(r.code, 1);
-    assert.equal(lines(r.stderr).length, 1);
-    assert.match(r.stderr, /--zookeeper/);
   });
 
   it('--execute then --verify until completed (≤ 30 s); metadata shows [1,2]; broker 0 deleted its copy', async () => {

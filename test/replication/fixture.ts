@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { AdminResult, Controller, IsrChange, IsrChangeResult } from '../../src/cluster/controller.js';
+import type { AdminResult, Controller, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome } from '../../src/cluster/controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from '../../src/cluster/metadata-image.js';
 import { loadBrokerConfig, type BrokerConfig } from '../../src/config/broker-config.js';
 import { toLogConfig } from '../../src/config/topic-config.js';
@@ -84,6 +84,25 @@ export class FakeController implements Controller {
     const topics = new Map(this.image.topics);
     topics.set(name, topic);
     await this.publish(this.image.withTopics(topics));
+  }
+
+  /** Dynamic broker configs: kept in the image, as the real controllers do. */
+  async alterBrokerConfigs(entity: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult> {
+    const next: Record<string, string> = mode === 'replace' ? {} : { ...(this.image.brokerConfigs.get(entity) ?? {}) };
+    for (const [k, v] of Object.entries(configs)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    if (validateOnly) return { ok: true };
+    const all = new Map(this.image.brokerConfigs);
+    all.set(entity, next);
+    await this.publish(this.image.withBrokerConfigs(all));
+    return { ok: true };
+  }
+
+  /** Replication tests move partitions with elect()/publish(); reassignment has its own e2e tests. */
+  alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
+    return Promise.resolve(changes.map(({ topic, partition }) => ({ topic, partition, result: { ok: false, error: 'notController', message: 'FakeController does not reassign' } })));
   }
 
   partition(topic: string, partition: number): PartitionInfo {
