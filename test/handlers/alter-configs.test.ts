@@ -2,8 +2,9 @@
  * Goal: AlterConfigs replaces a topic's overrides and IncrementalAlterConfigs changes named keys
  * (SET, DELETE, APPEND, SUBTRACT on list keys), both with Kafka's checks and messages (duplicate
  * resources and keys, null values, illegal or missing topics, invalid values, unknown types), both
- * honouring validateOnly; BROKER resources are refused as unsupported, BROKER_LOGGER as Kafka
- * answers for loggers it does not have.
+ * honouring validateOnly; BROKER resources change the dynamic broker configs of the cluster
+ * default ('') or this broker (dynamic keys only, valid values), BROKER_LOGGER as Kafka answers for
+ * loggers it does not have.
  * Method: call the handlers directly against a real EmbeddedController (admin-fixture.ts) and read
  * the stored overrides back from the controller's image.
  */
@@ -95,18 +96,32 @@ describe('AlterConfigs', () => {
     assert.deepEqual(await one({ resourceType: BROKER_LOGGER, resourceName: '1', configs: [] }), [ErrorCode.INVALID_REQUEST, 'Unknown resource type 8']);
   });
 
-  it('refuses broker config changes as not supported, after checking the broker id', async () => {
+  it('stores dynamic broker configs of this broker and the default; refuses read-only keys, bad values and other ids', async () => {
     const fx = await adminFixture();
     const res = await alter(fx, [
       { resourceType: BROKER, resourceName: '1', configs: [{ name: 'log.retention.ms', value: '1000' }] },
-      { resourceType: BROKER, resourceName: '', configs: [] },
+      { resourceType: BROKER, resourceName: '', configs: [{ name: 'message.max.bytes', value: '2000' }] },
       { resourceType: BROKER, resourceName: '9', configs: [] },
     ]);
-    const got = outcomes(res);
-    assert.equal(got[0]![0], ErrorCode.INVALID_REQUEST);
-    assert.match(got[0]![1]!, /Dynamic broker configs are not supported .*log\.retention\.ms/);
-    assert.deepEqual(got[1], [ErrorCode.NONE, null]);
-    assert.deepEqual(got[2], [ErrorCode.INVALID_REQUEST, 'Unexpected broker id, expected 1, but received 9']);
+    assert.deepEqual(outcomes(res), [
+      [ErrorCode.NONE, null],
+      [ErrorCode.NONE, null],
+      [ErrorCode.INVALID_REQUEST, 'Unexpected broker id, expected 1, but received 9'],
+    ]);
+    assert.deepEqual(fx.controller.image.brokerConfigs.get('1'), { 'log.retention.ms': '1000' });
+    assert.deepEqual(fx.controller.image.brokerConfigs.get(''), { 'message.max.bytes': '2000' });
+    const refused = await alter(fx, [
+      { resourceType: BROKER, resourceName: '1', configs: [{ name: 'log.dirs', value: '/elsewhere' }] },
+      { resourceType: BROKER, resourceName: '', configs: [{ name: 'message.max.bytes', value: 'lots' }] },
+    ]);
+    const got = outcomes(refused);
+    assert.deepEqual(got[0], [ErrorCode.INVALID_REQUEST, 'Cannot update these configs dynamically: Set(log.dirs)']);
+    assert.equal(got[1]![0], ErrorCode.INVALID_CONFIG);
+    assert.match(got[1]![1]!, /^Invalid value lots for configuration message\.max\.bytes: Not a number of type INT/);
+    assert.deepEqual(fx.controller.image.brokerConfigs.get('1'), { 'log.retention.ms': '1000' }, 'unchanged');
+    // AlterConfigs replaces the whole set: an empty one removes them.
+    assert.deepEqual(outcomes(await alter(fx, [{ resourceType: BROKER, resourceName: '1', configs: [] }])), [[ErrorCode.NONE, null]]);
+    assert.equal(fx.controller.image.brokerConfigs.get('1'), undefined);
   });
 });
 
@@ -175,10 +190,25 @@ describe('IncrementalAlterConfigs', () => {
     ]);
   });
 
-  it('refuses broker changes as unsupported and answers BROKER_LOGGER as Kafka does for unknown loggers', async () => {
+  it('changes dynamic broker configs key by key (APPEND on a list key from its default) and answers BROKER_LOGGER as Kafka does for unknown loggers', async () => {
     const fx = await adminFixture();
+    const set = await incremental(fx, [
+      {
+        resourceType: BROKER,
+        resourceName: '',
+        configs: [
+          { name: 'log.retention.ms', configOperation: SET, value: '1' },
+          { name: 'log.cleanup.policy', configOperation: APPEND, value: 'compact' },
+        ],
+      },
+    ]);
+    assert.deepEqual(outcomes(set), [[ErrorCode.NONE, null]]);
+    assert.deepEqual(fx.controller.image.brokerConfigs.get(''), { 'log.retention.ms': '1', 'log.cleanup.policy': 'delete,compact' });
+    const del = await incremental(fx, [{ resourceType: BROKER, resourceName: '', configs: [{ name: 'log.retention.ms', configOperation: DELETE, value: null }] }]);
+    assert.deepEqual(outcomes(del), [[ErrorCode.NONE, null]]);
+    assert.deepEqual(fx.controller.image.brokerConfigs.get(''), { 'log.cleanup.policy': 'delete,compact' });
     const res = await incremental(fx, [
-      { resourceType: BROKER, resourceName: '', configs: [{ name: 'log.retention.ms', configOperation: SET, value: '1' }] },
+      { resourceType: BROKER, resourceName: '1', configs: [{ name: 'broker.id', configOperation: SET, value: '2' }] },
       { resourceType: BROKER, resourceName: 'x', configs: [] },
       { resourceType: BROKER_LOGGER, resourceName: '1', configs: [{ name: 'root', configOperation: SET, value: 'DEBUG' }] },
       { resourceType: BROKER_LOGGER, resourceName: '', configs: [] },
@@ -186,9 +216,8 @@ describe('IncrementalAlterConfigs', () => {
     const empty = await incremental(fx, [{ resourceType: BROKER_LOGGER, resourceName: '1', configs: [] }]);
     const append = await incremental(fx, [{ resourceType: BROKER_LOGGER, resourceName: '1', configs: [{ name: 'root', configOperation: APPEND, value: 'x' }] }]);
     const got = [...outcomes(res).slice(0, 3), ...outcomes(empty), ...outcomes(res).slice(3), ...outcomes(append)];
-    assert.equal(got[0]![0], ErrorCode.INVALID_REQUEST);
-    assert.match(got[0]![1]!, /Dynamic broker configs are not supported/);
-    assert.deepEqual(got.slice(1), [
+    assert.deepEqual(got, [
+      [ErrorCode.INVALID_REQUEST, 'Cannot update these configs dynamically: Set(broker.id)'],
       [ErrorCode.INVALID_REQUEST, 'Node id must be an integer, but it is: x'],
       [ErrorCode.INVALID_CONFIG, 'Logger root does not exist!'],
       [ErrorCode.NONE, null],
