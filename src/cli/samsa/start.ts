@@ -62,13 +62,14 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     .map(([k, v]) => `${k}=${v}`)
     .concat(opts.override ?? []);
 
-  const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }] = await Promise.all([
+  const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }, { StartupError }] = await Promise.all([
     import('../../broker.js'),
     import('../../config/broker-config.js'),
     import('../../io/node/clock.js'),
     import('../../io/node/disk.js'),
     import('../../io/node/net.js'),
     import('../../io/node/random.js'),
+    import('../../startup-error.js'),
   ]);
   let config;
   try {
@@ -83,6 +84,10 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   try {
     broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom() });
   } catch (e) {
+    if (e instanceof StartupError) {
+      const inUse = /port is already in use/.test(e.message);
+      throw new CliError(e.message, inUse ? `stop it (bin/kafka-server-stop), or pick another port: samsa start --port ${port === 9092 ? 9095 : port + 1}` : 'see docs/CLI.md, bin/kafka-server-start');
+    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new CliError(`port ${port} is already in use — is another broker running?`, `stop it (bin/kafka-server-stop), or pick another port: samsa start --port ${port === 9092 ? 9095 : port + 1}`);
