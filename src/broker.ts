@@ -20,6 +20,7 @@ import { toLogConfig } from './config/topic-config.js';
 import { EmbeddedController, type MetadataStore } from './cluster/embedded-controller.js';
 import type { Controller } from './cluster/controller.js';
 import { openZkCluster, type ZkCluster } from './cluster/zk-cluster.js';
+import type { CoordinationFactory } from './cluster/coordination/coordination.js';
 import type { Clock } from './io/clock.js';
 import { diskErrorCode, lockHolder, type Disk } from './io/disk.js';
 import type { Net } from './io/net.js';
@@ -33,17 +34,25 @@ import type { BrokerContext, QuorumView } from './handlers/handler.js';
 import { LogManager } from './storage/log-manager.js';
 import { Purgatory } from './replication/purgatory.js';
 import { ReplicaManager } from './replication/replica-manager.js';
+import { netConnector } from './replication/connector.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { Server, type BoundListener } from './server/server.js';
 import { MetadataLog } from './cluster/kraft/metadata-log.js';
 import { checkKraftDirs, checkZkDir, listenProblem, lockedDirMessage, logDirProblem, metadataDir, type BrokerMode } from './cluster/startup-checks.js';
 import { StartupError } from './startup-error.js';
 
+/**
+ * Everything a broker uses to reach the world: time and timers, files, sockets (listen and
+ * connect), randomness, and the coordination backend (ZooKeeper mode). Production: io/node/* and
+ * coordination/zookeeper.ts's `zookeeperCoordination` (main.ts); the simulator: its own.
+ */
 export interface BrokerIo {
   clock: Clock;
   disk: Disk;
   net: Net;
   random: Random;
+  /** Needed when zookeeper.connect is set. */
+  coordination?: CoordinationFactory;
 }
 
 const METADATA_FILE = 'samsa-metadata.json';
@@ -174,7 +183,7 @@ export class Broker {
     let effective = effectiveConfig(config, config, controller.image, log);
     const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
     closers.add(async () => purgatory.expireAll());
-    const replicas = new ReplicaManager(brokerId, effective, logs, purgatory, logger('replicas'), { clock: io.clock });
+    const replicas = new ReplicaManager(brokerId, effective, logs, purgatory, logger('replicas'), { clock: io.clock, connector: netConnector(io.net) });
     closers.add(() => replicas.shutdown());
     if (cluster) replicas.setController(controller); // cluster: leaders change their ISR through ZooKeeper (alterPartitionIsr)
     await replicas.applyImage(controller.image);

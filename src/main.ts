@@ -4,7 +4,9 @@
  * A bad config, or a start-up failure the user can fix (StartupError: ZooKeeper unreachable, a port
  * taken, a log dir in use, an unformatted KRaft dir), prints one line naming it and the fix, exits 1.
  */
+import { readTextFileSync } from './io/node/text-file.js';
 import { Broker } from './broker.js';
+import { zookeeperCoordination } from './cluster/coordination/zookeeper.js';
 import { ConfigError, loadBrokerConfig } from './config/broker-config.js';
 import { NodeClock } from './io/node/clock.js';
 import { NodeDisk } from './io/node/disk.js';
@@ -47,9 +49,9 @@ async function main(): Promise<void> {
   let broker: Broker;
   try {
     const args = parseArgs(process.argv.slice(2));
-    const { config, warnings } = loadBrokerConfig({ ...args, env: process.env });
+    const { config, warnings } = loadBrokerConfig({ ...args, env: process.env, readTextFile: readTextFileSync });
     for (const w of warnings) log.warn(w);
-    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom() });
+    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination });
     for (const l of broker.listeners) {
       log.info(`Samsa broker ${config.brokerId} listening on ${l.name}://${l.host || '0.0.0.0'}:${l.port}, data in ${config.logDirs.join(',')}`);
     }

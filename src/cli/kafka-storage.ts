@@ -9,6 +9,7 @@
  * Kafka's short forms too (-t, -c, -g, -s, -r). Output and exit codes follow Kafka's tool; a
  * ZooKeeper-mode file is refused with the line that says which file to use.
  */
+import { readTextFileSync } from '../io/node/text-file.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -52,7 +53,7 @@ function loadConfig(args: ParsedArgs): { config: BrokerConfig; file: string } {
   if (!existsSync(file)) fail(`kafka-storage: cannot read ${file}: no such file`);
   if (statSync(file).isDirectory()) fail(`kafka-storage: cannot read ${file}: it is a directory, not a properties file`);
   try {
-    return { config: loadBrokerConfig({ file, env: process.env }).config, file };
+    return { config: loadBrokerConfig({ file, env: process.env, readTextFile: readTextFileSync }).config, file };
   } catch (e) {
     if (e instanceof ConfigError) fail(`kafka-storage: ${e.message}`);
     throw e;

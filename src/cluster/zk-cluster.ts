@@ -6,13 +6,14 @@
  * when stopping (controlled shutdown when controlled.shutdown.enable) and `close()` last (ends the
  * session, so the registration disappears at once rather than after the session timeout).
  */
+import assert from 'node:assert/strict';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Clock } from '../io/clock.js';
 import type { Random } from '../io/random.js';
 import { logger } from '../log.js';
 import { StartupError } from '../startup-error.js';
 import { isCoordinationError } from './coordination/coordination.js';
-import { ZookeeperCoordination } from './coordination/zookeeper.js';
+import type { CoordinationFactory } from './coordination/coordination.js';
 import { ZkController } from './zk-controller.js';
 
 export interface ZkCluster {
@@ -22,11 +23,12 @@ export interface ZkCluster {
   close(): Promise<void>;
 }
 
-export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; random: Random }): Promise<ZkCluster> {
+export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }): Promise<ZkCluster> {
   const log = logger('cluster');
   const connect = config.zookeeperConnect;
-  if (connect === null) throw new Error('openZkCluster needs zookeeper.connect');
-  const coordination = new ZookeeperCoordination({
+  assert.ok(connect !== null, 'openZkCluster needs zookeeper.connect');
+  assert.ok(io.coordination !== undefined, 'a broker with zookeeper.connect needs a coordination factory in its io bundle');
+  const coordination = io.coordination({
     connect,
     sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
     connectionTimeoutMs: config.zookeeperConnectionTimeoutMs,

@@ -25,7 +25,6 @@
  *   log.flush.scheduler.interval.ms; zookeeper.connection.timeout.ms falls back to the session timeout.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   atLeast,
@@ -395,8 +394,8 @@ export interface LoadBrokerConfigOptions {
   /** Environment to read KAFKA_* and SAMSA_* from; process.env when omitted. */
   env?: NodeJS.ProcessEnv;
   /**
-   * Reads the file; node:fs readFileSync when omitted. Configuration is read once at boot, before
-   * the io layer exists, which is why this module reads a file itself; tests may pass a fake.
+   * Reads the file; required with `file`. Entry points pass io/node/text-file.ts's
+   * readTextFileSync (configuration is read once at boot, before a Disk exists); tests may pass a fake.
    */
   readTextFile?: (path: string) => string;
   /**
@@ -457,7 +456,8 @@ export function loadBrokerConfig(opts: LoadBrokerConfigOptions = {}): { config: 
     const path = opts.file;
     let text: string;
     try {
-      text = (opts.readTextFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
+      assert.ok(opts.readTextFile !== undefined, 'loadBrokerConfig({ file }) needs readTextFile');
+      text = opts.readTextFile(path);
     } catch (error) {
       // Converted to the one-line error the CLI prints; the cause stays attached for debugging.
       const reason = error instanceof Error ? error.message : String(error);

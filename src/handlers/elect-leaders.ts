@@ -18,6 +18,7 @@
  * - A controller that does not finish within timeoutMs (or fails) answers REQUEST_TIMED_OUT /
  *   UNKNOWN_SERVER_ERROR with the reason on every partition asked for.
  */
+import type { Timer } from '../io/clock.js';
 import type { PreferredElectionResult } from '../cluster/controller.js';
 import type { MetadataImage } from '../cluster/metadata-image.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -88,12 +89,12 @@ class ElectionTimeout extends Error {}
 async function preferred(ctx: RequestContext, known: TP[], timeoutMs: number): Promise<Outcome[]> {
   const controller = ctx.broker.controller;
   if (!controller.electPreferredLeaders) return known.map(notNeeded); // one node: it leads everything
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   try {
     const results = await Promise.race([
       controller.electPreferredLeaders(known),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ElectionTimeout(`the election did not finish within ${timeoutMs} ms`)), Math.max(timeoutMs, 1));
+        timer = ctx.broker.clock.setTimer(Math.max(timeoutMs, 1), () => reject(new ElectionTimeout(`the election did not finish within ${timeoutMs} ms`)));
       }),
     ]);
     const byKey = new Map(results.map((r) => [`${r.topic}\u0000${r.partition}`, r]));
@@ -107,7 +108,7 @@ async function preferred(ctx: RequestContext, known: TP[], timeoutMs: number): P
     ctx.log.warn({ err: message, partitions: known.length }, 'preferred leader election failed');
     return known.map((tp) => ({ ...tp, errorCode: timedOut ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message }));
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Net: how the server accepts connections and moves bytes. Production: io/node/net.ts over node:net.
- * A simulator can provide in-memory pipes with the same shape.
+ * Net: how the broker accepts connections (server) and opens them (replica fetchers), and moves
+ * bytes. Production: io/node/net.ts over node:net. The simulator (test/sim/sim-net.ts) provides
+ * in-memory pipes with the same shape, with delays, drops and partitions under a seeded scheduler.
  */
 export interface ByteStream {
   readonly remoteAddress: string;
@@ -24,4 +25,9 @@ export interface Listener {
 
 export interface Net {
   listen(host: string, port: number, onConnection: (stream: ByteStream) => void): Promise<Listener>;
+  /**
+   * Opens a connection; rejects (an Error with a Node-style `code` such as 'ECONNREFUSED' or
+   * 'ETIMEDOUT') when it cannot be made within `timeoutMs`. No byte is lost before `start()`.
+   */
+  connect(host: string, port: number, opts: { timeoutMs: number }): Promise<ByteStream>;
 }

@@ -1,12 +1,9 @@
 /**
  * Outbound connections for inter-broker requests (replica fetchers). `Connector` is the small
- * interface the fetchers use; `nodeConnector` is the production version over node:net.
- *
- * Placement: the house rule keeps node:net inside io/node/. The io/ Net interface only listens
- * today, so this connector lives here until io/net.ts gains `connect()`; moving it is mechanical
- * (nothing else in replication/ imports node:net).
+ * interface BrokerClient uses; `netConnector(net)` builds it over the io `Net` (production
+ * io/node/net.ts, or the simulator's network), so replication never touches a socket itself.
  */
-import net from 'node:net';
+import type { ByteStream, Net } from '../io/net.js';
 
 export interface OutboundStream {
   write(chunks: Buffer[]): void;
@@ -15,7 +12,7 @@ export interface OutboundStream {
 }
 
 export interface Connector {
-  /** Opens a TCP connection; rejects on error or after `timeoutMs`. Handlers are registered before any byte arrives. */
+  /** Opens a connection; rejects on error or after `timeoutMs`. Handlers are registered before any byte arrives. */
   connect(
     host: string,
     port: number,
@@ -24,40 +21,20 @@ export interface Connector {
   ): Promise<OutboundStream>;
 }
 
-export const nodeConnector: Connector = {
-  connect(host, port, timeoutMs, handlers) {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
-      let connected = false;
-      const timer = setTimeout(() => {
-        socket.destroy(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.on('data', (chunk: Buffer) => handlers.data(chunk));
-      socket.on('error', (err) => {
-        if (!connected) {
-          clearTimeout(timer);
-          reject(err);
-        }
+export function netConnector(net: Net): Connector {
+  return {
+    async connect(host, port, timeoutMs, handlers) {
+      const stream: ByteStream = await net.connect(host, port, { timeoutMs });
+      stream.start({
+        data: (chunk) => handlers.data(chunk),
+        close: () => handlers.close(),
+        error: () => undefined, // a connection error is followed by close, which is what the client acts on
+        drain: () => undefined, // BrokerClient bounds what it writes (one request per partition set at a time)
       });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        if (connected) handlers.close();
-      });
-      socket.once('connect', () => {
-        connected = true;
-        clearTimeout(timer);
-        resolve({
-          write(chunks) {
-            if (socket.destroyed) return;
-            socket.cork();
-            for (const c of chunks) socket.write(c);
-            socket.uncork();
-          },
-          destroy() {
-            socket.destroy();
-          },
-        });
-      });
-    });
-  },
-};
+      return {
+        write: (chunks) => void stream.writev(chunks),
+        destroy: () => stream.destroy(),
+      };
+    },
+  };
+}

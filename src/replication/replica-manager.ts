@@ -33,14 +33,13 @@ import type { Controller } from '../cluster/controller.js';
 import type { MetadataImage, PartitionInfo, TopicInfo } from '../cluster/metadata-image.js';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Disk } from '../io/disk.js';
-import { NodeClock } from '../io/node/clock.js';
 import { limits } from '../limits.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { StorageError } from '../storage/errors.js';
 import { LeaderEpochCache } from '../storage/leader-epoch-cache.js';
 import { checkpointKey, readOffsetCheckpoint, writeOffsetCheckpoint } from '../storage/checkpoint-file.js';
-import { nodeConnector, type Connector } from './connector.js';
+import type { Connector } from './connector.js';
 import { Partition } from './partition.js';
 import { Purgatory } from './purgatory.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
@@ -94,9 +93,10 @@ export function partitionKey(topic: string, partition: number): string {
 export interface ReplicaManagerDeps {
   /** Receives alterPartitionIsr requests; without it the ISR never changes (single node). */
   controller?: Controller;
-  clock?: Clock;
-  /** Outbound connections for replica fetchers (default: node:net). */
-  connector?: Connector;
+  /** Every timer and timestamp (ISR checks, checkpoints, the produce purgatory, fetcher backoffs). */
+  clock: Clock;
+  /** Outbound connections for replica fetchers (connector.ts: netConnector over the io Net). */
+  connector: Connector;
 }
 
 /** Smallest ISR check interval, whatever replica.lag.time.max.ms says. */
@@ -141,10 +141,10 @@ export class ReplicaManager {
     private readonly logs: LogManager,
     private readonly fetchPurgatory: Purgatory,
     private readonly log: Logger,
-    deps: ReplicaManagerDeps = {},
+    deps: ReplicaManagerDeps,
   ) {
-    this.clock = deps.clock ?? new NodeClock();
-    this.connector = deps.connector ?? nodeConnector;
+    this.clock = deps.clock;
+    this.connector = deps.connector;
     this.controller = deps.controller ?? null;
     this.producePurgatory = new Purgatory(this.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed produce failed'));
     this.leaderThrottle = new ReplicationThrottle(config.leaderReplicationThrottledRate);

@@ -6,6 +6,7 @@
  * touches the disk or the real environment; assertions on the typed result, the warnings and the
  * exact ConfigError text.
  */
+import { readTextFileSync } from '../../src/io/node/text-file.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isDynamicBrokerKey } from '../../src/config/dynamic-keys.js';
@@ -268,7 +269,7 @@ test('invalid values give exactly one clear line naming key, value, rule and ori
 test('a malformed --override and an unreadable file are one-line ConfigErrors', () => {
   assertConfigError(() => load(null, { overrides: ['num.partitions'] }), "Invalid --override 'num.partitions': expected key=value, e.g. --override num.partitions=3");
   assertConfigError(
-    () => loadBrokerConfig({ file: '/nonexistent/samsa/server.properties', env: {} }),
+    () => loadBrokerConfig({ file: '/nonexistent/samsa/server.properties', env: {}, readTextFile: readTextFileSync }),
     /^Cannot read config file \/nonexistent\/samsa\/server\.properties: ENOENT/,
   );
 });

@@ -6,6 +6,7 @@
  * Method: load the real files from the repository (found relative to this compiled test in
  * dist/test/config/) with an empty environment.
  */
+import { readTextFileSync } from '../../src/io/node/text-file.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -17,7 +18,7 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const configFile = (name: string) => `${repoRoot}config/${name}`;
 
 test('config/server.properties loads without warnings', () => {
-  const { config, warnings } = loadBrokerConfig({ file: configFile('server.properties'), env: {} });
+  const { config, warnings } = loadBrokerConfig({ file: configFile('server.properties'), env: {}, readTextFile: readTextFileSync });
   assert.deepEqual(warnings, []);
   assert.equal(config.brokerId, 0);
   assert.deepEqual(config.listeners, [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '', port: 9092 }]);
@@ -37,7 +38,7 @@ test('config/server.properties loads without warnings', () => {
 });
 
 test('config/kraft/server.properties is the KRaft quickstart\'s single combined node', () => {
-  const { config, warnings } = loadBrokerConfig({ file: configFile('kraft/server.properties'), env: {} });
+  const { config, warnings } = loadBrokerConfig({ file: configFile('kraft/server.properties'), env: {}, readTextFile: readTextFileSync });
   assert.deepEqual(warnings, []);
   assert.deepEqual(config.processRoles, ['broker', 'controller']);
   assert.equal(config.brokerId, 1);

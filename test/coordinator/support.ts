@@ -7,7 +7,6 @@
 import { pino } from 'pino';
 import { EmbeddedController } from '../../src/cluster/embedded-controller.js';
 import { loadBrokerConfig, type BrokerConfig } from '../../src/config/broker-config.js';
-import type { Random } from '../../src/io/random.js';
 import { batch } from '../../src/protocol/records/batch.js';
 import { readRecordsSync } from '../../src/protocol/records/builder.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
@@ -17,23 +16,12 @@ import type { JoinRequest } from '../../src/coordinator/group/classic-rebalance.
 import type { OffsetsTopicLog, WriteFailure } from '../../src/coordinator/offsets/offsets-topic-log.js';
 import { OFFSETS_TOPIC } from '../../src/coordinator/offsets/records.js';
 import { Writer } from '../../src/protocol/primitives.js';
-import { ManualClock } from '../storage/support.js';
+import { ManualClock } from '../../src/io/sim/manual-clock.js';
+import { CountingRandom } from '../../src/io/sim/counting-random.js';
 
 export { ManualClock };
 
-export class CountingRandom implements Random {
-  #n = 0;
-  uuid(): string {
-    const n = (++this.#n).toString(16).padStart(12, '0');
-    return `00000000-0000-4000-8000-${n}`;
-  }
-  int(maxExclusive: number): number {
-    return ++this.#n % maxExclusive;
-  }
-  base64Id(): string {
-    return `id${++this.#n}`.padEnd(22, 'A');
-  }
-}
+export { CountingRandom };
 
 /** `__consumer_offsets` in memory: batches per partition, offsets assigned on append. */
 export class MemoryOffsetsLog implements OffsetsTopicLog {

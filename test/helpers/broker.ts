@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Broker } from '../../src/broker.js';
+import { zookeeperCoordination } from '../../src/cluster/coordination/zookeeper.js';
 import { loadBrokerConfig } from '../../src/config/broker-config.js';
 import { NodeClock } from '../../src/io/node/clock.js';
 import { NodeDisk } from '../../src/io/node/disk.js';
@@ -105,7 +106,7 @@ export async function startBroker(opts: { overrides?: string[]; dataDir?: string
   let broker: Broker;
   try {
     broker = await withTimeout(
-      Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom() }),
+      Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination }),
       20_000,
       'the in-process broker to start',
     );

@@ -26,6 +26,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { fetchApi, type FetchResponse } from '../../src/protocol/messages/fetch.js';
 import { produceApi, type ProduceResponse } from '../../src/protocol/messages/produce.js';
 import { Purgatory } from '../../src/replication/purgatory.js';
+import { netConnector } from '../../src/replication/connector.js';
 import { ReplicaManager } from '../../src/replication/replica-manager.js';
 import { Dispatcher } from '../../src/server/dispatcher.js';
 import { Server } from '../../src/server/server.js';
@@ -195,7 +196,7 @@ export async function startNode(id: number, controller: FakeController, dataDir:
   const logs = new LogManager({ disk, clock, logDirs: config.logDirs, defaults: toLogConfig(config, {}) });
   await logs.open();
   const purgatory = new Purgatory(clock, limits.purgatoryEntriesMax, () => undefined);
-  const replicas = new ReplicaManager(id, config, logs, purgatory, logger(`replicas-${id}`), { controller, clock });
+  const replicas = new ReplicaManager(id, config, logs, purgatory, logger(`replicas-${id}`), { controller, clock, connector: netConnector(new NodeNet()) });
   const context: BrokerContext = {
     brokerId: id,
     config,

@@ -62,7 +62,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     .map(([k, v]) => `${k}=${v}`)
     .concat(opts.override ?? []);
 
-  const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }, { StartupError }] = await Promise.all([
+  const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }, { StartupError }, { readTextFileSync }] = await Promise.all([
     import('../../broker.js'),
     import('../../config/broker-config.js'),
     import('../../io/node/clock.js'),
@@ -70,10 +70,11 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     import('../../io/node/net.js'),
     import('../../io/node/random.js'),
     import('../../startup-error.js'),
+    import('../../io/node/text-file.js'),
   ]);
   let config;
   try {
-    const loaded = loadBrokerConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), overrides, env: process.env });
+    const loaded = loadBrokerConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), overrides, env: process.env, readTextFile: readTextFileSync });
     config = loaded.config;
     for (const w of loaded.warnings) process.stderr.write(`${c.yellow('warning:')} ${w}\n`);
   } catch (e) {
@@ -82,7 +83,8 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   }
   let broker: Awaited<ReturnType<typeof Broker.start>>;
   try {
-    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom() });
+    const coordination = config.zookeeperConnect !== null ? (await import('../../cluster/coordination/zookeeper.js')).zookeeperCoordination : undefined;
+    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), ...(coordination ? { coordination } : {}) });
   } catch (e) {
     if (e instanceof StartupError) {
       const inUse = /port is already in use/.test(e.message);

@@ -17,6 +17,26 @@
  *   next changes or is deleted. Watches never outlive their session.
  * - `multi` applies a list of checks and writes atomically (all or nothing).
  */
+import type { Logger } from 'pino';
+import type { Clock } from '../../io/clock.js';
+
+
+/** How a broker opens its coordination backend (zookeeper.connect); passed in with the io bundle. */
+export interface CoordinationOptions {
+  /** host:port[,host:port...][/chroot], validated by the config. */
+  connect: string;
+  sessionTimeoutMs: number;
+  connectionTimeoutMs: number;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Builds a session-based coordination client: production passes zookeeper.ts's
+ * `zookeeperCoordination` (real ZooKeeper); the simulator passes its in-memory ZooKeeper.
+ * `healthy` (optional) is false once the session may have been lost (see zookeeper.ts).
+ */
+export type CoordinationFactory = (opts: CoordinationOptions) => Coordination & { readonly healthy?: boolean };
 
 export type CoordinationErrorKind = 'noNode' | 'nodeExists' | 'badVersion' | 'notEmpty' | 'connectionLoss' | 'sessionExpired' | 'other';
 

@@ -19,11 +19,12 @@
  */
 import assert from 'node:assert/strict';
 import zookeeper from 'node-zookeeper-client';
-import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../io/clock.js';
+import type { Timer } from '../../io/clock.js';
 import {
   CoordinationError,
   type Coordination,
+  type CoordinationFactory,
+  type CoordinationOptions,
   type CoordinationErrorKind,
   type MultiOp,
   type NodeData,
@@ -31,14 +32,10 @@ import {
   type Watcher,
 } from './coordination.js';
 
-export interface ZookeeperOptions {
-  /** host:port[,host:port...][/chroot] */
-  connect: string;
-  sessionTimeoutMs: number;
-  connectionTimeoutMs: number;
-  clock: Clock;
-  log: Logger;
-}
+export type ZookeeperOptions = CoordinationOptions;
+
+/** The production CoordinationFactory (main.ts passes it to Broker.start). */
+export const zookeeperCoordination: CoordinationFactory = (opts) => new ZookeeperCoordination(opts);
 
 type Client = zookeeper.Client;
 type ZkError = Error | zookeeper.Exception | null;

@@ -52,6 +52,26 @@ class NodeByteStream implements ByteStream {
 }
 
 export class NodeNet implements Net {
+  connect(host: string, port: number, opts: { timeoutMs: number }): Promise<ByteStream> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        const err = Object.assign(new Error(`connect to ${host}:${port} timed out after ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+        socket.destroy(err);
+      }, opts.timeoutMs);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new NodeByteStream(socket)); // paused until start(): no byte is lost
+      });
+    });
+  }
+
   listen(host: string, port: number, onConnection: (stream: ByteStream) => void): Promise<Listener> {
     const server = net.createServer({ noDelay: true }, (socket) => onConnection(new NodeByteStream(socket)));
     const sockets = new Set<net.Socket>();
