@@ -89,7 +89,8 @@ export class Broker {
     private readonly closers: Closers,
     private readonly cluster: ZkCluster | null = null,
     private readonly groups: GroupCoordinator | null = null,
-    private readonly replicas: ReplicaManager | null = null,
+    /** The partitions this broker hosts; read by observers (the simulator's checks), never written from outside. */
+    readonly replicas: ReplicaManager | null = null,
   ) {}
 
   /** zookeeper | kraft | embedded, from the config (see the header). */
