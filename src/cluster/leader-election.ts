@@ -1,7 +1,7 @@
 /**
  * The controller's partition decisions, as pure functions of the partition state and the cluster
- * view (no I/O), so they are unit-tested directly. ZkController applies the result as one
- * conditional, controller-epoch-fenced write.
+ * view (no I/O), so they are unit-tested directly. The active controller (zk/active-controller.ts)
+ * applies the result as one conditional, controller-epoch-fenced write.
  *
  * Rules (Kafka's):
  * - A new partition's leader is its first live replica in assignment order; its ISR is the live replicas.

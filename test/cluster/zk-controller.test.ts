@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { paths, ZkController, kafkaIdToUuid, uuidToKafkaId } from '../../src/cluster/zk-controller.js';
+import { ZkController } from '../../src/cluster/zk-controller.js';
+import { paths, kafkaIdToUuid, uuidToKafkaId } from '../../src/cluster/zk/layout.js';
 import type { MetadataImage } from '../../src/cluster/metadata-image.js';
 import { NodeClock } from '../../src/io/node/clock.js';
 import { NodeRandom } from '../../src/io/node/random.js';
