@@ -15,9 +15,10 @@
  * (becomes inactive), truncated or closed. An index file that is missing or fails validation at open
  * is rebuilt by scanning the .log.
  *
- * Lifecycle: created by PartitionLog (roll, truncation, first open) or loaded by LogSegment.open
- * during recovery; owned by exactly one PartitionLog. Deleted segments are renamed to `*.deleted`
- * and their files removed once no read or flush holds them (pin()/unpin()) and the delete delay passed.
+ * Lifecycle: created by PartitionLog (roll, truncation) or by the log loader (log-loader.ts: an
+ * empty directory, or LogSegment.open during recovery); owned by exactly one PartitionLog. Deleted
+ * segments are renamed to `*.deleted` and their files removed once no read or flush holds them
+ * (pin()/unpin()) and the delete delay passed (segment-deleter.ts).
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -34,6 +35,12 @@ export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 export const DELETED_FILE_SUFFIX = '.deleted';
+/** A log cleaner group being written (`<base>.log.cleaned`); removed at open. */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** A finished, fsynced log cleaner group waiting to replace its segments (`<base>.log.swap`). */
+export const SWAP_FILE_SUFFIX = '.swap';
+/** The three files of one segment. */
+export const SEGMENT_FILE_SUFFIXES: readonly string[] = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX];
 
 /** Window size for recovery scans. */
 const SCAN_CHUNK_BYTES = 1 << 20;
@@ -55,9 +62,21 @@ export function parseSegmentFileName(name: string, suffix: string): number | nul
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** Removes the `.log`, `.index` and `.timeindex` of the segment at `baseOffset` (those that exist). */
+export async function removeSegmentFiles(disk: Disk, dir: string, baseOffset: number): Promise<void> {
+  for (const suffix of SEGMENT_FILE_SUFFIXES) await disk.rm(path.join(dir, segmentFileName(baseOffset, suffix)));
+}
+
 export interface SegmentLimits {
   /** segmentIndexBytes of the LogConfig. */
   segmentIndexBytes: number;
+}
+
+/** A segment's summary for the log cleaner: base offset, size and largest timestamp. */
+export interface SegmentInfo {
+  baseOffset: number;
+  sizeBytes: number;
+  largestTimestampMs: number;
 }
 
 /** A batch dropped by recovery or found unreadable: where and why. */
