@@ -136,7 +136,18 @@ describe('ZkController', () => {
     assert.equal(doc.version, 3);
     assert.equal(kafkaIdToUuid(doc.topic_id), t.topicId);
     assert.equal(uuidToKafkaId(t.topicId), doc.topic_id);
-    assert.deepEqual(c.zk.json(paths.state('my-replicated-topic', 0)), { controller_epoch: 1, leader: t.partitions[0]!.leader, version: 1, leader_epoch: 0, isr: [...t.partitions[0]!.isr] });
+    // Kafka's state document, plus the broker epochs (the registrations' creating transactions) of the leader and the ISR.
+    const epochOf = (id: number): string => String((c.zk.nodes.get(paths.broker(id)) as { czxid: number }).czxid);
+    const isr0 = [...t.partitions[0]!.isr];
+    assert.deepEqual(c.zk.json(paths.state('my-replicated-topic', 0)), {
+      controller_epoch: 1,
+      leader: t.partitions[0]!.leader,
+      version: 1,
+      leader_epoch: 0,
+      isr: isr0,
+      leader_broker_epoch: epochOf(t.partitions[0]!.leader),
+      isr_broker_epochs: isr0.map(epochOf),
+    });
     const again = await c.get(2).controller.createTopic({ name: 'my-replicated-topic', numPartitions: 1, replicationFactor: 1, assignments: [], configs: {}, validateOnly: false });
     assert.equal(again.ok, false);
     const tooMany = await c.get(2).controller.createTopic({ name: 'rf4', numPartitions: 1, replicationFactor: 4, assignments: [], configs: {}, validateOnly: false });

@@ -41,6 +41,8 @@ interface ZNode {
   /** Owning session id for ephemerals. */
   owner: number | null;
   seq: number;
+  /** The creating transaction (ZooKeeper's czxid). */
+  czxid: number;
 }
 
 interface Session {
@@ -53,7 +55,8 @@ interface Session {
 type ServerWatch = { sessionId: number; fire: () => void };
 
 export class SimZooKeeperServer {
-  readonly nodes = new Map<string, ZNode>([['/', { data: Buffer.alloc(0), version: 0, owner: null, seq: 0 }]]);
+  readonly nodes = new Map<string, ZNode>([['/', { data: Buffer.alloc(0), version: 0, owner: null, seq: 0, czxid: 0 }]]);
+  #zxid = 0;
   readonly #sessions = new Map<number, Session>();
   #dataWatches = new Map<string, ServerWatch[]>();
   #childWatches = new Map<string, ServerWatch[]>();
@@ -165,7 +168,7 @@ export class SimZooKeeperServer {
     let p = path;
     if (sequential) p = `${path}${String(pn.seq++).padStart(10, '0')}`;
     if (this.nodes.has(p)) throw new CoordinationError('nodeExists', p, `${p} exists`);
-    this.nodes.set(p, { data, version: 0, owner, seq: 0 });
+    this.nodes.set(p, { data, version: 0, owner, seq: 0, czxid: ++this.#zxid });
     this.#fire(this.#dataWatches, p);
     this.#fire(this.#childWatches, parent);
     return p;
@@ -439,7 +442,7 @@ export class SimZkClient implements Coordination {
       if (watch) this.server.watchData(path, this.#watch(watch));
       const n = this.server.nodes.get(path);
       if (!n) return null;
-      return { data: n.data, version: n.version, ownedBySession: n.owner === this.#sessionId };
+      return { data: n.data, version: n.version, ownedBySession: n.owner === this.#sessionId, createdTxId: String(n.czxid) };
     });
   }
 

@@ -211,7 +211,12 @@ export class ZkActiveController {
     const { cache } = this.ctx;
     const gen = cache.generation;
     for (const t of [...cache.deleting]) await this.deleteTopicNodes(t);
-    const view: ClusterView = { live: new Set(cache.brokers.keys()), stopping: cache.stopping, uncleanLeaderElection: this.ctx.defaults.uncleanLeaderElectionEnable };
+    const view: ClusterView = {
+      live: new Set(cache.brokers.keys()),
+      stopping: cache.stopping,
+      uncleanLeaderElection: this.ctx.defaults.uncleanLeaderElectionEnable,
+      brokerEpochs: cache.brokerEpochs,
+    };
     const preferred = this.#preferredRequested;
     const preferredSet = new Set((preferred ?? []).map((p) => `${p.topic}/${p.partition}`));
     for (const [t, topic] of [...cache.topics]) {

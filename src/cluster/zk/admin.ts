@@ -16,6 +16,7 @@ import { limits } from '../../limits.js';
 import type { AdminResult, CreateTopicSpec, IsrChange, IsrChangeResult, PreferredElectionResult, ReassignmentChange, ReassignmentOutcome } from '../controller.js';
 import { isCoordinationError, json, parseJson } from '../coordination/coordination.js';
 import type { BrokerInfo, MetadataImage, TopicInfo } from '../metadata-image.js';
+import { withEpochs } from '../leader-election.js';
 import { AssignmentError, assignReplicas } from '../replica-assignment.js';
 import { isInternalTopic, topicNameProblem } from '../topic-names.js';
 import type { ZkActiveController } from './active-controller.js';
@@ -300,7 +301,9 @@ export class ZkAdmin {
     if (change.leaderId !== this.ctx.brokerId || s.leader !== change.leaderId || s.leaderEpoch !== change.leaderEpoch || s.version !== change.partitionEpoch) {
       return { ok: false, error: 'fenced' };
     }
-    const doc = stateDoc(s.controllerEpoch, { leader: s.leader, leaderEpoch: s.leaderEpoch, isr });
+    // The ISR members' current registration epochs are recorded with them (leader-election.ts, "Broker epochs").
+    const view = { live: new Set(cache.brokers.keys()), stopping: new Set<number>(), uncleanLeaderElection: false, brokerEpochs: cache.brokerEpochs };
+    const doc = stateDoc(s.controllerEpoch, withEpochs({ leader: s.leader, leaderEpoch: s.leaderEpoch, isr, ...(s.leaderBrokerEpoch !== undefined ? { leaderBrokerEpoch: s.leaderBrokerEpoch } : {}) }, view, s));
     let version: number;
     try {
       version = await coord.set(paths.state(change.topic, change.partition), json(doc), change.partitionEpoch);

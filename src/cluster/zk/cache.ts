@@ -22,7 +22,7 @@ import { type Coordination, isCoordinationError, json, parseJson } from '../coor
 import type { PartitionState } from '../leader-election.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from '../metadata-image.js';
 import { isInternalTopic } from '../topic-names.js';
-import { brokerOf, kafkaIdToUuid, nameDerivedId, paths, type BrokerRegistration, type ConfigDoc, type PartitionStateDoc, type TopicAssignmentDoc } from './layout.js';
+import { brokerOf, kafkaIdToUuid, nameDerivedId, paths, stateOf, type BrokerRegistration, type ConfigDoc, type PartitionStateDoc, type TopicAssignmentDoc } from './layout.js';
 
 export interface CachedTopic {
   topicId: string;
@@ -70,6 +70,8 @@ export class ZkCache {
   /** Dynamic broker configs by entity ('' = cluster default), from /config/brokers. */
   brokerConfigs = new Map<string, Readonly<Record<string, string>>>();
   states = new Map<string, CachedState>();
+  /** Registration epoch (the node's creating transaction) of each registered broker: a new one means it restarted. */
+  brokerEpochs = new Map<number, string>();
   deleting = new Set<string>();
   stopping = new Set<number>();
   /** Keys of the watches armed in this session. */
@@ -132,6 +134,7 @@ export class ZkCache {
     const w = this.watcher('brokers', gen, () => this.readBrokers(gen));
     const ids = (await this.#coord.children(paths.brokerIds, w)) ?? [];
     const next = new Map<number, BrokerInfo>();
+    const epochs = new Map<number, string>();
     for (const name of ids) {
       const id = Number(name);
       if (!Number.isInteger(id)) continue;
@@ -139,12 +142,14 @@ export class ZkCache {
       if (!node) continue;
       try {
         next.set(id, brokerOf(id, parseJson<BrokerRegistration>(node.data)));
+        epochs.set(id, node.createdTxId);
       } catch (err) {
         this.#log.warn({ err, brokerId: id }, 'unreadable broker registration ignored');
       }
     }
     if (gen !== this.generation) return;
     this.brokers = next;
+    this.brokerEpochs = epochs;
     this.#hooks.changed();
     this.#hooks.controllerWork();
   }
@@ -246,7 +251,7 @@ export class ZkCache {
     // Within a session ZooKeeper answers in order, but our own write's result and a watch-triggered
     // read may be applied in either order: never go back to an older version of the same session.
     if (prev && prev.generation === this.generation && prev.version > version) return;
-    this.states.set(key, { leader: doc.leader, leaderEpoch: doc.leader_epoch, isr: doc.isr, controllerEpoch: doc.controller_epoch, version, generation: this.generation });
+    this.states.set(key, { ...stateOf(doc), controllerEpoch: doc.controller_epoch, version, generation: this.generation });
   }
 
   async readDeleteRequests(gen: number): Promise<void> {
@@ -278,6 +283,9 @@ export class ZkCache {
         let leader = s?.leader ?? -1;
         if (!this.brokers.has(leader)) leader = -1;
         if (fenced && leader === self) leader = -1;
+        // A leader elected in an earlier life of its broker leads nothing until the controller
+        // elects again: that process may have lost data its successor does not have.
+        if (leader !== -1 && s?.leaderBrokerEpoch !== undefined && this.brokerEpochs.get(leader) !== s.leaderBrokerEpoch) leader = -1;
         return Object.freeze({
           partition: p,
           leader,

@@ -82,6 +82,13 @@ export interface PartitionStateDoc {
   version: 1;
   leader_epoch: number;
   isr: number[];
+  /**
+   * Samsa's additions (Kafka's ZooKeeper brokers ignore unknown fields): the registration epochs
+   * (czxid of /brokers/ids/<id>) of the leader and of each ISR member when they were recorded in
+   * sync, so a restarted broker is recognised (leader-election.ts, "Broker epochs").
+   */
+  leader_broker_epoch?: string;
+  isr_broker_epochs?: Array<string | null>;
 }
 /** /config/topics/<t> and /config/brokers/<entity>. */
 export interface ConfigDoc {
@@ -108,7 +115,18 @@ export function assignmentDoc(replicas: readonly number[][], topicId: string, ad
 
 /** A partition state document written under controller epoch `controllerEpoch`. */
 export function stateDoc(controllerEpoch: number, s: PartitionState): PartitionStateDoc {
-  return { controller_epoch: controllerEpoch, leader: s.leader, version: 1, leader_epoch: s.leaderEpoch, isr: s.isr };
+  const doc: PartitionStateDoc = { controller_epoch: controllerEpoch, leader: s.leader, version: 1, leader_epoch: s.leaderEpoch, isr: s.isr };
+  if (s.leaderBrokerEpoch !== undefined) doc.leader_broker_epoch = s.leaderBrokerEpoch;
+  if (s.isrBrokerEpochs !== undefined && s.isrBrokerEpochs.length === s.isr.length) doc.isr_broker_epochs = s.isrBrokerEpochs;
+  return doc;
+}
+
+/** The PartitionState of a state document (epochs only when recorded consistently). */
+export function stateOf(doc: PartitionStateDoc): PartitionState {
+  const s: PartitionState = { leader: doc.leader, leaderEpoch: doc.leader_epoch, isr: doc.isr };
+  if (typeof doc.leader_broker_epoch === 'string') s.leaderBrokerEpoch = doc.leader_broker_epoch;
+  if (Array.isArray(doc.isr_broker_epochs) && doc.isr_broker_epochs.length === doc.isr.length) s.isrBrokerEpochs = doc.isr_broker_epochs;
+  return s;
 }
 
 /** Topics without a topic_id in ZooKeeper (written by older tools) get one derived from the name until the controller adds a real one. */

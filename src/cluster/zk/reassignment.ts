@@ -11,6 +11,7 @@
  * controller's reconcile, `applyChanges` on the controller's work chain. Every write is fenced by the
  * controller epoch (`active.epochCheck()`).
  */
+import { withEpochs } from '../leader-election.js';
 import { isCoordinationError, json } from '../coordination/coordination.js';
 import type { PartitionState } from '../leader-election.js';
 import type { ZkActiveController } from './active-controller.js';
@@ -157,7 +158,8 @@ export class ZkReassignments {
     if (add) adding[key] = add;
     if (remove) removing[key] = remove;
     const doc = assignmentDoc(all, topic.topicId, adding, removing);
-    const state = stateDoc(this.active.epoch, s);
+    const view = { live: new Set(cache.brokers.keys()), stopping: cache.stopping, uncleanLeaderElection: false, brokerEpochs: cache.brokerEpochs };
+    const state = stateDoc(this.active.epoch, withEpochs(s, view, cache.states.get(`${t}/${p}`) ?? null));
     try {
       const [tv, sv] = await this.ctx.coord.multi([
         this.active.epochCheck(),
