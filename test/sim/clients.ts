@@ -14,7 +14,7 @@
  * Clients run on their own simulated machine ("client-N"), so partitions can cut them off too.
  */
 import { buildRecordBatchSync, readRecordsSync } from '../../src/protocol/records/builder.js';
-import { BATCH_LENGTH_PREFIX_BYTES } from '../../src/protocol/records/batch.js';
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_PREFIX_BYTES, batch } from '../../src/protocol/records/batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import type { Struct } from '../../src/protocol/codec.js';
 import { createTopicsApi, type CreateTopicsResponse } from '../../src/protocol/messages/create-topics.js';
@@ -355,7 +355,9 @@ export class SimConsumer {
           if (r.offset >= hw) this.anomalies.push(`consumer saw ${key}@${r.offset} at or above the high watermark ${hw}`);
           const before = this.seen[partition]!.get(r.offset);
           if (before === undefined) this.seen[partition]!.set(r.offset, r.value);
-          else if (before !== r.value) this.anomalies.push(`${key}@${r.offset} changed from ${before} to ${r.value}`);
+          else if (before !== r.value) {
+            this.anomalies.push(`${key}@${r.offset} changed from ${before} to ${r.value} (fetch at ${offset} from ${leader}, batches ${batchRanges(p.records!)}, hw ${hw})`);
+          }
           if (r.offset >= offset) offset = r.offset + 1;
         }
       } catch {
@@ -377,4 +379,11 @@ export function recordsOf(records: Buffer | null): Array<{ offset: number; value
     at = end;
   }
   return out;
+}
+
+/** "base-last" of each whole batch in `records`, for anomaly reports. */
+function batchRanges(records: Buffer): string {
+  const ranges: string[] = [];
+  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += batch.totalBytes(records, at)) ranges.push(`${batch.baseOffset(records, at)}-${batch.lastOffset(records, at)}`);
+  return ranges.join(' ');
 }
