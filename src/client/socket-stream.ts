@@ -5,15 +5,13 @@
  * Writes issued in the same tick go out as one gathered write: the first write of a tick corks
  * the socket and the uncork runs on the next tick (pipelined requests share a syscall). Record
  * sets are written as their own chunks, never copied. Backpressure is the socket's: `needsDrain`
- * after the kernel buffer filled, `waitForDrain()`; `afterFlush(fn)` runs once everything written
- * so far has been handed to the kernel (the perf producer reuses a request buffer only then).
+ * after the kernel buffer filled, `waitForDrain()`; a write's `onFlushed` runs once the socket has
+ * handed it to the kernel (the perf producer reuses an acks=0 request buffer only then).
  *
  * Client code, not broker code: it uses node:net and node timers directly.
  */
 import net from 'node:net';
 import type { WireStream } from '../protocol/wire-client.js';
-
-const EMPTY = Buffer.alloc(0);
 
 /** Connects; rejects with the socket's error (a `code` such as ECONNREFUSED) or, after `timeoutMs`, one with code ETIMEDOUT. */
 export function openSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
@@ -56,7 +54,7 @@ export class SocketStream implements WireStream {
     });
   }
 
-  write(chunks: Buffer[]): void {
+  write(chunks: Buffer[], onFlushed?: () => void): void {
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
@@ -65,7 +63,10 @@ export class SocketStream implements WireStream {
         this.socket.uncork();
       });
     }
-    for (const c of chunks) this.socket.write(c);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
+    if (onFlushed) this.socket.write(chunks[last]!, () => onFlushed());
+    else this.socket.write(chunks[last]!);
   }
 
   end(): void {
@@ -93,16 +94,6 @@ export class SocketStream implements WireStream {
       this.socket.on('drain', done);
       this.socket.on('close', done);
     });
-  }
-
-  /** Runs `fn` once every byte written so far has been handed to the kernel, or the socket died. */
-  afterFlush(fn: () => void): void {
-    if (this.socket.destroyed) {
-      queueMicrotask(fn);
-      return;
-    }
-    // Writes complete in order: an empty write's callback runs after all earlier ones.
-    this.socket.write(EMPTY, () => fn());
   }
 
   /** Resolves once the socket is closed, destroying it after `waitMs` if it has not closed by then. */

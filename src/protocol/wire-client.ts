@@ -16,8 +16,8 @@
  *   carry the correlation id at its head. Anything else (a response without a request, another
  *   id, a frame of negative or oversized length) means the stream can no longer be trusted: the
  *   connection is closed and every pending request fails.
- * - Timeouts: each request has a deadline; one timer, armed for the earliest deadline, checks
- *   them. A request that times out closes the connection (as Kafka's NetworkClient does), since a
+ * - Timeouts: each request has a deadline; one timer, armed for the earliest deadline (and left
+ *   to lapse rather than cancelled when everything is answered), checks them. A request that times out closes the connection (as Kafka's NetworkClient does), since a
  *   late answer would otherwise be matched to the wrong request.
  * - Response framing: FrameSplitter (frame.ts) with `responseBytesMax`; frames inside one chunk are
  *   views, not copies. A body the codec cannot decode fails only its own request.
@@ -86,8 +86,12 @@ function answeredVersion(api: ApiDef, version: number, frame: Buffer): number {
 export interface WireStream {
   /** Registers the receive side; called once, before any byte is delivered. `close` comes once, with the error that ended the stream, if any. */
   start(handlers: { data(chunk: Buffer): void; close(err: Error | null): void }): void;
-  /** Writes the chunks in order, as one gathered write where the transport can. */
-  write(chunks: Buffer[]): void;
+  /**
+   * Writes the chunks in order, as one gathered write where the transport can. `onFlushed`, when
+   * given, runs once they are in the transport's hands (the chunks may then be reused), or the
+   * stream died.
+   */
+  write(chunks: Buffer[], onFlushed?: () => void): void;
   /** Closes after what was written is flushed. */
   end(): void;
   /** Closes at once. */
@@ -196,10 +200,11 @@ export class WireClient {
         api,
         frame,
         (resp, err) => {
-          if (err || !resp) {
-            reject(err ?? new Error('no response')); // the core passes one or the other
+          if (err) {
+            reject(err);
             return;
           }
+          assert.ok(resp, 'a frame callback gets a frame or an error');
           try {
             resolve(decodeResponseFrame<T>(api, answeredVersion(api, version, resp), resp).body);
           } catch (e) {
@@ -228,7 +233,7 @@ export class WireClient {
     }
     const chunks = Array.isArray(frame) ? frame : [frame];
     const first = chunks[0]!;
-    assert.ok(first.length >= 12 && first.readInt16BE(4) === api.apiKey, `a ${api.name} request frame starts with its size and header`);
+    if (first.length < 12 || first.readInt16BE(4) !== api.apiKey) assert.fail(`a ${api.name} request frame starts with its size and header`);
     const ms = timeoutMs ?? this.#opts.requestTimeoutMs;
     const deadlineMs = this.#opts.timers.monotonicMs() + ms;
     this.#pending.push({ correlationId: first.readInt32BE(8), api, timeoutMs: ms, deadlineMs, onFrame: onResponse });
@@ -236,10 +241,13 @@ export class WireClient {
     this.#stream.write(chunks);
   }
 
-  /** Sends a complete frame that gets no response (a pre-built acks=0 Produce). */
-  sendFrameNoResponse(frame: Buffer | Buffer[]): void {
+  /**
+   * Sends a complete frame that gets no response (a pre-built acks=0 Produce); `onFlushed` runs
+   * once the transport holds no reference to it any more.
+   */
+  sendFrameNoResponse(frame: Buffer | Buffer[], onFlushed?: () => void): void {
     if (this.#closeError) throw this.#deadError();
-    this.#stream.write(Array.isArray(frame) ? frame : [frame]);
+    this.#stream.write(Array.isArray(frame) ? frame : [frame], onFlushed);
   }
 
   /**
@@ -292,10 +300,11 @@ export class WireClient {
       return;
     }
     this.#pending[this.#head++] = undefined;
+    // The deadline timer stays armed when nothing is pending: re-arming per request would cost a
+    // timer per round trip; when it fires with nothing pending it simply lapses.
     if (this.#head === this.#pending.length) {
       this.#pending.length = 0;
       this.#head = 0;
-      this.#disarm();
     } else if (this.#head >= FIFO_COMPACT_AT && this.#head * 2 >= this.#pending.length) {
       this.#pending.splice(0, this.#head);
       this.#head = 0;

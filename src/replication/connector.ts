@@ -4,6 +4,7 @@
  * builds it over the io `Net` (production io/node/net.ts, or the simulator's network), so
  * replication never touches a socket itself.
  */
+import assert from 'node:assert/strict';
 import type { ByteStream, Net } from '../io/net.js';
 import type { WireStream } from '../protocol/wire-client.js';
 
@@ -26,7 +27,11 @@ export function wireStreamOf(stream: ByteStream): WireStream {
         drain: () => undefined, // BrokerClient bounds what it writes (one request per partition set at a time)
       });
     },
-    write: (chunks) => void stream.writev(chunks),
+    write: (chunks, onFlushed) => {
+      // The io Net reports no flush; broker code sends no fire-and-forget frames that would need it.
+      assert.equal(onFlushed, undefined, 'no flush notification over the io Net');
+      stream.writev(chunks);
+    },
     end: () => stream.end(),
     destroy: () => stream.destroy(),
   };

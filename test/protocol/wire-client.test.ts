@@ -30,9 +30,10 @@ class MemoryStream implements WireStream {
     assert.equal(this.h, null, 'started once');
     this.h = h;
   }
-  write(chunks: Buffer[]): void {
+  write(chunks: Buffer[], onFlushed?: () => void): void {
     assert.ok(!this.destroyed && !this.ended, 'no write after close');
     this.written.push(Buffer.concat(chunks));
+    onFlushed?.();
   }
   end(): void {
     this.ended = true;
@@ -107,8 +108,9 @@ describe('WireClient', () => {
     for (const [from, to] of [[0, 2], [2, 7], [7, 40], [40, bytes.length]] as const) stream.h!.data(bytes.subarray(from, to));
     assert.deepEqual(await Promise.all(answers), [11, 22, 33]);
     assert.equal(wire.inflight, 0);
-    assert.equal(clock.pendingTimers, 0, 'no deadline timer left once nothing is pending');
+    clock.advance(1000); // the deadline timer lapses: nothing is pending
     assert.ok(!wire.closed);
+    assert.equal(clock.pendingTimers, 0, 'no deadline timer re-armed once nothing is pending');
   });
 
   it('closes the connection on a response that does not answer the oldest request', async () => {
@@ -236,6 +238,10 @@ describe('WireClient', () => {
     for (const f of frames) wire.sendFrame(apiVersionsApi, f.frame, (resp, err) => got.push(err ? -1 : resp!.readInt32BE(0)));
     stream.h!.data(Buffer.concat(frames.map((f) => responseFrame(apiVersionsApi, 2, f.id, versionsBody(1)))));
     assert.deepEqual(got, [2, 3]);
+    let flushed = false;
+    wire.sendFrameNoResponse(encodeRequestFrame(apiVersionsApi, 2, wire.takeCorrelationId(), 'perf', {}), () => (flushed = true));
+    assert.ok(flushed, 'a one-way frame reports its flush');
+    assert.equal(wire.inflight, 0, 'and waits for no answer');
     assert.throws(() => wire.sendFrame(apiVersionsApi, [Buffer.alloc(4)], () => undefined), /starts with its size and header/);
   });
 });

@@ -210,10 +210,9 @@ export function runProducer(o: ProducerEngineOptions): Promise<ProducerResult> {
       requests++;
       const frame = buf.subarray(0, at);
       if (o.acks === 0) {
-        o.conn.sendOneWay(frame);
         record(slot, nowMs());
         // The socket copies nothing: keep the slot busy until the bytes are in the kernel's hands.
-        o.conn.afterFlush(() => {
+        o.conn.sendOneWay(frame, () => {
           lastProgressMs = nowMs();
           free.push(slot);
           pump();

@@ -6,7 +6,7 @@
  * negotiation: the tools speak fixed versions. Control-plane requests (Metadata, CreateTopics,
  * ListOffsets, Fetch) use the codec; the perf producer hands in pre-built Produce frames
  * (`takeCorrelationId` + `sendFrame`, zero-copy: a frame's buffer is reused only after its
- * response, or for acks=0 after `afterFlush`) and decodes each response once, never per record.
+ * response, or for acks=0 once flushed) and decodes each response once, never per record.
  * Every wait has a timeout; traffic goes only where the caller points it.
  */
 import type { Struct } from '../../protocol/codec.js';
@@ -27,10 +27,7 @@ const RESPONSE_BYTES_MAX = 1024 * 1024 * 1024;
 const clock = new NodeClock();
 
 export class PerfConnection {
-  private constructor(
-    private readonly stream: SocketStream,
-    private readonly wire: WireClient,
-  ) {}
+  private constructor(private readonly wire: WireClient) {}
 
   static async connect(host: string, port: number, timeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS_DEFAULT): Promise<PerfConnection> {
     let socket;
@@ -39,9 +36,8 @@ export class PerfConnection {
     } catch (err) {
       throw new Error(`connect to ${host}:${port} failed: ${(err as Error).message}`, { cause: err });
     }
-    const stream = new SocketStream(socket);
-    const wire = new WireClient(stream, { clientId: CLIENT_ID, peer: `${host}:${port}`, timers: clock, requestTimeoutMs, responseBytesMax: RESPONSE_BYTES_MAX });
-    return new PerfConnection(stream, wire);
+    const wire = new WireClient(new SocketStream(socket), { clientId: CLIENT_ID, peer: `${host}:${port}`, timers: clock, requestTimeoutMs, responseBytesMax: RESPONSE_BYTES_MAX });
+    return new PerfConnection(wire);
   }
 
   get inflight(): number {
@@ -60,14 +56,13 @@ export class PerfConnection {
     this.wire.sendFrame(api, frame, onResponse, timeoutMs);
   }
 
-  /** Sends a frame that gets no response (Produce with acks=0). */
-  sendOneWay(frame: Buffer): void {
-    if (!this.wire.closed) this.wire.sendFrameNoResponse(frame);
-  }
-
-  /** Runs `fn` once everything sent so far is in the kernel's hands (its buffers may be reused). */
-  afterFlush(fn: () => void): void {
-    this.stream.afterFlush(fn);
+  /**
+   * Sends a frame that gets no response (Produce with acks=0); `onFlushed` runs once the socket
+   * holds no reference to it (its buffer may be reused), or at once when the connection is dead.
+   */
+  sendOneWay(frame: Buffer, onFlushed: () => void): void {
+    if (this.wire.closed) queueMicrotask(onFlushed);
+    else this.wire.sendFrameNoResponse(frame, onFlushed);
   }
 
   /** One request through the codec, answered as a decoded struct. */
