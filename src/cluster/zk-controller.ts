@@ -168,22 +168,26 @@ export class ZkController implements Controller {
       this.#log.info({ reason }, 'resynced cluster state from ZooKeeper');
     } catch (err) {
       this.#log.warn({ err, reason }, 'resync failed; retrying in 1 s');
-      this.#retryTimer = this.opts.clock.setTimer(1000, () => void this.resync(reason), { unref: true });
+      this.scheduleResync(reason);
     }
   }
 
-  /** A watched read failed (the cache logged it and forgot the watch): resync in 1 s unless one is pending. */
+  /** A watched read failed (the cache logged it and forgot the watch): resync in 1 s. */
   private resyncAfterReadFailure(what: string): void {
-    if (!this.#retryTimer) {
-      this.#retryTimer = this.opts.clock.setTimer(
-        1000,
-        () => {
-          this.#retryTimer = null;
-          void this.resync(`read failure: ${what}`);
-        },
-        { unref: true },
-      );
-    }
+    this.scheduleResync(`read failure: ${what}`);
+  }
+
+  /** Resyncs in 1 s unless one is already scheduled (the timer forgets itself when it fires). */
+  private scheduleResync(reason: string): void {
+    if (this.#retryTimer) return;
+    this.#retryTimer = this.opts.clock.setTimer(
+      1000,
+      () => {
+        this.#retryTimer = null;
+        void this.resync(reason);
+      },
+      { unref: true },
+    );
   }
 
   /** Registers this broker (ephemeral /brokers/ids/<id>) with its bound endpoint and joins the controller election. */

@@ -154,6 +154,27 @@ describe('ZkController', () => {
     assert.deepEqual(tooMany.ok ? null : tooMany.error, 'invalidReplicationFactor');
   });
 
+  it('keeps resyncing after failed reads: a failed resync does not block the next read failure\'s retry', async () => {
+    await threeBrokers();
+    const a = c.controllerMember()!;
+    const b = [...c.members.values()].find((m) => m !== a)!;
+    const create = (name: string): Promise<unknown> => a.controller.createTopic({ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: {}, validateOnly: false });
+    // A resync that fails (the session looks alive but every call fails) retries on its timer...
+    b.session.partitioned = true;
+    b.session.suspend();
+    b.session.unsuspend();
+    await create('first'); // ...and the watch that fires meanwhile fails its read too
+    await new Promise((r) => setTimeout(r, 200));
+    b.session.partitioned = false;
+    await c.allSee((img) => img.topics.has('first'), 'first topic seen after the retry', [b.id]);
+    // Once that retry succeeded, a later read failure must schedule its own resync.
+    b.session.partitioned = true;
+    await create('second');
+    await new Promise((r) => setTimeout(r, 200));
+    b.session.partitioned = false;
+    await c.allSee((img) => img.topics.has('second'), 'second topic seen after the next read failure', [b.id]);
+  });
+
   it('when the leader\'s session expires, a new leader comes from the ISR, the dead broker leaves the ISR, the epoch bumps', async () => {
     await threeBrokers();
     await c.get(0).controller.createTopic({ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [[1, 2, 0]], configs: {}, validateOnly: false });
