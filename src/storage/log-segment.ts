@@ -44,6 +44,8 @@ export const SEGMENT_FILE_SUFFIXES: readonly string[] = [LOG_FILE_SUFFIX, INDEX_
 
 /** Window size for recovery scans. */
 const SCAN_CHUNK_BYTES = 1 << 20;
+/** Full recovery scans of one segment before a bad batch is believed (reads can fail transiently). */
+const RECOVERY_SCANS_MAX = 4;
 /** Upper bound of one read window on the fetch path. */
 const READ_CHUNK_BYTES_MAX = 64 << 20;
 const READ_CHUNK_BYTES_MIN = 16 << 10;
@@ -533,7 +535,9 @@ export class LogSegment {
     let mismatch = '';
     let first = true;
     const reader = new BatchReader(this.#file, this.#sizeBytes, SCAN_CHUNK_BYTES);
+    let last: { position: number; totalBytes: number; baseOffset: number } | null = null;
     const walk = await walkBatches(reader, from, { verifyCrc: true, previousLastOffset: this.baseOffset - 1 }, (info) => {
+      last = { position: info.position, totalBytes: info.totalBytes, baseOffset: info.baseOffset };
       if (first) {
         first = false;
         if (n > 0 ? info.baseOffset !== expectedOffset : info.baseOffset < this.baseOffset) {
@@ -551,12 +555,35 @@ export class LogSegment {
     if (mismatch !== '') return mismatch;
     if (walk.stopped === 'torn' || walk.stopped === 'corrupt') return `bad batch at position ${walk.endPosition}: ${walk.reason}`;
     if (n > 0 && first) return 'no batch at the last index entry';
+    if (last !== null && !(await this.#confirmBatch(last))) return 'the last batch read differently twice';
     this.#bytesSinceLastIndexEntry = walk.endPosition - from;
     return 'ok';
   }
 
-  /** Scans the whole file (CRC checked), rebuilding both indexes; cuts a bad tail. */
+  /**
+   * Scans the whole file (CRC checked), rebuilding both indexes; cuts a bad tail. Reads can fail
+   * transiently (a flipped bit in a cable or RAM, which the simulator injects): the cut, which
+   * destroys data, happens only when a second full scan finds the same bad batch, and a clean
+   * scan's last batch is read again to confirm the segment's end offset (its baseOffset is not
+   * covered by the CRC). Simulator seed 10206 lost acknowledged writes to a recovery that cut at a
+   * batch only a flipped read made bad.
+   */
   async #rebuild(indexIntervalBytes: number): Promise<SegmentProblem | null> {
+    let previousCut = -1;
+    for (let attempt = 1; attempt <= RECOVERY_SCANS_MAX; attempt++) {
+      const { walk, last } = await this.#scanAll(indexIntervalBytes);
+      if (walk.stopped === 'end') {
+        if (last === null || (await this.#confirmBatch(last))) return null;
+        continue;
+      }
+      if (walk.endPosition === previousCut) return this.#cutAt(walk);
+      previousCut = walk.endPosition;
+    }
+    throw new StorageError('corruptBatch', `${this.#logPath}: ${RECOVERY_SCANS_MAX} recovery scans read different bytes; the disk (or memory) returns unstable data`);
+  }
+
+  /** One recovery scan: resets what the indexes and tail state say, then walks every batch. */
+  async #scanAll(indexIntervalBytes: number): Promise<{ walk: WalkResult; last: { position: number; totalBytes: number; baseOffset: number } | null }> {
     this.offsetIndex.store.truncateEntries(0);
     this.timeIndex.store.truncateEntries(0);
     this.offsetIndex.store.markFileStale();
@@ -565,11 +592,13 @@ export class LogSegment {
     this.#offsetOfMaxTimestamp = -1;
     this.#nextOffset = this.baseOffset;
     this.#bytesSinceLastIndexEntry = 0;
+    let last: { position: number; totalBytes: number; baseOffset: number } | null = null;
     const reader = new BatchReader(this.#file, this.#sizeBytes, SCAN_CHUNK_BYTES);
     const walk = await walkBatches(reader, 0, { verifyCrc: true, previousLastOffset: this.baseOffset - 1 }, (info) => {
       // Appends never produce such a batch: it can only be damage.
       if (!this.canHoldOffset(info.lastOffset)) return false;
       this.#noteScannedBatch(info.baseOffset, info.lastOffset, info.maxTimestamp);
+      last = { position: info.position, totalBytes: info.totalBytes, baseOffset: info.baseOffset };
       // A full index (segmentIndexBytes lowered since) only means sparser lookups, never lost batches.
       if (this.#bytesSinceLastIndexEntry > indexIntervalBytes && !this.offsetIndex.isFull) {
         this.offsetIndex.append(info.baseOffset, info.position);
@@ -579,10 +608,15 @@ export class LogSegment {
       this.#bytesSinceLastIndexEntry += info.totalBytes;
       return true;
     });
-    if (walk.stopped === 'visitor') {
-      return this.#cutAt({ ...walk, stopped: 'corrupt', reason: 'batch offsets too far from the segment base' });
-    }
-    return this.#cutAt(walk);
+    if (walk.stopped === 'visitor') return { walk: { ...walk, stopped: 'corrupt', reason: 'batch offsets too far from the segment base' }, last };
+    return { walk, last };
+  }
+
+  /** Reads one batch again (a fresh read): true when its CRC holds and it carries `baseOffset`. */
+  async #confirmBatch(b: { position: number; totalBytes: number; baseOffset: number }): Promise<boolean> {
+    const buf = Buffer.allocUnsafe(b.totalBytes);
+    const n = await this.#file.read(buf, 0, b.totalBytes, b.position);
+    return n === b.totalBytes && batch.crcValid(buf) && batch.baseOffset(buf) === b.baseOffset;
   }
 
   #noteScannedBatch(baseOffset: number, lastOffset: number, maxTimestamp: number): void {

@@ -8,8 +8,9 @@
  *   metadata), as librdkafka's idempotent producer behaves. Every record it sends is numbered;
  *   the ones the broker acknowledged are recorded with their offsets — the "acknowledged writes"
  *   that the checks say must never be lost.
- * - SimConsumer: reads every partition from the leader with Fetch and checks what a consumer may
- *   see: offsets below the high watermark of the answer, and an offset never changing its record.
+ * - SimConsumer: reads every partition from the leader with Fetch; ReadChecker checks what any
+ *   reader may see: offsets below the high watermark of the answer, and an offset never changing
+ *   its record. (Group members, in group.ts, read through the same check.)
  *
  * Clients run on their own simulated machine ("client-N"), so partitions can cut them off too.
  */
@@ -29,22 +30,23 @@ import { BROKER_PORT, brokerName } from './cluster.js';
 import type { SimNode } from './node.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
-const RETRY_BACKOFF_MS = 200;
+export const RETRY_BACKOFF_MS = 200;
 
 /** Connections to brokers from one client machine, with metadata. */
-class Connections {
+export class Connections {
   readonly #clients = new Map<number, BrokerClient>();
   leaders = new Map<string, number>();
 
   constructor(
     readonly cluster: SimCluster,
     readonly node: SimNode,
+    readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   async to(brokerId: number): Promise<BrokerClient> {
     const existing = this.#clients.get(brokerId);
     if (existing && !existing.closed) return existing;
-    const c = new BrokerClient(netConnector(this.cluster.network.facade(this.node)), this.node.clock(), this.node.name, brokerName(brokerId), BROKER_PORT, REQUEST_TIMEOUT_MS);
+    const c = new BrokerClient(netConnector(this.cluster.network.facade(this.node)), this.node.clock(), this.node.name, brokerName(brokerId), BROKER_PORT, this.requestTimeoutMs);
     this.#clients.set(brokerId, c);
     try {
       await c.connect();
@@ -87,7 +89,7 @@ class Connections {
   }
 }
 
-function sleep(node: SimNode, ms: number): Promise<void> {
+export function sleep(node: SimNode, ms: number): Promise<void> {
   return new Promise((resolve) => node.clock().setTimer(ms, resolve));
 }
 
@@ -156,6 +158,8 @@ export class SimProducer {
   readonly #conns: Connections;
   #producerId = -1n;
   #producerEpoch = -1;
+  /** A partition whose acknowledgements go into the run's story (--watch). */
+  watchPartition = -1;
 
   constructor(
     readonly cluster: SimCluster,
@@ -227,6 +231,7 @@ export class SimProducer {
       for (let attempt = 0; !this.#stop; attempt++) {
         const outcome = await this.#send(partition, batch);
         if (outcome.kind === 'acked') {
+          if (this.watchPartition === partition) this.cluster.sched.note(`watch: ${values[0]}..${values[values.length - 1]} acknowledged at ${outcome.baseOffset} by leader ${outcome.leader}`);
           values.forEach((value, i) => {
             this.unacked.delete(value);
             this.acked.push({ partition, offset: outcome.baseOffset + i, value });
@@ -251,7 +256,7 @@ export class SimProducer {
     }
   }
 
-  async #send(partition: number, records: Buffer): Promise<{ kind: 'acked'; baseOffset: number } | { kind: 'retry' } | { kind: 'fatal'; why: string }> {
+  async #send(partition: number, records: Buffer): Promise<{ kind: 'acked'; baseOffset: number; leader: number } | { kind: 'retry' } | { kind: 'fatal'; why: string }> {
     const key = `${this.topic}/${partition}`;
     let leader = this.#conns.leaders.get(key);
     if (leader === undefined) {
@@ -277,7 +282,7 @@ export class SimProducer {
     }
     const p = res.responses[0]?.partitionResponses[0];
     if (p === undefined) return { kind: 'retry' };
-    if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) return { kind: 'acked', baseOffset: Number(p.baseOffset) };
+    if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) return { kind: 'acked', baseOffset: Number(p.baseOffset), leader };
     if (RETRIABLE.has(p.errorCode)) {
       this.#conns.leaders.delete(key);
       return { kind: 'retry' };
@@ -286,11 +291,77 @@ export class SimProducer {
   }
 }
 
-/** Reads every partition from its leader and checks what it sees. */
-export class SimConsumer {
+/**
+ * What every reader of the topic saw, and the checks on it: a record at or above the high
+ * watermark of its answer, or an offset whose record changed since someone first read it.
+ */
+export class ReadChecker {
   /** offset → value per partition, as first seen. */
   readonly seen: Array<Map<number, string>>;
   readonly anomalies: string[] = [];
+
+  constructor(readonly topic: string, partitions: number) {
+    this.seen = Array.from({ length: partitions }, () => new Map());
+  }
+
+  /** Checks one answer's records; returns the offset after the last one (or `offset`). */
+  check(partition: number, records: Buffer | null, highWatermark: number, offset: number, context: string): number {
+    const key = `${this.topic}/${partition}`;
+    let next = offset;
+    for (const r of recordsOf(records)) {
+      if (r.offset >= highWatermark) this.anomalies.push(`${context} saw ${key}@${r.offset} at or above the high watermark ${highWatermark}`);
+      const before = this.seen[partition]!.get(r.offset);
+      if (before === undefined) this.seen[partition]!.set(r.offset, r.value);
+      else if (before !== r.value) {
+        this.anomalies.push(`${key}@${r.offset} changed from ${before} to ${r.value} (${context}, fetch at ${offset}, batches ${batchRanges(records!)}, hw ${highWatermark})`);
+      }
+      if (r.offset >= next) next = r.offset + 1;
+    }
+    return next;
+  }
+}
+
+/**
+ * One Fetch of `partition` at `offset` from its leader (metadata refreshed when unknown), checked
+ * by `reads`. Returns the next offset to fetch, or null after an error (the leader is forgotten).
+ */
+export async function fetchChecked(conns: Connections, reads: ReadChecker, partition: number, offset: number, context: string): Promise<number | null> {
+  const topic = reads.topic;
+  const key = `${topic}/${partition}`;
+  try {
+    let leader = conns.leaders.get(key);
+    if (leader === undefined) {
+      await conns.refreshMetadata(topic);
+      leader = conns.leaders.get(key);
+    }
+    if (leader === undefined) return null;
+    const res = await conns.request<FetchResponse>(leader, fetchApi, 12, {
+      clusterId: null,
+      replicaId: -1,
+      maxWaitMs: 500,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, topicId: '00000000-0000-0000-0000-000000000000', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    } as unknown as Struct);
+    const p = res.responses[0]?.partitions[0];
+    if (p === undefined || p.errorCode !== ErrorCode.NONE) {
+      conns.leaders.delete(key);
+      return null;
+    }
+    return reads.check(partition, p.records, Number(p.highWatermark), offset, `${context} from leader ${leader}`);
+  } catch {
+    conns.leaders.delete(key);
+    return null;
+  }
+}
+
+/** Reads every partition from its leader, from offset 0 on, through `fetchChecked`. */
+export class SimConsumer {
   fetches = 0;
   #stop = false;
   #running: Array<Promise<void>> = [];
@@ -299,11 +370,10 @@ export class SimConsumer {
   constructor(
     readonly cluster: SimCluster,
     readonly node: SimNode,
-    readonly topic: string,
+    readonly reads: ReadChecker,
     readonly partitions: number,
   ) {
     this.#conns = new Connections(cluster, node);
-    this.seen = Array.from({ length: partitions }, () => new Map());
   }
 
   start(): void {
@@ -318,52 +388,11 @@ export class SimConsumer {
 
   async #loop(partition: number): Promise<void> {
     let offset = 0;
-    const key = `${this.topic}/${partition}`;
     while (!this.#stop) {
-      let leader = this.#conns.leaders.get(key);
-      try {
-        if (leader === undefined) {
-          await this.#conns.refreshMetadata(this.topic);
-          leader = this.#conns.leaders.get(key);
-        }
-        if (leader === undefined) {
-          await sleep(this.node, RETRY_BACKOFF_MS);
-          continue;
-        }
-        const res = await this.#conns.request<FetchResponse>(leader, fetchApi, 12, {
-          clusterId: null,
-          replicaId: -1,
-          maxWaitMs: 500,
-          minBytes: 1,
-          maxBytes: 1 << 20,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [{ topic: this.topic, topicId: '00000000-0000-0000-0000-000000000000', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
-          forgottenTopicsData: [],
-          rackId: '',
-        } as unknown as Struct);
-        this.fetches++;
-        const p = res.responses[0]?.partitions[0];
-        if (p === undefined || p.errorCode !== ErrorCode.NONE) {
-          this.#conns.leaders.delete(key);
-          await sleep(this.node, RETRY_BACKOFF_MS);
-          continue;
-        }
-        const hw = Number(p.highWatermark);
-        for (const r of recordsOf(p.records)) {
-          if (r.offset >= hw) this.anomalies.push(`consumer saw ${key}@${r.offset} at or above the high watermark ${hw}`);
-          const before = this.seen[partition]!.get(r.offset);
-          if (before === undefined) this.seen[partition]!.set(r.offset, r.value);
-          else if (before !== r.value) {
-            this.anomalies.push(`${key}@${r.offset} changed from ${before} to ${r.value} (fetch at ${offset} from ${leader}, batches ${batchRanges(p.records!)}, hw ${hw})`);
-          }
-          if (r.offset >= offset) offset = r.offset + 1;
-        }
-      } catch {
-        this.#conns.leaders.delete(key);
-        await sleep(this.node, RETRY_BACKOFF_MS);
-      }
+      const next = await fetchChecked(this.#conns, this.reads, partition, offset, 'the consumer');
+      this.fetches++;
+      if (next === null) await sleep(this.node, RETRY_BACKOFF_MS);
+      else offset = next;
     }
   }
 }

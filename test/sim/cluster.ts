@@ -121,6 +121,7 @@ export class SimCluster {
         'unclean.leader.election.enable=false',
         'auto.create.topics.enable=false',
         'group.initial.rebalance.delay.ms=0',
+        'offsets.topic.num.partitions=3',
         ...this.#overrides,
       ],
     }).config;

@@ -31,7 +31,8 @@
  * broker, as an operator would.
  */
 import type { Partition } from '../../src/replication/partition.js';
-import { SimAdmin, SimConsumer, SimProducer, recordsOf } from './clients.js';
+import { ReadChecker, SimAdmin, SimConsumer, SimProducer, recordsOf } from './clients.js';
+import { checkCommittedAtEnd, GroupLedger, SimGroupMember } from './group.js';
 import { SimCluster, brokerName, type SimBroker } from './cluster.js';
 import { SimNode } from './node.js';
 import { SimScheduler, type SeededRandom } from './scheduler.js';
@@ -51,6 +52,12 @@ export interface SeedOptions {
   recordsPerBatch?: number;
   /** Simulated pause of the producer between two batches of one partition (keeps runs short). */
   produceIntervalMs?: number;
+  /** A partition whose replica states and acknowledgements go into the story (debugging). */
+  watchPartition?: number;
+  /** Consumer-group members reading the topic and committing (default 2; 0: no group). */
+  groupMembers?: number;
+  /** Faults in force at once (default 1: each heals before the next strikes). */
+  overlap?: number;
   /** Extra broker settings (tests use an unsafe one to prove the checks catch a loss). */
   brokerOverrides?: string[];
 }
@@ -67,6 +74,12 @@ export interface SeedResult {
   lost: number;
   duplicates: number;
   producerResets: number;
+  /** Consumer group: acknowledged commits, generations, committed-offset reads checked. */
+  groupCommits: number;
+  groupGenerations: number;
+  groupOffsetReads: number;
+  /** Bits flipped on read by the bitflip fault (each one caught or harmless, or the seed fails). */
+  bitsFlipped: number;
   faults: Partial<Record<FaultKind, number>>;
   /** The last events, and every note (the run's story), for failure reports. */
   trace: string[];
@@ -74,6 +87,8 @@ export interface SeedResult {
 }
 
 const TOPIC = 'sim';
+const GROUP = 'sim-group';
+const GROUP_MEMBERS = 2;
 const CHECK_EVERY_MS = 250;
 
 export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
@@ -84,6 +99,8 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
   const counts: Partial<Record<FaultKind, number>> = {};
   let producer: SimProducer | null = null;
   let consumer: SimConsumer | null = null;
+  let members: SimGroupMember[] = [];
+  const ledger = new GroupLedger(GROUP);
   let cluster: SimCluster | null = null;
   let failure: string | null = null;
   let lost = 0;
@@ -104,17 +121,21 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     await sched.run({ done: () => allHealthy(c, partitions), untilMs: sched.nowMs + 30_000 });
 
     producer = new SimProducer(cluster, client, TOPIC, partitions, opts.recordsPerBatch ?? 5, opts.produceIntervalMs ?? 25);
-    consumer = new SimConsumer(cluster, client, TOPIC, partitions);
+    const reads = new ReadChecker(TOPIC, partitions);
+    consumer = new SimConsumer(cluster, client, reads, partitions);
+    members = Array.from({ length: opts.groupMembers ?? GROUP_MEMBERS }, (_, i) => new SimGroupMember(cluster!, client, `m${i}`, reads, ledger, partitions));
     producer.start();
     consumer.start();
-    const checker = new Checker(cluster, consumer);
+    for (const m of members) m.start();
+    const checker = new Checker(cluster, [reads.anomalies, ledger.anomalies]);
+    if (opts.watchPartition !== undefined) checker.watchPartition = producer.watchPartition = opts.watchPartition;
     const checking = (): void => {
       checker.check();
       sched.after(CHECK_EVERY_MS, 'check', checking);
     };
     sched.after(CHECK_EVERY_MS, 'check', checking);
 
-    const nemesis = new Nemesis(cluster, client, sched.random.fork(), faults, counts, partitions);
+    const nemesis = new Nemesis(cluster, client, sched.random.fork(), faults, counts, partitions, opts.overlap ?? 1);
     const endOfFaultsMs = sched.nowMs + (opts.durationMs ?? 30_000);
     nemesis.runUntil(endOfFaultsMs);
     await sched.run({ untilMs: endOfFaultsMs });
@@ -130,13 +151,22 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     const p = producer;
     await sched.run({ done: () => p.ackedCount >= before + 50, untilMs: sched.nowMs + livenessMs });
     if (sched.failure === null && producer.ackedCount < before + 50) throw new Error(`liveness: the producer made no progress within ${livenessMs} ms after the faults healed (acked ${producer.ackedCount - before})`);
+    const commitsBefore = members.length > 0 ? ledger.commits : -1;
+    await sched.run({ done: () => ledger.commits > commitsBefore, untilMs: sched.nowMs + livenessMs });
+    if (sched.failure === null && ledger.commits <= commitsBefore) throw new Error(`liveness: the consumer group committed nothing within ${livenessMs} ms after the faults healed`);
 
     // Quiesce, then the final checks.
-    const stopping = Promise.all([producer.stop(), consumer.stop()]);
+    const stopping = Promise.all([producer.stop(), consumer.stop(), ...members.map((m) => m.stop())]);
     let stopped = false;
     void stopping.then(() => (stopped = true));
     await sched.run({ done: () => stopped, untilMs: sched.nowMs + 30_000 });
     await sched.run({ done: () => allHealthy(c, partitions) && highWatermarksAtEnd(c, partitions), untilMs: sched.nowMs + 30_000 });
+    if (sched.failure === null && members.length > 0) {
+      let committedProblem: string | null = 'not read';
+      void checkCommittedAtEnd(cluster, client, ledger, TOPIC, partitions).then((problem) => (committedProblem = problem));
+      await sched.run({ done: () => committedProblem !== 'not read', untilMs: sched.nowMs + 30_000 });
+      if (committedProblem !== null) throw new Error(committedProblem);
+    }
     if (sched.failure === null) {
       const final = finalChecks(cluster, producer, partitions);
       lost = final.lost;
@@ -144,7 +174,7 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
       if (final.problems.length > 0) throw new Error(final.problems.slice(0, 5).join('; '));
     }
     if (sched.failure !== null) throw sched.failure;
-    const anomalies = [...checker.violations, ...consumer.anomalies];
+    const anomalies = [...checker.violations, ...reads.anomalies, ...ledger.anomalies];
     if (anomalies.length > 0) throw new Error(anomalies.slice(0, 5).join('; '));
   } catch (err) {
     failure = err instanceof Error ? err.message : String(err);
@@ -164,6 +194,10 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     lost,
     duplicates,
     producerResets: producer?.producerResets ?? 0,
+    groupCommits: ledger.commits,
+    groupGenerations: ledger.generations.size,
+    groupOffsetReads: ledger.offsetFetches,
+    bitsFlipped: cluster === null ? 0 : [...cluster.brokers.values()].reduce((n, b) => n + b.disk.bitsFlipped, 0),
     faults: counts,
     trace: sched.trace.slice(-200),
     notes: sched.notes,
@@ -223,17 +257,34 @@ class Checker {
 
   constructor(
     readonly cluster: SimCluster,
-    readonly consumer: SimConsumer,
+    /** Lists the clients push their anomalies to (drained into violations at each check). */
+    readonly anomalyLists: string[][],
   ) {}
+
+  #watch(partition: number): void {
+    const state = [...this.cluster.brokers.values()]
+      .map((b) => {
+        const p = b.broker?.replicas?.partitionState(TOPIC, partition);
+        return p === undefined ? `${b.id}: -` : `${b.id}: ${p.isLeader ? 'leader' : 'follower'} e${p.leaderEpoch} isr ${p.isr.join(',')} hw ${p.log.highWatermark} leo ${p.log.logEndOffset}`;
+      })
+      .join(' | ');
+    if (state !== this.#watched) this.cluster.sched.note(`watch ${TOPIC}-${partition}: ${state}`);
+    this.#watched = state;
+  }
 
   #violation(text: string): void {
     if (this.violations.length < 20) this.violations.push(text);
     this.cluster.sched.fail(new Error(`invariant: ${text}`));
   }
 
+  #watched = '';
+  /** A partition whose replicas' state goes into the run's story at every change (--watch). */
+  watchPartition = -1;
+
   check(): void {
     const c = this.cluster;
     const now = c.sched.nowMs;
+    if (this.watchPartition >= 0) this.#watch(this.watchPartition);
     for (const b of c.live) {
       for (const p of b.broker!.replicas?.hostedPartitions() ?? []) {
         if (!p.isLeader) continue;
@@ -268,7 +319,7 @@ class Checker {
       if (w.epochNodeVersion < this.#epochVersion) this.#violation(`a stale controller (epoch version ${w.epochNodeVersion} < ${this.#epochVersion}) wrote ${w.path}`);
       this.#epochVersion = Math.max(this.#epochVersion, w.epochNodeVersion);
     }
-    for (const a of this.consumer.anomalies.splice(0)) this.#violation(a);
+    for (const list of this.anomalyLists) for (const a of list.splice(0)) this.#violation(a);
   }
 }
 
@@ -336,7 +387,8 @@ function readLog(p: Partition, maxOffset: number): Map<number, string> {
 
 /** Chooses and applies faults from the seed, one at a time, and heals them. */
 class Nemesis {
-  #busy = false;
+  #active = 0;
+  #strikePending = false;
   #stopAtMs = 0;
   readonly #down = new Set<number>();
   readonly #restartAfterHeal = new Set<number>();
@@ -348,10 +400,11 @@ class Nemesis {
     readonly kinds: readonly FaultKind[],
     readonly counts: Partial<Record<FaultKind, number>>,
     readonly partitions: number,
+    readonly overlap: number,
   ) {}
 
   get idle(): boolean {
-    return !this.#busy;
+    return this.#active === 0;
   }
 
   runUntil(stopAtMs: number): void {
@@ -359,10 +412,15 @@ class Nemesis {
     this.#next();
   }
 
+  /** Schedules the next strike unless one is pending or `overlap` faults are in force. */
   #next(): void {
     const sched = this.cluster.sched;
-    if (sched.nowMs >= this.#stopAtMs || this.kinds.length === 0) return;
-    sched.after(this.rng.between(500, 3000), 'nemesis', () => this.#strike());
+    if (sched.nowMs >= this.#stopAtMs || this.kinds.length === 0 || this.#strikePending || this.#active >= this.overlap) return;
+    this.#strikePending = true;
+    sched.after(this.rng.between(500, 3000), 'nemesis', () => {
+      this.#strikePending = false;
+      this.#strike();
+    });
   }
 
   #strike(): void {
@@ -376,12 +434,13 @@ class Nemesis {
     const durationMs = this.rng.between(500, 15_000);
     const c = this.cluster;
     const heal = (fn: () => void): void => {
-      this.#busy = true;
+      this.#active++;
       sched.after(durationMs, `nemesis heal ${kind}`, () => {
         fn();
-        this.#busy = false;
+        this.#active--;
         this.#next();
       });
+      this.#next(); // with overlap > 1 another fault may strike while this one lasts
     };
     const apply = (what: string): void => {
       this.counts[kind] = (this.counts[kind] ?? 0) + 1;
@@ -389,7 +448,8 @@ class Nemesis {
     };
     switch (kind) {
       case 'crash': {
-        if (this.#down.size > 0 || c.broker(id).broker === null) break;
+        // kill -9 keeps what was written (the page cache survives): two brokers may be down at once.
+        if (this.#down.size > 1 || c.broker(id).broker === null) break;
         apply(`kill -9 broker ${id}`);
         c.crash(id);
         this.#down.add(id);
@@ -414,38 +474,42 @@ class Nemesis {
         if (c.broker(id).node.state !== 'up') break;
         apply(`SIGSTOP broker ${id}`);
         c.pause(id);
-        heal(() => c.resume(id));
+        heal(() => {
+          if (c.broker(id).node.state === 'paused') c.resume(id); // (a crash meanwhile ends the pause)
+        });
         return;
       }
       case 'partition': {
         apply(`${name} cut off from the other brokers`);
         for (const x of ids) if (x !== id) c.network.partition(name, brokerName(x));
-        heal(() => c.network.heal());
+        heal(() => {
+          for (const x of ids) if (x !== id) c.network.heal(name, brokerName(x));
+        });
         return;
       }
       case 'one-way': {
         apply(`${name} → ${brokerName(other)} blocked (one way)`);
         c.network.partition(name, brokerName(other), true);
-        heal(() => c.network.heal());
+        heal(() => c.network.heal(name, brokerName(other)));
         return;
       }
       case 'zk-cut': {
         apply(`${name} cut off from ZooKeeper (clients still reach it)`);
         c.network.partition(name, ZK_NODE);
-        heal(() => c.network.heal());
+        heal(() => c.network.heal(name, ZK_NODE));
         return;
       }
       case 'client-cut': {
         apply(`the client cut off from ${name}`);
         c.network.partition(this.client.name, name);
-        heal(() => c.network.heal());
+        heal(() => c.network.heal(this.client.name, name));
         return;
       }
       case 'slow': {
         const extraMs = this.rng.between(50, 400);
         apply(`${name} ↔ ${brokerName(other)} slowed by ${extraMs} ms`);
         c.network.slow(name, brokerName(other), extraMs);
-        heal(() => c.network.heal());
+        heal(() => c.network.heal(name, brokerName(other)));
         return;
       }
       case 'disk-full': {

@@ -66,8 +66,10 @@ export class SimNetwork {
       this.#slow.clear();
       return;
     }
-    this.#blocked.delete(`${a}>${b}`);
-    this.#blocked.delete(`${b}>${a}`);
+    for (const link of [`${a}>${b}`, `${b}>${a}`]) {
+      this.#blocked.delete(link);
+      this.#slow.delete(link);
+    }
   }
 
   slow(a: string, b: string, extraMs: number): void {

@@ -89,6 +89,57 @@ describe('LogSegment', () => {
     }
   });
 
+  it('recovery never cuts a batch that only a flipped read made bad, and still cuts a torn tail', async () => {
+    // Simulator seed 10206: a recovery scan that read one flipped bit cut acknowledged batches.
+    const disk = new MemoryDisk();
+    const seg = await newSegment(disk);
+    const records = batchesFrom(BASE);
+    await seg.append(records, 1000, 0);
+    await seg.close();
+    let state = 12345;
+    const draw = (): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const open = (): ReturnType<typeof LogSegment.open> =>
+      LogSegment.open({ disk, dir: '/p', baseOffset: BASE, limits: { segmentIndexBytes: 1 << 20 }, mode: 'recover', nextSegmentBaseOffset: null, indexIntervalBytes: 1000, nowMs: 0, log });
+    let opened = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      disk.flipBitsOnRead(0.3, draw, '.log');
+      try {
+        const { segment, problem } = await open();
+        assert.equal(problem, null, `trial ${trial}: nothing to cut`);
+        assert.equal(segment.nextOffset, BASE + 80);
+        await segment.close();
+        opened++;
+      } catch (err) {
+        assert.match(String(err), /recovery scans read different bytes/, `trial ${trial}`);
+      }
+      disk.clearFaults();
+      assert.deepEqual(disk.fileBytes('/p/00000000000000005000.log'), records, `trial ${trial}: the file is intact`);
+    }
+    assert.ok(opened > 40, `most opens succeed despite the flips (${opened})`);
+    assert.ok(disk.bitsFlipped > 20);
+    // A torn tail (half a batch) is real damage: every scan agrees, and it is cut.
+    const file = await disk.open('/p/00000000000000005000.log', 'r+');
+    await file.write(splitBatches(records)[0]!.subarray(0, 40), records.length);
+    await file.close();
+    disk.flipBitsOnRead(0.3, draw, '.log');
+    for (;;) {
+      try {
+        const { segment, problem } = await open();
+        assert.equal(problem?.position, records.length);
+        assert.equal(segment.nextOffset, BASE + 80);
+        await segment.close();
+        break;
+      } catch (err) {
+        assert.match(String(err), /recovery scans read different bytes/);
+      }
+    }
+    disk.clearFaults();
+    assert.deepEqual(disk.fileBytes('/p/00000000000000005000.log'), records);
+  });
+
   it('finds records by timestamp inside batches', async () => {
     const disk = new MemoryDisk();
     const seg = await newSegment(disk);
