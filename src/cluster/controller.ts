@@ -47,7 +47,8 @@ export interface IsrChange {
 
 export type IsrChangeResult =
   | { ok: true; partitionEpoch: number }
-  | { ok: false; error: 'fenced' | 'unknownTopicOrPartition' | 'invalidRequest' | 'notController' };
+  /** unavailable: the coordination service did not answer (or this broker's session is suspect); the outcome is unknown, retry. */
+  | { ok: false; error: 'fenced' | 'unknownTopicOrPartition' | 'invalidRequest' | 'notController' | 'unavailable' };
 
 /** Outcome of a preferred-leader election for one partition (ElectLeaders / kafka-leader-election). */
 export interface PreferredElectionResult {

@@ -585,8 +585,10 @@ export class ReplicaManager {
             this.log.info({ topic: p.topic, partition: p.partition, partitionEpoch }, 'ISR change fenced; waiting for the next image');
             if (p.partitionEpoch > partitionEpoch) p.pendingIsr = null;
             else p.fencedAtPartitionEpoch = partitionEpoch;
-          } else if (result.error === 'notController') {
-            this.log.info({ topic: p.topic, partition: p.partition }, 'ISR change reached no controller; will retry');
+          } else if (result.error === 'notController' || result.error === 'unavailable') {
+            // Outcome unknown: the pending members still count; checkIsrLag retries (conditional on
+            // the same partition epoch, so a change that did land is fenced and the image settles it).
+            this.log.info({ topic: p.topic, partition: p.partition, error: result.error }, 'ISR change not confirmed; will retry');
           } else {
             this.log.warn({ topic: p.topic, partition: p.partition, error: result.error }, 'ISR change refused');
             p.pendingIsr = null;

@@ -18,19 +18,33 @@ import { describe, it } from 'node:test';
 
 process.env.SAMSA_LOG_LEVEL = 'silent';
 const { runSeed } = await import('./run-seed.js');
+type SeedOptions = Parameters<typeof runSeed>[0];
 
 const SEEDS = Number(process.env.SAMSA_SIM_SEEDS ?? (process.env.SAMSA_SOAK ? 2000 : 80));
 const FIRST_SEED = Number(process.env.SAMSA_SIM_FIRST_SEED ?? 1000);
 const DURATION_MS = 15_000;
-/** Seeds that found bugs, with what they found; each must pass from now on. */
-const REGRESSIONS: Array<{ seed: number; found: string }> = [
-  { seed: 7, found: 'a power-failed leader that restarted before its ZooKeeper session expired kept leading with a truncated log (broker epochs, KIP-380/903)' },
-  { seed: 12, found: 'the same, through a kill -9 of another broker right after' },
-  { seed: 185, found: 'a bit flipped in a stored baseOffset (outside the CRC) served a batch at the wrong offset' },
+/**
+ * Seeds that found bugs, with what they found and the options of the run that found them (runs
+ * before consumer groups joined the workload used no group members); each must pass from now on.
+ */
+const REGRESSIONS: Array<{ seed: number; found: string; opts: Omit<SeedOptions, 'seed'> }> = [
+  { seed: 7, found: 'a power-failed leader that restarted before its ZooKeeper session expired kept leading with a truncated log (broker epochs, KIP-380/903)', opts: { groupMembers: 0 } },
+  { seed: 12, found: 'the same, through a kill -9 of another broker right after', opts: { groupMembers: 0 } },
+  { seed: 185, found: 'a bit flipped in a stored baseOffset (outside the CRC) served a batch at the wrong offset', opts: { groupMembers: 0 } },
+  { seed: 2239, found: 'a leader cut from ZooKeeper during an ISR expansion took the unanswered write as fenced and never expanded the ISR again', opts: { groupMembers: 0, durationMs: 45_000 } },
+  { seed: 10206, found: 'log recovery cut acknowledged batches that only a flipped read made look corrupt', opts: { groupMembers: 0, overlap: 3 } },
 ];
 
-function describeFailure(r: Awaited<ReturnType<typeof runSeed>>): string {
-  return `seed ${r.seed} failed: ${r.failure}\nreplay: npm run sim -- --seed ${r.seed}\n${r.notes.slice(-80).join('\n')}`;
+/** The failure, the command that replays it, and the end of the run's story. */
+function describeFailure(r: Awaited<ReturnType<typeof runSeed>>, opts: Omit<SeedOptions, 'seed'>): string {
+  const flags = [
+    opts.durationMs !== undefined ? `--duration-ms ${opts.durationMs}` : '',
+    opts.overlap !== undefined ? `--overlap ${opts.overlap}` : '',
+    opts.groupMembers !== undefined ? `--group-members ${opts.groupMembers}` : '',
+    opts.faults !== undefined ? `--faults ${opts.faults.join(',')}` : '',
+    ...(opts.brokerOverrides ?? []).map((o) => `--broker-override ${o}`),
+  ].filter((f) => f !== '');
+  return `seed ${r.seed} failed: ${r.failure}\nreplay: npm run sim -- --seed ${r.seed} ${flags.join(' ')}\n${r.notes.slice(-80).join('\n')}`;
 }
 
 describe('the seeded simulator', () => {
@@ -39,24 +53,29 @@ describe('the seeded simulator', () => {
     let acked = 0;
     let faults = 0;
     let simMs = 0;
+    let commits = 0;
     for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
-      const r = await runSeed({ seed, durationMs: DURATION_MS });
+      // Every other seed runs up to three faults at once.
+      const opts = { durationMs: DURATION_MS, overlap: seed % 2 === 0 ? 1 : 3 };
+      const r = await runSeed({ seed, ...opts });
       acked += r.acked;
+      commits += r.groupCommits;
       simMs += r.simMs;
       faults += Object.values(r.faults).reduce((a, b) => a + (b ?? 0), 0);
-      if (!r.ok) failures.push(describeFailure(r));
+      if (!r.ok) failures.push(describeFailure(r, opts));
       if (failures.length >= 3) break;
     }
-    process.stdout.write(`# simulator: ${SEEDS} seeds, ${(simMs / 1000).toFixed(0)} s simulated, ${faults} faults, ${acked} acknowledged writes\n`);
+    process.stdout.write(`# simulator: ${SEEDS} seeds, ${(simMs / 1000).toFixed(0)} s simulated, ${faults} faults, ${acked} acknowledged writes, ${commits} acknowledged group commits\n`);
     assert.deepEqual(failures, []);
     assert.ok(faults > SEEDS, 'faults were injected');
     assert.ok(acked > SEEDS * 100, 'writes were acknowledged');
+    assert.ok(commits > SEEDS * 10, 'the consumer group committed');
   });
 
-  for (const { seed, found } of REGRESSIONS) {
+  for (const { seed, found, opts } of REGRESSIONS) {
     it(`regression seed ${seed}: ${found}`, async () => {
-      const r = await runSeed({ seed });
-      assert.ok(r.ok, describeFailure(r));
+      const r = await runSeed({ seed, ...opts });
+      assert.ok(r.ok, describeFailure(r, opts));
     });
   }
 

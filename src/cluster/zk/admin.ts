@@ -283,8 +283,10 @@ export class ZkAdmin {
   /**
    * The leader changes its partition's ISR: a write of the state node conditional on the version
    * the leader last saw (Kafka's ZooKeeper-era ISR update; the controller is not involved). Refused
-   * ('fenced') when this broker is not the partition's current leader at that epoch, when the state
-   * moved on, or when this broker's session is suspect.
+   * ('fenced') when this broker is not the partition's current leader at that epoch or the state
+   * moved on; 'unavailable' (retry later) while this broker's session is suspect or when ZooKeeper
+   * did not answer — a fenced leader waits for the next image, which such a write may never cause
+   * (simulator seed 2239: a leader cut from ZooKeeper during an ISR expansion never expanded again).
    */
   async alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
     const { cache, coord, log } = this.ctx;
@@ -297,7 +299,7 @@ export class ZkAdmin {
     if (isr.length === 0 || new Set(isr).size !== isr.length || !isr.includes(change.leaderId) || isr.some((id) => !replicas.includes(id))) {
       return { ok: false, error: 'invalidRequest' };
     }
-    if (cache.suspended || coord.healthy === false || !cache.registered) return { ok: false, error: 'fenced' };
+    if (cache.suspended || coord.healthy === false || !cache.registered) return { ok: false, error: 'unavailable' };
     if (change.leaderId !== this.ctx.brokerId || s.leader !== change.leaderId || s.leaderEpoch !== change.leaderEpoch || s.version !== change.partitionEpoch) {
       return { ok: false, error: 'fenced' };
     }
@@ -312,8 +314,8 @@ export class ZkAdmin {
         void cache.readState(cache.generation, change.topic, change.partition).catch((e: unknown) => cache.onReadError(e, `state:${key}`));
         return { ok: false, error: 'fenced' };
       }
-      log.warn({ err, topic: change.topic, partition: change.partition }, 'ISR update failed');
-      return { ok: false, error: 'fenced' };
+      log.warn({ err, topic: change.topic, partition: change.partition }, 'ISR update got no answer; the leader retries');
+      return { ok: false, error: 'unavailable' };
     }
     cache.cacheState(change.topic, change.partition, doc, version);
     log.info({ topic: change.topic, partition: change.partition, isr, partitionEpoch: version }, 'ISR updated');
