@@ -3,9 +3,11 @@
  * does not run; timers and deliveries due meanwhile run at resume, as after SIGCONT) or down
  * (crashed: everything of its current incarnation is dropped, a restart is a new incarnation).
  *
- * SimClock implements the broker's Clock over the scheduler: monotonicMs is simulated time since
- * the start, nowMs adds an epoch and the node's own wall-clock offset, which the nemesis moves
- * (clock jumps, drift) without ever moving monotonic time backwards, as on a real machine.
+ * SimClock implements the broker's Clock over the scheduler: monotonicMs is the machine's own
+ * time since the start — simulated time, running at the machine's rate (the nemesis makes clocks
+ * drift: a rate of 1.03 runs 3% fast, and timers fire early by as much) — and nowMs adds an epoch
+ * and the machine's wall-clock offset, which the nemesis jumps without ever moving monotonic time
+ * backwards, as on a real machine.
  */
 import type { Clock, Timer } from '../../src/io/clock.js';
 import type { SimHandle, SimScheduler } from './scheduler.js';
@@ -23,6 +25,10 @@ export class SimNode {
   wallOffsetMs = 0;
   /** Work that came due while paused, run in order at resume. */
   #deferred: Array<() => void> = [];
+  /** Clock rate (drift) and the point since which it applies. */
+  #rate = 1;
+  #anchorSimMs = 0;
+  #anchorLocalMs = 0;
 
   constructor(
     readonly sched: SimScheduler,
@@ -65,6 +71,27 @@ export class SimNode {
     this.state = 'up';
   }
 
+  /** This machine's monotonic time: simulated time at its clock's rate. */
+  localMs(): number {
+    return Math.floor(this.#anchorLocalMs + (this.sched.nowMs - this.#anchorSimMs) * this.#rate);
+  }
+
+  get clockRate(): number {
+    return this.#rate;
+  }
+
+  /** Makes the clock run at `rate` from now on (1: true time). */
+  setClockRate(rate: number): void {
+    this.#anchorLocalMs = this.#anchorLocalMs + (this.sched.nowMs - this.#anchorSimMs) * this.#rate;
+    this.#anchorSimMs = this.sched.nowMs;
+    this.#rate = rate;
+  }
+
+  /** Simulated time until this machine's clock has advanced `localDelayMs`. */
+  simDelay(localDelayMs: number): number {
+    return Math.ceil(localDelayMs / this.#rate);
+  }
+
   clock(): SimClock {
     return new SimClock(this, this.incarnation);
   }
@@ -78,16 +105,16 @@ export class SimClock implements Clock {
   ) {}
 
   nowMs(): number {
-    return SIM_EPOCH_MS + this.node.sched.nowMs + this.node.wallOffsetMs;
+    return SIM_EPOCH_MS + this.node.localMs() + this.node.wallOffsetMs;
   }
 
   monotonicMs(): number {
-    return this.node.sched.nowMs;
+    return this.node.localMs();
   }
 
   setTimer(delayMs: number, fn: () => void): Timer {
     let cancelled = false;
-    const handle = this.node.sched.after(delayMs, `${this.node.name} timer`, () => this.node.run(this.incarnation, () => !cancelled && fn()));
+    const handle = this.node.sched.after(this.node.simDelay(delayMs), `${this.node.name} timer`, () => this.node.run(this.incarnation, () => !cancelled && fn()));
     return {
       cancel: () => {
         cancelled = true;
@@ -103,11 +130,11 @@ export class SimClock implements Clock {
     const tick = (): void => {
       this.node.run(this.incarnation, () => {
         if (cancelled) return;
-        handle = this.node.sched.after(period, `${this.node.name} interval`, tick);
+        handle = this.node.sched.after(this.node.simDelay(period), `${this.node.name} interval`, tick);
         fn();
       });
     };
-    handle = this.node.sched.after(period, `${this.node.name} interval`, tick);
+    handle = this.node.sched.after(this.node.simDelay(period), `${this.node.name} interval`, tick);
     return {
       cancel: () => {
         cancelled = true;

@@ -38,7 +38,9 @@ import { SimNode } from './node.js';
 import { SimScheduler, type SeededRandom } from './scheduler.js';
 import { ZK_NODE } from './sim-zookeeper.js';
 
-export const FAULT_KINDS = ['crash', 'power', 'pause', 'partition', 'one-way', 'zk-cut', 'client-cut', 'slow', 'disk-full', 'disk-eio', 'bitflip', 'clock'] as const;
+export const FAULT_KINDS = ['crash', 'power', 'pause', 'partition', 'one-way', 'zk-cut', 'client-cut', 'slow', 'disk-full', 'disk-eio', 'bitflip', 'clock', 'drift'] as const;
+/** The fault kinds before 'drift' joined: runs found with them replay only with this list. */
+export const FAULT_KINDS_BEFORE_DRIFT = FAULT_KINDS.filter((k) => k !== 'drift');
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface SeedOptions {
@@ -533,6 +535,15 @@ class Nemesis {
         heal(() => this.#diskHealed(id));
         return;
       }
+      case 'drift': {
+        // NTP keeps real clocks within parts per million; a few percent is a machine in trouble
+        // (a bad oscillator, a VM starved of time). Timeouts on that machine run early or late.
+        const rate = 1 + this.rng.pick([-1, 1]) * this.rng.between(1, 5) / 100;
+        apply(`clock of broker ${id} runs at rate ${rate.toFixed(2)}`);
+        c.broker(id).node.setClockRate(rate);
+        heal(() => c.broker(id).node.setClockRate(1));
+        return;
+      }
       case 'clock': {
         const jumpMs = this.rng.pick([-1, 1]) * this.rng.between(60_000, 86_400_000);
         apply(`wall clock of broker ${id} jumps ${jumpMs} ms`);
@@ -569,6 +580,7 @@ class Nemesis {
     for (const b of c.brokers.values()) {
       b.disk.clearFaults();
       b.node.wallOffsetMs = 0;
+      b.node.setClockRate(1);
       if (b.node.state === 'paused') c.resume(b.id);
     }
     for (const id of this.#restartAfterHeal) {
