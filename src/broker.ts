@@ -240,7 +240,10 @@ export class Broker {
     };
     server.serve(new Dispatcher(context, logger('requests')));
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
-    await cluster?.register(bound.map((b) => ({ name: b.name, port: b.port })));
+    await cluster?.register(
+      bound.map((b) => ({ name: b.name, port: b.port })),
+      () => replicas.logEnds(),
+    );
     return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator);
   }
 

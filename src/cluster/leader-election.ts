@@ -20,6 +20,15 @@
  *   dead broker would, and rejoins the ISR through its leader once it has caught up. Only when it
  *   is the last ISR member does it stay (and lead again at a new epoch), as the last member of any
  *   ISR does: nobody has more of the data.
+ * - Every ISR member restarted or is down (none alive is known to be in sync, and any may have lost
+ *   unflushed data in a power failure): the partition has no leader until every ISR member is back
+ *   (a down one returns restarted, perhaps with the longest log); then the one
+ *   whose log is longest — highest (last leader epoch, log end), as each broker published with its
+ *   registration — leads alone and the others rejoin by catching up (the idea of Kafka's KIP-966
+ *   unclean recovery, applied where Kafka would pick any of them). Without published log ends
+ *   (older brokers) the previous leader leads again if it is back, as before. Restarted members
+ *   that stay in an ISR keep the epoch recorded for them: an ISR change never passes them off as
+ *   in sync (simulator seed 30034: a power-failed replica with an empty log was elected).
  */
 
 export interface PartitionState {
@@ -39,6 +48,14 @@ export interface ClusterView {
   uncleanLeaderElection: boolean;
   /** Current registration epoch of each live broker; absent: epochs are not checked. */
   brokerEpochs?: ReadonlyMap<number, string>;
+  /** What each live broker's replicas held when it registered, by "topic/partition"; absent per broker when it published none. */
+  logEnds?: ReadonlyMap<number, ReadonlyMap<string, LogEnd>>;
+}
+
+/** A replica's log as its broker registered: the leader epoch of its last batch and its log end. */
+export interface LogEnd {
+  lastEpoch: number;
+  logEndOffset: number;
 }
 
 export function initialState(replicas: readonly number[], view: ClusterView): PartitionState {
@@ -67,13 +84,17 @@ export function restartedMembers(s: PartitionState, view: ClusterView): Set<numb
 
 /**
  * `s` with the epochs recorded: the current epoch of each live member; a member not live keeps
- * what `previous` recorded for it (unknown otherwise).
+ * what `previous` recorded for it (unknown otherwise), and so does a member that restarted since
+ * `previous` recorded it (it is not in sync; staying in an ISR must not make it look so) — unless
+ * it is the leader of `s`, which the controller chose knowing it restarted.
  */
 export function withEpochs(s: PartitionState, view: ClusterView, previous: PartitionState | null): PartitionState {
   const epochs = view.brokerEpochs;
   if (epochs === undefined) return s;
+  const keepRecorded = previous === null ? new Set<number>() : restartedMembers(previous, view);
+  keepRecorded.delete(s.leader);
   const recorded = (id: number): string | null => {
-    if (view.live.has(id) && epochs.has(id)) return epochs.get(id)!;
+    if (view.live.has(id) && epochs.has(id) && !keepRecorded.has(id)) return epochs.get(id)!;
     if (previous === null) return null;
     if (previous.leader === id && previous.leaderBrokerEpoch !== undefined) return previous.leaderBrokerEpoch;
     const at = previous.isr.indexOf(id);
@@ -83,22 +104,24 @@ export function withEpochs(s: PartitionState, view: ClusterView, previous: Parti
   return { ...s, ...(leaderEpoch !== null ? { leaderBrokerEpoch: leaderEpoch } : {}), isrBrokerEpochs: s.isr.map(recorded) };
 }
 
-/** The next state, or null when nothing should change. `preferred` asks for preferred-leader election. */
-export function nextState(replicas: readonly number[], current: PartitionState, view: ClusterView, preferred = false): PartitionState | null {
-  const next = decide(replicas, current, view, preferred);
+/**
+ * The next state, or null when nothing should change. `preferred` asks for preferred-leader
+ * election; `key` ("topic/partition") finds the partition in `view.logEnds`.
+ */
+export function nextState(replicas: readonly number[], current: PartitionState, view: ClusterView, preferred = false, key?: string): PartitionState | null {
+  const next = decide(replicas, current, view, preferred, key);
   return next === null ? null : withEpochs(next, view, current);
 }
 
-function decide(replicas: readonly number[], stored: PartitionState, view: ClusterView, preferred: boolean): PartitionState | null {
+function decide(replicas: readonly number[], stored: PartitionState, view: ClusterView, preferred: boolean, key: string | undefined): PartitionState | null {
   // Restarted members are out of sync: drop them from the ISR (never emptying it) before deciding.
   const restarted = restartedMembers(stored, view);
   const syncedIsr = stored.isr.filter((id) => !restarted.has(id));
-  const current: PartitionState = restarted.size === 0 ? stored : { ...stored, isr: syncedIsr.length > 0 ? syncedIsr : [...stored.isr] };
+  // No member known to be in sync and alive (the rest restarted, or are down and will be restarted
+  // when they return): only the longest log is safe.
+  if (restarted.size > 0 && !syncedIsr.some((id) => view.live.has(id))) return recoverFromRestartedIsr(stored, view, key);
+  const current: PartitionState = restarted.size === 0 ? stored : { ...stored, isr: syncedIsr };
   const leaderRestarted = restarted.has(stored.leader);
-  if (restarted.size > 0 && syncedIsr.length === 0 && stored.leader !== -1 && view.live.has(stored.leader) && !view.stopping.has(stored.leader)) {
-    // The only in-sync copy restarted: it leads again, at a new epoch (nobody has more data).
-    return { leader: stored.leader, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
-  }
   const usable = (id: number): boolean => view.live.has(id) && !view.stopping.has(id);
   const liveIsr = current.isr.filter(usable);
   const leaderOk = current.leader !== -1 && !leaderRestarted && usable(current.leader) && current.isr.includes(current.leader);
@@ -131,6 +154,31 @@ function decide(replicas: readonly number[], stored: PartitionState, view: Clust
   if (isr.length === 0) isr = [leader];
   if (restarted.size === 0 && leader === current.leader && sameMembers(isr, current.isr)) return null;
   return { leader, leaderEpoch: current.leaderEpoch + 1, isr };
+}
+
+/**
+ * Every ISR member restarted: wait for all of them (one still down may hold the longest log), then
+ * the longest log leads alone. Without published log ends, the previous leader leads again if back.
+ */
+function recoverFromRestartedIsr(stored: PartitionState, view: ClusterView, key: string | undefined): PartitionState | null {
+  const usable = (id: number): boolean => view.live.has(id) && !view.stopping.has(id);
+  const ends = view.logEnds;
+  const published = key !== undefined && ends !== undefined && stored.isr.every((id) => ends.has(id));
+  if (!published) {
+    if (stored.leader !== -1 && usable(stored.leader)) return { leader: stored.leader, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
+    return stored.leader === -1 ? null : { leader: -1, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
+  }
+  if (!stored.isr.every(usable)) return stored.leader === -1 ? null : { leader: -1, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
+  const endOf = (id: number): LogEnd => ends.get(id)!.get(key) ?? { lastEpoch: -1, logEndOffset: 0 };
+  const longer = (a: number, b: number): boolean => {
+    const ea = endOf(a);
+    const eb = endOf(b);
+    return ea.lastEpoch !== eb.lastEpoch ? ea.lastEpoch > eb.lastEpoch : ea.logEndOffset > eb.logEndOffset;
+  };
+  // Ties: the previous leader, then ISR order.
+  let best = stored.isr.includes(stored.leader) ? stored.leader : stored.isr[0]!;
+  for (const id of stored.isr) if (longer(id, best)) best = id;
+  return { leader: best, leaderEpoch: stored.leaderEpoch + 1, isr: [best] };
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

@@ -17,6 +17,7 @@ import { StartupError } from '../startup-error.js';
 import { isCoordinationError } from './coordination/coordination.js';
 import type { CoordinationFactory } from './coordination/coordination.js';
 import { ZkController } from './zk-controller.js';
+import type { LogEnd } from './zk/layout.js';
 
 /**
  * A coordinated broker's membership of its cluster: the controller it follows (images, ISR
@@ -24,8 +25,11 @@ import { ZkController } from './zk-controller.js';
  */
 export interface ClusterMembership {
   readonly controller: Controller;
-  /** Once the listeners serve: announce this broker with its bound ports. */
-  register(bound: Array<{ name: string; port: number }>): Promise<void>;
+  /**
+   * Once the listeners serve: announce this broker with its bound ports, and what its replicas hold
+   * (the controller's choice when every in-sync replica of a partition restarted).
+   */
+  register(bound: Array<{ name: string; port: number }>, logEnds?: () => Iterable<{ topic: string; partition: number } & LogEnd>): Promise<void>;
   /** First thing at stop (controlled shutdown). */
   beforeStop(): Promise<void>;
   /** Last thing at stop: leave the cluster. */
@@ -84,13 +88,13 @@ export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; ra
   });
   return {
     controller,
-    async register(bound) {
+    async register(bound, logEnds) {
       const endpoints = config.advertisedListeners.map((l) => {
         const port = l.port !== 0 ? l.port : (bound.find((b) => b.name === l.name)?.port ?? bound[0]!.port);
         return { name: l.name, host: l.host, port, protocol: config.listenerSecurityProtocolMap.get(l.name) ?? 'PLAINTEXT' };
       });
       const first = endpoints[0]!;
-      await controller.register({ id: config.brokerId, host: first.host, port: first.port, rack: config.brokerRack }, endpoints);
+      await controller.register({ id: config.brokerId, host: first.host, port: first.port, rack: config.brokerRack }, endpoints, logEnds);
     },
     async beforeStop() {
       if (!config.controlledShutdownEnable) return;

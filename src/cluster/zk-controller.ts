@@ -35,7 +35,7 @@ import { ZkActiveController } from './zk/active-controller.js';
 import { ZkAdmin } from './zk/admin.js';
 import { ZkCache } from './zk/cache.js';
 import { sleep, type ZkContext, type ZkDefaults } from './zk/context.js';
-import { paths, PERSISTENT_PATHS, registrationOf } from './zk/layout.js';
+import { logEndsDoc, paths, PERSISTENT_PATHS, registrationOf, type LogEnd } from './zk/layout.js';
 
 export interface ZkControllerOptions {
   brokerId: number;
@@ -57,7 +57,12 @@ export class ZkController implements Controller {
   readonly #admin: ZkAdmin;
 
   // Registration.
-  #registration: { broker: BrokerInfo; endpoints?: Array<{ name: string; host: string; port: number; protocol: string }> } | null = null;
+  #registration: {
+    broker: BrokerInfo;
+    endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>;
+    /** What this broker's replicas hold, published before each registration (layout.ts, LogEndsDoc). */
+    logEnds?: () => Iterable<{ topic: string; partition: number } & LogEnd>;
+  } | null = null;
   #retryTimer: Timer | null = null;
 
   private constructor(private readonly opts: ZkControllerOptions) {
@@ -191,9 +196,28 @@ export class ZkController implements Controller {
   }
 
   /** Registers this broker (ephemeral /brokers/ids/<id>) with its bound endpoint and joins the controller election. */
-  async register(broker: BrokerInfo, endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>): Promise<void> {
-    this.#registration = endpoints ? { broker, endpoints } : { broker };
+  async register(
+    broker: BrokerInfo,
+    endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>,
+    logEnds?: () => Iterable<{ topic: string; partition: number } & LogEnd>,
+  ): Promise<void> {
+    this.#registration = { broker, ...(endpoints ? { endpoints } : {}), ...(logEnds ? { logEnds } : {}) };
     await this.registerNow(this.#cache.generation);
+  }
+
+  /**
+   * Writes what this broker's replicas hold (persistent node, overwritten), before registering: the
+   * controller reads it with the new registration when every in-sync replica of a partition restarted.
+   */
+  private async publishLogEnds(logEnds: () => Iterable<{ topic: string; partition: number } & LogEnd>): Promise<void> {
+    const path = paths.replicaLogEndsOf(this.opts.brokerId);
+    const data = json(logEndsDoc(logEnds()));
+    try {
+      await this.#coord.set(path, data);
+    } catch (err) {
+      if (!isCoordinationError(err, 'noNode')) throw err;
+      await this.#coord.create(path, data);
+    }
   }
 
   private async registerNow(gen: number): Promise<void> {
@@ -201,6 +225,7 @@ export class ZkController implements Controller {
     assert.ok(reg);
     const path = paths.broker(this.opts.brokerId);
     const data = json(registrationOf(reg.broker, this.opts.clock.nowMs(), reg.endpoints));
+    if (reg.logEnds) await this.publishLogEnds(reg.logEnds);
     const deadline = this.opts.clock.monotonicMs() + 120_000;
     let warned = false;
     for (;;) {

@@ -604,6 +604,11 @@ export class ReplicaManager {
       );
   }
 
+  /** Every hosted replica's last leader epoch and log end (published with the broker's registration). */
+  logEnds(): Array<{ topic: string; partition: number; lastEpoch: number; logEndOffset: number }> {
+    return [...this.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, lastEpoch: p.epochs.latestEpoch, logEndOffset: p.log.logEndOffset }));
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /** Stops fetchers and the ISR timer; waiting acks=all produces time out (never acknowledged). */

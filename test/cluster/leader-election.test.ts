@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initialState, nextState, type ClusterView } from '../../src/cluster/leader-election.js';
+import { initialState, nextState, withEpochs, type ClusterView } from '../../src/cluster/leader-election.js';
 
 const view = (live: number[], opts: { stopping?: number[]; unclean?: boolean } = {}): ClusterView => ({
   live: new Set(live),
@@ -92,5 +92,35 @@ describe('leader election with broker epochs', () => {
 
   it('states written without epochs are not judged by them', () => {
     assert.equal(nextState([0, 1, 2], { leader: 0, leaderEpoch: 3, isr: [0, 1, 2] }, epochs({ 0: 'b0', 1: 'b1', 2: 'b2' })), null);
+  });
+
+  describe('every ISR member restarted (seed 30034)', () => {
+    const both = { leader: -1, leaderEpoch: 2, isr: [2, 1], isrBrokerEpochs: ['a2', 'a1'] };
+    const ends = (map: Record<number, [number, number]>): Map<number, Map<string, { lastEpoch: number; logEndOffset: number }>> =>
+      new Map(Object.entries(map).map(([id, [lastEpoch, logEndOffset]]) => [Number(id), new Map([['t/0', { lastEpoch, logEndOffset }]])]));
+
+    it('waits while a member is down: no leader, and the ISR keeps the epochs it recorded', () => {
+      const v = { ...epochs({ 1: 'b1' }), logEnds: ends({ 1: [0, 0] }) };
+      assert.equal(nextState([0, 1, 2], both, v, false, 't/0'), null, 'already leaderless: nothing to write');
+      const led = { ...both, leader: 2, leaderBrokerEpoch: 'a2' };
+      assert.deepEqual(nextState([0, 1, 2], led, v, false, 't/0'), { leader: -1, leaderEpoch: 3, isr: [2, 1], isrBrokerEpochs: ['a2', 'a1'] });
+    });
+
+    it('once all are back, the longest log (last epoch, then log end) leads alone; an empty log never wins', () => {
+      const v = { ...epochs({ 1: 'b1', 2: 'b2' }), logEnds: ends({ 1: [0, 0], 2: [0, 610] }) };
+      assert.deepEqual(nextState([0, 1, 2], both, v, false, 't/0'), { leader: 2, leaderEpoch: 3, isr: [2], leaderBrokerEpoch: 'b2', isrBrokerEpochs: ['b2'] });
+      const newerEpoch = { ...epochs({ 1: 'b1', 2: 'b2' }), logEnds: ends({ 1: [3, 500], 2: [2, 610] }) };
+      assert.equal(nextState([0, 1, 2], both, newerEpoch, false, 't/0')?.leader, 1);
+      const missing = { ...epochs({ 1: 'b1', 2: 'b2' }), logEnds: new Map([[1, new Map()], [2, new Map([['t/0', { lastEpoch: 0, logEndOffset: 5 }]])]]) };
+      assert.equal(nextState([0, 1, 2], both, missing, false, 't/0')?.leader, 2, 'no log: nothing');
+    });
+
+    it('an ISR change never passes a restarted member off as in sync', () => {
+      const s = { leader: 0, leaderEpoch: 3, isr: [0, 1, 2], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0', 'a1', 'a2'] };
+      // the leader shrinks the ISR to [0, 1] while 1 has restarted (new epoch b1): 1 keeps a1
+      assert.deepEqual(withEpochs({ leader: 0, leaderEpoch: 3, isr: [0, 1] }, epochs({ 0: 'a0', 1: 'b1', 2: 'a2' }), s), { leader: 0, leaderEpoch: 3, isr: [0, 1], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0', 'a1'] });
+      // ...and is still seen as restarted
+      assert.deepEqual(nextState([0, 1, 2], { leader: 0, leaderEpoch: 3, isr: [0, 1], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0', 'a1'] }, epochs({ 0: 'a0', 1: 'b1', 2: 'a2' }))?.isr, [0]);
+    });
   });
 });

@@ -227,6 +227,13 @@ describe('ZkController', () => {
     const expand = await c.get(0).controller.alterPartitionIsr({ topic: 't', partition: 0, leaderId: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch + 1, isr: [0, 1, 2] });
     assert.equal(expand.ok, true);
     // a suspended session refuses ISR changes (unavailable: the leader retries later) and the broker leads nothing in its own image
+    // ZooKeeper does not answer the write: the outcome is unknown, the leader retries (not 'fenced',
+    // which waits for a new state that may never come: simulator seed 2239)
+    const before = c.get(0).controller.image.partition('t', 0)!;
+    c.get(0).session.partitioned = true;
+    const noAnswer = await c.get(0).controller.alterPartitionIsr({ topic: 't', partition: 0, leaderId: 0, leaderEpoch: before.leaderEpoch, partitionEpoch: before.partitionEpoch, isr: [0] });
+    c.get(0).session.partitioned = false;
+    assert.deepEqual(noAnswer, { ok: false, error: 'unavailable' });
     c.get(0).session.suspend();
     await until(() => c.get(0).controller.image.partition('t', 0)!.leader === -1, 'suspended broker leads nothing');
     const q = c.get(0).controller.image.partition('t', 0)!;

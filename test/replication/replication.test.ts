@@ -103,6 +103,21 @@ describe('replication across three brokers', () => {
     await waitUntil('replica 3 to rejoin', () => c.controller.partition('lost-answer', 0).isr.includes(3));
   });
 
+  it('retries an ISR change that got no answer from the coordination service, instead of waiting for an image that never comes', async () => {
+    // Simulator seed 2239: ZooKeeper did not answer an ISR change; the leader took it as fenced and
+    // waited for a new partition state that nobody was going to write.
+    await c.controller.addTopic('no-answer', [[1, 2, 3]]);
+    assert.equal((await produce(c.node(1).port, 'no-answer', 0, ['a'], { acks: -1 })).errorCode, ErrorCode.NONE);
+    c.controller.refuseIsrChanges = { ok: false, error: 'unavailable' };
+    const asked = c.controller.isrChanges.length;
+    await c.crash(3);
+    const waiting = produce(c.node(1).port, 'no-answer', 0, ['b'], { acks: -1, timeoutMs: 20_000 });
+    await waitUntil('the leader to ask twice', () => c.controller.isrChanges.length >= asked + 2, 15_000);
+    c.controller.refuseIsrChanges = null;
+    assert.equal((await waiting).errorCode, ErrorCode.NONE);
+    assert.deepEqual([...c.controller.partition('no-answer', 0).isr].sort(), [1, 2]);
+  });
+
   it('refuses acks=all below min.insync.replicas, and fails waiting writes when the ISR shrinks below it', async () => {
     await c.controller.addTopic('minisr', [[1, 2, 3]], { 'min.insync.replicas': '3' });
     assert.equal((await produce(c.node(1).port, 'minisr', 0, ['ok'], { acks: -1 })).errorCode, ErrorCode.NONE);

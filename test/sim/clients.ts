@@ -410,9 +410,10 @@ export function recordsOf(records: Buffer | null): Array<{ offset: number; value
   return out;
 }
 
-/** "base-last" of each whole batch in `records`, for anomaly reports. */
+/** "base-last" of the first whole batches in `records`, for anomaly reports. */
 function batchRanges(records: Buffer): string {
   const ranges: string[] = [];
-  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += batch.totalBytes(records, at)) ranges.push(`${batch.baseOffset(records, at)}-${batch.lastOffset(records, at)}`);
-  return ranges.join(' ');
+  let at = 0;
+  for (; at + BATCH_HEADER_BYTES <= records.length && ranges.length < 3; at += batch.totalBytes(records, at)) ranges.push(`${batch.baseOffset(records, at)}-${batch.lastOffset(records, at)}`);
+  return at < records.length ? `${ranges.join(' ')} ...` : ranges.join(' ');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- [--seeds N] [--seed S] [--first F] [--faults k1,k2] [--duration-ms D] [--overlap N] [--group-members N] [--broker-override k=v]... [--report FILE] [--verbose] [--watch P]`
+ * `npm run sim -- [--seeds N] [--seed S] [--first F] [--faults k1,k2] [--duration-ms D] [--overlap N] [--group-members N] [--produce-interval-ms MS] [--broker-override k=v]... [--report FILE] [--verbose] [--watch P]`
  *
  * Runs simulation seeds (test/sim/run-seed.ts) one after another and prints one line per seed and
  * a summary: seeds run, simulated broker-hours, faults injected by kind, acknowledged writes, lost
@@ -25,6 +25,7 @@ const seeds = Number(arg('seeds') ?? 20);
 const first = Number(arg('first') ?? 1);
 const durationMs = Number(arg('duration-ms') ?? 30_000);
 const overlap = Number(arg('overlap') ?? 1);
+const produceIntervalMs = arg('produce-interval-ms') === undefined ? undefined : Number(arg('produce-interval-ms'));
 const groupMembers = Number(arg('group-members') ?? 2);
 const watch = arg('watch');
 const watchPartition = watch === undefined ? undefined : Number(watch);
@@ -40,7 +41,7 @@ for (const f of faults) {
 
 const brokerOverrides = process.argv.flatMap((a, i) => (a === '--broker-override' ? [process.argv[i + 1]!] : []));
 /** The options that shape a run, as given, so a failure's replay command repeats them. */
-const shaping = ['faults', 'duration-ms', 'overlap', 'group-members'].flatMap((k) => (arg(k) !== undefined ? [`--${k} ${arg(k)}`] : [])).concat(brokerOverrides.map((o) => `--broker-override ${o}`));
+const shaping = ['faults', 'duration-ms', 'overlap', 'group-members', 'produce-interval-ms'].flatMap((k) => (arg(k) !== undefined ? [`--${k} ${arg(k)}`] : [])).concat(brokerOverrides.map((o) => `--broker-override ${o}`));
 const list = single !== undefined ? [Number(single)] : Array.from({ length: seeds }, (_, i) => first + i);
 const totals = { seeds: 0, failed: [] as number[], simMs: 0, realMs: 0, acked: 0, lost: 0, duplicates: 0, resets: 0, groupCommits: 0, groupGenerations: 0, groupOffsetReads: 0, bitsFlipped: 0, faults: {} as Record<string, number>, anomalies: {} as Record<string, number> };
 /** Failure messages by kind of anomaly (the first pattern that matches). */
@@ -59,7 +60,7 @@ const ANOMALY_TYPES: Array<[string, RegExp]> = [
   ['other', /./],
 ];
 for (const seed of list) {
-  const r = await runSeed({ seed, faults, durationMs, overlap, groupMembers, brokerOverrides, ...(watchPartition === undefined ? {} : { watchPartition }) });
+  const r = await runSeed({ seed, faults, durationMs, overlap, groupMembers, brokerOverrides, ...(produceIntervalMs === undefined ? {} : { produceIntervalMs }), ...(watchPartition === undefined ? {} : { watchPartition }) });
   totals.seeds++;
   totals.simMs += r.simMs;
   totals.realMs += r.realMs;
@@ -84,7 +85,7 @@ for (const seed of list) {
     if (verbose || single !== undefined) process.stdout.write(`  story:\n${r.notes.map((l) => `    ${l}`).join('\n')}\n  last events:\n${r.trace.slice(-60).map((l) => `    ${l}`).join('\n')}\n`);
   }
   if (single !== undefined) {
-    const again = await runSeed({ seed, faults, durationMs, overlap, groupMembers, brokerOverrides, ...(watchPartition === undefined ? {} : { watchPartition }) });
+    const again = await runSeed({ seed, faults, durationMs, overlap, groupMembers, brokerOverrides, ...(produceIntervalMs === undefined ? {} : { produceIntervalMs }), ...(watchPartition === undefined ? {} : { watchPartition }) });
     process.stdout.write(`replay of seed ${seed}: digest ${again.digest} ${again.digest === r.digest ? '(identical)' : `DIFFERS from ${r.digest}`}\n`);
     if (again.digest !== r.digest) totals.failed.push(seed);
   }

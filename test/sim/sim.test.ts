@@ -1,17 +1,20 @@
 /**
  * Goal: the whole cluster, run in the seeded simulator under every fault kind, never loses an
  * acknowledged write, never shows two leaders for one epoch, never lets a high watermark go back or
- * past an in-sync replica, never lets a consumer read past the high watermark or see an offset
- * change its record, fences stale controllers, and recovers (liveness) once the faults heal; the
- * same seed replays bit for bit; and the checks are able to fail.
+ * past an in-sync replica, never lets a reader see past the high watermark or an offset change its
+ * record, never lets a consumer group's committed offset go back, fences stale controllers, and
+ * recovers (liveness) once the faults heal; the same seed replays bit for bit; and the checks are
+ * able to fail.
  *
  * Method: test/sim/run-seed.ts per seed (3 brokers, simulated ZooKeeper, an idempotent acks=all
- * producer and a consumer, the nemesis choosing faults from the seed). CI runs a fixed budget of
- * seeds (SAMSA_SIM_SEEDS, default 80) with a 15 s fault window each, plus the seeds that found
- * bugs (kept as regressions), a replay check, and a control run with an unsafe configuration
- * (min.insync.replicas=1 and unclean leader election) in which the simulator must find a lost
- * write — proof that a lost write would be caught. `npm run sim -- --seeds 100000` is the long mode
- * (docs/RELIABILITY.md). A failing seed's message names it; replay it with `npm run sim -- --seed S`.
+ * producer, a consumer and a two-member consumer group; the nemesis choosing faults from the
+ * seed). CI runs a fixed budget of seeds (SAMSA_SIM_SEEDS, default 240) with an 8 s fault window
+ * each (every other seed with up to three faults at once) and a lighter producer, plus the seeds
+ * that found bugs (kept as regressions, with the options that found them), a replay check, and a
+ * control run with an unsafe configuration (min.insync.replicas=1 and unclean leader election) in
+ * which the simulator must find a lost write — proof that a lost write would be caught. The long
+ * mode is `npm run sim -- --seeds 100000` (docs/RELIABILITY.md). A failing seed's message names it
+ * and the command that replays it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -20,9 +23,11 @@ process.env.SAMSA_LOG_LEVEL = 'silent';
 const { FAULT_KINDS_BEFORE_DRIFT, runSeed } = await import('./run-seed.js');
 type SeedOptions = Parameters<typeof runSeed>[0];
 
-const SEEDS = Number(process.env.SAMSA_SIM_SEEDS ?? (process.env.SAMSA_SOAK ? 2000 : 80));
+const SEEDS = Number(process.env.SAMSA_SIM_SEEDS ?? (process.env.SAMSA_SOAK ? 2000 : 240));
 const FIRST_SEED = Number(process.env.SAMSA_SIM_FIRST_SEED ?? 1000);
-const DURATION_MS = 15_000;
+const DURATION_MS = 8_000;
+/** The producer's pause between two batches of one partition: half the interactive default (cheaper seeds, more of them). */
+const PRODUCE_INTERVAL_MS = 50;
 /**
  * Seeds that found bugs, with what they found and the options of the run that found them (runs
  * before consumer groups joined the workload used no group members); each must pass from now on.
@@ -40,6 +45,7 @@ function describeFailure(r: Awaited<ReturnType<typeof runSeed>>, opts: Omit<Seed
   const flags = [
     opts.durationMs !== undefined ? `--duration-ms ${opts.durationMs}` : '',
     opts.overlap !== undefined ? `--overlap ${opts.overlap}` : '',
+    opts.produceIntervalMs !== undefined ? `--produce-interval-ms ${opts.produceIntervalMs}` : '',
     opts.groupMembers !== undefined ? `--group-members ${opts.groupMembers}` : '',
     opts.faults !== undefined ? `--faults ${opts.faults.join(',')}` : '',
     ...(opts.brokerOverrides ?? []).map((o) => `--broker-override ${o}`),
@@ -56,7 +62,7 @@ describe('the seeded simulator', () => {
     let commits = 0;
     for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
       // Every other seed runs up to three faults at once.
-      const opts = { durationMs: DURATION_MS, overlap: seed % 2 === 0 ? 1 : 3 };
+      const opts = { durationMs: DURATION_MS, produceIntervalMs: PRODUCE_INTERVAL_MS, overlap: seed % 2 === 0 ? 1 : 3 };
       const r = await runSeed({ seed, ...opts });
       acked += r.acked;
       commits += r.groupCommits;

@@ -216,6 +216,7 @@ export class ZkActiveController {
       stopping: cache.stopping,
       uncleanLeaderElection: this.ctx.defaults.uncleanLeaderElectionEnable,
       brokerEpochs: cache.brokerEpochs,
+      logEnds: cache.logEnds,
     };
     const preferred = this.#preferredRequested;
     const preferredSet = new Set((preferred ?? []).map((p) => `${p.topic}/${p.partition}`));
@@ -231,7 +232,7 @@ export class ZkActiveController {
           await this.createState(t, p, initialState(replicas, view));
           continue;
         }
-        const next = nextState(replicas, s, view, preferredSet.has(key));
+        const next = nextState(replicas, s, view, preferredSet.has(key), key);
         if (next) await this.writeState(t, p, next, s.version);
       }
     }

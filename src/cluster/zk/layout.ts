@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { BrokerInfo } from '../metadata-image.js';
-import type { PartitionState } from '../leader-election.js';
+import type { LogEnd, PartitionState } from '../leader-election.js';
+export type { LogEnd } from '../leader-election.js';
 
 /** Attempts at a read-modify-write of a shared node (configs, the reassignment request) before giving up. */
 export const CONFIG_WRITE_ATTEMPTS_MAX = 10;
@@ -40,6 +41,9 @@ export const paths = {
   isrChanges: '/isr_change_notification',
   controlledShutdown: '/samsa/controlled_shutdown',
   controlledShutdownOf: (id: number) => `/samsa/controlled_shutdown/${id}`,
+  /** Samsa's own: what each broker's replicas held when it last registered (logEndsDoc). */
+  replicaLogEnds: '/samsa/replica_log_ends',
+  replicaLogEndsOf: (id: number) => `/samsa/replica_log_ends/${id}`,
 } as const;
 
 /** The persistent nodes every broker makes sure exist before reading the cluster state. */
@@ -53,6 +57,7 @@ export const PERSISTENT_PATHS = [
   paths.deleteTopics,
   paths.isrChanges,
   paths.controlledShutdown,
+  paths.replicaLogEnds,
   '/cluster',
   '/admin',
 ];
@@ -192,4 +197,35 @@ export function parseReassignment(text: string): ReassignTarget[] {
     if (new Set(replicas).size !== replicas.length) throw new Error(`duplicate replicas in ${JSON.stringify(x)}`);
     return { topic: e.topic, partition: e.partition as number, replicas: [...replicas] };
   });
+}
+
+/**
+ * `/samsa/replica_log_ends/<id>` (Samsa's own node; Kafka's tools ignore it), written by a broker
+ * right before it registers: {"version":1,"partitions":{"<topic>":{"<partition>":[lastEpoch,logEnd]}}}.
+ * The controller reads it when every in-sync replica of a partition restarted (leader-election.ts).
+ */
+export interface LogEndsDoc {
+  version: 1;
+  partitions: Record<string, Record<string, [number, number]>>;
+}
+
+export function logEndsDoc(ends: Iterable<{ topic: string; partition: number } & LogEnd>): LogEndsDoc {
+  const partitions: LogEndsDoc['partitions'] = {};
+  for (const e of ends) (partitions[e.topic] ??= {})[String(e.partition)] = [e.lastEpoch, e.logEndOffset];
+  return { version: 1, partitions };
+}
+
+/** "topic/partition" → LogEnd; entries that are not [int, int] are skipped. */
+export function parseLogEnds(doc: unknown): Map<string, LogEnd> {
+  const out = new Map<string, LogEnd>();
+  const partitions = (doc as Partial<LogEndsDoc> | null)?.partitions;
+  if (partitions === null || typeof partitions !== 'object') return out;
+  for (const [topic, byPartition] of Object.entries(partitions)) {
+    if (byPartition === null || typeof byPartition !== 'object') continue;
+    for (const [partition, end] of Object.entries(byPartition)) {
+      if (!Array.isArray(end) || !Number.isSafeInteger(end[0]) || !Number.isSafeInteger(end[1])) continue;
+      out.set(`${topic}/${partition}`, { lastEpoch: end[0], logEndOffset: end[1] });
+    }
+  }
+  return out;
 }
