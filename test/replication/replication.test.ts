@@ -116,6 +116,8 @@ describe('replication across three brokers', () => {
     c.controller.refuseIsrChanges = null;
     assert.equal((await waiting).errorCode, ErrorCode.NONE);
     assert.deepEqual([...c.controller.partition('no-answer', 0).isr].sort(), [1, 2]);
+    await c.restart(3);
+    await waitUntil('replica 3 to rejoin', () => c.controller.partition('no-answer', 0).isr.includes(3));
   });
 
   it('refuses acks=all below min.insync.replicas, and fails waiting writes when the ISR shrinks below it', async () => {
