@@ -148,6 +148,10 @@ export class Broker {
     const firstName = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name))?.name ?? config.listeners[0]!.name;
     const first = config.advertisedListeners.find((l) => l.name === firstName) ?? config.advertisedListeners[0]!;
     const firstPort = first.port !== 0 ? first.port : (bound.find((b) => b.name === first.name) ?? bound[0]!).port;
+    // Every advertised broker listener (an ephemeral port as bound): clients get the one they came in on.
+    const endpoints = config.advertisedListeners
+      .filter((l) => !config.controllerListenerNames.includes(l.name))
+      .map((l) => ({ listener: l.name, host: l.host, port: l.port !== 0 ? l.port : (bound.find((b) => b.name === l.name) ?? bound[0]!).port }));
     let cluster: ZkCluster | null = null;
     let metadataLog: MetadataLog | null = null;
     let controller: Controller;
@@ -167,7 +171,7 @@ export class Broker {
       }
       controller = await EmbeddedController.open({
         brokerId,
-        broker: { id: brokerId, host: first.host, port: firstPort, rack: config.brokerRack ?? null },
+        broker: { id: brokerId, host: first.host, port: firstPort, rack: config.brokerRack ?? null, ...(endpoints.length > 0 ? { endpoints } : {}) },
         store,
         random: io.random,
         ...(kraft ? { clusterId: kraft.clusterId } : {}),

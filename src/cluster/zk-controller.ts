@@ -36,7 +36,7 @@ import { limits } from '../limits.js';
 import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome, PreferredElectionResult } from './controller.js';
 import { type Coordination, deleteRecursive, isCoordinationError, json, type MultiOp, parseJson, type SessionEvent } from './coordination/coordination.js';
 import { initialState, nextState, preferredImbalance, type ClusterView, type PartitionState } from './leader-election.js';
-import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
+import { MetadataImage, type BrokerEndpoint, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { AssignmentError, assignReplicas } from './replica-assignment.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -177,16 +177,20 @@ export function registrationOf(broker: BrokerInfo, nowMs: number, endpoints?: Ar
   return reg;
 }
 
-function brokerOf(id: number, reg: BrokerRegistration): BrokerInfo {
-  let host = reg.host;
-  let port = reg.port;
-  const ep = reg.endpoints?.[0];
-  const m = ep ? /^[^:]+:\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(ep) : null;
-  if (m) {
-    host = m[1]!;
-    port = Number(m[2]);
+/** `NAME://host:port` (host may be a bracketed IPv6 address) of a registration's endpoints. */
+const ENDPOINT_PATTERN = /^([^:]+):\/\/\[?([^\]]*?)\]?:(\d+)$/;
+
+/** The image's view of a registration: every endpoint by listener, the first as host/port. */
+export function brokerOf(id: number, reg: BrokerRegistration): BrokerInfo {
+  const endpoints: BrokerEndpoint[] = [];
+  for (const text of reg.endpoints ?? []) {
+    const m = ENDPOINT_PATTERN.exec(text);
+    if (m) endpoints.push(Object.freeze({ listener: m[1]!.toUpperCase(), host: m[2]!, port: Number(m[3]) }));
   }
-  return Object.freeze({ id, host, port, rack: reg.rack ?? null });
+  const first = endpoints[0];
+  const host = first?.host ?? reg.host;
+  const port = first?.port ?? reg.port;
+  return Object.freeze({ id, host, port, rack: reg.rack ?? null, ...(endpoints.length > 0 ? { endpoints: Object.freeze(endpoints) } : {}) });
 }
 
 type Fail = Extract<AdminResult, { ok: false }>;
