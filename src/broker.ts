@@ -90,7 +90,17 @@ export class Broker {
     private readonly cluster: ZkCluster | null = null,
     private readonly groups: GroupCoordinator | null = null,
     private readonly replicas: ReplicaManager | null = null,
+    private readonly fatal: FatalSignal = new FatalSignal(),
   ) {}
+
+  /**
+   * `listener` hears (once) of a failure the broker cannot serve through — every log dir failed —
+   * and should end the process at once, as Kafka halts: its partitions are then led elsewhere once
+   * its ZooKeeper session ends. main.ts exits with code 1.
+   */
+  onFatal(listener: (reason: string) => void): void {
+    this.fatal.listen(listener);
+  }
 
   /** zookeeper | kraft | embedded, from the config (see the header). */
   static modeOf(config: BrokerConfig): BrokerMode {
@@ -142,7 +152,18 @@ export class Broker {
     const kraft = mode === 'kraft' ? await checkKraftDirs(io.disk, config, dirs) : null;
     const zkDirs = mode === 'zookeeper' ? await checkZkDir(io.disk, config) : null;
 
-    const logs = new LogManager({ disk: io.disk, clock: io.clock, logDirs: config.logDirs, defaults: toLogConfig(config, {}) });
+    const fatal = new FatalSignal();
+    const logs = new LogManager({
+      disk: io.disk,
+      clock: io.clock,
+      logDirs: config.logDirs,
+      defaults: toLogConfig(config, {}),
+      onLogDirFailure: (_dir, failedDirs, err) => {
+        if (config.logDirs.every((d) => failedDirs.has(d))) {
+          fatal.raise(`shutting down: all log dirs in ${config.logDirs.join(',')} have failed (last: ${err.message}); free space or fix the disk, then restart`);
+        }
+      },
+    });
     await logs.open();
     closers.add(() => logs.close());
     const firstName = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name))?.name ?? config.listeners[0]!.name;
@@ -238,7 +259,7 @@ export class Broker {
     server.serve(new Dispatcher(context, logger('requests')));
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
     await cluster?.register(bound.map((b) => ({ name: b.name, port: b.port })));
-    return new Broker(config, bound, controller, server, logs, purgatory, log, closers, cluster, groupCoordinator, replicas);
+    return new Broker(config, bound, controller, server, logs, purgatory, log, closers, cluster, groupCoordinator, replicas, fatal);
   }
 
   async stop(): Promise<void> {
@@ -281,6 +302,23 @@ function quorumView(metadataLog: MetadataLog, config: BrokerConfig, bound: Bound
     .filter((b) => config.controllerListenerNames.includes(b.name))
     .map((b) => ({ nodeId: config.brokerId, name: b.name, host: b.host === '' || b.host === '0.0.0.0' ? 'localhost' : b.host, port: b.port }));
   return { status: () => metadataLog.status(), endpoints };
+}
+
+/** A fatal failure, raised once, delivered to listeners registered before or after it. */
+class FatalSignal {
+  #reason: string | null = null;
+  readonly #listeners: Array<(reason: string) => void> = [];
+
+  raise(reason: string): void {
+    if (this.#reason !== null) return;
+    this.#reason = reason;
+    for (const l of this.#listeners) l(reason);
+  }
+
+  listen(listener: (reason: string) => void): void {
+    this.#listeners.push(listener);
+    if (this.#reason !== null) listener(this.#reason);
+  }
 }
 
 /**

@@ -90,6 +90,8 @@ export interface PartitionLogOptions {
   onCheckpointNeeded?: () => Promise<void>;
   /** producer.id.expiration.ms: idempotent-producer state idle this long is dropped (retention task). */
   producerIdExpirationMs?: number;
+  /** Called once, when an I/O failure takes the log offline (LogManager fails the log dir). */
+  onOffline?: (err: StorageError) => void;
 }
 
 /** What a leader append returns; `duplicate` when the producer retried a batch already in the log (nothing written). */
@@ -162,6 +164,7 @@ export class PartitionLog {
   #lastFlushMonotonicMs: number;
   #segmentCreatedSinceDirSync = false;
   #offlineError: StorageError | null = null;
+  readonly #onOffline: ((err: StorageError) => void) | undefined;
   #closed = false;
   #closing = false;
   #closePromise: Promise<void> | null = null;
@@ -181,6 +184,7 @@ export class PartitionLog {
     this.#clock = opts.clock;
     this.#config = opts.config;
     this.#onCheckpointNeeded = opts.onCheckpointNeeded;
+    this.#onOffline = opts.onOffline;
     this.#log = log;
     this.#segments = segments;
     const active = segments.at(-1);
@@ -1175,6 +1179,7 @@ export class PartitionLog {
     if (this.#offlineError === null) {
       this.#offlineError = storageError;
       this.#log.error({ err, dir: this.dir }, `log ${this.topic}-${this.partition} is offline: ${what} failed: ${storageError.message}`);
+      this.#onOffline?.(storageError);
     }
     return storageError;
   }
