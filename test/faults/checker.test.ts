@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anomaliesByKind, checkListAppend, checkQueue, type PartitionRead, type SendRecord } from './checker.js';
+import { checkListAppend, checkQueue, type PartitionRead, type SendRecord } from './checker.js';
 
 const sends: SendRecord[] = [
   { partition: 0, values: ['a0', 'a1'], acked: true, baseOffset: 0 },
@@ -27,7 +27,7 @@ describe('fault-run checkers', () => {
     const q = checkQueue(sends, finals);
     assert.deepEqual([q.acknowledged, q.lost, q.duplicated, q.reordered, q.unexpected, q.indeterminate, q.indeterminateFound], [4, 0, 0, 0, 0, 1, 1]);
     const earlier = [read(0, ['a0', 'a1'], false), read(1, [], false)];
-    assert.deepEqual(checkListAppend(sends, [...earlier, ...finals]), []);
+    assert.deepEqual(checkListAppend(sends, [...earlier, ...finals]).examples, []);
   });
 
   it('counts lost, duplicated, reordered and unexpected records', () => {
@@ -47,7 +47,7 @@ describe('fault-run checkers', () => {
       { partition: 0, final: true, records: [{ offset: 0, value: 'a0' }, { offset: 1, value: 'x' }, { offset: 3, value: 'a3' }] },
       read(1, ['b0']),
     ];
-    const kinds = anomaliesByKind(checkListAppend(sends, reads));
+    const kinds = checkListAppend(sends, reads).counts;
     assert.deepEqual(kinds, { 'duplicate-offset': 1, 'offset-changed': 1, 'ack-offset-mismatch': 1, 'offset-gap': 1 });
   });
 });

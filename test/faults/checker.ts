@@ -129,44 +129,75 @@ export function checkQueue(sends: readonly SendRecord[], finalReads: readonly Pa
   return r;
 }
 
-/** The list-append checker over offsets, across every read (intermediate and final). */
-export function checkListAppend(sends: readonly SendRecord[], reads: readonly PartitionRead[]): Anomaly[] {
-  const anomalies: Anomaly[] = [];
-  const firstSeen = new Map<string, string>(); // `${partition}:${offset}` -> value
-  for (const read of reads) {
+/**
+ * The list-append checker over offsets, fed one read at a time (a long run makes many reads of
+ * long partitions, so reads are not kept): it remembers the first record seen at each offset.
+ */
+export class ListAppendChecker {
+  /** Per partition: the record first seen at each offset (holes are offsets not seen yet). */
+  readonly #seen = new Map<number, string[]>();
+  readonly #counts = anomaliesByKind([]);
+  /** The first anomalies, for the report. */
+  readonly examples: Anomaly[] = [];
+
+  #add(a: Anomaly): void {
+    this.#counts[a.kind]++;
+    if (this.examples.length < ANOMALY_EXAMPLES_MAX) this.examples.push(a);
+  }
+
+  get counts(): Record<AnomalyKind, number> {
+    return { ...this.#counts };
+  }
+
+  observe(read: PartitionRead): void {
+    let seen = this.#seen.get(read.partition);
+    if (!seen) this.#seen.set(read.partition, (seen = []));
     const inRead = new Map<number, string>();
+    let offsetMin = Infinity;
     let offsetMax = -1;
     for (const { offset, value } of read.records) {
       const other = inRead.get(offset);
       if (other !== undefined) {
-        anomalies.push({ kind: 'duplicate-offset', partition: read.partition, offset, detail: `${other} and ${value} in one read` });
+        this.#add({ kind: 'duplicate-offset', partition: read.partition, offset, detail: `${other} and ${value} in one read` });
         continue;
       }
       inRead.set(offset, value);
+      offsetMin = Math.min(offsetMin, offset);
       offsetMax = Math.max(offsetMax, offset);
-      const key = `${read.partition}:${offset}`;
-      const before = firstSeen.get(key);
-      if (before === undefined) firstSeen.set(key, value);
-      else if (before !== value) anomalies.push({ kind: 'offset-changed', partition: read.partition, offset, detail: `${before}, later ${value}` });
+      const before = seen[offset];
+      if (before === undefined) seen[offset] = value;
+      else if (before !== value) this.#add({ kind: 'offset-changed', partition: read.partition, offset, detail: `${before}, later ${value}` });
     }
     // Offsets start where the log starts (no retention deletes here): the first offset read.
-    const offsetMin = read.records.length > 0 ? Math.min(...read.records.map((x) => x.offset)) : 0;
     for (let o = offsetMin; o < offsetMax; o++) {
-      if (!inRead.has(o)) anomalies.push({ kind: 'offset-gap', partition: read.partition, offset: o, detail: `no record at ${o} below ${offsetMax}` });
+      if (!inRead.has(o)) this.#add({ kind: 'offset-gap', partition: read.partition, offset: o, detail: `no record at ${o} below ${offsetMax}` });
     }
   }
-  const finals = new Map(reads.filter((x) => x.final).map((x) => [x.partition, new Map(x.records.map((y) => [y.offset, y.value]))]));
-  for (const s of sends) {
-    if (!s.acked || s.baseOffset === undefined) continue;
-    const final = finals.get(s.partition);
-    if (!final) continue;
-    s.values.forEach((v, i) => {
-      const offset = s.baseOffset! + i;
-      const there = final.get(offset);
-      if (there !== v) anomalies.push({ kind: 'ack-offset-mismatch', partition: s.partition, offset, detail: `acknowledged ${v} at ${offset}, read ${there ?? 'nothing'}` });
-    });
+
+  /** Every acknowledged record must sit at the offset its produce response gave, in the final reads. */
+  checkAcks(sends: readonly SendRecord[], finals: readonly PartitionRead[]): void {
+    const byPartition = new Map(finals.map((x) => [x.partition, new Map(x.records.map((y) => [y.offset, y.value]))]));
+    for (const s of sends) {
+      if (!s.acked || s.baseOffset === undefined) continue;
+      const final = byPartition.get(s.partition);
+      if (!final) continue;
+      s.values.forEach((v, i) => {
+        const offset = s.baseOffset! + i;
+        const there = final.get(offset);
+        if (there !== v) this.#add({ kind: 'ack-offset-mismatch', partition: s.partition, offset, detail: `acknowledged ${v} at ${offset}, read ${there ?? 'nothing'}` });
+      });
+    }
   }
-  return anomalies;
+}
+
+const ANOMALY_EXAMPLES_MAX = 20;
+
+/** The list-append checker over a whole history (intermediate and final reads). */
+export function checkListAppend(sends: readonly SendRecord[], reads: readonly PartitionRead[]): { counts: Record<AnomalyKind, number>; examples: Anomaly[] } {
+  const checker = new ListAppendChecker();
+  for (const r of reads) checker.observe(r);
+  checker.checkAcks(sends, reads.filter((r) => r.final));
+  return { counts: checker.counts, examples: checker.examples };
 }
 
 /** Anomalies counted by kind (every kind listed, zeros included). */

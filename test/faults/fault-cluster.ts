@@ -84,14 +84,14 @@ async function fillDir(dir: string, bytesMax: number): Promise<number> {
   return written;
 }
 
-export async function startFaultCluster(opts: { brokers: number; overrides?: string[]; diskBytes?: number }): Promise<FaultCluster> {
+export async function startFaultCluster(opts: { brokers: number; overrides?: string[]; diskFull?: boolean; diskBytes?: number }): Promise<FaultCluster> {
   const faultNet = new FaultNet();
   const ids = Array.from({ length: opts.brokers }, (_, i) => i);
   const diskBytes = opts.diskBytes ?? 96 * 1024 * 1024;
   const diskRoot = await makeTempDir('samsa-faults-disk-');
   const mounted: string[] = [];
-  let diskReason = '';
-  for (const id of ids) {
+  let diskReason = opts.diskFull === true ? '' : 'not asked for (no disk-full in the schedule)';
+  for (const id of diskReason === '' ? ids : []) {
     const dir = path.join(diskRoot, `broker-${id}`);
     await mkdir(dir, { recursive: true });
     const problem = mountTmpfs(dir, diskBytes);
@@ -101,7 +101,7 @@ export async function startFaultCluster(opts: { brokers: number; overrides?: str
     }
     mounted.push(dir);
   }
-  if (diskReason !== '') for (const d of mounted.splice(0)) unmount(d);
+  if (diskReason !== '') for (const d of mounted.splice(0)) unmount(d); // all or none
   const diskAvailable = diskReason === '';
 
   const realPorts = new Map<number, number>();

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { sleep } from '../helpers/broker.js';
-import { anomaliesByKind, checkListAppend, checkQueue, type Anomaly, type AnomalyKind, type QueueResult } from './checker.js';
+import { checkQueue, ListAppendChecker, type Anomaly, type AnomalyKind, type QueueResult } from './checker.js';
 import { startFaultCluster } from './fault-cluster.js';
 import { Nemesis, seededRandom, type FaultEvent, type FaultKind } from './nemesis.js';
 import { startWorkload } from './workload.js';
@@ -54,6 +54,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
   log(`fault run: seed ${opts.seed}, schedule ${opts.schedule.join(',')}, ${Math.round(opts.durationMs / 1000)} s`);
   const fc = await startFaultCluster({
     brokers: 3,
+    diskFull: opts.schedule.includes('disk-full'),
     overrides: ['replica.lag.time.max.ms=4000', 'replica.socket.timeout.ms=4000', 'unclean.leader.election.enable=false', 'log.segment.bytes=1048576'],
   });
   const startMs = Date.now();
@@ -80,6 +81,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
     });
     if ((await nemesis.waitWhole(30_000)) === null) throw new Error(`topic ${TOPIC} never had a full ISR`);
 
+    const listAppend = new ListAppendChecker();
     const workload = startWorkload({
       bootstrap: fc.clientBootstrap,
       topic: TOPIC,
@@ -88,6 +90,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
       sendsMax: 1_000_000,
       readEveryMs: 2000,
       requestTimeoutMs: 5000,
+      onRead: (read) => listAppend.observe(read),
     });
     try {
       await sleep(2000);
@@ -107,7 +110,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
     await workload.stop();
     const finals = await workload.finalRead(90_000);
     const queue = checkQueue(workload.sends, finals);
-    const anomalies = checkListAppend(workload.sends, workload.reads);
+    listAppend.checkAcks(workload.sends, finals);
     const faultsByKind: Record<string, number> = {};
     for (const e of nemesis.events) faultsByKind[e.kind] = (faultsByKind[e.kind] ?? 0) + 1;
     const brokerErrors: string[] = [];
@@ -125,8 +128,8 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
       skipped: nemesis.skipped,
       notRecovered: nemesis.events.filter((e) => e.recoveredMs === null).length,
       queue,
-      anomalies: anomaliesByKind(anomalies),
-      anomalyExamples: anomalies.slice(0, 10),
+      anomalies: listAppend.counts,
+      anomalyExamples: listAppend.examples.slice(0, 10),
       client: { ...workload.counters },
       net: { ...fc.net.counters },
       brokerErrors,

@@ -25,11 +25,12 @@ export interface WorkloadOptions {
   sendsMax: number;
   readEveryMs: number;
   requestTimeoutMs: number;
+  /** Every successful read, as it completes (reads are not kept: a long run makes many). */
+  onRead: (read: PartitionRead) => void;
 }
 
 export interface Workload {
   readonly sends: SendRecord[];
-  readonly reads: PartitionRead[];
   readonly counters: { sendsOk: number; sendsFailed: number; readsOk: number; readsFailed: number; producersReplaced: number };
   /** Stops writers and readers and waits for them. */
   stop(): Promise<void>;
@@ -57,7 +58,6 @@ async function readPartition(opts: WorkloadOptions, partition: number, timeoutMs
 
 export function startWorkload(opts: WorkloadOptions): Workload {
   const sends: SendRecord[] = [];
-  const reads: PartitionRead[] = [];
   const counters = { sendsOk: 0, sendsFailed: 0, readsOk: 0, readsFailed: 0, producersReplaced: 0 };
   const kafka = kafkaOf(opts);
   let stopping = false;
@@ -106,7 +106,7 @@ export function startWorkload(opts: WorkloadOptions): Workload {
     while (!stopping) {
       for (let p = 0; p < opts.partitions && !stopping; p++) {
         try {
-          reads.push(await readPartition(opts, p, 8000, false));
+          opts.onRead(await readPartition(opts, p, 8000, false));
           counters.readsOk++;
         } catch {
           counters.readsFailed++; // unavailable during a fault: skipped, nothing inferred
@@ -119,7 +119,6 @@ export function startWorkload(opts: WorkloadOptions): Workload {
   const tasks = [...Array.from({ length: opts.partitions }, (_, p) => writer(p)), reader()];
   return {
     sends,
-    reads,
     counters,
     async stop() {
       stopping = true;
@@ -138,7 +137,7 @@ export function startWorkload(opts: WorkloadOptions): Workload {
             const end = (x: PartitionRead): number => x.records.at(-1)?.offset ?? -1;
             if (last !== null && end(last) === end(r)) {
               out.push(r);
-              reads.push(r);
+              opts.onRead(r);
               break;
             }
             last = r;
