@@ -52,8 +52,8 @@ export function nodeName(id: number): string {
 /** Mounts a tmpfs of `sizeBytes` at `dir`; returns null on success or the reason it failed. */
 function mountTmpfs(dir: string, sizeBytes: number): string | null {
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.error) return `mount could not run: ${r.error.message}`;
-  return r.status === 0 ? null : `mount -t tmpfs failed (${r.status}): ${r.stderr.trim()}`;
+  if (r.error) return `unavailable: mount could not run: ${r.error.message}`;
+  return r.status === 0 ? null : `unavailable: mount -t tmpfs failed (${r.status}): ${r.stderr.trim()}`;
 }
 
 function unmount(dir: string): void {
@@ -90,7 +90,7 @@ export async function startFaultCluster(opts: { brokers: number; overrides?: str
   const diskBytes = opts.diskBytes ?? 96 * 1024 * 1024;
   const diskRoot = await makeTempDir('samsa-faults-disk-');
   const mounted: string[] = [];
-  let diskReason = opts.diskFull === true ? '' : 'not asked for (no disk-full in the schedule)';
+  let diskReason = opts.diskFull === true ? '' : 'not in the schedule';
   for (const id of diskReason === '' ? ids : []) {
     const dir = path.join(diskRoot, `broker-${id}`);
     await mkdir(dir, { recursive: true });

@@ -28,7 +28,7 @@ describe('[faults] real-process fault run: partition, split brain, kill -9, paus
       seed: 13,
       schedule: ['partition', 'split-brain', 'kill', 'pause'],
       durationMs: 0, // one pass over the schedule
-      faultMs: 3000,
+      faultMs: 5000,
       pauseMs: ZK_SESSION_MS + 2000,
       quietMs: 500,
       partitions: 3,

@@ -59,7 +59,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
   });
   const startMs = Date.now();
   try {
-    log(`cluster up: clients at ${fc.clientBootstrap}; disk-full ${fc.disk.available ? `on ${fc.disk.sizeBytes / 1048576} MiB tmpfs dirs` : `unavailable: ${fc.disk.reason}`}`);
+    log(`cluster up: clients at ${fc.clientBootstrap}; disk-full ${fc.disk.available ? `on ${fc.disk.sizeBytes / 1048576} MiB tmpfs dirs` : fc.disk.reason}`);
     const kafka = new Kafka({ brokers: fc.clientBootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10 } });
     const admin = kafka.admin();
     await admin.connect();
@@ -133,7 +133,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
       client: { ...workload.counters },
       net: { ...fc.net.counters },
       brokerErrors,
-      diskFull: fc.disk.available ? `tmpfs ${fc.disk.sizeBytes} bytes per broker` : `unavailable: ${fc.disk.reason}`,
+      diskFull: fc.disk.available ? `tmpfs ${fc.disk.sizeBytes} bytes per broker` : fc.disk.reason,
     };
   } finally {
     if (opts.logDir) {
