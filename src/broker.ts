@@ -19,7 +19,7 @@ import type { MetadataImage } from './cluster/metadata-image.js';
 import { toLogConfig } from './config/topic-config.js';
 import { EmbeddedController, type MetadataStore } from './cluster/embedded-controller.js';
 import type { Controller } from './cluster/controller.js';
-import { openZkCluster, type ZkCluster } from './cluster/zk-cluster.js';
+import { openZkCluster, type ClusterFactory, type ClusterMembership } from './cluster/zk-cluster.js';
 import type { CoordinationFactory } from './cluster/coordination/coordination.js';
 import type { Clock } from './io/clock.js';
 import { diskErrorCode, lockHolder, type Disk } from './io/disk.js';
@@ -53,6 +53,12 @@ export interface BrokerIo {
   random: Random;
   /** Needed when zookeeper.connect is set. */
   coordination?: CoordinationFactory;
+  /**
+   * ZooKeeper mode only: joins the cluster instead of `openZkCluster` (which uses `coordination`).
+   * For tests that script the controller themselves (test/replication/fixture.ts); production
+   * leaves it unset.
+   */
+  cluster?: ClusterFactory;
 }
 
 const METADATA_FILE = 'samsa-metadata.json';
@@ -83,14 +89,15 @@ export class Broker {
     readonly listeners: BoundListener[],
     readonly controller: Controller,
     private readonly server: Server,
-    private readonly logs: LogManager,
+    /** This broker's logs and partitions, for in-process tests that look inside. */
+    readonly logs: LogManager,
+    readonly replicas: ReplicaManager,
     private readonly purgatory: Purgatory,
     private readonly log: Logger,
     private readonly closers: Closers,
-    private readonly cluster: ZkCluster | null = null,
-    private readonly groups: GroupCoordinator | null = null,
-    private readonly replicas: ReplicaManager | null = null,
-    private readonly fatal: FatalSignal = new FatalSignal(),
+    private readonly cluster: ClusterMembership | null,
+    private readonly groups: GroupCoordinator,
+    private readonly fatal: FatalSignal,
   ) {}
 
   /**
@@ -173,11 +180,11 @@ export class Broker {
     const endpoints = config.advertisedListeners
       .filter((l) => !config.controllerListenerNames.includes(l.name))
       .map((l) => ({ listener: l.name, host: l.host, port: l.port !== 0 ? l.port : (bound.find((b) => b.name === l.name) ?? bound[0]!).port }));
-    let cluster: ZkCluster | null = null;
+    let cluster: ClusterMembership | null = null;
     let metadataLog: MetadataLog | null = null;
     let controller: Controller;
     if (mode === 'zookeeper') {
-      cluster = await openZkCluster(config, io);
+      cluster = await (io.cluster ?? openZkCluster)(config, io);
       closers.add(() => cluster!.close());
       await zkDirs!.afterClusterId(cluster.controller.image.clusterId, io.clock.nowMs());
       controller = cluster.controller;
@@ -259,16 +266,16 @@ export class Broker {
     server.serve(new Dispatcher(context, logger('requests')));
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
     await cluster?.register(bound.map((b) => ({ name: b.name, port: b.port })));
-    return new Broker(config, bound, controller, server, logs, purgatory, log, closers, cluster, groupCoordinator, replicas, fatal);
+    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator, fatal);
   }
 
   async stop(): Promise<void> {
     await this.cluster?.beforeStop(); // controlled shutdown: leadership moves away first
     this.log.info('shutting down: closing listeners, answering in-flight requests');
     this.purgatory.expireAll();
-    this.groups?.shutdown(); // answers parked JoinGroup/SyncGroup so connections drain
+    this.groups.shutdown(); // answers parked JoinGroup/SyncGroup so connections drain
     await this.server.stop(SHUTDOWN_DRAIN_MS);
-    await this.replicas?.shutdown(); // stops fetchers, fails waiting acks=all produces, writes the HW checkpoint
+    await this.replicas.shutdown(); // stops fetchers, fails waiting acks=all produces, writes the HW checkpoint
     await this.cluster?.close(); // ends the ZooKeeper session: the registration goes at once
     await this.logs.close();
     await this.closers.closeAll(this.log, { onlyAtStop: true }); // then the metadata log, then the locks

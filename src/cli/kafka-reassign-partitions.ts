@@ -24,7 +24,7 @@ import { KafkaClient } from '../client/client.js';
 import { type Coordination, isCoordinationError, json, parseJson } from '../cluster/coordination/coordination.js';
 import { ZookeeperCoordination } from '../cluster/coordination/zookeeper.js';
 import { AssignmentError, assignReplicas } from '../cluster/replica-assignment.js';
-import { paths, parseReassignment, type ReassignTarget, type TopicAssignmentDoc } from '../cluster/zk-controller.js';
+import { paths, parseReassignment, type ReassignTarget, type TopicAssignmentDoc } from '../cluster/zk/layout.js';
 import { NodeClock } from '../io/node/clock.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { adminClientOptions, BootstrapError, ConfigFileError, err, exceptionName, messageOf, out, runTool } from './tool/common.js';

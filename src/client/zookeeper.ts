@@ -6,8 +6,11 @@
  * address into a bootstrap list; the tools then talk to the brokers directly.
  *
  * node-zookeeper-client retries forever when nothing answers, so every lookup has its own deadline
- * and closes the client on the way out. The library is imported only when this runs.
+ * and closes the client on the way out. The library is imported only when this runs. Paths and the
+ * endpoint format come from the broker's layout module (cluster/zk/layout.ts, no run-time imports
+ * beyond node:crypto), not from the controller.
  */
+import { parseEndpoint, paths } from '../cluster/zk/layout.js';
 
 export interface RegisteredBroker {
   id: number;
@@ -25,7 +28,8 @@ export class ZooKeeperLookupError extends Error {
   }
 }
 
-interface BrokerRegistration {
+/** A registration as read back: any Kafka version (or Samsa) wrote it, so every field may be missing. */
+interface RegistrationAsRead {
   host?: string | null;
   port?: number;
   endpoints?: string[];
@@ -34,19 +38,19 @@ interface BrokerRegistration {
 
 /** Picks a PLAINTEXT endpoint from a registration; null when it has none we can use. */
 export function endpointOf(json: string): { host: string; port: number } | null {
-  let reg: BrokerRegistration;
+  let reg: RegistrationAsRead;
   try {
-    reg = JSON.parse(json) as BrokerRegistration;
+    reg = JSON.parse(json) as RegistrationAsRead;
   } catch {
     return null; // not Kafka's JSON: skipped (reported as "no usable brokers" by the caller)
   }
   const protocols = reg.listener_security_protocol_map ?? {};
   for (const ep of reg.endpoints ?? []) {
-    const m = /^([^:]+):\/\/\[?([^\]]*?)\]?:(\d+)$/.exec(ep);
-    if (!m) continue;
-    const protocol = protocols[m[1]!] ?? m[1]!;
+    const e = parseEndpoint(ep);
+    if (!e) continue;
+    const protocol = protocols[e.listener] ?? e.listener;
     if (protocol !== 'PLAINTEXT') continue;
-    return { host: m[2] || 'localhost', port: Number(m[3]) };
+    return { host: e.host || 'localhost', port: e.port };
   }
   if (reg.host && reg.port && reg.port > 0) return { host: reg.host, port: reg.port };
   return null;
@@ -69,7 +73,7 @@ export async function brokersFromZooKeeper(connect: string, opts: { timeoutMs?: 
       client.connect();
     });
     const ids = await new Promise<string[]>((resolve, reject) => {
-      client.getChildren('/brokers/ids', (err, children) => {
+      client.getChildren(paths.brokerIds, (err, children) => {
         if (err) {
           if ((err as { code?: number }).code === zk.Exception.NO_NODE) resolve([]);
           else reject(new ZooKeeperLookupError('failed', `reading /brokers/ids from ZooKeeper at ${connect} failed: ${String(err)}`));
@@ -80,7 +84,7 @@ export async function brokersFromZooKeeper(connect: string, opts: { timeoutMs?: 
     for (const id of ids) {
       const data = await new Promise<Buffer | null>((resolve) => {
         // A broker may deregister between the listing and this read: skip it.
-        client.getData(`/brokers/ids/${id}`, (err, d) => resolve(err ? null : d));
+        client.getData(`${paths.brokerIds}/${id}`, (err, d) => resolve(err ? null : d));
       });
       if (!data) continue;
       const ep = endpointOf(data.toString('utf8'));

@@ -1,7 +1,7 @@
 /**
  * The controller's partition decisions, as pure functions of the partition state and the cluster
- * view (no I/O), so they are unit-tested directly. ZkController applies the result as one
- * conditional, controller-epoch-fenced write.
+ * view (no I/O), so they are unit-tested directly. The active controller (zk/active-controller.ts)
+ * applies the result as one conditional, controller-epoch-fenced write.
  *
  * Rules (Kafka's):
  * - A new partition's leader is its first live replica in assignment order; its ISR is the live replicas.
@@ -13,12 +13,23 @@
  *   is what lets it come back as a clean leader).
  * - Preferred election moves leadership to replicas[0] when it is live, in the ISR and not stopping.
  * - Every leader or ISR change made by the controller bumps the leader epoch.
+ * - Broker epochs (Kafka's KIP-380 and KIP-903): a state records the registration epoch of its
+ *   leader and of each ISR member as they were when they were in sync. A broker whose registration
+ *   epoch changed since has restarted — perhaps after losing unflushed data in a power failure —
+ *   so its replica no longer counts as in sync: it leaves the ISR and loses leadership, exactly as a
+ *   dead broker would, and rejoins the ISR through its leader once it has caught up. Only when it
+ *   is the last ISR member does it stay (and lead again at a new epoch), as the last member of any
+ *   ISR does: nobody has more of the data.
  */
 
 export interface PartitionState {
   leader: number;
   leaderEpoch: number;
   isr: number[];
+  /** The leader's registration epoch when it was elected; absent in states written before epochs were recorded. */
+  leaderBrokerEpoch?: string;
+  /** Registration epochs of the ISR members, in ISR order; absent or null entries mean unknown. */
+  isrBrokerEpochs?: Array<string | null>;
 }
 
 export interface ClusterView {
@@ -26,6 +37,8 @@ export interface ClusterView {
   /** Brokers in controlled shutdown: alive, but must lose leadership and leave ISRs. */
   stopping: ReadonlySet<number>;
   uncleanLeaderElection: boolean;
+  /** Current registration epoch of each live broker; absent: epochs are not checked. */
+  brokerEpochs?: ReadonlyMap<number, string>;
 }
 
 export function initialState(replicas: readonly number[], view: ClusterView): PartitionState {
@@ -33,14 +46,62 @@ export function initialState(replicas: readonly number[], view: ClusterView): Pa
   const candidates = live.filter((r) => !view.stopping.has(r));
   const leader = candidates[0] ?? live[0] ?? -1;
   // No live replica: every replica is equally (empty and) in sync; the first to return leads.
-  return { leader, leaderEpoch: 0, isr: live.length > 0 ? live : [...replicas] };
+  return withEpochs({ leader, leaderEpoch: 0, isr: live.length > 0 ? live : [...replicas] }, view, null);
+}
+
+/**
+ * The members of `s` (leader and ISR) that restarted since the state recorded them: their
+ * recorded registration epoch differs from the live broker's current one.
+ */
+export function restartedMembers(s: PartitionState, view: ClusterView): Set<number> {
+  const out = new Set<number>();
+  const epochs = view.brokerEpochs;
+  if (epochs === undefined) return out;
+  const moved = (id: number, recorded: string | null | undefined): boolean => recorded != null && view.live.has(id) && epochs.get(id) !== undefined && epochs.get(id) !== recorded;
+  if (s.leader !== -1 && moved(s.leader, s.leaderBrokerEpoch)) out.add(s.leader);
+  s.isr.forEach((id, i) => {
+    if (moved(id, s.isrBrokerEpochs?.[i])) out.add(id);
+  });
+  return out;
+}
+
+/**
+ * `s` with the epochs recorded: the current epoch of each live member; a member not live keeps
+ * what `previous` recorded for it (unknown otherwise).
+ */
+export function withEpochs(s: PartitionState, view: ClusterView, previous: PartitionState | null): PartitionState {
+  const epochs = view.brokerEpochs;
+  if (epochs === undefined) return s;
+  const recorded = (id: number): string | null => {
+    if (view.live.has(id) && epochs.has(id)) return epochs.get(id)!;
+    if (previous === null) return null;
+    if (previous.leader === id && previous.leaderBrokerEpoch !== undefined) return previous.leaderBrokerEpoch;
+    const at = previous.isr.indexOf(id);
+    return at >= 0 ? (previous.isrBrokerEpochs?.[at] ?? null) : null;
+  };
+  const leaderEpoch = s.leader === -1 ? null : recorded(s.leader);
+  return { ...s, ...(leaderEpoch !== null ? { leaderBrokerEpoch: leaderEpoch } : {}), isrBrokerEpochs: s.isr.map(recorded) };
 }
 
 /** The next state, or null when nothing should change. `preferred` asks for preferred-leader election. */
 export function nextState(replicas: readonly number[], current: PartitionState, view: ClusterView, preferred = false): PartitionState | null {
+  const next = decide(replicas, current, view, preferred);
+  return next === null ? null : withEpochs(next, view, current);
+}
+
+function decide(replicas: readonly number[], stored: PartitionState, view: ClusterView, preferred: boolean): PartitionState | null {
+  // Restarted members are out of sync: drop them from the ISR (never emptying it) before deciding.
+  const restarted = restartedMembers(stored, view);
+  const syncedIsr = stored.isr.filter((id) => !restarted.has(id));
+  const current: PartitionState = restarted.size === 0 ? stored : { ...stored, isr: syncedIsr.length > 0 ? syncedIsr : [...stored.isr] };
+  const leaderRestarted = restarted.has(stored.leader);
+  if (restarted.size > 0 && syncedIsr.length === 0 && stored.leader !== -1 && view.live.has(stored.leader) && !view.stopping.has(stored.leader)) {
+    // The only in-sync copy restarted: it leads again, at a new epoch (nobody has more data).
+    return { leader: stored.leader, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
+  }
   const usable = (id: number): boolean => view.live.has(id) && !view.stopping.has(id);
   const liveIsr = current.isr.filter(usable);
-  const leaderOk = current.leader !== -1 && usable(current.leader) && current.isr.includes(current.leader);
+  const leaderOk = current.leader !== -1 && !leaderRestarted && usable(current.leader) && current.isr.includes(current.leader);
 
   let leader = current.leader;
   let isr: number[];
@@ -68,7 +129,7 @@ export function nextState(replicas: readonly number[], current: PartitionState, 
     }
   }
   if (isr.length === 0) isr = [leader];
-  if (leader === current.leader && sameMembers(isr, current.isr)) return null;
+  if (restarted.size === 0 && leader === current.leader && sameMembers(isr, current.isr)) return null;
   return { leader, leaderEpoch: current.leaderEpoch + 1, isr };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Glue between Broker and the ZooKeeper-coordinated controller, so broker.ts needs one small block:
+ * Glue between Broker and the ZooKeeper-coordinated controller, so broker.ts needs one small block
+ * (the `ClusterMembership` seam, which tests may fill with a scripted controller instead):
  * `openZkCluster` starts the ZooKeeper session (zookeeper.connect, zookeeper.session.timeout.ms,
  * zookeeper.connection.timeout.ms) and the ZkController; the broker calls `register()` once its
  * listeners are bound (the advertised endpoints then carry the real ports), `beforeStop()` first
@@ -8,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { Controller } from './controller.js';
 import type { Clock } from '../io/clock.js';
 import type { Random } from '../io/random.js';
 import { logger } from '../log.js';
@@ -16,11 +18,29 @@ import { isCoordinationError } from './coordination/coordination.js';
 import type { CoordinationFactory } from './coordination/coordination.js';
 import { ZkController } from './zk-controller.js';
 
-export interface ZkCluster {
-  readonly controller: ZkController;
+/**
+ * A coordinated broker's membership of its cluster: the controller it follows (images, ISR
+ * changes, admin requests) and the hooks Broker calls around serving. Production: `openZkCluster`.
+ */
+export interface ClusterMembership {
+  readonly controller: Controller;
+  /** Once the listeners serve: announce this broker with its bound ports. */
   register(bound: Array<{ name: string; port: number }>): Promise<void>;
+  /** First thing at stop (controlled shutdown). */
   beforeStop(): Promise<void>;
+  /** Last thing at stop: leave the cluster. */
   close(): Promise<void>;
+}
+
+/**
+ * How Broker.start joins the cluster in ZooKeeper mode. The default is `openZkCluster` (ZooKeeper
+ * through `io.coordination`, and the ZkController). A test that decides leadership itself passes
+ * its own (BrokerIo.cluster; test/replication/fixture.ts scripts elections and ISR answers).
+ */
+export type ClusterFactory = (config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }) => Promise<ClusterMembership>;
+
+export interface ZkCluster extends ClusterMembership {
+  readonly controller: ZkController;
 }
 
 export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }): Promise<ZkCluster> {

@@ -1,55 +1,32 @@
 /**
  * BrokerClient: one connection from this broker to another, for inter-broker requests (Fetch and
- * OffsetForLeaderEpoch from replica fetchers). Requests are encoded with our codec and request
- * header, pipelined with correlation ids, and answered in order; every request has a timeout, after
- * which the connection is closed (and every pending request rejected), as Kafka's
- * NetworkClient does with replica.socket.timeout.ms.
+ * OffsetForLeaderEpoch from replica fetchers). A thin adapter: the shared wire core
+ * (protocol/wire-client.ts) encodes requests with our codec and request header, pipelines them
+ * with correlation ids, answers them in order and closes the connection when a request passes its
+ * timeout (replica.socket.timeout.ms, as Kafka's NetworkClient), rejecting every pending request;
+ * the stream comes from the `Connector` (the io Net) and time from the io `Clock`.
  *
  * Owner: one ReplicaFetcher. Lifecycle: `connect()` once; after `close()` or any failure the
  * client is dead (`closed` is true) and the owner makes a new one.
  */
-import { ApiCodec, type Struct } from '../protocol/codec.js';
-import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/header.js';
-import { Reader, Writer } from '../protocol/primitives.js';
+import type { Struct } from '../protocol/codec.js';
 import type { ApiDef } from '../protocol/schema.js';
-import { FrameSplitter } from '../server/frame.js';
-import type { Clock, Timer } from '../io/clock.js';
-import type { Connector, OutboundStream } from './connector.js';
-
-const codecs = new Map<ApiDef, ApiCodec>();
-function codecFor(api: ApiDef): ApiCodec {
-  let c = codecs.get(api);
-  if (!c) {
-    c = new ApiCodec(api);
-    codecs.set(api, c);
-  }
-  return c;
-}
+import { WireClient } from '../protocol/wire-client.js';
+import type { Clock } from '../io/clock.js';
+import type { Connector } from './connector.js';
 
 /** Responses larger than this close the connection (a fetch response is bounded by replica.fetch.response.max.bytes). */
 const RESPONSE_BYTES_MAX = 256 * 1024 * 1024;
 
-interface Pending {
-  correlationId: number;
-  api: ApiDef;
-  version: number;
-  resolve(body: Struct): void;
-  reject(err: Error): void;
-  timer: Timer;
-}
-
 export class BrokerClientError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'BrokerClientError';
   }
 }
 
 export class BrokerClient {
-  private stream: OutboundStream | null = null;
-  private readonly frames = new FrameSplitter(RESPONSE_BYTES_MAX);
-  private readonly pending: Pending[] = [];
-  private nextCorrelationId = 1;
+  private wire: WireClient | null = null;
   private closedFlag = false;
 
   constructor(
@@ -62,80 +39,30 @@ export class BrokerClient {
   ) {}
 
   get closed(): boolean {
-    return this.closedFlag;
+    return this.closedFlag || (this.wire?.closed ?? false);
   }
 
   async connect(): Promise<void> {
-    this.stream = await this.connector.connect(this.host, this.port, this.requestTimeoutMs, {
-      data: (chunk) => this.onData(chunk),
-      close: () => this.fail(new BrokerClientError(`connection to ${this.host}:${this.port} closed`)),
+    const stream = await this.connector.connect(this.host, this.port, this.requestTimeoutMs);
+    this.wire = new WireClient(stream, {
+      clientId: this.clientId,
+      peer: `${this.host}:${this.port}`,
+      timers: this.clock,
+      requestTimeoutMs: this.requestTimeoutMs,
+      responseBytesMax: RESPONSE_BYTES_MAX,
+      error: (_kind, message, cause) => new BrokerClientError(message, cause ? { cause } : undefined),
     });
-    if (this.closedFlag) this.stream.destroy();
+    if (this.closedFlag) this.wire.close();
   }
 
   /** Sends one request and resolves with the decoded response body. */
   request<T>(api: ApiDef, version: number, body: Struct): Promise<T> {
-    if (this.closedFlag || this.stream === null) return Promise.reject(new BrokerClientError('not connected'));
-    const codec = codecFor(api);
-    const flexible = codec.isFlexible(version);
-    const correlationId = this.nextCorrelationId;
-    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
-    const w = new Writer();
-    w.int32(0);
-    encodeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.clientId }, requestHeaderVersion(api.apiKey, flexible) >= 2);
-    codec.encodeRequest(version, body, w);
-    const frame = w.toBuffer();
-    frame.writeInt32BE(frame.length - 4, 0);
-    return new Promise<T>((resolve, reject) => {
-      const timer = this.clock.setTimer(this.requestTimeoutMs, () =>
-        this.fail(new BrokerClientError(`${api.name} to ${this.host}:${this.port} timed out after ${this.requestTimeoutMs} ms`)),
-      );
-      this.pending.push({ correlationId, api, version, resolve: resolve as (b: Struct) => void, reject, timer });
-      this.stream!.write([frame]);
-    });
+    if (this.closedFlag || this.wire === null) return Promise.reject(new BrokerClientError('not connected'));
+    return this.wire.request<T>(api, version, body);
   }
 
   close(): void {
-    this.fail(new BrokerClientError('client closed'));
-  }
-
-  private onData(chunk: Buffer): void {
-    this.frames.push(chunk);
-    for (;;) {
-      const next = this.frames.next();
-      if (next.kind === 'none') return;
-      if (next.kind === 'tooLarge') {
-        this.fail(new BrokerClientError(`response of ${next.sizeBytes} bytes from ${this.host}:${this.port}`));
-        return;
-      }
-      const p = this.pending.shift();
-      if (!p) {
-        this.fail(new BrokerClientError('response without a request'));
-        return;
-      }
-      p.timer.cancel();
-      try {
-        const codec = codecFor(p.api);
-        const r = new Reader(next.frame);
-        const correlationId = decodeResponseHeader(r, responseHeaderVersion(p.api.apiKey, codec.isFlexible(p.version)));
-        if (correlationId !== p.correlationId) throw new BrokerClientError(`correlation id ${correlationId}, expected ${p.correlationId}`);
-        p.resolve(codec.decodeResponse(p.version, r));
-      } catch (err) {
-        p.reject(err instanceof Error ? err : new Error(String(err)));
-        this.fail(new BrokerClientError(`undecodable ${p.api.name} response: ${String(err)}`));
-        return;
-      }
-    }
-  }
-
-  private fail(err: Error): void {
-    if (!this.closedFlag) {
-      this.closedFlag = true;
-      this.stream?.destroy();
-    }
-    for (const p of this.pending.splice(0)) {
-      p.timer.cancel();
-      p.reject(err);
-    }
+    this.closedFlag = true;
+    this.wire?.close();
   }
 }

@@ -1,40 +1,46 @@
 /**
- * Outbound connections for inter-broker requests (replica fetchers). `Connector` is the small
- * interface BrokerClient uses; `netConnector(net)` builds it over the io `Net` (production
- * io/node/net.ts, or the simulator's network), so replication never touches a socket itself.
+ * Outbound connections for inter-broker requests (replica fetchers). `Connector` is what
+ * BrokerClient needs: a connected `WireStream` (protocol/wire-client.ts). `netConnector(net)`
+ * builds it over the io `Net` (production io/node/net.ts, or the simulator's network), so
+ * replication never touches a socket itself.
  */
+import assert from 'node:assert/strict';
 import type { ByteStream, Net } from '../io/net.js';
-
-export interface OutboundStream {
-  write(chunks: Buffer[]): void;
-  /** Closes at once; `onClose` fires. */
-  destroy(): void;
-}
+import type { WireStream } from '../protocol/wire-client.js';
 
 export interface Connector {
-  /** Opens a connection; rejects on error or after `timeoutMs`. Handlers are registered before any byte arrives. */
-  connect(
-    host: string,
-    port: number,
-    timeoutMs: number,
-    handlers: { data(chunk: Buffer): void; close(): void },
-  ): Promise<OutboundStream>;
+  /** Opens a connection; rejects on error or after `timeoutMs`. No byte is lost before the stream is started. */
+  connect(host: string, port: number, timeoutMs: number): Promise<WireStream>;
+}
+
+/** An io ByteStream as the wire core's stream. */
+export function wireStreamOf(stream: ByteStream): WireStream {
+  return {
+    start(h) {
+      let failure: Error | null = null;
+      stream.start({
+        data: (chunk) => h.data(chunk),
+        error: (err) => {
+          failure ??= err; // close follows and reports it
+        },
+        close: () => h.close(failure),
+        drain: () => undefined, // BrokerClient bounds what it writes (one request per partition set at a time)
+      });
+    },
+    write: (chunks, onFlushed) => {
+      // The io Net reports no flush; broker code sends no fire-and-forget frames that would need it.
+      assert.equal(onFlushed, undefined, 'no flush notification over the io Net');
+      stream.writev(chunks);
+    },
+    end: () => stream.end(),
+    destroy: () => stream.destroy(),
+  };
 }
 
 export function netConnector(net: Net): Connector {
   return {
-    async connect(host, port, timeoutMs, handlers) {
-      const stream: ByteStream = await net.connect(host, port, { timeoutMs });
-      stream.start({
-        data: (chunk) => handlers.data(chunk),
-        close: () => handlers.close(),
-        error: () => undefined, // a connection error is followed by close, which is what the client acts on
-        drain: () => undefined, // BrokerClient bounds what it writes (one request per partition set at a time)
-      });
-      return {
-        write: (chunks) => void stream.writev(chunks),
-        destroy: () => stream.destroy(),
-      };
+    async connect(host, port, timeoutMs) {
+      return wireStreamOf(await net.connect(host, port, { timeoutMs }));
     },
   };
 }

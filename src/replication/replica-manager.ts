@@ -625,6 +625,11 @@ export class ReplicaManager {
     return this.partitions.get(partitionKey(topic, partition));
   }
 
+  /** Every hosted partition, for observers (the simulator's invariant checks, metrics); read-only by contract. */
+  hostedPartitions(): Partition[] {
+    return [...this.partitions.values()];
+  }
+
   /**
    * Maps failures to the basic partition kinds; null for anything else (our bugs). Replication's
    * own kinds fold into the nearest basic one (epoch fencing → notLeader: refresh metadata and

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ByteStream } from '../io/net.js';
 import { limits } from '../limits.js';
 import type { Dispatcher, DispatchOutcome } from './dispatcher.js';
-import { FrameSplitter } from './frame.js';
+import { FrameSplitter } from '../protocol/frame.js';
 
 export class Connection {
   private readonly frames: FrameSplitter;

@@ -18,8 +18,9 @@
  *   4. Swap, per group, crash-safe: the cleaned group is written to `<base>.log.cleaned` and fsynced,
  *      renamed to `<base>.log.swap` (and the directory fsynced), then PartitionLog.replaceWithCleaned
  *      retires the old segments (renamed `*.deleted`) and renames the swap file to `<base>.log`. A
- *      crash leaves at most a `.cleaned` file (deleted at open) or a `.swap` file, which
- *      recoverInterruptedSwaps completes at open before anything else reads the directory.
+ *      crash leaves at most a `.cleaned` file (deleted at open) or a `.swap` file, which the log
+ *      loader (log-loader.ts, recoverInterruptedSwaps) completes at open before anything else reads
+ *      the directory.
  *
  * The dirty ratio (dirty bytes / cleanable bytes) must reach min.cleanable.dirty.ratio before a log
  * is cleaned, unless retained tombstones have become old enough to drop. Logs are cleaned dirtiest
@@ -32,6 +33,10 @@
  * Owner: LogManager (its background cleaner task). Callers: LogManager.cleanerTick, tests (clean()).
  * State: the first dirty offset and tombstone re-check time per log, in memory only (a restart
  * cleans everything once more).
+ *
+ * Dependencies point one way: the cleaner works on any `CleanableLog` (the few PartitionLog members
+ * it needs, declared below) and never imports partition-log.ts; PartitionLog knows nothing of the
+ * cleaner (the cleanup.policy reading both need lives in log-config.ts).
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -40,51 +45,27 @@ import type { Disk, FileHandle } from '../io/disk.js';
 import { logger, type Logger } from '../log.js';
 import { ATTR_TIMESTAMP_LOG_APPEND, batch } from '../protocol/records/batch.js';
 import { buildRecordBatch, readRecords, type RecordInput } from '../protocol/records/builder.js';
-import { BatchReader, walkBatches } from './batch-scan.js';
-import type { LogConfig } from './log-config.js';
-import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, parseSegmentFileName, segmentFileName, TIME_INDEX_FILE_SUFFIX } from './log-segment.js';
-import type { PartitionLog } from './partition-log.js';
-
-export const CLEANED_FILE_SUFFIX = '.cleaned';
-export const SWAP_FILE_SUFFIX = '.swap';
+import { compactionSettingsOf, type CompactionSettings, type LogConfig } from './log-config.js';
+import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, segmentFileName, SWAP_FILE_SUFFIX, type SegmentInfo } from './log-segment.js';
 
 const READ_CHUNK_BYTES = 1 << 20;
 const INT32_MAX = 0x7fffffff;
 
-/**
- * The compaction settings of a log config. Configs built by config/topic-config.ts (toLogConfig)
- * carry them; a plain storage LogConfig without them is a delete-policy log.
- */
-interface CompactionFields {
-  cleanupPolicy?: readonly string[];
-  deleteRetentionMs?: number;
-  minCompactionLagMs?: number;
-  minCleanableDirtyRatio?: number;
-}
-
-export interface CompactionSettings {
-  deleteRetentionMs: number;
-  minCompactionLagMs: number;
-  minCleanableDirtyRatio: number;
-  segmentBytes: number;
-}
-
-/** Compaction settings, or null when the log is not compacted. */
-export function compactionSettingsOf(config: LogConfig): CompactionSettings | null {
-  const c = config as LogConfig & CompactionFields;
-  if (!c.cleanupPolicy?.includes('compact')) return null;
-  return {
-    deleteRetentionMs: c.deleteRetentionMs ?? 86_400_000,
-    minCompactionLagMs: c.minCompactionLagMs ?? 0,
-    minCleanableDirtyRatio: c.minCleanableDirtyRatio ?? 0.5,
-    segmentBytes: config.segmentBytes,
-  };
-}
-
-/** Whether time and size retention delete segments: unless cleanup.policy is given without `delete`. */
-export function deletePolicyApplies(config: LogConfig): boolean {
-  const policy = (config as LogConfig & CompactionFields).cleanupPolicy;
-  return policy === undefined || policy.includes('delete');
+/** What the cleaner needs of a log; PartitionLog has all of it (structurally: it does not import this file). */
+export interface CleanableLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  readonly disk: Disk;
+  readonly config: LogConfig;
+  readonly offline: boolean;
+  readonly closed: boolean;
+  readonly logStartOffset: number;
+  /** Each live segment, oldest first (the last is active). */
+  segmentInfos(): SegmentInfo[];
+  read(fetchOffset: number, maxBytes: number, opts: { minOneMessage: boolean; maxOffset?: number }): Promise<{ records: Buffer; firstOffset: number }>;
+  /** Swaps the fsynced `swapPath` in for the segments at `baseOffsets`; false (swap file removed) when they changed meanwhile. */
+  replaceWithCleaned(baseOffsets: readonly number[], swapPath: string): Promise<boolean>;
 }
 
 export interface LogCleanerOptions {
@@ -104,19 +85,13 @@ export interface CleanResult {
   skipped?: string;
 }
 
-interface SegmentInfo {
-  baseOffset: number;
-  sizeBytes: number;
-  largestTimestampMs: number;
-}
-
 export class LogCleaner {
   readonly #clock: Clock;
   readonly #bytesPerPassMax: number;
   readonly #keysPerPassMax: number;
   readonly #log: Logger = logger('log-cleaner');
-  readonly #firstDirty = new WeakMap<PartitionLog, number>();
-  readonly #recheckAtMs = new WeakMap<PartitionLog, number>();
+  readonly #firstDirty = new WeakMap<CleanableLog, number>();
+  readonly #recheckAtMs = new WeakMap<CleanableLog, number>();
 
   constructor(opts: LogCleanerOptions) {
     this.#clock = opts.clock;
@@ -126,8 +101,8 @@ export class LogCleaner {
   }
 
   /** One cleaner tick: compacted logs that need it, dirtiest first, within the byte budget. */
-  async cleanTick(logs: readonly PartitionLog[]): Promise<void> {
-    const candidates: Array<{ log: PartitionLog; ratio: number }> = [];
+  async cleanTick(logs: readonly CleanableLog[]): Promise<void> {
+    const candidates: Array<{ log: CleanableLog; ratio: number }> = [];
     for (const log of logs) {
       if (log.offline || log.closed) continue;
       const settings = compactionSettingsOf(log.config);
@@ -151,7 +126,7 @@ export class LogCleaner {
   }
 
   /** The dirty ratio when the log should be cleaned now, else null. */
-  #needsCleaning(log: PartitionLog, settings: CompactionSettings): number | null {
+  #needsCleaning(log: CleanableLog, settings: CompactionSettings): number | null {
     const { segments, cleanableEnd } = this.#cleanable(log, settings);
     if (cleanableEnd === 0) return null;
     const firstDirty = this.#firstDirtyOf(log, segments);
@@ -171,7 +146,7 @@ export class LogCleaner {
   }
 
   /** Segments and how many leading ones are cleanable (closed and older than min.compaction.lag.ms). */
-  #cleanable(log: PartitionLog, settings: CompactionSettings): { segments: SegmentInfo[]; cleanableEnd: number } {
+  #cleanable(log: CleanableLog, settings: CompactionSettings): { segments: SegmentInfo[]; cleanableEnd: number } {
     const segments = log.segmentInfos();
     const nowMs = this.#clock.nowMs();
     let cleanableEnd = 0;
@@ -183,13 +158,13 @@ export class LogCleaner {
     return { segments, cleanableEnd };
   }
 
-  #firstDirtyOf(log: PartitionLog, segments: readonly SegmentInfo[]): number {
+  #firstDirtyOf(log: CleanableLog, segments: readonly SegmentInfo[]): number {
     const stored = this.#firstDirty.get(log) ?? log.logStartOffset;
     return Math.max(stored, log.logStartOffset, segments[0]?.baseOffset ?? 0);
   }
 
   /** One compaction pass over `log`, reading at most about `bytesMax` bytes. */
-  async clean(log: PartitionLog, bytesMax = this.#bytesPerPassMax): Promise<CleanResult> {
+  async clean(log: CleanableLog, bytesMax = this.#bytesPerPassMax): Promise<CleanResult> {
     const settings = compactionSettingsOf(log.config);
     const result: CleanResult = { cleaned: false, segmentsRewritten: 0, recordsRemoved: 0, bytesRead: 0 };
     if (settings === null) return { ...result, skipped: 'not a compacted log' };
@@ -279,7 +254,7 @@ export class LogCleaner {
     return result;
   }
 
-  async #startGroup(log: PartitionLog, baseOffset: number): Promise<CleanedGroup> {
+  async #startGroup(log: CleanableLog, baseOffset: number): Promise<CleanedGroup> {
     const name = segmentFileName(baseOffset, LOG_FILE_SUFFIX);
     const cleanedPath = path.join(log.dir, name + CLEANED_FILE_SUFFIX);
     const file = await log.disk.open(cleanedPath, 'w+');
@@ -287,7 +262,7 @@ export class LogCleaner {
   }
 
   /** Makes the cleaned group durable, renames it to `.swap` and lets the log replace its segments. */
-  async #swapIn(log: PartitionLog, g: CleanedGroup): Promise<boolean> {
+  async #swapIn(log: CleanableLog, g: CleanedGroup): Promise<boolean> {
     try {
       await g.file.sync();
     } finally {
@@ -311,7 +286,7 @@ interface CleanedGroup {
 }
 
 /** Calls `visit` for every whole batch of `log` in [from, to); returns the bytes read. */
-async function forEachBatch(log: PartitionLog, from: number, to: number, visit: (b: Buffer) => Promise<void>): Promise<number> {
+async function forEachBatch(log: CleanableLog, from: number, to: number, visit: (b: Buffer) => Promise<void>): Promise<number> {
   let offset = from;
   let bytes = 0;
   // Bounded: every read returns at least one batch and moves `offset` past it, or ends the loop.
@@ -363,48 +338,4 @@ async function cleanBatch(b: Buffer, map: ReadonlyMap<string, number>, tombstone
     lastOffsetDelta: batch.lastOffsetDelta(b),
   });
   return { bytes: rebuilt, removed };
-}
-
-/**
- * Completes cleaner swaps a crash interrupted, before PartitionLog.open reads `dir`: each
- * `<base>.log.swap` (complete and fsynced, or it would still be `.cleaned`) replaces the segments it
- * covers — `<base>.log` and every segment whose base offset lies within the swap's offsets — and
- * becomes `<base>.log`. Stale index files of replaced segments go with them (open rebuilds them).
- * A `.swap` whose batches do not check out to its last byte was not written by a finished cleaner
- * pass (or is another program's leftover): it is removed and the old segments stay.
- */
-export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logger): Promise<void> {
-  const names = (await disk.readdir(dir)).filter((e) => !e.isDirectory).map((e) => e.name);
-  for (const name of names) {
-    const base = parseSegmentFileName(name.slice(0, -SWAP_FILE_SUFFIX.length), LOG_FILE_SUFFIX);
-    if (!name.endsWith(SWAP_FILE_SUFFIX) || base === null) continue;
-    const swapPath = path.join(dir, name);
-    const stat = await disk.stat(swapPath);
-    const file = await disk.open(swapPath, 'r');
-    const sizeBytes = stat?.sizeBytes ?? 0;
-    let lastOffset = base - 1;
-    let complete = false;
-    try {
-      const walk = await walkBatches(new BatchReader(file, sizeBytes, READ_CHUNK_BYTES), 0, { verifyCrc: true, previousLastOffset: base - 1 }, () => true);
-      lastOffset = walk.lastOffset;
-      complete = walk.stopped === 'end' && walk.endPosition === sizeBytes;
-    } finally {
-      await file.close();
-    }
-    if (!complete) {
-      // Not a file our cleaner finished (it fsyncs before renaming to .swap): the old segments stand.
-      log.warn({ file: swapPath }, 'removing a damaged .swap file; keeping the segments it would have replaced');
-      await disk.rm(swapPath);
-      continue;
-    }
-    for (const other of names) {
-      const otherBase = parseSegmentFileName(other, LOG_FILE_SUFFIX);
-      if (otherBase === null || otherBase < base || otherBase > lastOffset) continue;
-      for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) await disk.rm(path.join(dir, segmentFileName(otherBase, suffix)));
-    }
-    for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) await disk.rm(path.join(dir, segmentFileName(base, suffix)));
-    await disk.rename(swapPath, path.join(dir, segmentFileName(base, LOG_FILE_SUFFIX)));
-    await disk.syncDir(dir);
-    log.warn({ file: swapPath, lastOffset }, 'completed a log cleaner swap interrupted by a crash');
-  }
 }

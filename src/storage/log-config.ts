@@ -3,6 +3,9 @@
  * (segment.bytes → segmentBytes, retention.ms → retentionMs, ...). Owned by whoever opens the log
  * (LogManager, from broker defaults and topic overrides); a PartitionLog takes a new one through
  * updateConfig().
+ *
+ * Also the reading of the optional compaction fields (cleanup.policy and friends), shared by
+ * PartitionLog's retention and the log cleaner so neither has to import the other.
  */
 import { StorageError } from './errors.js';
 
@@ -67,4 +70,40 @@ export function validateLogConfig(config: LogConfig): void {
     bad(`messageTimestampType ${String(config.messageTimestampType)}`);
   }
   if (!(config.fileDeleteDelayMs >= 0)) bad(`fileDeleteDelayMs ${config.fileDeleteDelayMs}`);
+}
+
+/**
+ * The compaction settings of a log config. Configs built by config/topic-config.ts (toLogConfig)
+ * carry them; a plain storage LogConfig without them is a delete-policy log.
+ */
+interface CompactionFields {
+  cleanupPolicy?: readonly string[];
+  deleteRetentionMs?: number;
+  minCompactionLagMs?: number;
+  minCleanableDirtyRatio?: number;
+}
+
+export interface CompactionSettings {
+  deleteRetentionMs: number;
+  minCompactionLagMs: number;
+  minCleanableDirtyRatio: number;
+  segmentBytes: number;
+}
+
+/** Compaction settings, or null when the log is not compacted. */
+export function compactionSettingsOf(config: LogConfig): CompactionSettings | null {
+  const c = config as LogConfig & CompactionFields;
+  if (!c.cleanupPolicy?.includes('compact')) return null;
+  return {
+    deleteRetentionMs: c.deleteRetentionMs ?? 86_400_000,
+    minCompactionLagMs: c.minCompactionLagMs ?? 0,
+    minCleanableDirtyRatio: c.minCleanableDirtyRatio ?? 0.5,
+    segmentBytes: config.segmentBytes,
+  };
+}
+
+/** Whether time and size retention delete segments: unless cleanup.policy is given without `delete`. */
+export function deletePolicyApplies(config: LogConfig): boolean {
+  const policy = (config as LogConfig & CompactionFields).cleanupPolicy;
+  return policy === undefined || policy.includes('delete');
 }

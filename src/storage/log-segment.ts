@@ -15,16 +15,17 @@
  * (becomes inactive), truncated or closed. An index file that is missing or fails validation at open
  * is rebuilt by scanning the .log.
  *
- * Lifecycle: created by PartitionLog (roll, truncation, first open) or loaded by LogSegment.open
- * during recovery; owned by exactly one PartitionLog. Deleted segments are renamed to `*.deleted`
- * and their files removed once no read or flush holds them (pin()/unpin()) and the delete delay passed.
+ * Lifecycle: created by PartitionLog (roll, truncation) or by the log loader (log-loader.ts: an
+ * empty directory, or LogSegment.open during recovery); owned by exactly one PartitionLog. Deleted
+ * segments are renamed to `*.deleted` and their files removed once no read or flush holds them
+ * (pin()/unpin()) and the delete delay passed (segment-deleter.ts).
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Disk, FileHandle } from '../io/disk.js';
 import { diskErrorCode } from '../io/disk.js';
 import type { Logger } from '../log.js';
-import { batch } from '../protocol/records/batch.js';
+import { BATCH_MAGIC_V2, batch } from '../protocol/records/batch.js';
 import { BatchReader, findRecord, walkBatches, type WalkResult } from './batch-scan.js';
 import { StorageError } from './errors.js';
 import { OffsetIndex, OFFSET_INDEX_ENTRY_BYTES, RELATIVE_OFFSET_MAX } from './offset-index.js';
@@ -34,6 +35,12 @@ export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 export const DELETED_FILE_SUFFIX = '.deleted';
+/** A log cleaner group being written (`<base>.log.cleaned`); removed at open. */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** A finished, fsynced log cleaner group waiting to replace its segments (`<base>.log.swap`). */
+export const SWAP_FILE_SUFFIX = '.swap';
+/** The three files of one segment. */
+export const SEGMENT_FILE_SUFFIXES: readonly string[] = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX];
 
 /** Window size for recovery scans. */
 const SCAN_CHUNK_BYTES = 1 << 20;
@@ -55,9 +62,21 @@ export function parseSegmentFileName(name: string, suffix: string): number | nul
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** Removes the `.log`, `.index` and `.timeindex` of the segment at `baseOffset` (those that exist). */
+export async function removeSegmentFiles(disk: Disk, dir: string, baseOffset: number): Promise<void> {
+  for (const suffix of SEGMENT_FILE_SUFFIXES) await disk.rm(path.join(dir, segmentFileName(baseOffset, suffix)));
+}
+
 export interface SegmentLimits {
   /** segmentIndexBytes of the LogConfig. */
   segmentIndexBytes: number;
+}
+
+/** A segment's summary for the log cleaner: base offset, size and largest timestamp. */
+export interface SegmentInfo {
+  baseOffset: number;
+  sizeBytes: number;
+  largestTimestampMs: number;
 }
 
 /** A batch dropped by recovery or found unreadable: where and why. */
@@ -293,41 +312,81 @@ export class LogSegment {
     maxOffset: number,
     indexIntervalBytes: number,
   ): Promise<{ records: Buffer; firstOffset: number } | null> {
+    // The visible end and the offset after it, taken together (append moves both at once).
     const endPosition = this.#sizeBytes;
-    const startPosition = this.offsetIndex.lookup(fetchOffset);
+    const nextOffset = this.#nextOffset;
+    const entry = this.offsetIndex.lookupEntry(fetchOffset);
     const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, maxBytes + indexIntervalBytes + 4096));
     const reader = new BatchReader(this.#file, endPosition, chunkBytes);
+    // The CRC covers neither baseOffset nor batchLength, so every batch's place is checked against
+    // its neighbours (walkBatches: offsets increase), the index entry the walk starts at, and the
+    // segment's next offset; a batch never reaches a client at an offset it was not written at.
+    // (A bit flipped in a baseOffset read passed the CRC in the simulator, seed 185.)
+    const bases: number[] = [];
+    const ends: number[] = [];
     let firstPosition = -1;
-    let firstOffset = -1;
     let resultEnd = -1;
     let empty = false;
-    const walk = await walkBatches(reader, startPosition, { verifyCrc: false }, (info) => {
+    let misplaced = '';
+    let walkedLast = -1;
+    const walk = await walkBatches(reader, entry?.position ?? 0, { verifyCrc: false, previousLastOffset: this.baseOffset - 1 }, (info) => {
+      if (walkedLast < 0 && entry !== null && info.baseOffset !== entry.offset) {
+        misplaced = `the batch at position ${info.position} claims base offset ${info.baseOffset}, the index says ${entry.offset}`;
+        return false;
+      }
+      if (info.lastOffset >= nextOffset) {
+        misplaced = `the batch at position ${info.position} claims offsets up to ${info.lastOffset}, past the segment's end ${nextOffset}`;
+        return false;
+      }
+      walkedLast = info.lastOffset;
       if (firstPosition < 0) {
         if (info.lastOffset < fetchOffset) return true;
         firstPosition = info.position;
-        firstOffset = info.baseOffset;
+        bases.push(info.baseOffset);
         if (info.lastOffset >= maxOffset || (!minOneMessage && info.totalBytes > maxBytes)) {
           empty = true;
           return false;
         }
         resultEnd = info.position + info.totalBytes;
+        ends.push(resultEnd);
         return true;
       }
       if (info.lastOffset >= maxOffset || resultEnd - firstPosition + info.totalBytes > maxBytes) return false;
+      bases.push(info.baseOffset);
       resultEnd += info.totalBytes;
+      ends.push(resultEnd);
       return true;
     });
-    // A bad batch after the ones collected surfaces on the next read, which starts there.
-    if (firstPosition < 0 && (walk.stopped === 'torn' || walk.stopped === 'corrupt')) this.#unreadable(walk);
+    if (misplaced !== '') throw new StorageError('corruptBatch', `${this.#logPath}: ${misplaced}`);
+    if (walk.stopped === 'end' && walkedLast >= 0 && walkedLast !== nextOffset - 1) {
+      throw new StorageError('corruptBatch', `${this.#logPath}: the last batch ends at offset ${walkedLast}, the segment at ${nextOffset - 1}`);
+    }
+    if (walk.stopped === 'torn' || walk.stopped === 'corrupt') {
+      // The bad batch may be the one before it (a baseOffset too high makes its successor look out
+      // of order): drop the last collected batch; with none left, fail the read.
+      if (firstPosition >= 0 && bases.length > 1 && !empty) {
+        bases.pop();
+        ends.pop();
+        resultEnd = ends[ends.length - 1]!;
+      } else {
+        this.#unreadable(walk);
+      }
+    }
     if (firstPosition < 0) return null;
+    const firstOffset = bases[0]!;
     if (empty) return { records: Buffer.alloc(0), firstOffset };
     const records = await reader.slice(firstPosition, resultEnd);
     if (records === null) throw new StorageError('corruptBatch', `${this.#logPath}: file shorter than its visible size ${endPosition}`);
-    for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
-      if (!batch.crcValid(records, at)) {
-        throw new StorageError('corruptBatch', `${this.#logPath}: CRC mismatch in batch at position ${firstPosition + at}`);
+    // The bytes returned may come from a second read: they must say what the walk saw.
+    let i = 0;
+    for (let at = 0; at < records.length; at += batch.totalBytes(records, at), i++) {
+      const where = `${this.#logPath}: batch at position ${firstPosition + at}`;
+      if (!batch.crcValid(records, at)) throw new StorageError('corruptBatch', `${where}: CRC mismatch`);
+      if (batch.magic(records, at) !== BATCH_MAGIC_V2 || batch.baseOffset(records, at) !== bases[i]) {
+        throw new StorageError('corruptBatch', `${where}: header changed between two reads`);
       }
     }
+    if (i !== bases.length) throw new StorageError('corruptBatch', `${this.#logPath}: batch lengths changed between two reads at position ${firstPosition}`);
     return { records, firstOffset };
   }
 

@@ -76,6 +76,12 @@ export class OffsetIndex extends SparseIndex {
     return slot < 0 ? 0 : this.positionAt(slot);
   }
 
+  /** The last entry at or before `offset` (its batch's baseOffset and byte position), or null. */
+  lookupEntry(offset: number): { offset: number; position: number } | null {
+    const slot = this.#floorSlot(offset);
+    return slot < 0 ? null : { offset: this.offsetAt(slot), position: this.positionAt(slot) };
+  }
+
   /** Like lookup(), but one entry earlier: a scan from here sees the batch before the one holding `offset`. */
   lookupBefore(offset: number): number {
     const slot = this.#floorSlot(offset) - 1;

@@ -20,10 +20,12 @@ interface FakeNode {
   version: number;
   owner: number | null;
   seq: number;
+  czxid: number;
 }
 
 export class FakeEnsemble {
-  readonly nodes = new Map<string, FakeNode>([['/', { data: Buffer.alloc(0), version: 0, owner: null, seq: 0 }]]);
+  readonly nodes = new Map<string, FakeNode>([['/', { data: Buffer.alloc(0), version: 0, owner: null, seq: 0, czxid: 0 }]]);
+  private zxid = 0;
   private dataWatches = new Map<string, Watcher[]>();
   private childWatches = new Map<string, Watcher[]>();
   private nextSession = 1;
@@ -93,7 +95,7 @@ export class FakeEnsemble {
     let p = path;
     if (sequential) p = `${path}${String(pn.seq++).padStart(10, '0')}`;
     if (this.nodes.has(p)) throw new CoordinationError('nodeExists', p, `${p} exists`);
-    this.nodes.set(p, { data, version: 0, owner, seq: 0 });
+    this.nodes.set(p, { data, version: 0, owner, seq: 0, czxid: ++this.zxid });
     this.fire(this.dataWatches, p);
     this.fire(this.childWatches, parent);
     return p;
@@ -212,7 +214,7 @@ export class FakeSession implements Coordination {
     if (watch) this.ensemble.watchData(path, this.scoped(watch));
     const n = this.ensemble.nodes.get(path);
     if (!n) return null;
-    return { data: n.data, version: n.version, ownedBySession: n.owner === this.sessionId };
+    return { data: n.data, version: n.version, ownedBySession: n.owner === this.sessionId, createdTxId: String(n.czxid) };
   }
 
   async children(path: string, watch?: Watcher): Promise<string[] | null> {

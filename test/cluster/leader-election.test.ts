@@ -1,7 +1,10 @@
 /**
  * Goal: the controller's partition decisions follow Kafka's rules: leaders come from the ISR in
  * assignment order, dead and stopping brokers leave the ISR, no unclean leader unless enabled,
- * preferred election, and every change bumps the leader epoch.
+ * preferred election, every change bumps the leader epoch, and a broker that restarted (its
+ * registration epoch moved since the state recorded it) no longer counts as in sync — the fix for
+ * the data loss the simulator found (seeds 7 and 12: a power-failed leader restarting before its
+ * old ZooKeeper session expired kept leading with a truncated log).
  * Method: pure function calls (src/cluster/leader-election.ts).
  */
 import assert from 'node:assert/strict';
@@ -59,5 +62,35 @@ describe('leader election', () => {
   it('preferred election moves leadership back to replicas[0] when it is in sync', () => {
     assert.deepEqual(nextState([0, 1, 2], { leader: 1, leaderEpoch: 4, isr: [1, 2, 0] }, view([0, 1, 2]), true), { leader: 0, leaderEpoch: 5, isr: [1, 2, 0] });
     assert.equal(nextState([0, 1, 2], { leader: 1, leaderEpoch: 4, isr: [1, 2] }, view([0, 1, 2]), true), null);
+  });
+});
+
+describe('leader election with broker epochs', () => {
+  const epochs = (map: Record<number, string>): ClusterView => ({ ...view(Object.keys(map).map(Number)), brokerEpochs: new Map(Object.entries(map).map(([k, v]) => [Number(k), v])) });
+  const recorded = { leader: 0, leaderEpoch: 3, isr: [0, 1, 2], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0', 'a1', 'a2'] };
+
+  it('records the epochs of the leader and the ISR members it elects', () => {
+    assert.deepEqual(initialState([1, 2, 0], epochs({ 0: 'e0', 1: 'e1', 2: 'e2' })), { leader: 1, leaderEpoch: 0, isr: [1, 2, 0], leaderBrokerEpoch: 'e1', isrBrokerEpochs: ['e1', 'e2', 'e0'] });
+  });
+
+  it('nothing changes while every member keeps its epoch', () => {
+    assert.equal(nextState([0, 1, 2], recorded, epochs({ 0: 'a0', 1: 'a1', 2: 'a2' })), null);
+  });
+
+  it('a restarted leader loses leadership to an in-sync member and leaves the ISR', () => {
+    assert.deepEqual(nextState([0, 1, 2], recorded, epochs({ 0: 'b0', 1: 'a1', 2: 'a2' })), { leader: 1, leaderEpoch: 4, isr: [1, 2], leaderBrokerEpoch: 'a1', isrBrokerEpochs: ['a1', 'a2'] });
+  });
+
+  it('a restarted follower leaves the ISR; the leader stays at a new epoch', () => {
+    assert.deepEqual(nextState([0, 1, 2], recorded, epochs({ 0: 'a0', 1: 'b1', 2: 'a2' })), { leader: 0, leaderEpoch: 4, isr: [0, 2], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0', 'a2'] });
+  });
+
+  it('the last ISR member restarted: it leads again at a new epoch (nobody has more of the data)', () => {
+    const alone = { leader: 0, leaderEpoch: 7, isr: [0], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0'] };
+    assert.deepEqual(nextState([0, 1], alone, epochs({ 0: 'b0', 1: 'a1' })), { leader: 0, leaderEpoch: 8, isr: [0], leaderBrokerEpoch: 'b0', isrBrokerEpochs: ['b0'] });
+  });
+
+  it('states written without epochs are not judged by them', () => {
+    assert.equal(nextState([0, 1, 2], { leader: 0, leaderEpoch: 3, isr: [0, 1, 2] }, epochs({ 0: 'b0', 1: 'b1', 2: 'b2' })), null);
   });
 });

@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { paths, ZkController, kafkaIdToUuid, uuidToKafkaId } from '../../src/cluster/zk-controller.js';
+import { ZkController } from '../../src/cluster/zk-controller.js';
+import { paths, kafkaIdToUuid, uuidToKafkaId } from '../../src/cluster/zk/layout.js';
 import type { MetadataImage } from '../../src/cluster/metadata-image.js';
 import { NodeClock } from '../../src/io/node/clock.js';
 import { NodeRandom } from '../../src/io/node/random.js';
@@ -135,11 +136,43 @@ describe('ZkController', () => {
     assert.equal(doc.version, 3);
     assert.equal(kafkaIdToUuid(doc.topic_id), t.topicId);
     assert.equal(uuidToKafkaId(t.topicId), doc.topic_id);
-    assert.deepEqual(c.zk.json(paths.state('my-replicated-topic', 0)), { controller_epoch: 1, leader: t.partitions[0]!.leader, version: 1, leader_epoch: 0, isr: [...t.partitions[0]!.isr] });
+    // Kafka's state document, plus the broker epochs (the registrations' creating transactions) of the leader and the ISR.
+    const epochOf = (id: number): string => String((c.zk.nodes.get(paths.broker(id)) as { czxid: number }).czxid);
+    const isr0 = [...t.partitions[0]!.isr];
+    assert.deepEqual(c.zk.json(paths.state('my-replicated-topic', 0)), {
+      controller_epoch: 1,
+      leader: t.partitions[0]!.leader,
+      version: 1,
+      leader_epoch: 0,
+      isr: isr0,
+      leader_broker_epoch: epochOf(t.partitions[0]!.leader),
+      isr_broker_epochs: isr0.map(epochOf),
+    });
     const again = await c.get(2).controller.createTopic({ name: 'my-replicated-topic', numPartitions: 1, replicationFactor: 1, assignments: [], configs: {}, validateOnly: false });
     assert.equal(again.ok, false);
     const tooMany = await c.get(2).controller.createTopic({ name: 'rf4', numPartitions: 1, replicationFactor: 4, assignments: [], configs: {}, validateOnly: false });
     assert.deepEqual(tooMany.ok ? null : tooMany.error, 'invalidReplicationFactor');
+  });
+
+  it('keeps resyncing after failed reads: a failed resync does not block the next read failure\'s retry', async () => {
+    await threeBrokers();
+    const a = c.controllerMember()!;
+    const b = [...c.members.values()].find((m) => m !== a)!;
+    const create = (name: string): Promise<unknown> => a.controller.createTopic({ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: {}, validateOnly: false });
+    // A resync that fails (the session looks alive but every call fails) retries on its timer...
+    b.session.partitioned = true;
+    b.session.suspend();
+    b.session.unsuspend();
+    await create('first'); // ...and the watch that fires meanwhile fails its read too
+    await new Promise((r) => setTimeout(r, 200));
+    b.session.partitioned = false;
+    await c.allSee((img) => img.topics.has('first'), 'first topic seen after the retry', [b.id]);
+    // Once that retry succeeded, a later read failure must schedule its own resync.
+    b.session.partitioned = true;
+    await create('second');
+    await new Promise((r) => setTimeout(r, 200));
+    b.session.partitioned = false;
+    await c.allSee((img) => img.topics.has('second'), 'second topic seen after the next read failure', [b.id]);
   });
 
   it('when the leader\'s session expires, a new leader comes from the ISR, the dead broker leaves the ISR, the epoch bumps', async () => {

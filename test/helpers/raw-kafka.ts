@@ -1,53 +1,39 @@
 /**
  * A raw Kafka protocol client over node:net for tests that must send what no real client sends
- * (oversized or garbage frames, unknown API keys, bad CRCs, pipelined bursts). Requests are encoded
- * with our own codec (ApiCodec + request header); responses are read frame by frame, and every
- * read has a timeout. Also a minimal, independent record batch v2 builder and reader (uncompressed
- * only) so tests do not depend on the broker's own record code to check the broker.
+ * (oversized or garbage frames, unknown API keys, bad CRCs, pipelined bursts). It shares the wire
+ * core's frame encoding, response decoding and frame splitting (src/protocol/wire-client.ts,
+ * frame.ts) but not its pipeline: garbage gets answers (or none) that no correlation check could
+ * expect, so responses are read frame by frame (`readFrame`), every read with a timeout, and
+ * `request()` checks the correlation id itself. Also a minimal, independent record batch v2
+ * builder and reader (uncompressed only) so tests do not depend on the broker's own record code
+ * to check the broker.
  */
-import net from 'node:net';
-import { ApiCodec, type Struct } from '../../src/protocol/codec.js';
+import type net from 'node:net';
+import type { Struct } from '../../src/protocol/codec.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../../src/protocol/header.js';
-import { Reader, Writer } from '../../src/protocol/primitives.js';
+import { FrameSplitter } from '../../src/protocol/frame.js';
 import type { ApiDef } from '../../src/protocol/schema.js';
 import { crc32c } from '../../src/protocol/records/crc32c.js';
+import * as wire from '../../src/protocol/wire-client.js';
+import { openSocket } from '../../src/client/socket-stream.js';
 
-const codecs = new Map<ApiDef, ApiCodec>();
-function codecFor(api: ApiDef): ApiCodec {
-  let c = codecs.get(api);
-  if (!c) {
-    c = new ApiCodec(api);
-    codecs.set(api, c);
-  }
-  return c;
-}
+/** Responses larger than this are a broker bug here: the connection is dropped. */
+const RESPONSE_BYTES_MAX = 512 * 1024 * 1024;
 
 /** A whole request frame (size prefix included). */
 export function encodeRequestFrame(api: ApiDef, version: number, correlationId: number, body: Struct, clientId: string | null = 'samsa-e2e'): Buffer {
-  const codec = codecFor(api);
-  const flexible = codec.isFlexible(version);
-  const w = new Writer();
-  w.int32(0);
-  encodeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId }, requestHeaderVersion(api.apiKey, flexible) >= 2);
-  codec.encodeRequest(version, body, w);
-  const frame = w.toBuffer();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
+  return Buffer.concat(wire.encodeRequestFrame(api, version, correlationId, clientId, body));
 }
 
-/** Decodes a response frame body (without the size prefix). */
+/** Decodes a response frame body (without the size prefix); trailing bytes are an error. */
 export function decodeResponseFrame<T = Struct>(api: ApiDef, version: number, frame: Buffer): { correlationId: number; body: T } {
-  const codec = codecFor(api);
-  const r = new Reader(frame);
-  const correlationId = decodeResponseHeader(r, responseHeaderVersion(api.apiKey, codec.isFlexible(version)));
-  const body = codec.decodeResponse(version, r) as T;
-  if (r.remaining !== 0) throw new Error(`${api.name} v${version} response has ${r.remaining} trailing bytes`);
+  const { correlationId, body, trailingBytes } = wire.decodeResponseFrame<T>(api, version, frame);
+  if (trailingBytes !== 0) throw new Error(`${api.name} v${version} response has ${trailingBytes} trailing bytes`);
   return { correlationId, body };
 }
 
 export class RawConnection {
-  private buffered: Buffer = Buffer.alloc(0);
+  private readonly splitter = new FrameSplitter(RESPONSE_BYTES_MAX);
   private frames: Buffer[] = [];
   private waiters: Array<() => void> = [];
   private closedFlag = false;
@@ -56,12 +42,15 @@ export class RawConnection {
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
-      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0);
-        if (this.buffered.length < 4 + size) break;
-        this.frames.push(this.buffered.subarray(4, 4 + size));
-        this.buffered = this.buffered.subarray(4 + size);
+      this.splitter.push(chunk);
+      for (;;) {
+        const next = this.splitter.next();
+        if (next.kind === 'none') break;
+        if (next.kind === 'tooLarge') {
+          socket.destroy(new Error(`the broker sent a frame of ${next.sizeBytes} bytes`));
+          break;
+        }
+        this.frames.push(next.frame);
       }
       this.wake();
     });
@@ -76,22 +65,8 @@ export class RawConnection {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host, noDelay: true });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new RawConnection(socket));
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+  static async connect(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RawConnection> {
+    return new RawConnection(await openSocket(host, port, timeoutMs));
   }
 
   get isClosed(): boolean {

@@ -6,9 +6,10 @@
  * OffsetForLeaderEpoch with a stale or future leader epoch are fenced; and across repeated leader
  * crashes and elections no write that was acknowledged with acks=all is lost.
  *
- * Method: three in-process brokers over real sockets with the fake controller
- * (test/replication/fixture.ts); crashes stop a node (its data dir stays) and elections are
- * published by the test as the ZooKeeper controller would (new leader from the ISR, epoch + 1).
+ * Method: three in-process brokers (Broker.start) over real sockets with the scripted controller
+ * (test/replication/fixture.ts); crashes stop a node (its data dir stays, the controller is not
+ * told) and elections are published by the test as the ZooKeeper controller would (new leader
+ * from the ISR, epoch + 1).
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
@@ -77,7 +78,7 @@ describe('failover', () => {
     assert.equal((await produce(c.node(1).port, 'stale', 0, ['a'], { acks: -1 })).errorCode, ErrorCode.NONE);
     // Broker 1 is cut off from the controller (a paused process, an expired session): the others
     // learn that 2 leads at epoch 1, broker 1 still believes it leads at epoch 0.
-    c.controller.listen(1, null);
+    c.controller.cutOff(1);
     await c.controller.elect('stale', 0, 2, [2, 3]);
     const r = await produce(c.node(1).port, 'stale', 0, ['must-not-ack'], { acks: -1, timeoutMs: 2000 });
     assert.notEqual(r.errorCode, ErrorCode.NONE);

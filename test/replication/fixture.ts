@@ -1,36 +1,40 @@
 /**
- * A small in-process cluster for replication tests, with no ZooKeeper: each node is the real data
- * path of a broker (LogManager, ReplicaManager, the handler table, Dispatcher and Server on
- * 127.0.0.1:0, fetchers over real sockets), and all nodes share a FakeController that holds the
- * metadata image, applies conditional ISR changes (alterPartitionIsr) and republishes, as the
- * ZooKeeper controller will. Leader elections are explicit test steps (`elect`), so a test reads
- * like the story it checks: `crash(1)`, `elect(t, 0, 2)`, `restart(1)`.
+ * A small in-process cluster for replication tests, with no ZooKeeper. Every node is a whole
+ * broker started by `Broker.start` — the wiring production uses: log dir locks, LogManager,
+ * ReplicaManager, the handler table and group coordinator, the Server on 127.0.0.1:0, replica
+ * fetchers over real sockets through the io Net — in ZooKeeper mode, with one seam:
+ * `BrokerIo.cluster` (a `ClusterFactory`, src/cluster/zk-cluster.ts) joins the brokers to a
+ * ScriptedController instead of ZooKeeper and the ZkController.
  *
- * Every wait has a timeout; `stopAll()` stops every node and removes the data dirs.
+ * The ScriptedController holds the metadata image, applies conditional ISR changes
+ * (alterPartitionIsr, fenced by leader and partition epochs) and republishes, as the ZooKeeper
+ * controller does, but elects leaders only when the test says so (`elect`), so a test reads like
+ * the story it checks: `crash(1)`, `elect(t, 0, 2)`, `restart(1)`. Why not the real ZkController
+ * over the in-memory coordination (test/cluster/fake-coordination.ts): it reacts to a stopped
+ * broker by itself (ISR removal, elections), and these tests need what a controller never does on
+ * its own: keep a stopped follower in the ISR until the leader's lag timer drops it, cut one
+ * broker off from new images (`cutOff(id)`), lose an ISR answer, refuse ISR changes.
+ *
+ * A crash is `Broker.stop()` with the controller told nothing (the membership's `beforeStop` only
+ * detaches the broker from new images). Every wait has a timeout; `stopAll()` stops every node
+ * and removes the data dirs.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { AdminResult, Controller, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome } from '../../src/cluster/controller.js';
+import { Broker } from '../../src/broker.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome } from '../../src/cluster/controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from '../../src/cluster/metadata-image.js';
+import type { ClusterMembership } from '../../src/cluster/zk-cluster.js';
 import { loadBrokerConfig, type BrokerConfig } from '../../src/config/broker-config.js';
-import { toLogConfig } from '../../src/config/topic-config.js';
-import { handlerTable } from '../../src/handlers/index.js';
-import type { BrokerContext } from '../../src/handlers/handler.js';
 import { NodeClock } from '../../src/io/node/clock.js';
 import { NodeDisk } from '../../src/io/node/disk.js';
 import { NodeNet } from '../../src/io/node/net.js';
 import { NodeRandom } from '../../src/io/node/random.js';
-import { limits } from '../../src/limits.js';
-import { logger } from '../../src/log.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { fetchApi, type FetchResponse } from '../../src/protocol/messages/fetch.js';
 import { produceApi, type ProduceResponse } from '../../src/protocol/messages/produce.js';
-import { Purgatory } from '../../src/replication/purgatory.js';
-import { netConnector } from '../../src/replication/connector.js';
-import { ReplicaManager } from '../../src/replication/replica-manager.js';
-import { Dispatcher } from '../../src/server/dispatcher.js';
-import { Server } from '../../src/server/server.js';
-import { LogManager } from '../../src/storage/log-manager.js';
+import type { ReplicaManager } from '../../src/replication/replica-manager.js';
+import type { LogManager } from '../../src/storage/log-manager.js';
 import { makeTempDir, removeDir, withTimeout, waitFor } from '../helpers/broker.js';
 import { buildBatch, RawConnection, readUncompressedBatch, scanBatches } from '../helpers/raw-kafka.js';
 
@@ -38,42 +42,52 @@ process.env.SAMSA_LOG_LEVEL ??= process.env.SAMSA_TEST_LOG_LEVEL ?? 'error';
 
 type Listener = (image: MetadataImage) => void | Promise<void>;
 
-/** The controller the nodes share: an image, conditional ISR writes, explicit elections. */
-export class FakeController implements Controller {
+/** The controller the nodes share: an image, conditional ISR writes, elections when the test says. */
+export class ScriptedController {
   image: MetadataImage;
-  private readonly listeners = new Map<number, Listener>();
+  private readonly listeners = new Map<number, Listener[]>();
   readonly isrChanges: IsrChange[] = [];
   /** When set, alterPartitionIsr answers this instead of applying the change. */
   refuseIsrChanges: IsrChangeResult | null = null;
+  /** This many next alterPartitionIsr calls throw after applying the change (an answer lost on the way back). */
+  loseIsrAnswers = 0;
 
   constructor() {
     this.image = new MetadataImage('samsa-replication-test', 1, new Map(), new Map());
   }
 
-  subscribe(): void {
-    // Nodes attach through listen(brokerId, ...) so a restart replaces the node's listener.
-    throw new Error('FakeController: use listen(brokerId, listener)');
+  /** Broker `brokerId`'s membership: Broker.start gets it through BrokerIo.cluster. */
+  membership(brokerId: number): ClusterMembership {
+    this.listeners.delete(brokerId); // a new incarnation of the broker
+    return {
+      controller: new ControllerView(this, brokerId),
+      register: (bound) => this.registerBroker({ id: brokerId, host: '127.0.0.1', port: bound[0]!.port, rack: null }),
+      // A crash as far as the controller knows: the broker stops hearing images, nothing else changes.
+      beforeStop: async () => this.cutOff(brokerId),
+      close: async () => this.cutOff(brokerId),
+    };
   }
 
-  listen(brokerId: number, listener: Listener | null): void {
-    if (listener === null) this.listeners.delete(brokerId);
-    else this.listeners.set(brokerId, listener);
+  /** Cuts broker `brokerId` off from new images (its subscriptions are dropped; a restart subscribes afresh). */
+  cutOff(brokerId: number): void {
+    this.listeners.delete(brokerId);
+  }
+
+  /** Adds one of broker `brokerId`'s image subscriptions (its ReplicaManager, its group coordinator). */
+  subscribe(brokerId: number, listener: Listener): void {
+    const list = this.listeners.get(brokerId) ?? [];
+    list.push(listener);
+    this.listeners.set(brokerId, list);
   }
 
   async publish(image: MetadataImage): Promise<void> {
     this.image = image;
-    await Promise.all([...this.listeners.values()].map((l) => l(image)));
+    await Promise.all([...this.listeners.values()].flat().map((l) => l(image)));
   }
 
   async registerBroker(b: BrokerInfo): Promise<void> {
     const brokers = new Map(this.image.brokers);
     brokers.set(b.id, b);
-    await this.publish(new MetadataImage(this.image.clusterId, this.image.controllerId, brokers, this.image.topics));
-  }
-
-  async unregisterBroker(id: number): Promise<void> {
-    const brokers = new Map(this.image.brokers);
-    brokers.delete(id);
     await this.publish(new MetadataImage(this.image.clusterId, this.image.controllerId, brokers, this.image.topics));
   }
 
@@ -101,11 +115,6 @@ export class FakeController implements Controller {
     return { ok: true };
   }
 
-  /** Replication tests move partitions with elect()/publish(); reassignment has its own e2e tests. */
-  alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
-    return Promise.resolve(changes.map(({ topic, partition }) => ({ topic, partition, result: { ok: false, error: 'notController', message: 'FakeController does not reassign' } })));
-  }
-
   partition(topic: string, partition: number): PartitionInfo {
     const p = this.image.partition(topic, partition);
     assert.ok(p, `no ${topic}-${partition}`);
@@ -128,9 +137,6 @@ export class FakeController implements Controller {
       this.replacePartition(topic, partition, { ...p, leader, leaderEpoch: p.leaderEpoch + 1, isr: newIsr, partitionEpoch: p.partitionEpoch + 1 }),
     );
   }
-
-  /** This many next alterPartitionIsr calls throw after applying the change (an answer lost on the way back). */
-  loseIsrAnswers = 0;
 
   async alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
     const result = await this.applyIsrChange(change);
@@ -157,18 +163,43 @@ export class FakeController implements Controller {
     this.image = image;
     return Promise.resolve({ ok: true, partitionEpoch });
   }
+}
 
-  createTopic(): Promise<AdminResult> {
-    return Promise.resolve({ ok: false, error: 'invalidRequest', message: 'not in the fake controller' });
+/** The Controller one broker holds: the shared ScriptedController, with that broker's subscription. */
+class ControllerView implements Controller {
+  constructor(
+    private readonly c: ScriptedController,
+    private readonly brokerId: number,
+  ) {}
+
+  get image(): MetadataImage {
+    return this.c.image;
+  }
+  subscribe(listener: Listener): void {
+    this.c.subscribe(this.brokerId, listener);
+  }
+  alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {
+    return this.c.alterPartitionIsr(change);
+  }
+  alterBrokerConfigs(entity: string, configs: Record<string, string | null>, mode: 'replace' | 'incremental', validateOnly: boolean): Promise<AdminResult> {
+    return this.c.alterBrokerConfigs(entity, configs, mode, validateOnly);
+  }
+  /** Replication tests move partitions with elect()/publish(); reassignment has its own e2e tests. */
+  alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
+    return Promise.resolve(changes.map(({ topic, partition }) => ({ topic, partition, result: { ok: false, error: 'notController', message: 'the scripted controller does not reassign' } })));
+  }
+  /** Topics come from addTopic(); the admin requests are refused. */
+  createTopic(_spec: CreateTopicSpec): Promise<AdminResult> {
+    return Promise.resolve({ ok: false, error: 'invalidRequest', message: 'not in the scripted controller' });
   }
   deleteTopic(): Promise<AdminResult> {
-    return this.createTopic();
+    return this.createTopic({} as CreateTopicSpec);
   }
   createPartitions(): Promise<AdminResult> {
-    return this.createTopic();
+    return this.createTopic({} as CreateTopicSpec);
   }
   alterTopicConfigs(): Promise<AdminResult> {
-    return this.createTopic();
+    return this.createTopic({} as CreateTopicSpec);
   }
 }
 
@@ -179,61 +210,46 @@ export interface Node {
   readonly replicas: ReplicaManager;
   readonly logs: LogManager;
   readonly config: BrokerConfig;
-  /** Stops serving and replicating, closes the logs (the data dir stays). */
+  /** Stops serving and replicating, closes the logs (the data dir stays); the controller is not told. */
   stop(): Promise<void>;
 }
 
-const DEFAULT_OVERRIDES = ['replica.fetch.backoff.ms=100', 'replica.fetch.wait.max.ms=200', 'replica.socket.timeout.ms=5000'];
+const DEFAULT_OVERRIDES = [
+  // ZooKeeper mode, but never contacted: BrokerIo.cluster replaces openZkCluster.
+  'zookeeper.connect=127.0.0.1:2181',
+  'replica.fetch.backoff.ms=100',
+  'replica.fetch.wait.max.ms=200',
+  'replica.socket.timeout.ms=5000',
+];
 
-export async function startNode(id: number, controller: FakeController, dataDir: string, overrides: string[] = []): Promise<Node> {
+export async function startNode(id: number, controller: ScriptedController, dataDir: string, overrides: string[] = []): Promise<Node> {
   const { config } = loadBrokerConfig({
     overrides: [`broker.id=${id}`, `log.dirs=${dataDir}`, 'listeners=PLAINTEXT://127.0.0.1:0', ...DEFAULT_OVERRIDES, ...overrides],
     env: {},
   });
-  const clock = new NodeClock();
-  const disk = new NodeDisk();
-  await disk.mkdir(dataDir);
-  const logs = new LogManager({ disk, clock, logDirs: config.logDirs, defaults: toLogConfig(config, {}) });
-  await logs.open();
-  const purgatory = new Purgatory(clock, limits.purgatoryEntriesMax, () => undefined);
-  const replicas = new ReplicaManager(id, config, logs, purgatory, logger(`replicas-${id}`), { controller, clock, connector: netConnector(new NodeNet()) });
-  const context: BrokerContext = {
-    brokerId: id,
-    config,
-    clock,
-    random: new NodeRandom(),
-    controller,
-    replicas,
-    fetchPurgatory: purgatory,
-    handlers: handlerTable(),
-  };
-  const server = new Server(new NodeNet(), clock, logger(`server-${id}`), config.socketRequestMaxBytes);
-  const { port } = await server.listen({ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 });
-  server.serve(new Dispatcher(context, logger(`requests-${id}`)));
-  controller.listen(id, (image) => replicas.applyImage(image));
-  await controller.registerBroker({ id, host: '127.0.0.1', port, rack: null });
+  const broker = await withTimeout(
+    Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), cluster: async () => controller.membership(id) }),
+    20_000,
+    `broker ${id} to start`,
+  );
   let stopped = false;
   return {
     id,
-    port,
+    port: broker.listeners[0]!.port,
     dataDir,
-    replicas,
-    logs,
+    replicas: broker.replicas,
+    logs: broker.logs,
     config,
     async stop() {
       if (stopped) return;
       stopped = true;
-      controller.listen(id, null);
-      await replicas.shutdown();
-      purgatory.expireAll();
-      await server.stop(500);
-      await logs.close();
+      await broker.stop();
     },
   };
 }
 
 export interface Cluster {
-  readonly controller: FakeController;
+  readonly controller: ScriptedController;
   node(id: number): Node;
   /** Simulates a crash (stops the node; the controller learns nothing until the test says so). */
   crash(id: number): Promise<void>;
@@ -243,7 +259,7 @@ export interface Cluster {
 }
 
 export async function startCluster(opts: { brokers: number; overrides?: string[] }): Promise<Cluster> {
-  const controller = new FakeController();
+  const controller = new ScriptedController();
   const nodes = new Map<number, Node>();
   const dirs = new Map<number, string>();
   for (let id = 1; id <= opts.brokers; id++) {
@@ -270,7 +286,7 @@ export async function startCluster(opts: { brokers: number; overrides?: string[]
       return n;
     },
     async stopAll() {
-      for (const n of nodes.values()) await withTimeout(n.stop(), 10_000, `node ${n.id} to stop`);
+      for (const n of nodes.values()) await withTimeout(n.stop(), 20_000, `node ${n.id} to stop`);
       nodes.clear();
       for (const d of dirs.values()) await removeDir(d);
     },

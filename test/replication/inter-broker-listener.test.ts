@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { brokerEndpoint, brokersOnListener, MetadataImage, type BrokerInfo } from '../../src/cluster/metadata-image.js';
-import { brokerOf, registrationOf } from '../../src/cluster/zk-controller.js';
+import { brokerOf, registrationOf } from '../../src/cluster/zk/layout.js';
 import { loadBrokerConfig } from '../../src/config/broker-config.js';
 import { toLogConfig } from '../../src/config/topic-config.js';
 import type { RequestContext } from '../../src/handlers/handler.js';
@@ -30,7 +30,7 @@ import { Purgatory } from '../../src/replication/purgatory.js';
 import { ReplicaManager } from '../../src/replication/replica-manager.js';
 import { LogManager } from '../../src/storage/log-manager.js';
 import { makeTempDir, removeDir, sleep, waitFor } from '../helpers/broker.js';
-import { FakeController } from './fixture.js';
+import { ScriptedController } from './fixture.js';
 
 const LEADER: BrokerInfo = {
   id: 2,
@@ -120,9 +120,10 @@ describe('inter-broker listener endpoint selection', () => {
           return Promise.reject(new Error('refused by the recording connector'));
         },
       };
-      const controller = new FakeController();
-      const replicas = new ReplicaManager(1, config, logs, new Purgatory(clock, limits.purgatoryEntriesMax, () => undefined), logger('ibl'), { controller, clock, connector });
-      controller.listen(1, (image) => replicas.applyImage(image));
+      const controller = new ScriptedController();
+      // A follower that only fetches: no ISR changes to send, so no controller handle is needed.
+      const replicas = new ReplicaManager(1, config, logs, new Purgatory(clock, limits.purgatoryEntriesMax, () => undefined), logger('ibl'), { clock, connector });
+      controller.subscribe(1, (image) => replicas.applyImage(image));
       await controller.registerBroker(leader);
       await controller.registerBroker({ id: 1, host: '127.0.0.1', port: 1, rack: null });
       await controller.addTopic('t', [[2, 1]]);

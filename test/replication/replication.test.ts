@@ -4,8 +4,8 @@
  * waits for the ISR (and times out, or fails with NOT_ENOUGH_REPLICAS / _AFTER_APPEND, when it
  * cannot be satisfied), and the ISR shrinks when a follower stops and expands when it catches up.
  *
- * Method: three in-process brokers (real LogManager, ReplicaManager, handlers and server on
- * 127.0.0.1 ports; replica fetchers over real sockets) sharing a fake controller that holds the
+ * Method: three in-process brokers started by Broker.start (the production wiring, on 127.0.0.1
+ * ports; replica fetchers over real sockets) sharing a scripted controller that holds the
  * metadata image and applies conditional ISR changes (test/replication/fixture.ts). Produce and
  * Fetch go over the wire with our codec; replica logs are compared by reading their bytes.
  */

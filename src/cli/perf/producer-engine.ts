@@ -210,16 +210,15 @@ export function runProducer(o: ProducerEngineOptions): Promise<ProducerResult> {
       requests++;
       const frame = buf.subarray(0, at);
       if (o.acks === 0) {
-        o.conn.sendOneWay(frame);
         record(slot, nowMs());
-        // The socket copies nothing: keep the slot busy until the bytes are flushed.
-        if (o.conn.writeBacklogOver(0)) o.conn.onceDrained(() => {
+        // The socket copies nothing: keep the slot busy until the bytes are in the kernel's hands.
+        o.conn.sendOneWay(frame, () => {
+          lastProgressMs = nowMs();
           free.push(slot);
           pump();
         });
-        else free.push(slot);
       } else {
-        o.conn.sendFrame(frame, (f, e) => onAck(slot, f, e));
+        o.conn.sendFrame(produceApi, frame, (f, e) => onAck(slot, f, e), o.requestTimeoutMs);
       }
     };
 
@@ -261,7 +260,8 @@ export function runProducer(o: ProducerEngineOptions): Promise<ProducerResult> {
         schedule(oldestDue + o.lingerMs - t);
         return;
       }
-      if (sent >= o.numRecords && acked >= sent) done(null);
+      // Finished when every record is acknowledged and every slot is back (acks=0: flushed).
+      if (sent >= o.numRecords && acked >= sent && free.length === o.maxInflight) done(null);
     };
 
     pump();

@@ -1,193 +1,77 @@
 /**
- * A minimal pipelined Kafka connection for the perf tools (kafka-producer-perf-test,
- * kafka-consumer-perf-test, the end-to-end latency tool) until src/client exists. Requests go out
- * as soon as they are queued; responses come back in order on one connection (Kafka guarantees it),
- * so a FIFO of callbacks is all the bookkeeping. Control-plane requests (Metadata, CreateTopics,
- * ApiVersions) use our codec; the data path (perf producer) hands in pre-built frames and reads
- * responses with the codec once per request, never per record.
+ * PerfConnection: the perf tools' connection (kafka-producer-perf-test, kafka-consumer-perf-test,
+ * the end-to-end latency tool): the shared wire core (protocol/wire-client.ts: correlation ids,
+ * pipelining with in-order answers, per-request timeouts that close the connection, response
+ * framing) over a node:net socket (client/socket-stream.ts), without our client's version
+ * negotiation: the tools speak fixed versions. Control-plane requests (Metadata, CreateTopics,
+ * ListOffsets, Fetch) use the codec; the perf producer hands in pre-built Produce frames
+ * (`takeCorrelationId` + `sendFrame`, zero-copy: a frame's buffer is reused only after its
+ * response, or for acks=0 once flushed) and decodes each response once, never per record.
  * Every wait has a timeout; traffic goes only where the caller points it.
  */
-import net from 'node:net';
-import { ApiCodec, type Struct } from '../../protocol/codec.js';
-import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../../protocol/header.js';
-import { Reader, Writer } from '../../protocol/primitives.js';
+import type { Struct } from '../../protocol/codec.js';
 import type { ApiDef } from '../../protocol/schema.js';
+import { NodeClock } from '../../io/node/clock.js';
 import { metadataApi } from '../../protocol/messages/metadata.js';
 import { createTopicsApi } from '../../protocol/messages/create-topics.js';
+import { WireClient, type FrameCallback } from '../../protocol/wire-client.js';
+import { openSocket, SocketStream } from '../../client/socket-stream.js';
 
-const codecs = new Map<ApiDef, ApiCodec>();
-export function codecFor(api: ApiDef): ApiCodec {
-  let c = codecs.get(api);
-  if (!c) {
-    c = new ApiCodec(api);
-    codecs.set(api, c);
-  }
-  return c;
-}
+export { codecFor } from '../../protocol/wire-client.js';
 
 export const CLIENT_ID = 'samsa-perf';
 
-type Waiter = (frame: Buffer | null, err: Error | null) => void;
+const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
+/** Larger response frames close the connection (fetches ask for at most 50 MiB). */
+const RESPONSE_BYTES_MAX = 1024 * 1024 * 1024;
+const clock = new NodeClock();
 
 export class PerfConnection {
-  private readonly waiters: Waiter[] = [];
-  private waiterHead = 0;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private nextCorrelationId = 1;
-  private closedError: Error | null = null;
+  private constructor(private readonly wire: WireClient) {}
 
-  private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.fail(err));
-    socket.on('close', () => this.fail(new Error('connection closed by the broker')));
-  }
-
-  static connect(host: string, port: number, timeoutMs = 10_000): Promise<PerfConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new PerfConnection(socket));
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+  static async connect(host: string, port: number, timeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS_DEFAULT): Promise<PerfConnection> {
+    let socket;
+    try {
+      socket = await openSocket(host, port, timeoutMs);
+    } catch (err) {
+      throw new Error(`connect to ${host}:${port} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const wire = new WireClient(new SocketStream(socket), { clientId: CLIENT_ID, peer: `${host}:${port}`, timers: clock, requestTimeoutMs, responseBytesMax: RESPONSE_BYTES_MAX });
+    return new PerfConnection(wire);
   }
 
   get inflight(): number {
-    return this.waiters.length - this.waiterHead;
+    return this.wire.inflight;
   }
 
   takeCorrelationId(): number {
-    const id = this.nextCorrelationId;
-    this.nextCorrelationId = id >= 0x7ffffff0 ? 1 : id + 1;
-    return id;
+    return this.wire.takeCorrelationId();
   }
 
-  /** Sends a complete frame (size prefix included); `onResponse` gets the response frame body. */
-  sendFrame(frame: Buffer | Buffer[], onResponse: Waiter): void {
-    if (this.closedError) {
-      onResponse(null, this.closedError);
-      return;
-    }
-    this.waiters.push(onResponse);
-    if (Array.isArray(frame)) {
-      this.socket.cork();
-      for (const b of frame) this.socket.write(b);
-      this.socket.uncork();
-    } else {
-      this.socket.write(frame);
-    }
+  /**
+   * Sends a complete `api` frame (size prefix included, correlation id from takeCorrelationId());
+   * `onResponse` gets the whole response frame, or the error that closed the connection.
+   */
+  sendFrame(api: ApiDef, frame: Buffer | Buffer[], onResponse: FrameCallback, timeoutMs?: number): void {
+    this.wire.sendFrame(api, frame, onResponse, timeoutMs);
   }
 
-  /** Sends a frame that gets no response (Produce with acks=0). */
-  sendOneWay(frame: Buffer): void {
-    if (!this.closedError) this.socket.write(frame);
-  }
-
-  onceDrained(fn: () => void): void {
-    this.socket.once('drain', fn);
-  }
-
-  /** True when the socket's write buffer is over `bytes` (the caller should wait for 'drain'). */
-  writeBacklogOver(bytes: number): boolean {
-    return this.socket.writableLength > bytes;
+  /**
+   * Sends a frame that gets no response (Produce with acks=0); `onFlushed` runs once the socket
+   * holds no reference to it (its buffer may be reused), or at once when the connection is dead.
+   */
+  sendOneWay(frame: Buffer, onFlushed: () => void): void {
+    if (this.wire.closed) queueMicrotask(onFlushed);
+    else this.wire.sendFrameNoResponse(frame, onFlushed);
   }
 
   /** One request through the codec, answered as a decoded struct. */
-  request(api: ApiDef, version: number, body: Struct, timeoutMs = 30_000): Promise<Struct> {
-    const codec = codecFor(api);
-    const flexible = codec.isFlexible(version);
-    const w = new Writer();
-    w.int32(0);
-    encodeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId: this.takeCorrelationId(), clientId: CLIENT_ID }, requestHeaderVersion(api.apiKey, flexible) >= 2);
-    codec.encodeRequest(version, body, w);
-    const frame = w.toBuffer();
-    frame.writeInt32BE(frame.length - 4, 0);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${api.name} timed out after ${timeoutMs} ms`)), timeoutMs);
-      this.sendFrame(frame, (resp, err) => {
-        clearTimeout(timer);
-        if (err || !resp) {
-          reject(err ?? new Error('no response'));
-          return;
-        }
-        try {
-          const r = new Reader(resp);
-          decodeResponseHeader(r, responseHeaderVersion(api.apiKey, flexible));
-          resolve(codec.decodeResponse(version, r));
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-    });
+  request(api: ApiDef, version: number, body: Struct, timeoutMs?: number): Promise<Struct> {
+    return this.wire.request<Struct>(api, version, body, timeoutMs);
   }
 
   close(): void {
-    this.closedError ??= new Error('connection closed');
-    this.socket.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    if (this.pendingBytes === 0) {
-      // Fast path: whole frames inside this chunk need no copy.
-      let at = 0;
-      while (chunk.length - at >= 4) {
-        const size = chunk.readInt32BE(at);
-        if (chunk.length - at - 4 < size) break;
-        this.deliver(chunk.subarray(at + 4, at + 4 + size));
-        at += 4 + size;
-      }
-      if (at < chunk.length) {
-        this.pending.push(at === 0 ? chunk : chunk.subarray(at));
-        this.pendingBytes = chunk.length - at;
-      }
-      return;
-    }
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < 4) return;
-    let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [buf];
-    const size = buf.readInt32BE(0);
-    if (this.pendingBytes - 4 < size) return;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.deliver(buf.subarray(4, 4 + size));
-    buf = buf.subarray(4 + size);
-    if (buf.length > 0) this.onData(buf);
-  }
-
-  private deliver(frame: Buffer): void {
-    const w = this.waiters[this.waiterHead];
-    if (!w) {
-      this.fail(new Error('response without a request'));
-      return;
-    }
-    this.waiters[this.waiterHead] = undefined as unknown as Waiter;
-    this.waiterHead++;
-    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
-      this.waiters.splice(0, this.waiterHead);
-      this.waiterHead = 0;
-    }
-    w(frame, null);
-  }
-
-  private fail(err: Error): void {
-    if (this.closedError) return;
-    this.closedError = err;
-    const ws = this.waiters.slice(this.waiterHead);
-    this.waiters.length = 0;
-    this.waiterHead = 0;
-    for (const w of ws) w(null, err);
+    this.wire.close();
   }
 }
 

@@ -61,6 +61,12 @@ export interface NodeData {
   version: number;
   /** True when the node is ephemeral and owned by this client's current session. */
   ownedBySession: boolean;
+  /**
+   * The transaction that created the node (ZooKeeper's czxid), as text: the same for the node's
+   * whole life, different for a node deleted and created again. The controller uses a broker
+   * registration's as that broker's epoch (Kafka's KIP-380): a new value means the broker restarted.
+   */
+  createdTxId: string;
 }
 
 export type Watcher = () => void;

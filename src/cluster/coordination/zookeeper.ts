@@ -270,7 +270,7 @@ export class ZookeeperCoordination implements Coordination {
             if (err) return done(err);
             const owner = stat.ephemeralOwner;
             const ownedBySession = owner !== undefined && Buffer.compare(owner, c.getSessionId()) === 0;
-            done(null, { data: data ?? Buffer.alloc(0), version: stat.version, ownedBySession });
+            done(null, { data: data ?? Buffer.alloc(0), version: stat.version, ownedBySession, createdTxId: Buffer.isBuffer(stat.czxid) ? stat.czxid.toString('hex') : String(stat.czxid) });
           };
           if (watch) c.getData(path, () => watch(), cb);
           else c.getData(path, cb);

@@ -67,6 +67,7 @@ class MemoryFileHandle implements FileHandle {
     const n = Math.min(length, f.lengthBytes - position);
     f.data.copy(buf, bufOffset, position, position + n);
     this.#disk.bytesRead += n;
+    this.#disk.maybeFlipBit(this.#path, buf, bufOffset, n);
     return n;
   }
 
@@ -126,6 +127,9 @@ export class MemoryDisk implements Disk {
   readonly #dirs = new Set<string>(['/', '.']);
   readonly #locks = new Set<string>();
   #writeFault: WriteFault | undefined;
+  #readFault: { probability: number; draw: () => number; pathIncludes: string } | undefined;
+  /** Bits flipped by flipBitsOnRead so far. */
+  bitsFlipped = 0;
   /** Incremented by crash(); handles opened before a crash stop working. */
   epoch = 0;
   /** When set, every sync() rejects with this code. */
@@ -142,6 +146,24 @@ export class MemoryDisk implements Disk {
 
   // ---- fault injection and inspection (not part of Disk) ----
 
+  /**
+   * Bit flips on read (a bad cable, bad RAM): each read of a file whose path includes
+   * `pathIncludes` has a `probability` chance of returning one flipped bit, chosen by `draw`
+   * (a source of numbers in [0, 1), e.g. a seeded generator). The bytes at rest stay intact.
+   */
+  flipBitsOnRead(probability: number, draw: () => number, pathIncludes = ''): void {
+    this.#readFault = { probability, draw, pathIncludes };
+  }
+
+  /** Internal: applies the read fault to `n` bytes just read into `buf` at `at`. */
+  maybeFlipBit(filePath: string, buf: Buffer, at: number, n: number): void {
+    const f = this.#readFault;
+    if (f === undefined || n === 0 || !filePath.includes(f.pathIncludes) || f.draw() >= f.probability) return;
+    const i = at + Math.floor(f.draw() * n);
+    buf[i] = buf[i]! ^ (1 << Math.floor(f.draw() * 8));
+    this.bitsFlipped++;
+  }
+
   /** Lets `bytes` more bytes be written (to files whose path includes `pathIncludes`, if given), then fails with `code`. */
   failWritesAfter(bytes: number, opts: { code?: string; pathIncludes?: string } = {}): void {
     this.#writeFault = { remainingBytes: bytes, code: opts.code ?? 'ENOSPC', pathIncludes: opts.pathIncludes };
@@ -153,6 +175,7 @@ export class MemoryDisk implements Disk {
 
   clearFaults(): void {
     this.#writeFault = undefined;
+    this.#readFault = undefined;
     this.syncFailureCode = undefined;
   }
 

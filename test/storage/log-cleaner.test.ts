@@ -2,8 +2,7 @@
  * Goal: log compaction (src/storage/log-cleaner.ts) keeps the last record per key in closed
  * segments with offsets unchanged, keeps tombstones for delete.retention.ms and then drops them,
  * merges small segments, leaves the active segment alone, never lets time/size retention delete a
- * compact-only log, and completes an interrupted swap after a crash.
- * (It lives with the coordinator tests because `__consumer_offsets` is its first user.)
+ * compact-only log, and completes an interrupted swap after a crash (log-loader.ts at reopen).
  *
  * Method: a PartitionLog on the in-memory disk with tiny segments and a ManualClock; records are
  * read back through the public read path and compared with the expected latest value per key.
@@ -15,7 +14,7 @@ import { buildRecordBatchSync, readRecordsSync } from '../../src/protocol/record
 import { LogCleaner } from '../../src/storage/log-cleaner.js';
 import type { LogConfig } from '../../src/storage/log-config.js';
 import type { PartitionLog } from '../../src/storage/partition-log.js';
-import { fixture as storageFixture, settle, testConfig } from '../storage/support.js';
+import { fixture as storageFixture, settle, testConfig } from './support.js';
 
 function compactConfig(extra: Record<string, unknown> = {}): LogConfig {
   return { ...testConfig({ segmentBytes: 600, retentionMs: 1, retentionBytes: 1 }), cleanupPolicy: ['compact'], deleteRetentionMs: 10_000, minCompactionLagMs: 0, minCleanableDirtyRatio: 0.5, ...extra } as LogConfig;

@@ -1,0 +1,389 @@
+/**
+ * Simulated Kafka clients, speaking the real protocol (our codec, the broker-side request client
+ * src/replication/broker-client.ts over the simulated network) to the simulated brokers:
+ *
+ * - SimAdmin: CreateTopics, with retries until the controller answers.
+ * - SimProducer: an idempotent acks=all producer (InitProducerId, sequence numbers per partition,
+ *   one batch in flight per partition, retries of the same batch on retriable errors with fresh
+ *   metadata), as librdkafka's idempotent producer behaves. Every record it sends is numbered;
+ *   the ones the broker acknowledged are recorded with their offsets — the "acknowledged writes"
+ *   that the checks say must never be lost.
+ * - SimConsumer: reads every partition from the leader with Fetch and checks what a consumer may
+ *   see: offsets below the high watermark of the answer, and an offset never changing its record.
+ *
+ * Clients run on their own simulated machine ("client-N"), so partitions can cut them off too.
+ */
+import { buildRecordBatchSync, readRecordsSync } from '../../src/protocol/records/builder.js';
+import { BATCH_HEADER_BYTES, BATCH_LENGTH_PREFIX_BYTES, batch } from '../../src/protocol/records/batch.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import type { Struct } from '../../src/protocol/codec.js';
+import { createTopicsApi, type CreateTopicsResponse } from '../../src/protocol/messages/create-topics.js';
+import { fetchApi, type FetchResponse } from '../../src/protocol/messages/fetch.js';
+import { initProducerIdApi, type InitProducerIdResponse } from '../../src/protocol/messages/init-producer-id.js';
+import { metadataApi, type MetadataResponse } from '../../src/protocol/messages/metadata.js';
+import { produceApi, type ProduceResponse } from '../../src/protocol/messages/produce.js';
+import { BrokerClient } from '../../src/replication/broker-client.js';
+import { netConnector } from '../../src/replication/connector.js';
+import type { SimCluster } from './cluster.js';
+import { BROKER_PORT, brokerName } from './cluster.js';
+import type { SimNode } from './node.js';
+
+const REQUEST_TIMEOUT_MS = 5000;
+const RETRY_BACKOFF_MS = 200;
+
+/** Connections to brokers from one client machine, with metadata. */
+class Connections {
+  readonly #clients = new Map<number, BrokerClient>();
+  leaders = new Map<string, number>();
+
+  constructor(
+    readonly cluster: SimCluster,
+    readonly node: SimNode,
+  ) {}
+
+  async to(brokerId: number): Promise<BrokerClient> {
+    const existing = this.#clients.get(brokerId);
+    if (existing && !existing.closed) return existing;
+    const c = new BrokerClient(netConnector(this.cluster.network.facade(this.node)), this.node.clock(), this.node.name, brokerName(brokerId), BROKER_PORT, REQUEST_TIMEOUT_MS);
+    this.#clients.set(brokerId, c);
+    try {
+      await c.connect();
+    } catch (err) {
+      c.close(); // a failed connect leaves a client that can never send: replace it next time
+      throw err;
+    }
+    return c;
+  }
+
+  /** Sends to `brokerId`; rejects on connection problems (the caller retries). */
+  async request<T>(brokerId: number, api: Parameters<BrokerClient['request']>[0], version: number, body: Struct): Promise<T> {
+    const c = await this.to(brokerId);
+    return c.request<T>(api, version, body);
+  }
+
+  /** Any broker that answers, in a seed-chosen order. */
+  async any<T>(api: Parameters<BrokerClient['request']>[0], version: number, body: Struct): Promise<T> {
+    const ids = [...this.cluster.brokers.keys()];
+    const start = this.cluster.sched.random.int(ids.length);
+    let last: unknown;
+    for (let i = 0; i < ids.length; i++) {
+      try {
+        return await this.request<T>(ids[(start + i) % ids.length]!, api, version, body);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last instanceof Error ? last : new Error(String(last));
+  }
+
+  async refreshMetadata(topic: string): Promise<MetadataResponse> {
+    const md = await this.any<MetadataResponse>(metadataApi, 9, { topics: [{ topicId: '00000000-0000-0000-0000-000000000000', name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    for (const t of md.topics) for (const p of t.partitions) if (p.leaderId >= 0) this.leaders.set(`${t.name}/${p.partitionIndex}`, p.leaderId);
+    return md;
+  }
+
+  close(): void {
+    for (const c of this.#clients.values()) c.close();
+  }
+}
+
+function sleep(node: SimNode, ms: number): Promise<void> {
+  return new Promise((resolve) => node.clock().setTimer(ms, resolve));
+}
+
+export class SimAdmin {
+  readonly #conns: Connections;
+
+  constructor(cluster: SimCluster, node: SimNode) {
+    this.#conns = new Connections(cluster, node);
+  }
+
+  /** Creates a topic, retrying (bounded) until a controller answered; TOPIC_ALREADY_EXISTS counts as done. */
+  async createTopic(name: string, partitions: number, replicationFactor: number): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const md = await this.#conns.any<MetadataResponse>(metadataApi, 9, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+        const target = md.controllerId >= 0 ? md.controllerId : md.brokers[0]?.nodeId ?? 0;
+        const res = await this.#conns.request<CreateTopicsResponse>(target, createTopicsApi, 5, {
+          topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: [] }],
+          timeoutMs: 10_000,
+          validateOnly: false,
+        });
+        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
+        this.#conns.cluster.sched.note(`create topic ${name}: error ${code} ${res.topics[0]?.errorMessage ?? ''}`);
+      } catch {
+        // Connection problems while faults run: try again.
+      }
+      await sleep(this.#conns.node, RETRY_BACKOFF_MS);
+    }
+    throw new Error(`could not create topic ${name}`);
+  }
+
+  close(): void {
+    this.#conns.close();
+  }
+}
+
+export interface AckedRecord {
+  partition: number;
+  offset: number;
+  value: string;
+}
+
+const RETRIABLE = new Set<number>([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+  ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.NETWORK_EXCEPTION,
+]);
+
+export class SimProducer {
+  readonly acked: AckedRecord[] = [];
+  /** Numbers sent (or being retried) but never acknowledged; may or may not be in the log. */
+  readonly unacked = new Set<string>();
+  sent = 0;
+  retries = 0;
+  producerResets = 0;
+  #stop = false;
+  #running: Array<Promise<void>> = [];
+  readonly #conns: Connections;
+  #producerId = -1n;
+  #producerEpoch = -1;
+
+  constructor(
+    readonly cluster: SimCluster,
+    readonly node: SimNode,
+    readonly topic: string,
+    readonly partitions: number,
+    readonly recordsPerBatch: number,
+    readonly intervalMs: number,
+  ) {
+    this.#conns = new Connections(cluster, node);
+  }
+
+  start(): void {
+    this.#running = Array.from({ length: this.partitions }, (_, p) => this.#loop(p));
+  }
+
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await Promise.all(this.#running);
+    this.#conns.close();
+  }
+
+  /** Acknowledged so far (liveness: progress after the faults heal). */
+  get ackedCount(): number {
+    return this.acked.length;
+  }
+
+  async #initProducerId(): Promise<void> {
+    for (;;) {
+      try {
+        const res = await this.#conns.any<InitProducerIdResponse>(initProducerIdApi, 3, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+        if (res.errorCode === ErrorCode.NONE) {
+          this.#producerId = res.producerId;
+          this.#producerEpoch = res.producerEpoch;
+          return;
+        }
+      } catch {
+        // retried below
+      }
+      if (this.#stop) return;
+      await sleep(this.node, RETRY_BACKOFF_MS);
+    }
+  }
+
+  async #loop(partition: number): Promise<void> {
+    let sequence = 0;
+    let n = 0;
+    let epoch = -2;
+    while (!this.#stop) {
+      if (this.#producerId < 0n || epoch !== this.#producerEpoch) {
+        if (this.#producerId < 0n) await this.#initProducerId();
+        if (this.#stop) return;
+        if (epoch !== this.#producerEpoch) {
+          epoch = this.#producerEpoch;
+          sequence = 0;
+        }
+      }
+      const values = Array.from({ length: this.recordsPerBatch }, (_, i) => `p${partition}-n${n + i}`);
+      for (const v of values) this.unacked.add(v);
+      this.sent += values.length;
+      const batch = buildRecordBatchSync({
+        records: values.map((v) => ({ key: null, value: Buffer.from(v) })),
+        producerId: this.#producerId,
+        producerEpoch: this.#producerEpoch,
+        baseSequence: sequence,
+        baseTimestampMs: this.node.clock().nowMs(),
+      });
+      // Retry this very batch (same sequence) until acknowledged or refused for good.
+      for (let attempt = 0; !this.#stop; attempt++) {
+        const outcome = await this.#send(partition, batch);
+        if (outcome.kind === 'acked') {
+          values.forEach((value, i) => {
+            this.unacked.delete(value);
+            this.acked.push({ partition, offset: outcome.baseOffset + i, value });
+          });
+          sequence += values.length;
+          n += values.length;
+          if (this.intervalMs > 0) await sleep(this.node, this.intervalMs);
+          break;
+        }
+        if (outcome.kind === 'fatal') {
+          // The producer's idempotence state is gone (e.g. OUT_OF_ORDER_SEQUENCE after a leader lost
+          // its producer snapshot): start again as a new producer, as a real client would.
+          this.cluster.sched.note(`producer reset on partition ${partition}: ${outcome.why}`);
+          this.producerResets++;
+          this.#producerId = -1n;
+          n += values.length; // these numbers may or may not be stored: never reused
+          break;
+        }
+        this.retries++;
+        await sleep(this.node, RETRY_BACKOFF_MS);
+      }
+    }
+  }
+
+  async #send(partition: number, records: Buffer): Promise<{ kind: 'acked'; baseOffset: number } | { kind: 'retry' } | { kind: 'fatal'; why: string }> {
+    const key = `${this.topic}/${partition}`;
+    let leader = this.#conns.leaders.get(key);
+    if (leader === undefined) {
+      try {
+        await this.#conns.refreshMetadata(this.topic);
+      } catch {
+        return { kind: 'retry' };
+      }
+      leader = this.#conns.leaders.get(key);
+      if (leader === undefined) return { kind: 'retry' };
+    }
+    let res: ProduceResponse;
+    try {
+      res = await this.#conns.request<ProduceResponse>(leader, produceApi, 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 10_000,
+        topicData: [{ name: this.topic, partitionData: [{ index: partition, records }] }],
+      });
+    } catch {
+      this.#conns.leaders.delete(key);
+      return { kind: 'retry' };
+    }
+    const p = res.responses[0]?.partitionResponses[0];
+    if (p === undefined) return { kind: 'retry' };
+    if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) return { kind: 'acked', baseOffset: Number(p.baseOffset) };
+    if (RETRIABLE.has(p.errorCode)) {
+      this.#conns.leaders.delete(key);
+      return { kind: 'retry' };
+    }
+    return { kind: 'fatal', why: `error ${p.errorCode}` };
+  }
+}
+
+/** Reads every partition from its leader and checks what it sees. */
+export class SimConsumer {
+  /** offset → value per partition, as first seen. */
+  readonly seen: Array<Map<number, string>>;
+  readonly anomalies: string[] = [];
+  fetches = 0;
+  #stop = false;
+  #running: Array<Promise<void>> = [];
+  readonly #conns: Connections;
+
+  constructor(
+    readonly cluster: SimCluster,
+    readonly node: SimNode,
+    readonly topic: string,
+    readonly partitions: number,
+  ) {
+    this.#conns = new Connections(cluster, node);
+    this.seen = Array.from({ length: partitions }, () => new Map());
+  }
+
+  start(): void {
+    this.#running = Array.from({ length: this.partitions }, (_, p) => this.#loop(p));
+  }
+
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await Promise.all(this.#running);
+    this.#conns.close();
+  }
+
+  async #loop(partition: number): Promise<void> {
+    let offset = 0;
+    const key = `${this.topic}/${partition}`;
+    while (!this.#stop) {
+      let leader = this.#conns.leaders.get(key);
+      try {
+        if (leader === undefined) {
+          await this.#conns.refreshMetadata(this.topic);
+          leader = this.#conns.leaders.get(key);
+        }
+        if (leader === undefined) {
+          await sleep(this.node, RETRY_BACKOFF_MS);
+          continue;
+        }
+        const res = await this.#conns.request<FetchResponse>(leader, fetchApi, 12, {
+          clusterId: null,
+          replicaId: -1,
+          maxWaitMs: 500,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [{ topic: this.topic, topicId: '00000000-0000-0000-0000-000000000000', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+          forgottenTopicsData: [],
+          rackId: '',
+        } as unknown as Struct);
+        this.fetches++;
+        const p = res.responses[0]?.partitions[0];
+        if (p === undefined || p.errorCode !== ErrorCode.NONE) {
+          this.#conns.leaders.delete(key);
+          await sleep(this.node, RETRY_BACKOFF_MS);
+          continue;
+        }
+        const hw = Number(p.highWatermark);
+        for (const r of recordsOf(p.records)) {
+          if (r.offset >= hw) this.anomalies.push(`consumer saw ${key}@${r.offset} at or above the high watermark ${hw}`);
+          const before = this.seen[partition]!.get(r.offset);
+          if (before === undefined) this.seen[partition]!.set(r.offset, r.value);
+          else if (before !== r.value) {
+            this.anomalies.push(`${key}@${r.offset} changed from ${before} to ${r.value} (fetch at ${offset} from ${leader}, batches ${batchRanges(p.records!)}, hw ${hw})`);
+          }
+          if (r.offset >= offset) offset = r.offset + 1;
+        }
+      } catch {
+        this.#conns.leaders.delete(key);
+        await sleep(this.node, RETRY_BACKOFF_MS);
+      }
+    }
+  }
+}
+
+/** The records of a fetched record set (whole batches only), with their offsets. */
+export function recordsOf(records: Buffer | null): Array<{ offset: number; value: string }> {
+  const out: Array<{ offset: number; value: string }> = [];
+  if (records === null) return out;
+  for (let at = 0; at + BATCH_LENGTH_PREFIX_BYTES <= records.length; ) {
+    const end = at + BATCH_LENGTH_PREFIX_BYTES + records.readInt32BE(at + 8);
+    if (end > records.length) break;
+    for (const r of readRecordsSync(records.subarray(at, end))) out.push({ offset: r.offset, value: r.value?.toString('utf8') ?? '' });
+    at = end;
+  }
+  return out;
+}
+
+/** "base-last" of each whole batch in `records`, for anomaly reports. */
+function batchRanges(records: Buffer): string {
+  const ranges: string[] = [];
+  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += batch.totalBytes(records, at)) ranges.push(`${batch.baseOffset(records, at)}-${batch.lastOffset(records, at)}`);
+  return ranges.join(' ');
+}
