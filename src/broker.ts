@@ -97,7 +97,17 @@ export class Broker {
     private readonly closers: Closers,
     private readonly cluster: ClusterMembership | null,
     private readonly groups: GroupCoordinator,
+    private readonly fatal: FatalSignal,
   ) {}
+
+  /**
+   * `listener` hears (once) of a failure the broker cannot serve through — every log dir failed —
+   * and should end the process at once, as Kafka halts: its partitions are then led elsewhere once
+   * its ZooKeeper session ends. main.ts exits with code 1.
+   */
+  onFatal(listener: (reason: string) => void): void {
+    this.fatal.listen(listener);
+  }
 
   /** zookeeper | kraft | embedded, from the config (see the header). */
   static modeOf(config: BrokerConfig): BrokerMode {
@@ -149,12 +159,27 @@ export class Broker {
     const kraft = mode === 'kraft' ? await checkKraftDirs(io.disk, config, dirs) : null;
     const zkDirs = mode === 'zookeeper' ? await checkZkDir(io.disk, config) : null;
 
-    const logs = new LogManager({ disk: io.disk, clock: io.clock, logDirs: config.logDirs, defaults: toLogConfig(config, {}) });
+    const fatal = new FatalSignal();
+    const logs = new LogManager({
+      disk: io.disk,
+      clock: io.clock,
+      logDirs: config.logDirs,
+      defaults: toLogConfig(config, {}),
+      onLogDirFailure: (_dir, failedDirs, err) => {
+        if (config.logDirs.every((d) => failedDirs.has(d))) {
+          fatal.raise(`shutting down: all log dirs in ${config.logDirs.join(',')} have failed (last: ${err.message}); free space or fix the disk, then restart`);
+        }
+      },
+    });
     await logs.open();
     closers.add(() => logs.close());
     const firstName = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name))?.name ?? config.listeners[0]!.name;
     const first = config.advertisedListeners.find((l) => l.name === firstName) ?? config.advertisedListeners[0]!;
     const firstPort = first.port !== 0 ? first.port : (bound.find((b) => b.name === first.name) ?? bound[0]!).port;
+    // Every advertised broker listener (an ephemeral port as bound): clients get the one they came in on.
+    const endpoints = config.advertisedListeners
+      .filter((l) => !config.controllerListenerNames.includes(l.name))
+      .map((l) => ({ listener: l.name, host: l.host, port: l.port !== 0 ? l.port : (bound.find((b) => b.name === l.name) ?? bound[0]!).port }));
     let cluster: ClusterMembership | null = null;
     let metadataLog: MetadataLog | null = null;
     let controller: Controller;
@@ -174,7 +199,7 @@ export class Broker {
       }
       controller = await EmbeddedController.open({
         brokerId,
-        broker: { id: brokerId, host: first.host, port: firstPort, rack: config.brokerRack ?? null },
+        broker: { id: brokerId, host: first.host, port: firstPort, rack: config.brokerRack ?? null, ...(endpoints.length > 0 ? { endpoints } : {}) },
         store,
         random: io.random,
         ...(kraft ? { clusterId: kraft.clusterId } : {}),
@@ -244,7 +269,7 @@ export class Broker {
       bound.map((b) => ({ name: b.name, port: b.port })),
       () => replicas.logEnds(),
     );
-    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator);
+    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator, fatal);
   }
 
   async stop(): Promise<void> {
@@ -287,6 +312,23 @@ function quorumView(metadataLog: MetadataLog, config: BrokerConfig, bound: Bound
     .filter((b) => config.controllerListenerNames.includes(b.name))
     .map((b) => ({ nodeId: config.brokerId, name: b.name, host: b.host === '' || b.host === '0.0.0.0' ? 'localhost' : b.host, port: b.port }));
   return { status: () => metadataLog.status(), endpoints };
+}
+
+/** A fatal failure, raised once, delivered to listeners registered before or after it. */
+class FatalSignal {
+  #reason: string | null = null;
+  readonly #listeners: Array<(reason: string) => void> = [];
+
+  raise(reason: string): void {
+    if (this.#reason !== null) return;
+    this.#reason = reason;
+    for (const l of this.#listeners) l(reason);
+  }
+
+  listen(listener: (reason: string) => void): void {
+    this.#listeners.push(listener);
+    if (this.#reason !== null) listener(this.#reason);
+  }
 }
 
 /**

@@ -56,6 +56,12 @@ async function main(): Promise<void> {
       log.info(`Samsa broker ${config.brokerId} listening on ${l.name}://${l.host || '0.0.0.0'}:${l.port}, data in ${config.logDirs.join(',')}`);
     }
     log.info(`[KafkaServer id=${config.brokerId}] started`);
+    // Every log dir failed (e.g. the disk is full): halt at once, as Kafka does; no controlled
+    // shutdown, since nothing can be written. The partitions move once the ZooKeeper session ends.
+    broker.onFatal((reason) => {
+      log.fatal(reason);
+      process.stderr.write(`samsa: ${reason}\n`, () => process.exit(1));
+    });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) {
       process.stderr.write(`samsa: ${err.message}\n`);

@@ -87,7 +87,7 @@ export class EmbeddedController implements Controller {
     const self = image.brokers.get(this.opts.brokerId);
     assert.ok(self, 'the local broker is in the image');
     const brokers = new Map(image.brokers);
-    brokers.set(self.id, { ...self, host, port });
+    brokers.set(self.id, { id: self.id, host, port, rack: self.rack }); // the endpoint list no longer holds
     this.#image = image.withBrokers(brokers);
   }
 

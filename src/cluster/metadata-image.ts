@@ -29,11 +29,50 @@ export interface TopicInfo {
   readonly configs: Readonly<Record<string, string>>;
 }
 
+/** One advertised listener of a broker: `NAME://host:port` of its registration. */
+export interface BrokerEndpoint {
+  /** Listener name, upper case (INTERNAL, EXTERNAL, PLAINTEXT, ...). */
+  readonly listener: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface BrokerInfo {
   readonly id: number;
+  /** The first advertised endpoint: what a caller that names no listener gets. */
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** Every advertised endpoint, in registration order; absent when only host/port are known. */
+  readonly endpoints?: readonly BrokerEndpoint[];
+}
+
+/**
+ * Where to reach `broker` on `listener` (Kafka's rule: clients get the endpoints of the listener
+ * their request came in on; replica fetchers use inter.broker.listener.name). No listener named,
+ * or a broker registered without an endpoint list: its first endpoint. A broker that lists
+ * endpoints but none of that name cannot be reached there: null.
+ */
+export function brokerEndpoint(broker: BrokerInfo, listener: string | undefined): { host: string; port: number } | null {
+  if (listener === undefined || listener === '' || broker.endpoints === undefined || broker.endpoints.length === 0) {
+    return { host: broker.host, port: broker.port };
+  }
+  const wanted = listener.toUpperCase();
+  const ep = broker.endpoints.find((e) => e.listener === wanted);
+  return ep ? { host: ep.host, port: ep.port } : null;
+}
+
+/**
+ * The brokers as a client on `listener` sees them: host and port are that listener's endpoint;
+ * brokers without one are left out (Kafka does the same: a client cannot use another listener).
+ */
+export function brokersOnListener(image: MetadataImage, listener: string | undefined): BrokerInfo[] {
+  const out: BrokerInfo[] = [];
+  for (const b of image.brokers.values()) {
+    const ep = brokerEndpoint(b, listener);
+    if (ep !== null) out.push(ep.host === b.host && ep.port === b.port ? b : { ...b, host: ep.host, port: ep.port });
+  }
+  return out;
 }
 
 const NO_BROKER_CONFIGS: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map();

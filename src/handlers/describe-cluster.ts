@@ -11,6 +11,7 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { describeClusterApi, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/messages/describe-cluster.js';
+import { brokersOnListener } from '../cluster/metadata-image.js';
 import { defineHandler } from './handler.js';
 
 /** Error codes newer than our table's end (Kafka 3.7+, KIP-919). */
@@ -68,7 +69,7 @@ export const describeClusterHandler = defineHandler<DescribeClusterRequest, Desc
       errorMessage: 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER',
     };
   }
-  const brokers = [...image.brokers.values()]
+  const brokers = brokersOnListener(image, ctx.listenerName)
     .sort((a, b) => a.id - b.id)
     .map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack }));
   return {

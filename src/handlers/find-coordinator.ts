@@ -5,6 +5,7 @@
  * Transaction coordinators (keyType 1) do not exist yet: COORDINATOR_NOT_AVAILABLE, which clients
  * treat as "try again later". Other key types are INVALID_REQUEST.
  */
+import { brokerEndpoint } from '../cluster/metadata-image.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/messages/find-coordinator.js';
 import type { CoordinatorLookup } from '../coordinator/group/group-coordinator.js';
@@ -17,10 +18,20 @@ function failed(errorCode: number, errorMessage: string): CoordinatorLookup {
   return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
 }
 
+/** The coordinator's address on the listener the request came in on. */
+function onListener(ctx: RequestContext, found: CoordinatorLookup): CoordinatorLookup {
+  if (found.errorCode !== ErrorCode.NONE) return found;
+  const broker = ctx.image.brokers.get(found.nodeId);
+  const ep = broker ? brokerEndpoint(broker, ctx.listenerName) : null;
+  if (ep === null) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator (broker ${found.nodeId}) has no endpoint on listener ${ctx.listenerName ?? ''}.`);
+  return { ...found, host: ep.host, port: ep.port };
+}
+
 async function lookup(ctx: RequestContext, keyType: number, key: string): Promise<CoordinatorLookup> {
   if (keyType === KEY_TYPE_GROUP) {
     const groups = ctx.broker.groupCoordinator;
-    return groups ? groups.findGroupCoordinator(key) : failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'No group coordinator runs on this broker.');
+    if (!groups) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'No group coordinator runs on this broker.');
+    return onListener(ctx, await groups.findGroupCoordinator(key));
   }
   if (keyType === KEY_TYPE_TRANSACTION) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker yet.');
   return failed(ErrorCode.INVALID_REQUEST, `Unknown coordinator key type ${keyType}.`);

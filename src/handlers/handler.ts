@@ -19,6 +19,11 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly apiVersion: number;
   readonly clientAddress: string;
+  /**
+   * The listener the request came in on ('' when unknown, e.g. in unit tests): broker addresses in
+   * responses are that listener's advertised endpoints (cluster/metadata-image.ts brokerEndpoint).
+   */
+  readonly listenerName?: string;
   readonly broker: BrokerContext;
   /** The metadata image captured when the request arrived. */
   readonly image: MetadataImage;

@@ -12,7 +12,7 @@ import {
   type MetadataResponse,
   type MetadataTopic,
 } from '../protocol/messages/metadata.js';
-import type { MetadataImage, TopicInfo } from '../cluster/metadata-image.js';
+import { brokersOnListener, type MetadataImage, type TopicInfo } from '../cluster/metadata-image.js';
 import { topicNameProblem } from '../cluster/topic-names.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
@@ -84,7 +84,7 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
   }
   return {
     throttleTimeMs: 0,
-    brokers: [...image.brokers.values()].map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
+    brokers: brokersOnListener(image, ctx.listenerName).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
     clusterId: image.clusterId,
     controllerId: image.controllerId,
     topics,

@@ -30,7 +30,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { toLogConfig } from '../config/topic-config.js';
 import { isThrottledReplica, ReplicationThrottle } from './throttle.js';
 import type { Controller } from '../cluster/controller.js';
-import type { MetadataImage, PartitionInfo, TopicInfo } from '../cluster/metadata-image.js';
+import { brokerEndpoint, type MetadataImage, type PartitionInfo, type TopicInfo } from '../cluster/metadata-image.js';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Disk } from '../io/disk.js';
 import { limits } from '../limits.js';
@@ -343,9 +343,10 @@ export class ReplicaManager {
         },
         clock: this.clock,
         connector: this.connector,
+        // Replication goes over inter.broker.listener.name (or security.inter.broker.protocol's listener).
         endpoint: (id) => {
           const b = this.image?.brokers.get(id);
-          return b ? { host: b.host, port: b.port } : null;
+          return b ? brokerEndpoint(b, this.config.interBrokerListenerName) : null;
         },
         log: this.log.child({ fetcherSource: leaderId }),
       });

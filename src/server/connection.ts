@@ -24,6 +24,8 @@ export class Connection {
 
   constructor(
     private readonly stream: ByteStream,
+    /** The listener this connection came in on (Metadata answers with that listener's endpoints). */
+    private readonly listenerName: string,
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
     requestSizeBytesMax: number,
@@ -61,7 +63,7 @@ export class Connection {
         return;
       }
       const seq = this.nextSeq++;
-      this.dispatcher.dispatch(next.frame, this.stream.remoteAddress).then(
+      this.dispatcher.dispatch(next.frame, this.stream.remoteAddress, this.listenerName).then(
         (outcome) => this.complete(seq, outcome),
         (err: unknown) => {
           this.log.error({ client: this.stream.remoteAddress, err }, 'request handler failed (a broker bug); closing connection');

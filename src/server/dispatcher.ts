@@ -34,7 +34,7 @@ export class Dispatcher {
     for (const [key, handler] of broker.handlers) this.codecs.set(key, new ApiCodec(handler.api));
   }
 
-  async dispatch(frame: Buffer, clientAddress: string): Promise<DispatchOutcome> {
+  async dispatch(frame: Buffer, clientAddress: string, listenerName = ''): Promise<DispatchOutcome> {
     const peek = peekRequestHeader(frame);
     if (!peek) return { kind: 'close', reason: `request of ${frame.length} bytes is shorter than a request header` };
     const { apiKey, apiVersion, correlationId } = peek;
@@ -79,6 +79,7 @@ export class Dispatcher {
       header,
       apiVersion,
       clientAddress,
+      listenerName,
       broker: this.broker,
       image: this.broker.controller.image,
       get log(): Logger {

@@ -23,7 +23,7 @@ export class Server {
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<Connection>();
   /** Connections accepted before serve(), not read yet. */
-  private waiting: ByteStream[] | null = [];
+  private waiting: Array<{ stream: ByteStream; listenerName: string }> | null = [];
   private dispatcher: Dispatcher | null = null;
 
   constructor(
@@ -34,7 +34,7 @@ export class Server {
   ) {}
 
   async listen(spec: { name: string; host: string; port: number }): Promise<BoundListener> {
-    const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream));
+    const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream, spec.name));
     this.listeners.push(l);
     return { name: spec.name, host: spec.host, port: l.port };
   }
@@ -45,20 +45,20 @@ export class Server {
     this.dispatcher = dispatcher;
     const waiting = this.waiting ?? [];
     this.waiting = null;
-    for (const stream of waiting) this.accept(stream);
+    for (const w of waiting) this.accept(w.stream, w.listenerName);
   }
 
-  private accept(stream: ByteStream): void {
+  private accept(stream: ByteStream, listenerName: string): void {
     if (this.connections.size + (this.waiting?.length ?? 0) >= limits.connectionsMax) {
       this.log.warn({ client: stream.remoteAddress }, `refusing connection: ${limits.connectionsMax} connections open`);
       stream.destroy();
       return;
     }
     if (this.dispatcher === null) {
-      this.waiting?.push(stream);
+      this.waiting?.push({ stream, listenerName });
       return;
     }
-    const c = new Connection(stream, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
+    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
     this.connections.add(c);
   }
 
@@ -68,7 +68,7 @@ export class Server {
 
   async stop(drainTimeoutMs: number): Promise<void> {
     const closing = this.listeners.splice(0).map((l) => l.close());
-    for (const stream of this.waiting ?? []) stream.destroy();
+    for (const w of this.waiting ?? []) w.stream.destroy();
     this.waiting = [];
     for (const c of this.connections) c.stopReading();
     const drained = Promise.all([...this.connections].map((c) => c.drain()));

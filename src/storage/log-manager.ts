@@ -58,6 +58,12 @@ export interface LogManagerOptions {
   random?: Random;
   /** Topic overrides of `defaults` for logs found at open(); undefined means the defaults. */
   topicConfig?: (topic: string) => LogConfig | undefined;
+  /**
+   * Called when a log in `logDir` goes offline on an I/O failure (a full disk, a failing device):
+   * Kafka then holds the whole dir failed; `failedDirs` are all the dirs failed so far. The broker
+   * stops when every log dir has failed, as Kafka does, so that its partitions are led elsewhere.
+   */
+  onLogDirFailure?: (logDir: string, failedDirs: ReadonlySet<string>, err: Error) => void;
 }
 
 /** `<topic>-<partition>` → its parts; the partition follows the last '-'. Null for anything else. */
@@ -84,6 +90,8 @@ export class LogManager {
   readonly #logDirs: readonly string[];
   readonly #random: Random | undefined;
   readonly #topicConfig: ((topic: string) => LogConfig | undefined) | undefined;
+  readonly #onLogDirFailure: LogManagerOptions['onLogDirFailure'];
+  readonly #failedDirs = new Set<string>();
   readonly #log = logger('log-manager');
   #defaults: LogConfig;
   readonly #logs = new Map<string, LogEntry>();
@@ -99,6 +107,18 @@ export class LogManager {
   #deleteIdCounter = 0;
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new';
 
+  /** Log dirs where a log went offline on an I/O failure. */
+  get failedLogDirs(): ReadonlySet<string> {
+    return this.#failedDirs;
+  }
+
+  #logDirFailed(logDir: string, err: Error): void {
+    const first = !this.#failedDirs.has(logDir);
+    this.#failedDirs.add(logDir);
+    if (first) this.#log.error({ logDir, err: err.message }, `log dir ${logDir} failed (${this.#failedDirs.size} of ${this.#logDirs.length} failed)`);
+    this.#onLogDirFailure?.(logDir, this.#failedDirs, err);
+  }
+
   constructor(opts: LogManagerOptions) {
     assert.ok(opts.logDirs.length > 0, 'at least one log dir');
     validateLogConfig(opts.defaults);
@@ -108,6 +128,7 @@ export class LogManager {
     this.#defaults = opts.defaults;
     this.#random = opts.random;
     this.#topicConfig = opts.topicConfig;
+    this.#onLogDirFailure = opts.onLogDirFailure;
     this.#cleaner = new LogCleaner({ clock: opts.clock });
   }
 
@@ -167,6 +188,7 @@ export class LogManager {
         logStartOffset: logStartOffsets.get(name),
         cleanShutdown,
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
+        onOffline: (err) => this.#logDirFailed(logDir, err),
       });
       this.#logs.set(checkpointKey(topic, partition), { log, logDir });
     });
@@ -226,6 +248,7 @@ export class LogManager {
         partition,
         config,
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
+        onOffline: (err) => this.#logDirFailed(logDir, err),
       });
       this.#logs.set(key, { log, logDir });
       this.#log.info({ topic, partition, dir: log.dir }, 'created log');

@@ -73,6 +73,8 @@ export interface PartitionLogOptions extends LogLoadOptions {
   onCheckpointNeeded?: () => Promise<void>;
   /** producer.id.expiration.ms: idempotent-producer state idle this long is dropped (retention task). */
   producerIdExpirationMs?: number;
+  /** Called once, when an I/O failure takes the log offline (LogManager fails the log dir). */
+  onOffline?: (err: StorageError) => void;
 }
 
 export class PartitionLog {
@@ -102,6 +104,7 @@ export class PartitionLog {
   #lastFlushMonotonicMs: number;
   #segmentCreatedSinceDirSync = false;
   #offlineError: StorageError | null = null;
+  readonly #onOffline: ((err: StorageError) => void) | undefined;
   #closed = false;
   #closePromise: Promise<void> | null = null;
   /** Retires dropped segments (`*.deleted`, removed after file.delete.delay.ms). */
@@ -121,6 +124,7 @@ export class PartitionLog {
     this.#clock = opts.clock;
     this.#config = opts.config;
     this.#onCheckpointNeeded = opts.onCheckpointNeeded;
+    this.#onOffline = opts.onOffline;
     this.#log = log;
     this.#segments = segments;
     const active = segments.at(-1);
@@ -748,6 +752,7 @@ export class PartitionLog {
     if (this.#offlineError === null) {
       this.#offlineError = storageError;
       this.#log.error({ err, dir: this.dir }, `log ${this.topic}-${this.partition} is offline: ${what} failed: ${storageError.message}`);
+      this.#onOffline?.(storageError);
     }
     return storageError;
   }

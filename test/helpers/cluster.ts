@@ -208,9 +208,15 @@ export interface ClusterOptions {
   zookeepers?: number;
   /** Extra broker config, for every broker. */
   overrides?: string[];
+  /**
+   * Extra broker config per broker, applied last (later keys win): e.g. other listeners advertised
+   * at proxy addresses, or zookeeper.connect through a proxy (test/faults). `port` is the broker's
+   * client port (the one `bootstrap` and describe() use); `zookeeperConnect` includes the chroot.
+   */
+  brokerOverrides?: (id: number, ctx: { port: number; zookeeperConnect: string }) => string[];
 }
 
-const LISTENING = /listening on PLAINTEXT:\/\/[^\s:/]+:(\d+)/;
+const LISTENING = /listening on [A-Za-z0-9_.-]+:\/\/[^\s:/]+:(\d+)/;
 
 interface KcatMetadata {
   brokers: Array<{ id: number; name: string }>;
@@ -243,6 +249,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       `zookeeper.connect=${zookeeperConnect}`,
       `zookeeper.session.timeout.ms=${ZK_SESSION_TIMEOUT_MS}`,
       ...(opts.overrides ?? []),
+      ...(opts.brokerOverrides?.(id, { port: ports.get(id)!, zookeeperConnect }) ?? []),
     ].flatMap((o) => ['--override', o]);
 
   async function startBroker(id: number): Promise<void> {

@@ -5,7 +5,8 @@
  * ZooKeeper. Faults act on the machines: crash (kill -9: the process dies, the disk keeps what the
  * OS had), power loss (the disk also loses what was not fsynced), pause and resume (SIGSTOP,
  * SIGCONT), restart, network partitions and slow links, disk faults (ENOSPC, EIO on sync, bit
- * flips on read), wall-clock jumps.
+ * flips on read), wall-clock jumps. A broker that reports a fatal failure (Broker.onFatal: every log
+ * dir failed) halts as main.ts makes the real process exit: a crash, marked `halted`.
  *
  * Lifecycle: `SimCluster.start()` boots ZooKeeper and the brokers and waits until every broker is
  * registered; `stopAll()` ends everything. Owned by one simulation run (test/sim/run-seed.ts).
@@ -52,6 +53,8 @@ export interface SimBroker {
   /** True while a start of this broker is in progress. */
   starting: boolean;
   starts: number;
+  /** The process exited on its own (Broker.onFatal, as main.ts exits); down until restarted. */
+  halted: boolean;
 }
 
 export interface SimClusterOptions {
@@ -80,7 +83,7 @@ export class SimCluster {
     for (let id = 0; id < opts.brokers; id++) {
       const node = new SimNode(sched, brokerName(id));
       // 256 MiB of simulated disk per broker: enough for any run; ENOSPC faults lower it.
-      this.brokers.set(id, { id, node, disk: new MemoryDisk(), broker: null, powerLossAtMs: -1, starting: false, starts: 0 });
+      this.brokers.set(id, { id, node, disk: new MemoryDisk(), broker: null, powerLossAtMs: -1, starting: false, starts: 0, halted: false });
     }
   }
 
@@ -133,6 +136,7 @@ export class SimCluster {
     if (b.starting || b.broker !== null) return;
     b.node.boot();
     b.starting = true;
+    b.halted = false;
     b.starts++;
     const node = b.node;
     const incarnation = node.incarnation;
@@ -149,6 +153,8 @@ export class SimCluster {
         b.broker = broker;
         b.starting = false;
         this.sched.note(`broker ${id} serving`);
+        // main.ts exits the process on a fatal failure (after writing the reason): a crash, a moment later.
+        broker.onFatal((reason) => this.sched.after(0, `broker ${id} halts`, () => node.run(incarnation, () => this.halt(id, reason))));
       },
       (err: unknown) => {
         b.starting = false;
@@ -170,6 +176,13 @@ export class SimCluster {
     b.disk.epoch++; // open file handles of the dead process stop working
     b.broker = null;
     b.starting = false;
+  }
+
+  /** The broker process exits on its own (a fatal failure): as a crash, and marked halted. */
+  halt(id: number, reason: string): void {
+    this.sched.note(`broker ${id} halts: ${reason.slice(0, 200)}`);
+    this.crash(id);
+    this.broker(id).halted = true;
   }
 
   /** Power loss: as crash, and the disk loses what was never fsynced (torn tails possible). */

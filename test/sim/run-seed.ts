@@ -27,8 +27,9 @@
  * The fault model: at most one broker is down or has lost power at a time beyond what
  * min.insync.replicas=2 tolerates (power loss strikes only a cluster whose ISRs are whole), as
  * Kafka's guarantees assume; partitions, pauses, slow links, clock jumps and disk faults strike
- * anywhere. Disk faults (ENOSPC, EIO on fsync) take logs offline; the nemesis then restarts that
- * broker, as an operator would.
+ * anywhere. Disk faults (ENOSPC, EIO on fsync) take logs offline, and a broker whose every log dir
+ * failed halts (as Kafka does); when the fault heals the nemesis restarts that broker, as an
+ * operator would.
  */
 import type { Partition } from '../../src/replication/partition.js';
 import { ReadChecker, SimAdmin, SimConsumer, SimProducer, recordsOf } from './clients.js';
@@ -455,7 +456,7 @@ class Nemesis {
     switch (kind) {
       case 'crash': {
         // kill -9 keeps what was written (the page cache survives): two brokers may be down at once.
-        if (this.#down.size > 1 || c.broker(id).broker === null) break;
+        if (this.#downCount() > 1 || c.broker(id).broker === null) break;
         apply(`kill -9 broker ${id}`);
         c.crash(id);
         this.#down.add(id);
@@ -466,7 +467,7 @@ class Nemesis {
         return;
       }
       case 'power': {
-        if (this.#down.size > 0 || !allHealthy(c, this.partitions)) break;
+        if (this.#anyDown() || !allHealthy(c, this.partitions)) break;
         apply(`power loss of broker ${id}`);
         c.powerLoss(id);
         this.#down.add(id);
@@ -567,14 +568,25 @@ class Nemesis {
    */
   #diskHealed(id: number): void {
     const c = this.cluster;
-    c.broker(id).disk.clearFaults();
-    if (c.broker(id).broker === null) return;
+    const b = c.broker(id);
+    b.disk.clearFaults();
+    if (b.broker === null && !b.halted) return; // down by another fault, or starting: not ours to restart
     if (this.#down.size > 0) {
       this.#restartAfterHeal.add(id);
       return;
     }
-    c.crash(id);
+    if (b.broker !== null) c.crash(id);
     c.startBroker(id);
+  }
+
+  /** A broker is down by a crash or power fault, or halted on its own (every log dir failed). */
+  #anyDown(): boolean {
+    return this.#downCount() > 0;
+  }
+
+  /** Brokers down by a crash or power fault, or halted on their own. */
+  #downCount(): number {
+    return [...this.cluster.brokers.values()].filter((b) => this.#down.has(b.id) || b.halted).length;
   }
 
   /** Every fault ends: links heal, paused brokers resume, stopped brokers start, disks clear. */

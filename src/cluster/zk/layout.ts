@@ -9,7 +9,7 @@
  * the client library can use it without pulling in the controller.
  */
 import { createHash } from 'node:crypto';
-import type { BrokerInfo } from '../metadata-image.js';
+import type { BrokerEndpoint, BrokerInfo } from '../metadata-image.js';
 import type { LogEnd, PartitionState } from '../leader-election.js';
 export type { LogEnd } from '../leader-election.js';
 
@@ -171,17 +171,20 @@ export function parseEndpoint(ep: string): { listener: string; host: string; por
   return m ? { listener: m[1]!, host: m[2]!, port: Number(m[3]) } : null;
 }
 
-/** The broker a registration describes: its first endpoint, else the legacy host/port. */
+/**
+ * The broker a registration describes: every endpoint by listener (names upper case), the first as
+ * host/port, else the legacy host/port.
+ */
 export function brokerOf(id: number, reg: BrokerRegistration): BrokerInfo {
-  let host = reg.host;
-  let port = reg.port;
-  const ep = reg.endpoints?.[0];
-  const e = ep ? parseEndpoint(ep) : null;
-  if (e) {
-    host = e.host;
-    port = e.port;
+  const endpoints: BrokerEndpoint[] = [];
+  for (const text of reg.endpoints ?? []) {
+    const e = parseEndpoint(text);
+    if (e) endpoints.push(Object.freeze({ listener: e.listener.toUpperCase(), host: e.host, port: e.port }));
   }
-  return Object.freeze({ id, host, port, rack: reg.rack ?? null });
+  const first = endpoints[0];
+  const host = first?.host ?? reg.host;
+  const port = first?.port ?? reg.port;
+  return Object.freeze({ id, host, port, rack: reg.rack ?? null, ...(endpoints.length > 0 ? { endpoints: Object.freeze(endpoints) } : {}) });
 }
 
 /** Parses Kafka's reassignment JSON ({"version":1,"partitions":[{"topic","partition","replicas"}]}); throws on a malformed document. */
