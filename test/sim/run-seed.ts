@@ -4,10 +4,11 @@
  * (the scheduler's digest of every event proves it).
  *
  * The run: three brokers and the simulated ZooKeeper start; a topic with 3 partitions and
- * replication factor 3 (min.insync.replicas=2) is created; an idempotent acks=all producer and a
- * consumer run while the nemesis injects faults (see FAULT_KINDS) for `durationMs` of simulated
- * time; then every fault heals, and the run checks liveness (every partition gets a leader and a
- * full ISR again, and the producer makes progress, within a bound) and safety:
+ * replication factor 3 (min.insync.replicas=2) is created; an idempotent acks=all producer, a
+ * consumer and a consumer group (group.ts) run while the nemesis injects faults (see FAULT_KINDS;
+ * one at a time, or up to `overlap` at once) for `durationMs` of simulated time; then every fault
+ * heals, and the run checks liveness (every partition gets a leader and a full ISR again, the
+ * producer and the group make progress, within a bound) and safety:
  *
  *   continuously (every CHECK_EVERY_MS):
  *   - at most one broker leads a partition at a given leader epoch;
@@ -16,8 +17,13 @@
  *     has not lost power since the epoch began: Kafka's model keeps acknowledged data in page
  *     caches, not on disk, so a power loss of an ISR member is outside it);
  *   - controller writes are fenced: the /controller_epoch version they checked never goes back;
- *   - a consumer never sees a record at or above the answer's high watermark, and an offset never
- *     changes its record;
+ *   - a reader (the consumer, a group member) never sees a record at or above the answer's high
+ *     watermark, and an offset never changes its record;
+ *   - a group's committed offset never goes back (an OffsetFetch answers at least every commit
+ *     acknowledged before it was sent);
+ *   every PREFIX_CHECK_EVERY_MS:
+ *   - the committed prefix (batches below the high watermark) is identical, batch for batch, on
+ *     the leader and every live ISR member in its epoch;
  *   at the end:
  *   - no acknowledged record is lost: each is at its acknowledged offset in the leader's log and
  *     in every ISR member's log;
@@ -31,6 +37,7 @@
  * failed halts (as Kafka does); when the fault heals the nemesis restarts that broker, as an
  * operator would.
  */
+import { BATCH_HEADER_BYTES, batch } from '../../src/protocol/records/batch.js';
 import type { Partition } from '../../src/replication/partition.js';
 import { ReadChecker, SimAdmin, SimConsumer, SimProducer, recordsOf } from './clients.js';
 import { checkCommittedAtEnd, GroupLedger, SimGroupMember } from './group.js';
@@ -95,6 +102,7 @@ const GROUP = 'sim-group';
 const NEMESIS_STREAM = 0x5eed_fa17;
 const GROUP_MEMBERS = 2;
 const CHECK_EVERY_MS = 250;
+const PREFIX_CHECK_EVERY_MS = 5000;
 
 export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
   const startedMs = Date.now();
@@ -137,6 +145,11 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     const checking = (): void => {
       checker.check();
       sched.after(CHECK_EVERY_MS, 'check', checking);
+    const checkingPrefixes = (): void => {
+      checker.checkCommittedPrefixes();
+      sched.after(PREFIX_CHECK_EVERY_MS, 'prefix check', checkingPrefixes);
+    };
+    sched.after(PREFIX_CHECK_EVERY_MS, 'prefix check', checkingPrefixes);
     };
     sched.after(CHECK_EVERY_MS, 'check', checking);
 
@@ -268,6 +281,43 @@ class Checker {
     readonly anomalyLists: string[][],
   ) {}
 
+  /** Incremental log scans per broker incarnation (a restart starts afresh). */
+  readonly #scans = new Map<string, Map<string, LogScan>>();
+
+  #scansOf(brokerId: number, starts: number): Map<string, LogScan> {
+    const key = `${brokerId}/${starts}`;
+    let scans = this.#scans.get(key);
+    if (scans === undefined) {
+      scans = new Map();
+      this.#scans.set(key, scans);
+    }
+    return scans;
+  }
+
+  /** Every led partition: each live ISR member of the leader's epoch holds the same batches below the high watermark. */
+  checkCommittedPrefixes(): void {
+    const c = this.cluster;
+    for (const b of c.live) {
+      for (const p of b.broker!.replicas?.hostedPartitions() ?? []) {
+        if (!p.isLeader) continue;
+        const hw = p.log.highWatermark;
+        const mine = batchesBelow(p, hw, this.#scansOf(b.id, b.starts));
+        for (const m of p.isr) {
+          if (m === b.id) continue;
+          const member = c.broker(m);
+          if (member.node.state !== 'up' || member.broker === null) continue;
+          const f = member.broker.replicas?.partitionState(p.topic, p.partition);
+          if (f === undefined || f.leaderEpoch !== p.leaderEpoch || f.log.logEndOffset < hw) continue;
+          const theirs = batchesBelow(f, hw, this.#scansOf(m, member.starts));
+          const at = mine.findIndex((x, i) => x !== theirs[i]);
+          if (at >= 0 || theirs.length !== mine.length) {
+            this.#violation(`the committed prefix of ${p.topic}-${p.partition} differs between leader ${b.id} and ISR member ${m} (epoch ${p.leaderEpoch}, hw ${hw}): batch ${mine[at] ?? '-'} vs ${theirs[at] ?? '-'}`);
+          }
+        }
+      }
+    }
+  }
+
   #watch(partition: number): void {
     const state = [...this.cluster.brokers.values()]
       .map((b) => {
@@ -388,6 +438,41 @@ function readLog(p: Partition, maxOffset: number): Map<number, string> {
   const disk = p.log.disk as unknown as { fileBytes(path: string): Buffer; listFiles(): string[] };
   for (const file of disk.listFiles().filter((f) => f.startsWith(`${p.log.dir}/`) && f.endsWith('.log')).sort()) {
     for (const r of recordsOf(disk.fileBytes(file))) if (r.offset < maxOffset) out.set(r.offset, r.value);
+  }
+  return out;
+}
+
+/** What batchesBelow has read of one log file: its length then, and each batch. */
+interface LogScan {
+  length: number;
+  batches: Array<{ base: number; position: number; text: string }>;
+}
+
+/**
+ * "base-last:crc" of every batch of a replica's log that starts below `maxOffset`, read from the
+ * memory disk (synchronous). Scans are incremental per log file (`scans`), started again when a
+ * file shrank or its last scanned batch changed (a truncation, then appends past the old end).
+ */
+function batchesBelow(p: Partition, maxOffset: number, scans: Map<string, LogScan>): string[] {
+  const out: string[] = [];
+  const disk = p.log.disk as unknown as { fileView(path: string): Buffer; listFiles(): string[] };
+  for (const file of disk.listFiles().filter((f) => f.startsWith(`${p.log.dir}/`) && f.endsWith('.log')).sort()) {
+    const bytes = disk.fileView(file);
+    const describe = (at: number): string => `${batch.baseOffset(bytes, at)}-${batch.lastOffset(bytes, at)}:${batch.crc(bytes, at)}`;
+    let scan = scans.get(file);
+    const last = scan?.batches.at(-1);
+    if (scan === undefined || bytes.length < scan.length || (last !== undefined && describe(last.position) !== last.text)) {
+      scan = { length: 0, batches: [] };
+      scans.set(file, scan);
+    }
+    for (let at = scan.length; at + BATCH_HEADER_BYTES <= bytes.length && at + batch.totalBytes(bytes, at) <= bytes.length; at += batch.totalBytes(bytes, at)) {
+      scan.batches.push({ base: batch.baseOffset(bytes, at), position: at, text: describe(at) });
+      scan.length = at + batch.totalBytes(bytes, at);
+    }
+    for (const b of scan.batches) {
+      if (b.base >= maxOffset) break;
+      out.push(b.text);
+    }
   }
   return out;
 }

@@ -202,6 +202,13 @@ export class MemoryDisk implements Disk {
     return Buffer.from(f.data.subarray(0, f.lengthBytes));
   }
 
+  /** A file's current bytes without a copy (read-only inspection; valid until the next write or truncate). */
+  fileView(filePath: string): Buffer {
+    const f = this.#files.get(normalise(filePath));
+    if (!f) throw diskError('ENOENT', 'open', filePath);
+    return f.data.subarray(0, f.lengthBytes);
+  }
+
   /** Every file path, sorted. */
   listFiles(): string[] {
     return [...this.#files.keys()].sort();
