@@ -21,6 +21,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTempDir, removeDir, run, startBroker, type RunResult, type StartedBroker } from '../helpers/broker.js';
 import { BIN, closedPort } from './tools.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const SEED = Number(process.env.SAMSA_FUZZ_SEED ?? 20261204);
 const VECTORS_PER_TOOL = process.env.SAMSA_SOAK ? 60 : 6;
@@ -30,18 +31,6 @@ const LONG_RUNNING = new Set(['kafka-console-consumer', 'kafka-console-producer'
 /** Servers and wrappers with targeted tests of their own (they would start real servers here). */
 const EXCLUDED = new Set(['kafka-server-start', 'kafka-server-stop', 'zookeeper-server-start', 'zookeeper-server-stop']);
 const STACK_FRAME = /^\s+at .+(\(.+:\d+:\d+\)|:\d+:\d+)$/m;
-
-/** mulberry32: small, seedable, good enough to pick test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
@@ -133,7 +122,7 @@ describe('every bin/ tool answers any argument vector without a stack trace or a
 
   for (const name of tools) {
     it(`${name}: ${VECTORS_PER_TOOL} random argument vectors (seed ${SEED})`, async () => {
-      const rand = prng(SEED ^ [...name].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
+      const rand = seededRandom(SEED ^ [...name].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
       const help = await run(path.join(BIN, name), ['--help'], { timeoutMs: DEADLINE_MS, env: { ...process.env, SAMSA_DEBUG: '1', NO_COLOR: '1' } });
       assert.equal(help.code, 0, `${name} --help exits 0\n${help.stderr}`);
       const options = optionsFromHelp(help.stdout);

@@ -37,17 +37,6 @@ export function parseSchedule(text: string): FaultKind[] {
   return kinds as FaultKind[];
 }
 
-/** mulberry32: a small seeded generator (the run is reproducible in its choices, not its timing). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FaultEvent {
   kind: FaultKind;

@@ -11,7 +11,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { sleep } from '../helpers/broker.js';
 import { checkQueue, ListAppendChecker, type Anomaly, type AnomalyKind, type QueueResult } from './checker.js';
 import { startFaultCluster } from './fault-cluster.js';
-import { Nemesis, seededRandom, type FaultEvent, type FaultKind } from './nemesis.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { Nemesis, type FaultEvent, type FaultKind } from './nemesis.js';
 import { startWorkload } from './workload.js';
 
 export interface RunOptions {

@@ -146,40 +146,54 @@ const RETRIABLE = new Set<number>([
   ErrorCode.NETWORK_EXCEPTION,
 ]);
 
-export class SimProducer {
+/** A client that runs one loop per partition until stopped (the producer, the consumer). */
+abstract class PartitionLoops {
+  protected stopping = false;
+  #running: Array<Promise<void>> = [];
+  protected readonly conns: Connections;
+
+  constructor(
+    readonly cluster: SimCluster,
+    readonly node: SimNode,
+    readonly partitions: number,
+  ) {
+    this.conns = new Connections(cluster, node);
+  }
+
+  start(): void {
+    this.#running = Array.from({ length: this.partitions }, (_, p) => this.loop(p));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.#running);
+    this.conns.close();
+  }
+
+  protected abstract loop(partition: number): Promise<void>;
+}
+
+export class SimProducer extends PartitionLoops {
   readonly acked: AckedRecord[] = [];
   /** Numbers sent (or being retried) but never acknowledged; may or may not be in the log. */
   readonly unacked = new Set<string>();
   sent = 0;
   retries = 0;
   producerResets = 0;
-  #stop = false;
-  #running: Array<Promise<void>> = [];
-  readonly #conns: Connections;
   #producerId = -1n;
   #producerEpoch = -1;
   /** A partition whose acknowledgements go into the run's story (--watch). */
   watchPartition = -1;
 
   constructor(
-    readonly cluster: SimCluster,
-    readonly node: SimNode,
+    cluster: SimCluster,
+    node: SimNode,
     readonly topic: string,
-    readonly partitions: number,
+    partitions: number,
     readonly recordsPerBatch: number,
     readonly intervalMs: number,
   ) {
-    this.#conns = new Connections(cluster, node);
-  }
-
-  start(): void {
-    this.#running = Array.from({ length: this.partitions }, (_, p) => this.#loop(p));
-  }
-
-  async stop(): Promise<void> {
-    this.#stop = true;
-    await Promise.all(this.#running);
-    this.#conns.close();
+    super(cluster, node, partitions);
   }
 
   /** Acknowledged so far (liveness: progress after the faults heal). */
@@ -190,7 +204,7 @@ export class SimProducer {
   async #initProducerId(): Promise<void> {
     for (;;) {
       try {
-        const res = await this.#conns.any<InitProducerIdResponse>(initProducerIdApi, 3, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+        const res = await this.conns.any<InitProducerIdResponse>(initProducerIdApi, 3, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
         if (res.errorCode === ErrorCode.NONE) {
           this.#producerId = res.producerId;
           this.#producerEpoch = res.producerEpoch;
@@ -199,19 +213,19 @@ export class SimProducer {
       } catch {
         // retried below
       }
-      if (this.#stop) return;
+      if (this.stopping) return;
       await sleep(this.node, RETRY_BACKOFF_MS);
     }
   }
 
-  async #loop(partition: number): Promise<void> {
+  protected async loop(partition: number): Promise<void> {
     let sequence = 0;
     let n = 0;
     let epoch = -2;
-    while (!this.#stop) {
+    while (!this.stopping) {
       if (this.#producerId < 0n || epoch !== this.#producerEpoch) {
         if (this.#producerId < 0n) await this.#initProducerId();
-        if (this.#stop) return;
+        if (this.stopping) return;
         if (epoch !== this.#producerEpoch) {
           epoch = this.#producerEpoch;
           sequence = 0;
@@ -228,7 +242,7 @@ export class SimProducer {
         baseTimestampMs: this.node.clock().nowMs(),
       });
       // Retry this very batch (same sequence) until acknowledged or refused for good.
-      for (let attempt = 0; !this.#stop; attempt++) {
+      for (let attempt = 0; !this.stopping; attempt++) {
         const outcome = await this.#send(partition, batch);
         if (outcome.kind === 'acked') {
           if (this.watchPartition === partition) this.cluster.sched.note(`watch: ${values[0]}..${values[values.length - 1]} acknowledged at ${outcome.baseOffset} by leader ${outcome.leader}`);
@@ -258,33 +272,33 @@ export class SimProducer {
 
   async #send(partition: number, records: Buffer): Promise<{ kind: 'acked'; baseOffset: number; leader: number } | { kind: 'retry' } | { kind: 'fatal'; why: string }> {
     const key = `${this.topic}/${partition}`;
-    let leader = this.#conns.leaders.get(key);
+    let leader = this.conns.leaders.get(key);
     if (leader === undefined) {
       try {
-        await this.#conns.refreshMetadata(this.topic);
+        await this.conns.refreshMetadata(this.topic);
       } catch {
         return { kind: 'retry' };
       }
-      leader = this.#conns.leaders.get(key);
+      leader = this.conns.leaders.get(key);
       if (leader === undefined) return { kind: 'retry' };
     }
     let res: ProduceResponse;
     try {
-      res = await this.#conns.request<ProduceResponse>(leader, produceApi, 7, {
+      res = await this.conns.request<ProduceResponse>(leader, produceApi, 7, {
         transactionalId: null,
         acks: -1,
         timeoutMs: 10_000,
         topicData: [{ name: this.topic, partitionData: [{ index: partition, records }] }],
       });
     } catch {
-      this.#conns.leaders.delete(key);
+      this.conns.leaders.delete(key);
       return { kind: 'retry' };
     }
     const p = res.responses[0]?.partitionResponses[0];
     if (p === undefined) return { kind: 'retry' };
     if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) return { kind: 'acked', baseOffset: Number(p.baseOffset), leader };
     if (RETRIABLE.has(p.errorCode)) {
-      this.#conns.leaders.delete(key);
+      this.conns.leaders.delete(key);
       return { kind: 'retry' };
     }
     return { kind: 'fatal', why: `error ${p.errorCode}` };
@@ -361,35 +375,22 @@ export async function fetchChecked(conns: Connections, reads: ReadChecker, parti
 }
 
 /** Reads every partition from its leader, from offset 0 on, through `fetchChecked`. */
-export class SimConsumer {
+export class SimConsumer extends PartitionLoops {
   fetches = 0;
-  #stop = false;
-  #running: Array<Promise<void>> = [];
-  readonly #conns: Connections;
 
   constructor(
-    readonly cluster: SimCluster,
-    readonly node: SimNode,
+    cluster: SimCluster,
+    node: SimNode,
     readonly reads: ReadChecker,
-    readonly partitions: number,
+    partitions: number,
   ) {
-    this.#conns = new Connections(cluster, node);
+    super(cluster, node, partitions);
   }
 
-  start(): void {
-    this.#running = Array.from({ length: this.partitions }, (_, p) => this.#loop(p));
-  }
-
-  async stop(): Promise<void> {
-    this.#stop = true;
-    await Promise.all(this.#running);
-    this.#conns.close();
-  }
-
-  async #loop(partition: number): Promise<void> {
+  protected async loop(partition: number): Promise<void> {
     let offset = 0;
-    while (!this.#stop) {
-      const next = await fetchChecked(this.#conns, this.reads, partition, offset, 'the consumer');
+    while (!this.stopping) {
+      const next = await fetchChecked(this.conns, this.reads, partition, offset, 'the consumer');
       this.fetches++;
       if (next === null) await sleep(this.node, RETRY_BACKOFF_MS);
       else offset = next;

@@ -12,6 +12,7 @@
  * `trace` keeps the last events (time and label) for failure reports; `digest` folds every event
  * label and time into one number, compared across two runs of a seed to prove the replay.
  */
+import { MinHeap } from '../../src/min-heap.js';
 
 /** xoshiro128**: small, fast, good statistical quality; the whole state comes from the seed. */
 export class SeededRandom {
@@ -98,7 +99,7 @@ export class SimScheduler {
   readonly random: SeededRandom;
   #nowMs = 0;
   #seq = 0;
-  #heap: SimEvent[] = [];
+  readonly #heap = new MinHeap<SimEvent>(before);
   #digest = 0x811c9dc5;
   readonly trace: string[] = [];
   /** Every note (faults, starts, leader changes, failures): the story of a run, kept whole up to a bound. */
@@ -120,26 +121,14 @@ export class SimScheduler {
   }
 
   get pending(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Runs `fn` at simulated time `atMs` (never earlier than now). */
   at(atMs: number, label: string, fn: () => void): SimHandle {
     const ev: SimEvent = { atMs: Math.max(atMs, this.#nowMs), seq: this.#seq++, label, fn, cancelled: false };
-    this.#push(ev);
+    this.#heap.push(ev);
     return { cancel: () => void (ev.cancelled = true) };
-  }
-
-  #push(ev: SimEvent): void {
-    const h = this.#heap;
-    h.push(ev);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
   }
 
   after(delayMs: number, label: string, fn: () => void): SimHandle {
@@ -170,14 +159,14 @@ export class SimScheduler {
       if (this.failure !== null) return 'failure';
       if (opts.done?.()) return 'done';
       if (n >= eventsMax) return 'eventsMax';
-      const ev = this.#pop();
+      const ev = this.#heap.pop();
       if (ev === undefined) return 'idle';
       if (ev.cancelled) {
         n--;
         continue;
       }
       if (opts.untilMs !== undefined && ev.atMs > opts.untilMs) {
-        this.#push(ev); // not yet: back in the queue, unchanged
+        this.#heap.push(ev); // not yet: back in the queue, unchanged
         this.#nowMs = Math.max(this.#nowMs, opts.untilMs);
         return 'until';
       }
@@ -192,28 +181,6 @@ export class SimScheduler {
       }
       await drainJobs();
     }
-  }
-
-  #pop(): SimEvent | undefined {
-    const h = this.#heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
   }
 
   #fold(text: string): void {

@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Clock, Timer } from '../../io/clock.js';
+import { MinHeap } from '../../min-heap.js';
 
 interface Entry {
   deadlineMs: number;
@@ -29,7 +30,7 @@ export class DeadlineQueue {
   readonly #clock: Clock;
   readonly #onError: (err: unknown, key: string) => void;
   readonly #entries = new Map<string, Entry>();
-  #heap: HeapItem[] = [];
+  readonly #heap = new MinHeap<HeapItem>(less);
   #seq = 0;
   #timer: Timer | null = null;
   #timerDeadlineMs = Number.POSITIVE_INFINITY;
@@ -60,8 +61,8 @@ export class DeadlineQueue {
     const deadlineMs = this.#clock.monotonicMs() + Math.max(0, delayMs);
     const seq = ++this.#seq;
     this.#entries.set(key, { deadlineMs, seq, fn });
-    this.#push({ deadlineMs, seq, key });
-    if (this.#heap.length > 2 * this.#entries.size + 64) this.#rebuild();
+    this.#heap.push({ deadlineMs, seq, key });
+    if (this.#heap.size > 2 * this.#entries.size + 64) this.#rebuild();
     this.#arm();
   }
 
@@ -78,7 +79,7 @@ export class DeadlineQueue {
   close(): void {
     this.#closed = true;
     this.#entries.clear();
-    this.#heap = [];
+    this.#heap.clear();
     this.#timer?.cancel();
     this.#timer = null;
   }
@@ -106,7 +107,7 @@ export class DeadlineQueue {
     for (;;) {
       const top = this.#peekLive();
       if (top === undefined || top.deadlineMs > nowMs) break;
-      this.#pop();
+      this.#heap.pop();
       const entry = this.#entries.get(top.key)!;
       this.#entries.delete(top.key);
       try {
@@ -122,48 +123,17 @@ export class DeadlineQueue {
 
   /** The earliest live heap item, discarding stale ones on the way. */
   #peekLive(): HeapItem | undefined {
-    while (this.#heap.length > 0) {
-      const top = this.#heap[0]!;
+    for (let top = this.#heap.peek(); top !== undefined; top = this.#heap.peek()) {
       const entry = this.#entries.get(top.key);
       if (entry !== undefined && entry.seq === top.seq) return top;
-      this.#pop();
+      this.#heap.pop();
     }
     return undefined;
   }
 
   #rebuild(): void {
-    this.#heap = [];
-    for (const [key, e] of this.#entries) this.#push({ deadlineMs: e.deadlineMs, seq: e.seq, key });
-  }
-
-  #push(item: HeapItem): void {
-    const h = this.#heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  #pop(): void {
-    const h = this.#heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && less(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
+    this.#heap.clear();
+    for (const [key, e] of this.#entries) this.#heap.push({ deadlineMs: e.deadlineMs, seq: e.seq, key });
   }
 }
 
