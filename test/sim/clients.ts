@@ -2,7 +2,9 @@
  * Simulated Kafka clients, speaking the real protocol (our codec, the broker-side request client
  * src/replication/broker-client.ts over the simulated network) to the simulated brokers:
  *
- * - SimAdmin: CreateTopics, with retries until the controller answers.
+ * - SimAdmin: CreateTopics, with retries until the controller answers; during the faults, one
+ *   admin request at a time (create and delete a scratch topic, change a topic config, preferred
+ *   leader election), answered or not.
  * - SimProducer: an idempotent acks=all producer (InitProducerId, sequence numbers per partition,
  *   one batch in flight per partition, retries of the same batch on retriable errors with fresh
  *   metadata), as librdkafka's idempotent producer behaves. Every record it sends is numbered;
@@ -19,6 +21,9 @@ import { BATCH_HEADER_BYTES, BATCH_LENGTH_PREFIX_BYTES, batch } from '../../src/
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import type { Struct } from '../../src/protocol/codec.js';
 import { createTopicsApi, type CreateTopicsResponse } from '../../src/protocol/messages/create-topics.js';
+import { deleteTopicsApi, type DeleteTopicsResponse } from '../../src/protocol/messages/delete-topics.js';
+import { electLeadersApi, type ElectLeadersResponse } from '../../src/protocol/messages/elect-leaders.js';
+import { incrementalAlterConfigsApi, type IncrementalAlterConfigsResponse } from '../../src/protocol/messages/incremental-alter-configs.js';
 import { fetchApi, type FetchResponse } from '../../src/protocol/messages/fetch.js';
 import { initProducerIdApi, type InitProducerIdResponse } from '../../src/protocol/messages/init-producer-id.js';
 import { metadataApi, type MetadataResponse } from '../../src/protocol/messages/metadata.js';
@@ -122,10 +127,50 @@ export class SimAdmin {
     throw new Error(`could not create topic ${name}`);
   }
 
+  /**
+   * One admin request during the faults, answered or not (the answer's error code, or null when no
+   * broker answered): what an operator or a tool does while the cluster is in trouble.
+   */
+  async once(op: AdminOperation): Promise<number | null> {
+    try {
+      const md = await this.#conns.any<MetadataResponse>(metadataApi, 9, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      const target = md.controllerId >= 0 ? md.controllerId : (md.brokers[0]?.nodeId ?? 0);
+      switch (op.kind) {
+        case 'create': {
+          const res = await this.#conns.request<CreateTopicsResponse>(target, createTopicsApi, 5, { topics: [{ name: op.topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+          return res.topics[0]?.errorCode ?? null;
+        }
+        case 'delete': {
+          const res = await this.#conns.request<DeleteTopicsResponse>(target, deleteTopicsApi, 4, { topicNames: [op.topic], timeoutMs: 10_000 } as unknown as Struct);
+          return res.responses[0]?.errorCode ?? null;
+        }
+        case 'config': {
+          const res = await this.#conns.request<IncrementalAlterConfigsResponse>(target, incrementalAlterConfigsApi, 0, {
+            resources: [{ resourceType: 2, resourceName: op.topic, configs: [{ name: op.name, configOperation: 0, value: op.value }] }],
+            validateOnly: false,
+          });
+          return res.responses[0]?.errorCode ?? null;
+        }
+        case 'elect-preferred': {
+          const res = await this.#conns.request<ElectLeadersResponse>(target, electLeadersApi, 1, { electionType: 0, topicPartitions: [{ topic: op.topic, partitions: op.partitions }], timeoutMs: 10_000 });
+          return res.errorCode !== ErrorCode.NONE ? res.errorCode : (res.replicaElectionResults[0]?.partitionResult.find((r) => r.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE);
+        }
+      }
+    } catch {
+      return null; // no answer while faults run
+    }
+  }
+
   close(): void {
     this.#conns.close();
   }
 }
+
+/** An admin request the simulator sends during the faults (see SimAdmin.once). */
+export type AdminOperation =
+  | { kind: 'create' | 'delete'; topic: string }
+  | { kind: 'config'; topic: string; name: string; value: string }
+  | { kind: 'elect-preferred'; topic: string; partitions: number[] };
 
 export interface AckedRecord {
   partition: number;

@@ -38,8 +38,9 @@
  * operator would.
  */
 import { BATCH_HEADER_BYTES, batch } from '../../src/protocol/records/batch.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
 import type { Partition } from '../../src/replication/partition.js';
-import { ReadChecker, SimAdmin, SimConsumer, SimProducer, recordsOf } from './clients.js';
+import { ReadChecker, SimAdmin, SimConsumer, SimProducer, recordsOf, type AdminOperation } from './clients.js';
 import { checkCommittedAtEnd, GroupLedger, SimGroupMember } from './group.js';
 import { SimCluster, brokerName, type SimBroker } from './cluster.js';
 import { SimNode } from './node.js';
@@ -88,6 +89,8 @@ export interface SeedResult {
   groupCommits: number;
   groupGenerations: number;
   groupOffsetReads: number;
+  /** Admin requests sent during the faults, by kind and answer ("config NONE", "create unanswered", ...). */
+  adminOps: Record<string, number>;
   /** Bits flipped on read by the bitflip fault (each one caught or harmless, or the seed fails). */
   bitsFlipped: number;
   faults: Partial<Record<FaultKind, number>>;
@@ -98,8 +101,9 @@ export interface SeedResult {
 
 const TOPIC = 'sim';
 const GROUP = 'sim-group';
-/** Mixed into the seed for the nemesis's own random stream. */
+/** Mixed into the seed for the nemesis's own random stream, and the admin's. */
 const NEMESIS_STREAM = 0x5eed_fa17;
+const ADMIN_STREAM = 0x5eed_ad31;
 const GROUP_MEMBERS = 2;
 const CHECK_EVERY_MS = 250;
 const PREFIX_CHECK_EVERY_MS = 5000;
@@ -114,6 +118,7 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
   let consumer: SimConsumer | null = null;
   let members: SimGroupMember[] = [];
   const ledger = new GroupLedger(GROUP);
+  const adminOps: Record<string, number> = {};
   let cluster: SimCluster | null = null;
   let failure: string | null = null;
   let lost = 0;
@@ -158,6 +163,7 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     const nemesis = new Nemesis(cluster, client, new SeededRandom(opts.seed ^ NEMESIS_STREAM), faults, counts, partitions, opts.overlap ?? 1);
     const endOfFaultsMs = sched.nowMs + (opts.durationMs ?? 30_000);
     nemesis.runUntil(endOfFaultsMs);
+    void runAdminOperations(new SimAdmin(cluster, client), new SeededRandom(opts.seed ^ ADMIN_STREAM), sched, endOfFaultsMs, partitions, adminOps);
     await sched.run({ untilMs: endOfFaultsMs });
     await sched.run({ done: () => nemesis.idle, untilMs: sched.nowMs + 30_000 });
     nemesis.healAll();
@@ -214,6 +220,7 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     lost,
     duplicates,
     producerResets: producer?.producerResets ?? 0,
+    adminOps,
     groupCommits: ledger.commits,
     groupGenerations: ledger.generations.size,
     groupOffsetReads: ledger.offsetFetches,
@@ -222,6 +229,37 @@ export async function runSeed(opts: SeedOptions): Promise<SeedResult> {
     trace: sched.trace.slice(-200),
     notes: sched.notes,
   };
+}
+
+/**
+ * Until `untilMs`, every 2-6 s one admin request, as an operator would send during trouble: create
+ * or delete a scratch topic, change a config of the workload's topic (small segments make the
+ * logs roll often), or a preferred leader election. Answers are counted, never required.
+ */
+async function runAdminOperations(admin: SimAdmin, rng: SeededRandom, sched: SimScheduler, untilMs: number, partitions: number, counts: Record<string, number>): Promise<void> {
+  let scratch = 0;
+  let scratchExists = false;
+  const all = Array.from({ length: partitions }, (_, p) => p);
+  while (sched.nowMs < untilMs && sched.failure === null) {
+    await new Promise<void>((resolve) => sched.after(rng.between(2000, 6000), 'admin', resolve));
+    if (sched.nowMs >= untilMs) break;
+    const choice = rng.int(4);
+    const op: AdminOperation =
+      !scratchExists ? { kind: 'create', topic: `scratch-${scratch}` }
+      : choice === 0 ? { kind: 'delete', topic: `scratch-${scratch}` }
+      : choice === 1 ? { kind: 'config', topic: TOPIC, name: 'segment.bytes', value: String(rng.between(16 * 1024, 1024 * 1024)) }
+      : choice === 2 ? { kind: 'config', topic: TOPIC, name: 'retention.ms', value: String(rng.between(8, 30) * 86_400_000) }
+      : { kind: 'elect-preferred', topic: TOPIC, partitions: all };
+    const code = await admin.once(op);
+    const answer = code === null ? 'unanswered' : (Object.entries(ErrorCode).find(([, v]) => v === code)?.[0] ?? String(code));
+    counts[`${op.kind} ${answer}`] = (counts[`${op.kind} ${answer}`] ?? 0) + 1;
+    if (op.kind === 'create' && (code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS)) scratchExists = true;
+    if (op.kind === 'delete' && (code === ErrorCode.NONE || code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) {
+      scratchExists = false;
+      scratch++;
+    }
+  }
+  admin.close();
 }
 
 function leaderOf(cluster: SimCluster, topic: string, partition: number): { b: SimBroker; p: Partition } | null {

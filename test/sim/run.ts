@@ -43,7 +43,7 @@ const brokerOverrides = process.argv.flatMap((a, i) => (a === '--broker-override
 /** The options that shape a run, as given, so a failure's replay command repeats them. */
 const shaping = ['faults', 'duration-ms', 'overlap', 'group-members', 'produce-interval-ms'].flatMap((k) => (arg(k) !== undefined ? [`--${k} ${arg(k)}`] : [])).concat(brokerOverrides.map((o) => `--broker-override ${o}`));
 const list = single !== undefined ? [Number(single)] : Array.from({ length: seeds }, (_, i) => first + i);
-const totals = { seeds: 0, failed: [] as number[], simMs: 0, realMs: 0, acked: 0, lost: 0, duplicates: 0, resets: 0, groupCommits: 0, groupGenerations: 0, groupOffsetReads: 0, bitsFlipped: 0, faults: {} as Record<string, number>, anomalies: {} as Record<string, number> };
+const totals = { seeds: 0, failed: [] as number[], simMs: 0, realMs: 0, acked: 0, lost: 0, duplicates: 0, resets: 0, groupCommits: 0, groupGenerations: 0, groupOffsetReads: 0, bitsFlipped: 0, adminOps: {} as Record<string, number>, faults: {} as Record<string, number>, anomalies: {} as Record<string, number> };
 /** Failure messages by kind of anomaly (the first pattern that matches). */
 const ANOMALY_TYPES: Array<[string, RegExp]> = [
   ['lost write', /is lost/],
@@ -72,6 +72,7 @@ for (const seed of list) {
   totals.groupGenerations += r.groupGenerations;
   totals.groupOffsetReads += r.groupOffsetReads;
   totals.bitsFlipped += r.bitsFlipped;
+  for (const [k, v] of Object.entries(r.adminOps)) totals.adminOps[k] = (totals.adminOps[k] ?? 0) + v;
   if (r.failure !== null) {
     const type = ANOMALY_TYPES.find(([, re]) => re.test(r.failure!))![0];
     totals.anomalies[type] = (totals.anomalies[type] ?? 0) + 1;
@@ -107,6 +108,7 @@ const rows: Array<[string, string]> = [
   ['producer resets (idempotence state lost)', String(totals.resets)],
   ['group: acknowledged commits, generations, committed-offset reads checked', `${totals.groupCommits}, ${totals.groupGenerations}, ${totals.groupOffsetReads}`],
   ['bits flipped on read', String(totals.bitsFlipped)],
+  ['admin requests during faults (kind answer: count)', Object.entries(totals.adminOps).sort().map(([k, v]) => `${k}: ${v}`).join(', ')],
 ];
 process.stdout.write(`${rows.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
 const report = arg('report');
