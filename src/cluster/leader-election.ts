@@ -162,13 +162,16 @@ function decide(replicas: readonly number[], stored: PartitionState, view: Clust
  */
 function recoverFromRestartedIsr(stored: PartitionState, view: ClusterView, key: string | undefined): PartitionState | null {
   const usable = (id: number): boolean => view.live.has(id) && !view.stopping.has(id);
+  // One still down may hold the longest log: wait (simulator seed 80266 elected a restarted,
+  // empty previous leader while the two members holding the data were down).
+  if (!stored.isr.every(usable)) return stored.leader === -1 ? null : { leader: -1, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
   const ends = view.logEnds;
   const published = key !== undefined && ends !== undefined && stored.isr.every((id) => ends.has(id));
   if (!published) {
-    if (stored.leader !== -1 && usable(stored.leader)) return { leader: stored.leader, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
-    return stored.leader === -1 ? null : { leader: -1, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
+    // Brokers that publish no log ends (older versions): the previous leader, if it is one of them.
+    const leader = stored.isr.includes(stored.leader) ? stored.leader : stored.isr[0]!;
+    return { leader, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
   }
-  if (!stored.isr.every(usable)) return stored.leader === -1 ? null : { leader: -1, leaderEpoch: stored.leaderEpoch + 1, isr: [...stored.isr] };
   const endOf = (id: number): LogEnd => ends.get(id)!.get(key) ?? { lastEpoch: -1, logEndOffset: 0 };
   const longer = (a: number, b: number): boolean => {
     const ea = endOf(a);

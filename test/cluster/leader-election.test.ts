@@ -106,6 +106,15 @@ describe('leader election with broker epochs', () => {
       assert.deepEqual(nextState([0, 1, 2], led, v, false, 't/0'), { leader: -1, leaderEpoch: 3, isr: [2, 1], isrBrokerEpochs: ['a2', 'a1'] });
     });
 
+    it('a restarted leader does not lead again while the other ISR members are down (seed 80266)', () => {
+      // 0 lost power and came back empty; 2 and 1, which hold the data, are down
+      const s = { leader: 0, leaderEpoch: 0, isr: [0, 2, 1], leaderBrokerEpoch: 'a0', isrBrokerEpochs: ['a0', 'a2', 'a1'] };
+      const v = { ...epochs({ 0: 'b0' }), logEnds: ends({ 0: [0, 0] }) };
+      assert.deepEqual(nextState([0, 2, 1], s, v, false, 't/0'), { leader: -1, leaderEpoch: 1, isr: [0, 2, 1], isrBrokerEpochs: ['a0', 'a2', 'a1'] });
+      const noEnds = epochs({ 0: 'b0' });
+      assert.equal(nextState([0, 2, 1], s, noEnds, false, 't/0')?.leader, -1, 'without published log ends too');
+    });
+
     it('once all are back, the longest log (last epoch, then log end) leads alone; an empty log never wins', () => {
       const v = { ...epochs({ 1: 'b1', 2: 'b2' }), logEnds: ends({ 1: [0, 0], 2: [0, 610] }) };
       assert.deepEqual(nextState([0, 1, 2], both, v, false, 't/0'), { leader: 2, leaderEpoch: 3, isr: [2], leaderBrokerEpoch: 'b2', isrBrokerEpochs: ['b2'] });

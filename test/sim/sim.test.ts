@@ -38,6 +38,7 @@ const REGRESSIONS: Array<{ seed: number; found: string; opts: Omit<SeedOptions, 
   { seed: 185, found: 'a bit flipped in a stored baseOffset (outside the CRC) served a batch at the wrong offset', opts: { groupMembers: 0, faults: FAULT_KINDS_BEFORE_DRIFT } },
   { seed: 2239, found: 'a leader cut from ZooKeeper during an ISR expansion took the unanswered write as fenced and never expanded the ISR again', opts: { groupMembers: 0, durationMs: 45_000, faults: FAULT_KINDS_BEFORE_DRIFT } },
   { seed: 30034, found: 'every ISR member had restarted and the controller elected the one a power failure had left empty', opts: { overlap: 3, faults: FAULT_KINDS_BEFORE_DRIFT } },
+  { seed: 80266, found: 'a leader that came back empty after a power loss led again while the ISR members holding the data were down', opts: { overlap: 3 } },
   { seed: 10206, found: 'log recovery cut acknowledged batches that only a flipped read made look corrupt', opts: { groupMembers: 0, overlap: 3, faults: FAULT_KINDS_BEFORE_DRIFT } },
 ];
 
