@@ -62,8 +62,25 @@ export interface CoverageSummary {
   scripts: number;
 }
 
+/**
+ * One session per thread, started once and never stopped: after stopPreciseCoverage and a new
+ * start, V8 does not report the blocks of functions compiled in between, so a second tracker in
+ * the same thread (the CI test runs every target in one process) would see almost nothing.
+ */
+let shared: inspector.Session | null = null;
+
+function sharedSession(): inspector.Session {
+  if (shared === null) {
+    shared = new inspector.Session();
+    shared.connect();
+    post(shared, 'Profiler.enable');
+    post(shared, 'Profiler.startPreciseCoverage', { callCount: false, detailed: true });
+  }
+  return shared;
+}
+
 export class CoverageTracker {
-  private readonly session = new inspector.Session();
+  private readonly session = sharedSession();
   private readonly scripts = new Map<string, ScriptBlocks>();
   private functionsReached = 0;
   private blocksCovered = 0;
@@ -71,11 +88,7 @@ export class CoverageTracker {
   takes = 0;
   takeMs = 0;
 
-  constructor(private readonly scope: RegExp) {
-    this.session.connect();
-    post(this.session, 'Profiler.enable');
-    post(this.session, 'Profiler.startPreciseCoverage', { callCount: false, detailed: true });
-  }
+  constructor(private readonly scope: RegExp) {}
 
   /** Discards what ran since the last take (e.g. setup code). */
   reset(): void {
@@ -179,9 +192,8 @@ export class CoverageTracker {
     }));
   }
 
+  /** Drops what ran since the last sample, so the next tracker starts clean. */
   close(): void {
-    post(this.session, 'Profiler.stopPreciseCoverage');
-    post(this.session, 'Profiler.disable');
-    this.session.disconnect();
+    this.reset();
   }
 }

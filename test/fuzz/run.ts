@@ -1,14 +1,15 @@
 /**
- * The fuzz runner: `npm run fuzz -- [--inputs N] [--target a,b] [--seed S] [--no-coverage]
- * [--time-ms T] [--save-corpus] [--replay FILE...]` (docs/RELIABILITY.md, "Fuzzing").
+ * The fuzz runner: `npm run fuzz -- [--inputs N | --inputs name=N,...] [--long] [--target a,b]
+ * [--seed S] [--no-coverage] [--time-ms T] [--save-corpus] [--replay FILE...]`
+ * (docs/RELIABILITY.md, "Fuzzing").
  *
  * Runs the chosen targets (default: all) one after another, each in its own worker thread
- * (worker.ts, engine.ts), for N mutated inputs each (default 100,000) after replaying the saved
- * corpus and the seeds. This thread watches the worker: no progress for the target's hangMs is a
+ * (worker.ts, engine.ts), for N mutated inputs each (default 100,000; `--long`: the per-target
+ * budgets of LONG_INPUTS, about 14 M inputs) after replaying the saved corpus and the seeds. This thread watches the worker: no progress for the target's hangMs is a
  * hang, a worker that dies (out of memory included) or a process RSS above 6 GiB is a crash; in
  * each case the input being run is read from the shared buffer and saved. Findings (inputs and
- * stacks) go to fuzz-out/<target>/; `--save-corpus` adds the inputs that reached new blocks to
- * test/fuzz/corpus/<target>/. `--replay` runs exactly the given input files against --target.
+ * stacks) go to fuzz-out/<target>/; `--save-corpus` adds up to 40 of the inputs that reached new
+ * blocks to test/fuzz/corpus/<target>/. `--replay` runs exactly the given input files against --target.
  * Exit status 1 when anything was found.
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,15 +20,28 @@ import type { EngineReport, Progress } from './engine.js';
 import { corpusDir, inputName, saveInputs } from './corpus.js';
 import { targetEntries, targetEntry } from './targets/index.js';
 import { sourceDir } from './targets/paths.js';
-import { SHARED_HEADER_BYTES, type WorkerJob } from './worker.js';
+import { SHARED_HEADER_BYTES, type WorkerJob } from './job.js';
 
 const RSS_BYTES_MAX = 6 * 1024 ** 3;
 const WORKER_HEAP_MB_MAX = 2048;
 const SHARED_INPUT_BYTES_MAX = 1 << 20;
 const WATCH_INTERVAL_MS = 1000;
+const INPUTS_DEFAULT = 100_000;
+const SAVED_PER_RUN = 40;
+/** The long run (docs/RELIABILITY.md): about 30 minutes on one core here. */
+const LONG_INPUTS: Record<string, number> = {
+  request: 4_000_000,
+  response: 2_000_000,
+  records: 3_000_000,
+  'records-async': 1_500_000,
+  legacy: 1_500_000,
+  compression: 1_500_000,
+  server: 300_000,
+};
 
 interface Args {
-  inputs: number;
+  /** Mutated inputs per target. */
+  inputs: Map<string, number>;
   targets: string[];
   seed: number;
   coverage: boolean;
@@ -37,21 +51,31 @@ interface Args {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run fuzz -- [--inputs N] [--target ${targetEntries.map((t) => t.name).join(',')}] [--seed S] [--no-coverage] [--time-ms T] [--save-corpus] [--replay FILE...]`);
+  console.error(`${message}\nusage: npm run fuzz -- [--inputs N | --inputs name=N,...] [--long] [--target ${targetEntries.map((t) => t.name).join(',')}] [--seed S] [--no-coverage] [--time-ms T] [--save-corpus] [--replay FILE...]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { inputs: 100_000, targets: targetEntries.map((t) => t.name), seed: Date.now() % 2 ** 31, coverage: true, saveCorpus: false, replay: [] };
+  const names = targetEntries.map((t) => t.name);
+  const args: Args = { inputs: new Map(names.map((n) => [n, INPUTS_DEFAULT])), targets: names, seed: Date.now() % 2 ** 31, coverage: true, saveCorpus: false, replay: [] };
+  const number = (text: string, what: string): number => {
+    const n = Number(text.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < 0) usage(`${what} needs a non-negative integer, not '${text}'`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => argv[++i] ?? usage(`${a} needs a value`);
-    const count = (): number => {
-      const n = Number(value().replace(/_/g, ''));
-      if (!Number.isSafeInteger(n) || n < 0) usage(`${a} needs a non-negative integer`);
-      return n;
-    };
-    if (a === '--inputs') args.inputs = count();
+    const count = (): number => number(value(), a);
+    if (a === '--inputs') {
+      const v = value();
+      if (!v.includes('=')) for (const n of names) args.inputs.set(n, number(v, a));
+      for (const pair of v.includes('=') ? v.split(',') : []) {
+        const [name, n] = pair.split('=');
+        targetEntry(name ?? '');
+        args.inputs.set(name!, number(n ?? '', `--inputs ${name}`));
+      }
+    } else if (a === '--long') for (const [n, budget] of Object.entries(LONG_INPUTS)) args.inputs.set(n, budget);
     else if (a === '--target') args.targets = value().split(',').filter(Boolean);
     else if (a === '--seed') args.seed = count();
     else if (a === '--no-coverage') args.coverage = false;
@@ -82,7 +106,7 @@ function runInWorker(args: Args, name: string): Promise<TargetResult> {
   const shared = new SharedArrayBuffer(SHARED_HEADER_BYTES + SHARED_INPUT_BYTES_MAX);
   const counters = new Int32Array(shared, 0, 2);
   const current = (): Buffer => Buffer.from(new Uint8Array(shared, SHARED_HEADER_BYTES, Atomics.load(counters, 1)));
-  const job: WorkerJob = { target: name, inputs: args.inputs, seed: args.seed, coverage: args.coverage, shared };
+  const job: WorkerJob = { target: name, inputs: args.inputs.get(name) ?? INPUTS_DEFAULT, seed: args.seed, coverage: args.coverage, shared };
   if (args.timeMs !== undefined) job.timeBudgetMs = args.timeMs;
   if (args.replay.length > 0) job.only = args.replay.map((f) => new Uint8Array(readFileSync(f)));
   const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
@@ -132,7 +156,7 @@ function saveFinding(name: string, input: Buffer, text: string): string {
 }
 
 const args = parseArgs(process.argv.slice(2));
-console.log(`fuzz: targets ${args.targets.join(', ')}; ${args.replay.length > 0 ? `replaying ${args.replay.length} file(s)` : `${args.inputs} inputs each`}; seed ${args.seed}; coverage ${args.coverage ? 'on' : 'off'}`);
+console.log(`fuzz: targets ${args.targets.join(', ')}; ${args.replay.length > 0 ? `replaying ${args.replay.length} file(s)` : args.targets.map((t) => `${t} ${args.inputs.get(t)}`).join(', ') + ' inputs'}; seed ${args.seed}; coverage ${args.coverage ? 'on' : 'off'}`);
 const rows: string[] = [];
 let findings = 0;
 let totalInputs = 0;
@@ -156,7 +180,10 @@ for (const name of args.targets) {
   }
   for (const note of report.notes) console.log(`${name}: ${note}`);
   if (args.saveCorpus && report.discovered.length > 0) {
-    console.log(`${name}: ${saveInputs(corpusDir(name), report.discovered)} new corpus input(s) saved`);
+    // The committed corpus stays small: at most SAVED_PER_RUN inputs, spread over the run.
+    const step = Math.max(1, report.discovered.length / SAVED_PER_RUN);
+    const picked = Array.from({ length: Math.min(SAVED_PER_RUN, report.discovered.length) }, (_, i) => report.discovered[Math.floor(i * step)]!);
+    console.log(`${name}: ${saveInputs(corpusDir(name), picked)} new corpus input(s) saved (of ${report.discovered.length} that reached new blocks)`);
   }
   const cov = report.coverage ? `${report.coverage.blocksCovered}/${report.coverage.blocksSeen} blocks, ${report.coverage.functionsReached} functions` : 'coverage off';
   rows.push(

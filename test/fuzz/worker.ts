@@ -10,19 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runTarget, type InputRecorder } from './engine.js';
 import { loadCorpus } from './corpus.js';
 import { targetEntry } from './targets/index.js';
-
-export interface WorkerJob {
-  target: string;
-  inputs: number;
-  seed: number;
-  coverage: boolean;
-  timeBudgetMs?: number;
-  shared: SharedArrayBuffer;
-  /** Replay these instead of the saved corpus (--replay). */
-  only?: Uint8Array[];
-}
-
-export const SHARED_HEADER_BYTES = 8;
+import { SHARED_HEADER_BYTES, type WorkerJob } from './job.js';
 
 class SharedRecorder implements InputRecorder {
   private readonly counters: Int32Array;
