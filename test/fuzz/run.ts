@@ -5,7 +5,7 @@
  *
  * Runs the chosen targets (default: all) one after another, each in its own worker thread
  * (worker.ts, engine.ts), for N mutated inputs each (default 100,000; `--long`: the per-target
- * budgets of LONG_INPUTS, about 14 M inputs) after replaying the saved corpus and the seeds. This thread watches the worker: no progress for the target's hangMs is a
+ * budgets of LONG_INPUTS, about 30 M inputs) after replaying the saved corpus and the seeds. This thread watches the worker: no progress for the target's hangMs is a
  * hang, a worker that dies (out of memory included) or a process RSS above 6 GiB is a crash; in
  * each case the input being run is read from the shared buffer and saved. Findings (inputs and
  * stacks) go to fuzz-out/<target>/; `--save-corpus` adds up to 40 of the inputs that reached new
@@ -28,15 +28,15 @@ const SHARED_INPUT_BYTES_MAX = 1 << 20;
 const WATCH_INTERVAL_MS = 1000;
 const INPUTS_DEFAULT = 100_000;
 const SAVED_PER_RUN = 40;
-/** The long run (docs/RELIABILITY.md): about 30 minutes on one core here. */
+/** The long run (docs/RELIABILITY.md): about 30 M inputs, about half an hour on one core here. */
 const LONG_INPUTS: Record<string, number> = {
-  request: 4_000_000,
-  response: 2_000_000,
-  records: 3_000_000,
-  'records-async': 1_500_000,
-  legacy: 1_500_000,
-  compression: 1_500_000,
-  server: 300_000,
+  request: 10_000_000,
+  response: 5_000_000,
+  records: 6_000_000,
+  'records-async': 2_500_000,
+  legacy: 2_500_000,
+  compression: 2_500_000,
+  server: 500_000,
 };
 
 interface Args {
