@@ -5,11 +5,12 @@
  *
  * Runs the chosen targets (default: all) one after another, each in its own worker thread
  * (worker.ts, engine.ts), for N mutated inputs each (default 100,000; `--long`: the per-target
- * budgets of LONG_INPUTS, about 30 M inputs) after replaying the saved corpus and the seeds. This thread watches the worker: no progress for the target's hangMs is a
- * hang, a worker that dies (out of memory included) or a process RSS above 6 GiB is a crash; in
- * each case the input being run is read from the shared buffer and saved. Findings (inputs and
- * stacks) go to fuzz-out/<target>/; `--save-corpus` adds up to 40 of the inputs that reached new
- * blocks to test/fuzz/corpus/<target>/. `--replay` runs exactly the given input files against --target.
+ * budgets of LONG_INPUTS, about 30 M inputs) after replaying the saved corpus and the seeds.
+ * This thread watches the worker: no progress for the target's hangMs is a hang, a worker that
+ * dies (out of memory included) or a process RSS above 6 GiB is a crash; in each case the input
+ * being run is read from the shared buffer and saved. Findings (inputs and stacks) go to
+ * fuzz-out/<target>/; `--save-corpus` adds up to 40 of the inputs that reached new blocks to
+ * test/fuzz/corpus/<target>/. `--replay` runs exactly the given input files against --target.
  * Exit status 1 when anything was found.
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
