@@ -10,7 +10,7 @@
  * Method: the coverage-guided fuzzer (test/fuzz/engine.ts, V8 block coverage) runs a fixed
  * budget of mutated inputs per target in this process, after replaying the saved corpus and the
  * seeds; a fixed seed makes the run reproducible (SAMSA_FUZZ_SEED=<n> picks another). The long
- * runs are `npm run fuzz -- --long` (docs/RELIABILITY.md). About 30 s here.
+ * runs are `npm run fuzz -- --long` (docs/RELIABILITY.md). About 20 s here.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
