@@ -163,7 +163,7 @@ let findings = 0;
 let totalInputs = 0;
 const startedMs = Date.now();
 for (const name of args.targets) {
-  console.log(`${name}: starting`);
+  console.log(`${name}: starting (${(await targetEntry(name).load()).description})`);
   const { report, fatal } = await runInWorker(args, name);
   if (fatal) {
     findings++;

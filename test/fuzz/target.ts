@@ -34,8 +34,6 @@ export interface FuzzTarget {
   concurrency?: number;
   /** Largest single Buffer allocation that is not a finding (default 64 MiB). */
   allocationBytesMax?: number;
-  /** No progress for this long is a hang (default 10 s). */
-  hangMs?: number;
   setup?(): Promise<void>;
   /** Checks after the run (e.g. the broker still serves a real client); throws a Finding if not. */
   finish?(): Promise<string[]>;

@@ -52,7 +52,8 @@ export function requestFrame(codec: ApiCodec, version: number, correlationId: nu
   return w.toBuffer();
 }
 
-function goldenFrames(): Buffer[] {
+/** Request frames captured from real clients (test/protocol/golden/*.hex). */
+export function goldenFrames(): Buffer[] {
   const dir = path.join(sourceDir(), 'test/protocol/golden');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.hex'))

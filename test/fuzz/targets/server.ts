@@ -22,6 +22,7 @@
  * consume on a fresh topic. To keep a long run bounded the harness does not send requests that
  * would create more than PARTITIONS_PER_REQUEST_MAX partitions or alter broker-level configs,
  * and deletes topics it did not create every HOUSEKEEPING_EVERY inputs.
+ * SAMSA_FUZZ_SERVER_LOG=1 prints every broker log line (warn and up) to stderr, for debugging.
  */
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
@@ -39,10 +40,7 @@ import { setRootLogger } from '../../../src/log.js';
 import { structArb } from '../../protocol/arbitraries.js';
 import type { StartedBroker } from '../../helpers/broker.js';
 import { Finding, type FuzzTarget } from '../target.js';
-import { apiVersions, codecs, requestFrame } from './codec.js';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { sourceDir } from './paths.js';
+import { apiVersions, codecs, goldenFrames, requestFrame } from './codec.js';
 
 const REQUEST_BYTES_MAX = 1 << 20;
 const SLACK_MS = 3000;
@@ -278,14 +276,6 @@ function override(def: FieldDef): fc.Arbitrary<unknown> | undefined {
   return undefined;
 }
 
-function goldenFrames(): Buffer[] {
-  const dir = path.join(sourceDir(), 'test/protocol/golden');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.hex'))
-    .sort()
-    .map((f) => Buffer.from(readFileSync(path.join(dir, f), 'utf8').trim(), 'hex'));
-}
-
 function serverSeeds(seed: number): Buffer[] {
   const out: Buffer[] = [];
   const modes = [0, 1 | (3 << 2), 2];
@@ -407,7 +397,6 @@ export const serverTarget: FuzzTarget = {
   maxInputBytes: 4096,
   batchSize: 16,
   concurrency: 4,
-  hangMs: 60_000,
   allocationBytesMax: 256 * 1024 * 1024,
   dictionary: [...[...codecs.keys()].map((k) => Buffer.from([k >> 8, k & 0xff])), ...BASE_TOPICS.map((t) => Buffer.from(t)), Buffer.from(GROUP)],
   seeds: (seed) => serverSeeds(seed),
@@ -429,7 +418,7 @@ export const serverTarget: FuzzTarget = {
         for (const line of chunk.toString('utf8').split('\n')) {
           if (!line) continue;
           const entry = JSON.parse(line) as { level: number; msg: string; client?: string; err?: { message?: string; stack?: string } };
-          if (process.env.FUZZ_SERVER_LOG === "1") console.error(line);
+          if (process.env.SAMSA_FUZZ_SERVER_LOG === '1') console.error(line);
           if (entry.level < 50) continue;
           const text = `${entry.msg}${entry.err ? `: ${entry.err.stack ?? entry.err.message}` : ''}`;
           brokerErrors.push(text);
