@@ -18,6 +18,15 @@ export function rootLogger(): Logger {
   return root;
 }
 
+/**
+ * Makes `l` the root logger instead of the stdout one, for a program that embeds the broker and
+ * reads its log lines (the fuzz runner checks them for handler failures). Call it before the
+ * broker is started; loggers already handed out keep the previous root.
+ */
+export function setRootLogger(l: Logger): void {
+  root = l;
+}
+
 export function logger(component: string): Logger {
   return rootLogger().child({ component });
 }

@@ -47,6 +47,8 @@ export class FrameSplitter {
   }
 
   private consume(n: number): Buffer {
+    // A zero-size frame may end the buffered bytes exactly: there is no first chunk to cut from.
+    if (n === 0) return Buffer.alloc(0);
     this.bufferedBytes -= n;
     const first = this.chunks[0]!;
     if (first.length >= n) {

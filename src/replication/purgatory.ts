@@ -37,12 +37,15 @@ export class Purgatory {
     return this.size;
   }
 
-  /** Returns false when the purgatory is full (the caller should complete the operation now). */
+  /**
+   * Returns false when the purgatory is full (the caller should complete the operation now).
+   * `keys` may repeat (a Fetch may name a partition twice); each key is watched once.
+   */
   watch(keys: string[], op: DelayedOperation, timeoutMs: number): boolean {
     if (this.size >= this.entriesMax) return false;
-    const entry: Entry = { op, keys, timer: { cancel() {} }, done: false, checking: false, recheck: false };
+    const entry: Entry = { op, keys: [...new Set(keys)], timer: { cancel() {} }, done: false, checking: false, recheck: false };
     entry.timer = this.clock.setTimer(Math.max(0, timeoutMs), () => this.expire(entry));
-    for (const key of keys) {
+    for (const key of entry.keys) {
       let set = this.watchers.get(key);
       if (!set) {
         set = new Set();

@@ -434,8 +434,17 @@ export interface DownConverted {
   zstdAt: number | null;
 }
 
+/**
+ * A v2 timestamp as magic 1 can carry it: NO_TIMESTAMP or [0, 2^52). A v2 batch may hold any
+ * int64 (a raw producer can send a negative one); writing that into a magic 1 message would give
+ * old clients a message that legacy readers, ours included, refuse (found by the fuzzer).
+ */
+function legacyTimestamp(timestampMs: number): number {
+  return timestampMs >= 0 && timestampMs <= TIMESTAMP_MS_MAX ? timestampMs : NO_TIMESTAMP;
+}
+
 function legacyInput(r: RecordOutput): LegacyRecordInput {
-  return { offset: r.offset, timestampMs: r.timestampMs, key: r.key, value: r.value };
+  return { offset: r.offset, timestampMs: legacyTimestamp(r.timestampMs), key: r.key, value: r.value };
 }
 
 /**
@@ -488,7 +497,7 @@ export async function downConvertRecordBatches(batches: Buffer, opts: DownConver
       if (taken.length > 0) parts.push(encodeLegacyMessageSet(opts.toMagic, taken, logAppendTime));
       if (full) return { records: Buffer.concat(parts), nextOffset, full: true, zstdAt: null };
     } else if (records.length > 0) {
-      const wrapper = await encodeLegacyWrapper(opts.toMagic, codec, records.map(legacyInput), logAppendTime ? batch.maxTimestamp(one) : null);
+      const wrapper = await encodeLegacyWrapper(opts.toMagic, codec, records.map(legacyInput), logAppendTime ? legacyTimestamp(batch.maxTimestamp(one)) : null);
       if (!fits(wrapper.length)) return { records: Buffer.concat(parts), nextOffset, full: true, zstdAt: null };
       parts.push(wrapper);
       used += wrapper.length;

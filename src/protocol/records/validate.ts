@@ -12,7 +12,8 @@
  * - messageTooLarge: a batch's total size (incl. baseOffset and batchLength) > maxBatchBytes, or a
  *   compressed payload that expands past maxDecompressedBytes (deep validation).
  * - invalidRecord: inside a CRC-valid batch, i.e. exactly what the producer encoded, and wrong:
- *   bad record count or lastOffsetDelta, records that do not parse or do not exactly fill the
+ *   bad record count or lastOffsetDelta, records that do not parse (a timestampDelta outside
+ *   ±2^52 ms counts: varint.ts range) or do not exactly fill the
  *   batch, unknown codec id 5-7, a compressed payload that does not decompress. Not retriable,
  *   since a retry would resend the same bytes.
  * Policy that needs the request version (exactly one batch for Produce v3+, zstd only from v7,
@@ -42,7 +43,7 @@ import {
 } from './batch.js';
 import { CompressionError, decompress, decompressSync, isCodecId, type DecompressOptions } from './compression.js';
 import { crc32c } from './crc32c.js';
-import { DecodeError, readVarint, skipVarlong, type Cursor } from './varint.js';
+import { DecodeError, readVarint, readVarlong, type Cursor } from './varint.js';
 
 export type RecordSetErrorKind = 'corruptMessage' | 'messageTooLarge' | 'unsupportedForMessageFormat' | 'invalidRecord';
 
@@ -134,7 +135,9 @@ export function checkRecords(
       const recordEnd = cur.pos + bodyBytes;
       cur.end = recordEnd;
       cur.pos++; // attributes: unused in v2
-      skipVarlong(buf, cur); // timestampDelta
+      // timestampDelta: read, not skipped, so that the ±2^52 range of varint.ts holds for what we
+      // store; a record outside it could not be read back (compaction, down-conversion, tools).
+      readVarlong(buf, cur);
       const offsetDelta = readVarint(buf, cur);
       if (contiguous ? offsetDelta !== i : offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
         return `record ${i} at ${recordStart}: offsetDelta ${offsetDelta} out of sequence`;

@@ -214,6 +214,21 @@ describe('validateRecordSet: record faults inside CRC-valid batches', () => {
     expectError(validateRecordSet(resealed(b, (c) => (c[65] = 0x80)), LIMIT), 'invalidRecord');
   });
 
+  it('rejects a timestampDelta outside ±2^52 ms, which the record reader could not read back', () => {
+    // One record; its timestampDelta (1 byte at 63) is replaced by a 9-byte varlong. Found by the
+    // fuzzer: validation skipped the varlong, so such a batch was stored but readRecords refused it.
+    const b = buildRecordBatchSync({ records: [{ key: null, value: text('v'), timestampMs: 1000 }] });
+    const withDelta = (varlong: number[]): Buffer =>
+      resealed(Buffer.concat([b.subarray(0, 63), Buffer.from(varlong), b.subarray(64)]), (c) => {
+        c[61] = c[61]! + varlong.length - 1; // record length (1-byte varint, zigzag: +2 per byte)
+        c[61] = c[61]! + varlong.length - 1;
+        c.writeInt32BE(c.length - 12, 8);
+      });
+    expectError(validateRecordSet(withDelta([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02]), LIMIT), 'invalidRecord');
+    // 2^41 (zigzag of 2^40) is far out but in range: accepted.
+    assert.ok(validateRecordSet(withDelta([0x80, 0x80, 0x80, 0x80, 0x80, 0x40]), LIMIT).ok);
+  });
+
   it('rejects a compressed batch whose payload is empty', () => {
     const b = withPayload(plainBatch(), 1, Buffer.alloc(0));
     expectError(validateRecordSet(b, LIMIT), 'invalidRecord');
