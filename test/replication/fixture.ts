@@ -10,7 +10,7 @@
  * (alterPartitionIsr, fenced by leader and partition epochs) and republishes, as the ZooKeeper
  * controller does, but elects leaders only when the test says so (`elect`), so a test reads like
  * the story it checks: `crash(1)`, `elect(t, 0, 2)`, `restart(1)`. Why not the real ZkController
- * over the in-memory coordination (test/cluster/fake-coordination.ts): it reacts to a stopped
+ * over the simulator's ZooKeeper (test/sim/sim-zookeeper.ts): it reacts to a stopped
  * broker by itself (ISR removal, elections), and these tests need what a controller never does on
  * its own: keep a stopped follower in the ISR until the leader's lag timer drops it, cut one
  * broker off from new images (`cutOff(id)`), lose an ISR answer, refuse ISR changes.

@@ -249,6 +249,7 @@ export class SimZkClient implements Coordination {
   /** A session's traffic is one TCP connection: requests reach the server, and answers and watch events reach the client, in order. */
   #toServerAtMs = 0;
   #toClientAtMs = 0;
+  #watchEventsDelivered = 0;
 
   constructor(
     private readonly server: SimZooKeeperServer,
@@ -257,6 +258,16 @@ export class SimZkClient implements Coordination {
     private readonly opts: CoordinationOptions,
   ) {
     this.#lastContactMs = server.sched.nowMs;
+  }
+
+  /** The current session's id (0 before start; a new one after an expiry): the owner of this client's ephemeral nodes. */
+  get sessionId(): number {
+    return this.#sessionId;
+  }
+
+  /** Watch events handed to this client's code so far (tests wait for one to cut the read it causes). */
+  get watchEventsDelivered(): number {
+    return this.#watchEventsDelivered;
   }
 
   get connected(): boolean {
@@ -415,7 +426,10 @@ export class SimZkClient implements Coordination {
         this.server.sched.after(100, `zk watch held ${this.node.name}`, deliver);
         return;
       }
-      this.node.run(this.incarnation, w);
+      this.node.run(this.incarnation, () => {
+        this.#watchEventsDelivered++;
+        w();
+      });
     };
     return {
       sessionId: this.#sessionId,

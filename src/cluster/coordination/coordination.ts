@@ -2,8 +2,9 @@
  * Coordination: the small service the cluster controller needs from a coordination backend, and
  * nothing ZooKeeper-specific beyond its data model (a tree of versioned nodes, some owned by a
  * session). Implementations: `zookeeper.ts` (real Apache ZooKeeper over node-zookeeper-client)
- * and, for unit tests, `test/cluster/fake-coordination.ts`. A built-in Raft quorum can implement the
- * same interface later without touching the controller's callers (handlers see only Controller).
+ * and, for the simulator and the controller's unit tests, `test/sim/sim-zookeeper.ts` (an in-memory
+ * ZooKeeper on simulated time and network). A built-in Raft quorum can implement the same interface
+ * later without touching the controller's callers (handlers see only Controller).
  *
  * Semantics every implementation provides:
  * - A *session* owns ephemeral nodes; when it ends (close, or expiry after the session timeout
