@@ -15,12 +15,14 @@
  *   whose leader is already the desired one are then left out of the response.
  * - An unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION; a partition named twice is
  *   answered once.
- * - A controller that does not finish within timeoutMs (or fails) answers REQUEST_TIMED_OUT /
- *   UNKNOWN_SERVER_ERROR with the reason on every partition asked for.
+ * - A controller that does not finish within timeoutMs, or cannot reach ZooKeeper (connection
+ *   lost, session expired: transient, the admin client retries), answers REQUEST_TIMED_OUT; any
+ *   other failure UNKNOWN_SERVER_ERROR; with the reason on every partition asked for.
  */
 import type { Timer } from '../io/clock.js';
 import type { PreferredElectionResult } from '../cluster/controller.js';
 import type { MetadataImage } from '../cluster/metadata-image.js';
+import { isCoordinationError } from '../cluster/coordination/coordination.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { electLeadersApi, type ElectLeadersRequest, type ElectLeadersResponse } from '../protocol/messages/elect-leaders.js';
 import { defineHandler, type RequestContext } from './handler.js';
@@ -103,7 +105,7 @@ async function preferred(ctx: RequestContext, known: TP[], timeoutMs: number): P
       return r ? fromPreferred(r) : unknown(tp);
     });
   } catch (err) {
-    const timedOut = err instanceof ElectionTimeout;
+    const timedOut = err instanceof ElectionTimeout || isCoordinationError(err, 'connectionLoss') || isCoordinationError(err, 'sessionExpired');
     const message = err instanceof Error ? err.message : String(err);
     ctx.log.warn({ err: message, partitions: known.length }, 'preferred leader election failed');
     return known.map((tp) => ({ ...tp, errorCode: timedOut ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message }));
