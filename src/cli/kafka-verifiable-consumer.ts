@@ -16,13 +16,12 @@
  * Argument errors use argparse's `verifiable-consumer: error: …` form and exit 1; a broker that
  * cannot be reached at start is one line on stderr and exit 1.
  */
-import { KafkaClient } from '../client/client.js';
 import { Consumer, type ConsumerOptions, type TopicPartitionList } from '../client/consumer.js';
 import type { ConsumedRecord } from '../client/records.js';
 import { formatHelp, UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { consumerOptionsFromProps } from './tool/client-props.js';
-import { ConfigFileError, clientSettings, err, exceptionName, loadPropertiesFile, logLine, messageOf, out, runTool, START_HINT, validateClientProps } from './tool/common.js';
-import { connectionArg, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
+import { ConfigFileError, exceptionName, loadPropertiesFile, logLine, messageOf, out, runTool, validateClientProps } from './tool/common.js';
+import { connect, connectionArg, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
 
 const ASSIGNORS: Record<string, 'range' | 'roundrobin'> = {
   'org.apache.kafka.clients.consumer.RangeAssignor': 'range',
@@ -144,21 +143,8 @@ async function main(args: ParsedArgs): Promise<number> {
   const verbose = args.has('verbose');
   const props = consumerProps(args);
   const copts = consumerOptions(args, props);
-  const settings = clientSettings(props);
-  const client = new KafkaClient({
-    bootstrapServers: props['bootstrap.servers'] ?? bootstrap,
-    clientId: settings.clientId ?? 'verifiable-consumer',
-    connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
-    requestTimeoutMs: settings.requestTimeoutMs,
-    startHint: START_HINT,
-  });
-  try {
-    await client.refreshMetadata([]);
-  } catch (e) {
-    err(`${exceptionName(e)}: ${messageOf(e)}\n`);
-    await client.close();
-    return 1;
-  }
+  const client = await connect(props, bootstrap, 'verifiable-consumer');
+  if (client === null) return 1;
   const consumer = new Consumer(client, copts);
   let stop = false;
   onStopSignal(() => {

@@ -13,12 +13,11 @@
  * `verifiable-producer: error: …` form and exit 1; a broker that cannot be reached at start is one
  * line on stderr and exit 1 (Kafka would instead report every send as failed after max.block.ms).
  */
-import { KafkaClient } from '../client/client.js';
 import { Producer } from '../client/producer.js';
 import { formatHelp, UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { producerOptionsFromProps } from './tool/client-props.js';
-import { ConfigFileError, clientSettings, err, exceptionName, loadPropertiesFile, logLine, messageOf, out, runTool, START_HINT, validateClientProps } from './tool/common.js';
-import { connectionArg, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
+import { ConfigFileError, exceptionName, loadPropertiesFile, logLine, messageOf, out, runTool, validateClientProps } from './tool/common.js';
+import { connect, connectionArg, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
 
 const spec: ToolSpec = {
   name: 'verifiable-producer',
@@ -85,21 +84,8 @@ async function main(args: ParsedArgs): Promise<number> {
   const props = producerProps(args, acks);
   const warn = (m: string): void => logLine('WARN', m, 'org.apache.kafka.clients.producer.KafkaProducer');
   const popts = producerOptionsFromProps(props, warn);
-  const settings = clientSettings(props);
-  const client = new KafkaClient({
-    bootstrapServers: props['bootstrap.servers'] ?? bootstrap,
-    clientId: settings.clientId ?? 'verifiable-producer',
-    connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
-    requestTimeoutMs: settings.requestTimeoutMs,
-    startHint: START_HINT,
-  });
-  try {
-    await client.refreshMetadata([]);
-  } catch (e) {
-    err(`${exceptionName(e)}: ${messageOf(e)}\n`);
-    await client.close();
-    return 1;
-  }
+  const client = await connect(props, bootstrap, 'verifiable-producer');
+  if (client === null) return 1;
   const producer = new Producer(client, popts);
 
   let stop = false;

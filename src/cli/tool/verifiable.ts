@@ -4,11 +4,14 @@
  * - `event(name, fields)` prints one JSON object per line, `timestamp` and `name` first;
  * - argparse-style argument checks: `argument --topic is required`, integer conversion, choices,
  *   and the required "one of --bootstrap-server / --broker-list" group;
+ * - `connect(...)`: the client from the tool's properties, with metadata fetched once (a failure is
+ *   printed as Kafka's exception line and the tool exits 1);
  * - a stop signal (SIGTERM / SIGINT) handler that lets the tool shut down cleanly and print its
  *   shutdown_complete event, as Kafka's shutdown hooks do.
  */
+import { KafkaClient } from '../../client/client.js';
 import { UsageError, type ParsedArgs } from './args.js';
-import { out } from './common.js';
+import { clientSettings, err, exceptionName, messageOf, out, START_HINT } from './common.js';
 
 /** One event line: {"timestamp":…,"name":…,…fields}. */
 export function event(name: string, fields: Record<string, unknown> = {}): void {
@@ -64,4 +67,27 @@ export function onStopSignal(onStop: () => void): void {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+}
+
+/**
+ * A client for `props` (bootstrap.servers there wins over `bootstrap`, as in Kafka's tools) that has
+ * fetched metadata once; null after printing the failure as `<Exception>: <message>`.
+ */
+export async function connect(props: Record<string, string>, bootstrap: string, clientId: string): Promise<KafkaClient | null> {
+  const settings = clientSettings(props);
+  const client = new KafkaClient({
+    bootstrapServers: props['bootstrap.servers'] ?? bootstrap,
+    clientId: settings.clientId ?? clientId,
+    connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    startHint: START_HINT,
+  });
+  try {
+    await client.refreshMetadata([]);
+    return client;
+  } catch (e) {
+    err(`${exceptionName(e)}: ${messageOf(e)}\n`);
+    await client.close();
+    return null;
+  }
 }
