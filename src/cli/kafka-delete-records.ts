@@ -14,7 +14,7 @@ import { Admin } from '../client/admin.js';
 import { KafkaClient } from '../client/client.js';
 import type { RecordsToDelete } from '../client/log-admin.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
-import { adminClientOptions, BootstrapError, ConfigFileError, err, exceptionName, messageOf, out, runTool } from './tool/common.js';
+import { adminClientOptions, exceptionName, messageOf, out, reportFailure, runTool } from './tool/common.js';
 
 const spec: ToolSpec = {
   name: 'kafka-delete-records',
@@ -103,10 +103,7 @@ async function main(args: ParsedArgs): Promise<number> {
     out(`${lines.join('\n')}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof CommandError || e instanceof ConfigFileError || e instanceof BootstrapError) err(`${messageOf(e)}\n`);
-    else err(`${exceptionName(e)}: ${messageOf(e)}\n`);
-    return 1;
+    return reportFailure(e, [CommandError]);
   } finally {
     await client?.close();
   }

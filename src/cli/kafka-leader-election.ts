@@ -17,14 +17,13 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { electLeadersApi, type ElectLeadersResponse } from '../protocol/messages/elect-leaders.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import {
-  BootstrapError,
   clientSettings,
-  ConfigFileError,
   err,
   exceptionName,
   loadPropertiesFile,
   messageOf,
   out,
+  reportFailure,
   resolveBootstrap,
   runTool,
   START_HINT,
@@ -214,10 +213,7 @@ async function main(args: ParsedArgs): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof CommandFailed || e instanceof ConfigFileError || e instanceof BootstrapError) err(`${messageOf(e)}\n`);
-    else err(`${exceptionName(e)}: ${messageOf(e)}\n`);
-    return 1;
+    return reportFailure(e, [CommandFailed]);
   } finally {
     await client?.close();
   }

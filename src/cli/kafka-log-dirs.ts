@@ -13,7 +13,7 @@
 import { Admin } from '../client/admin.js';
 import { KafkaClient } from '../client/client.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
-import { adminClientOptions, BootstrapError, ConfigFileError, err, exceptionName, messageOf, out, runTool } from './tool/common.js';
+import { adminClientOptions, exceptionName, out, reportFailure, runTool } from './tool/common.js';
 
 const spec: ToolSpec = {
   name: 'kafka-log-dirs',
@@ -89,10 +89,7 @@ async function main(args: ParsedArgs): Promise<number> {
     out(`Received log directory information from brokers ${brokers.join(',')}\n${JSON.stringify(doc)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof CommandError || e instanceof ConfigFileError || e instanceof BootstrapError) err(`${messageOf(e)}\n`);
-    else err(`${exceptionName(e)}: ${messageOf(e)}\n`);
-    return 1;
+    return reportFailure(e, [CommandError]);
   } finally {
     await client?.close();
   }

@@ -262,6 +262,18 @@ export class BootstrapError extends Error {
 }
 
 /**
+ * A tool's work failed: a UsageError goes on up to runTool; the tool's own errors (`ownErrors`),
+ * config-file and bootstrap errors print their message alone (they already say what to fix);
+ * anything else prints as Kafka's `<Exception>: <message>`. Returns the exit code, 1.
+ */
+export function reportFailure(e: unknown, ownErrors: ReadonlyArray<new (message: string) => Error>): 1 {
+  if (e instanceof UsageError) throw e;
+  const plain = e instanceof ConfigFileError || e instanceof BootstrapError || ownErrors.some((kind) => e instanceof kind);
+  err(plain ? `${messageOf(e)}\n` : `${exceptionName(e)}: ${messageOf(e)}\n`);
+  return 1;
+}
+
+/**
  * The bootstrap list from --bootstrap-server (or --broker-list), --zookeeper, or bootstrap.servers
  * in a config file. --zookeeper looks the brokers up under /brokers/ids.
  */
