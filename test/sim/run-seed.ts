@@ -576,28 +576,26 @@ class Nemesis {
       this.counts[kind] = (this.counts[kind] ?? 0) + 1;
       sched.note(`! fault ${kind}: ${what} for ${durationMs} ms`);
     };
+    /** The broker goes down now and starts again when the fault heals. */
+    const downUntilHealed = (what: string, takeDown: () => void): void => {
+      apply(what);
+      takeDown();
+      this.#down.add(id);
+      heal(() => {
+        c.startBroker(id);
+        this.#down.delete(id);
+      });
+    };
     switch (kind) {
       case 'crash': {
         // kill -9 keeps what was written (the page cache survives): two brokers may be down at once.
         if (this.#downCount() > 1 || c.broker(id).broker === null) break;
-        apply(`kill -9 broker ${id}`);
-        c.crash(id);
-        this.#down.add(id);
-        heal(() => {
-          c.startBroker(id);
-          this.#down.delete(id);
-        });
+        downUntilHealed(`kill -9 broker ${id}`, () => c.crash(id));
         return;
       }
       case 'power': {
         if (this.#anyDown() || !allHealthy(c, this.partitions)) break;
-        apply(`power loss of broker ${id}`);
-        c.powerLoss(id);
-        this.#down.add(id);
-        heal(() => {
-          c.startBroker(id);
-          this.#down.delete(id);
-        });
+        downUntilHealed(`power loss of broker ${id}`, () => c.powerLoss(id));
         return;
       }
       case 'pause': {
