@@ -17,7 +17,7 @@ import { StartupError } from '../startup-error.js';
 import { isCoordinationError } from './coordination/coordination.js';
 import type { CoordinationFactory } from './coordination/coordination.js';
 import { ZkController } from './zk-controller.js';
-import type { LogEnd } from './zk/layout.js';
+import type { ReplicaLogEnd } from './zk/layout.js';
 
 /**
  * A coordinated broker's membership of its cluster: the controller it follows (images, ISR
@@ -29,7 +29,7 @@ export interface ClusterMembership {
    * Once the listeners serve: announce this broker with its bound ports, and what its replicas hold
    * (the controller's choice when every in-sync replica of a partition restarted).
    */
-  register(bound: Array<{ name: string; port: number }>, logEnds?: () => Iterable<{ topic: string; partition: number } & LogEnd>): Promise<void>;
+  register(bound: Array<{ name: string; port: number }>, logEnds?: () => Iterable<ReplicaLogEnd>): Promise<void>;
   /** First thing at stop (controlled shutdown). */
   beforeStop(): Promise<void>;
   /** Last thing at stop: leave the cluster. */

@@ -35,7 +35,7 @@ import { ZkActiveController } from './zk/active-controller.js';
 import { ZkAdmin } from './zk/admin.js';
 import { ZkCache } from './zk/cache.js';
 import { sleep, type ZkContext, type ZkDefaults } from './zk/context.js';
-import { logEndsDoc, paths, PERSISTENT_PATHS, registrationOf, type LogEnd } from './zk/layout.js';
+import { logEndsDoc, paths, PERSISTENT_PATHS, registrationOf, type ReplicaLogEnd } from './zk/layout.js';
 
 export interface ZkControllerOptions {
   brokerId: number;
@@ -61,7 +61,7 @@ export class ZkController implements Controller {
     broker: BrokerInfo;
     endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>;
     /** What this broker's replicas hold, published before each registration (layout.ts, LogEndsDoc). */
-    logEnds?: () => Iterable<{ topic: string; partition: number } & LogEnd>;
+    logEnds?: () => Iterable<ReplicaLogEnd>;
   } | null = null;
   #retryTimer: Timer | null = null;
 
@@ -199,7 +199,7 @@ export class ZkController implements Controller {
   async register(
     broker: BrokerInfo,
     endpoints?: Array<{ name: string; host: string; port: number; protocol: string }>,
-    logEnds?: () => Iterable<{ topic: string; partition: number } & LogEnd>,
+    logEnds?: () => Iterable<ReplicaLogEnd>,
   ): Promise<void> {
     this.#registration = { broker, ...(endpoints ? { endpoints } : {}), ...(logEnds ? { logEnds } : {}) };
     await this.registerNow(this.#cache.generation);
@@ -209,7 +209,7 @@ export class ZkController implements Controller {
    * Writes what this broker's replicas hold (persistent node, overwritten), before registering: the
    * controller reads it with the new registration when every in-sync replica of a partition restarted.
    */
-  private async publishLogEnds(logEnds: () => Iterable<{ topic: string; partition: number } & LogEnd>): Promise<void> {
+  private async publishLogEnds(logEnds: () => Iterable<ReplicaLogEnd>): Promise<void> {
     const path = paths.replicaLogEndsOf(this.opts.brokerId);
     const data = json(logEndsDoc(logEnds()));
     try {

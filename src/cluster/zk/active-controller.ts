@@ -21,10 +21,10 @@
  */
 import type { Timer } from '../../io/clock.js';
 import { deleteRecursive, isCoordinationError, json, type MultiOp, parseJson } from '../coordination/coordination.js';
-import { initialState, nextState, preferredImbalance, type ClusterView, type PartitionState } from '../leader-election.js';
+import { initialState, nextState, preferredImbalance, type ClusterView, type LogEnd, type PartitionState } from '../leader-election.js';
 import type { CachedTopic } from './cache.js';
 import { sleep, type ZkContext } from './context.js';
-import { assignmentDoc, paths, stateDoc } from './layout.js';
+import { assignmentDoc, parseLogEnds, paths, stateDoc } from './layout.js';
 import { ZkReassignments } from './reassignment.js';
 
 export class ZkActiveController {
@@ -36,6 +36,8 @@ export class ZkActiveController {
   #conflicts = 0;
   #preferredRequested: Array<{ topic: string; partition: number }> | null = null;
   #rebalanceTimer: Timer | null = null;
+  /** Each registered broker's published log ends, read once per registration epoch (layout.ts, LogEndsDoc). */
+  readonly #logEnds = new Map<number, { epoch: string; ends: ReadonlyMap<string, LogEnd> | null }>();
   /** Partition reassignment: the request node and its steps. */
   readonly reassignments: ZkReassignments;
 
@@ -216,7 +218,7 @@ export class ZkActiveController {
       stopping: cache.stopping,
       uncleanLeaderElection: this.ctx.defaults.uncleanLeaderElectionEnable,
       brokerEpochs: cache.brokerEpochs,
-      logEnds: cache.logEnds,
+      logEnds: await this.readLogEnds(),
     };
     const preferred = this.#preferredRequested;
     const preferredSet = new Set((preferred ?? []).map((p) => `${p.topic}/${p.partition}`));
@@ -245,6 +247,31 @@ export class ZkActiveController {
         if (!isCoordinationError(err, 'noNode')) throw err; // automatic rebalances have no node
       }
     }
+  }
+
+  /**
+   * What each registered broker's replicas held when it registered ("topic/partition" → LogEnd),
+   * for the election when every ISR member restarted. A broker writes it right before registering,
+   * so it is read once per registration epoch; a broker that published none (or an unreadable one)
+   * is absent.
+   */
+  private async readLogEnds(): Promise<Map<number, ReadonlyMap<string, LogEnd>>> {
+    const { cache, coord, log } = this.ctx;
+    for (const id of [...this.#logEnds.keys()]) if (!cache.brokerEpochs.has(id)) this.#logEnds.delete(id);
+    for (const [id, epoch] of [...cache.brokerEpochs]) {
+      if (this.#logEnds.get(id)?.epoch === epoch) continue;
+      const node = await coord.get(paths.replicaLogEndsOf(id));
+      let ends: ReadonlyMap<string, LogEnd> | null = null;
+      try {
+        if (node) ends = parseLogEnds(parseJson<unknown>(node.data));
+      } catch (err) {
+        log.warn({ err, brokerId: id }, 'unreadable replica log ends ignored (the broker counts as having published none)');
+      }
+      this.#logEnds.set(id, { epoch, ends });
+    }
+    const out = new Map<number, ReadonlyMap<string, LogEnd>>();
+    for (const [id, e] of this.#logEnds) if (e.ends !== null) out.set(id, e.ends);
+    return out;
   }
 
   /** Rewrites an assignment without topic_id in the current format, with a fresh id (conditional on its version). */

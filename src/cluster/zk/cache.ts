@@ -22,7 +22,7 @@ import { type Coordination, isCoordinationError, json, parseJson } from '../coor
 import type { PartitionState } from '../leader-election.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from '../metadata-image.js';
 import { isInternalTopic } from '../topic-names.js';
-import { brokerOf, kafkaIdToUuid, nameDerivedId, parseLogEnds, paths, stateOf, type BrokerRegistration, type LogEnd, type ConfigDoc, type PartitionStateDoc, type TopicAssignmentDoc } from './layout.js';
+import { brokerOf, kafkaIdToUuid, nameDerivedId, paths, stateOf, type BrokerRegistration, type ConfigDoc, type PartitionStateDoc, type TopicAssignmentDoc } from './layout.js';
 
 export interface CachedTopic {
   topicId: string;
@@ -72,8 +72,6 @@ export class ZkCache {
   states = new Map<string, CachedState>();
   /** Registration epoch (the node's creating transaction) of each registered broker: a new one means it restarted. */
   brokerEpochs = new Map<number, string>();
-  /** What each registered broker's replicas held when it registered ("topic/partition" → LogEnd); absent when it published none. */
-  logEnds = new Map<number, ReadonlyMap<string, LogEnd>>();
   deleting = new Set<string>();
   stopping = new Set<number>();
   /** Keys of the watches armed in this session. */
@@ -137,7 +135,6 @@ export class ZkCache {
     const ids = (await this.#coord.children(paths.brokerIds, w)) ?? [];
     const next = new Map<number, BrokerInfo>();
     const epochs = new Map<number, string>();
-    const logEnds = new Map<number, ReadonlyMap<string, LogEnd>>();
     for (const name of ids) {
       const id = Number(name);
       if (!Number.isInteger(id)) continue;
@@ -148,26 +145,11 @@ export class ZkCache {
         epochs.set(id, node.createdTxId);
       } catch (err) {
         this.#log.warn({ err, brokerId: id }, 'unreadable broker registration ignored');
-        continue;
-      }
-      // Written before the registration: read once per registration (a new epoch).
-      const known = this.logEnds.get(id);
-      if (known !== undefined && this.brokerEpochs.get(id) === node.createdTxId) logEnds.set(id, known);
-      else {
-        const ends = await this.#coord.get(paths.replicaLogEndsOf(id));
-        if (ends) {
-          try {
-            logEnds.set(id, parseLogEnds(parseJson<unknown>(ends.data)));
-          } catch (err) {
-            this.#log.warn({ err, brokerId: id }, 'unreadable replica log ends ignored (the broker counts as having published none)');
-          }
-        }
       }
     }
     if (gen !== this.generation) return;
     this.brokers = next;
     this.brokerEpochs = epochs;
-    this.logEnds = logEnds;
     this.#hooks.changed();
     this.#hooks.controllerWork();
   }

@@ -212,7 +212,10 @@ export interface LogEndsDoc {
   partitions: Record<string, Record<string, [number, number]>>;
 }
 
-export function logEndsDoc(ends: Iterable<{ topic: string; partition: number } & LogEnd>): LogEndsDoc {
+/** One replica's LogEnd, named. */
+export type ReplicaLogEnd = { topic: string; partition: number } & LogEnd;
+
+export function logEndsDoc(ends: Iterable<ReplicaLogEnd>): LogEndsDoc {
   const partitions: LogEndsDoc['partitions'] = {};
   for (const e of ends) (partitions[e.topic] ??= {})[String(e.partition)] = [e.lastEpoch, e.logEndOffset];
   return { version: 1, partitions };
