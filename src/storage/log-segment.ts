@@ -324,10 +324,10 @@ export class LogSegment {
     // its neighbours (walkBatches: offsets increase), the index entry the walk starts at, and the
     // segment's next offset; a batch never reaches a client at an offset it was not written at.
     // (A bit flipped in a baseOffset read passed the CRC in the simulator, seed 185.)
-    const bases: number[] = [];
-    const ends: number[] = [];
+    /** The batches to return: baseOffset as the walk read it, and the file position after each. */
+    const collected: Array<{ base: number; end: number }> = [];
     let firstPosition = -1;
-    let resultEnd = -1;
+    let firstOffset = -1;
     let empty = false;
     let misplaced = '';
     let walkedLast = -1;
@@ -344,19 +344,17 @@ export class LogSegment {
       if (firstPosition < 0) {
         if (info.lastOffset < fetchOffset) return true;
         firstPosition = info.position;
-        bases.push(info.baseOffset);
+        firstOffset = info.baseOffset;
         if (info.lastOffset >= maxOffset || (!minOneMessage && info.totalBytes > maxBytes)) {
           empty = true;
           return false;
         }
-        resultEnd = info.position + info.totalBytes;
-        ends.push(resultEnd);
+        collected.push({ base: info.baseOffset, end: info.position + info.totalBytes });
         return true;
       }
-      if (info.lastOffset >= maxOffset || resultEnd - firstPosition + info.totalBytes > maxBytes) return false;
-      bases.push(info.baseOffset);
-      resultEnd += info.totalBytes;
-      ends.push(resultEnd);
+      const end = collected.at(-1)!.end;
+      if (info.lastOffset >= maxOffset || end - firstPosition + info.totalBytes > maxBytes) return false;
+      collected.push({ base: info.baseOffset, end: end + info.totalBytes });
       return true;
     });
     if (misplaced !== '') throw new StorageError('corruptBatch', `${this.#logPath}: ${misplaced}`);
@@ -366,29 +364,22 @@ export class LogSegment {
     if (walk.stopped === 'torn' || walk.stopped === 'corrupt') {
       // The bad batch may be the one before it (a baseOffset too high makes its successor look out
       // of order): drop the last collected batch; with none left, fail the read.
-      if (firstPosition >= 0 && bases.length > 1 && !empty) {
-        bases.pop();
-        ends.pop();
-        resultEnd = ends[ends.length - 1]!;
-      } else {
-        this.#unreadable(walk);
-      }
+      if (collected.length > 1) collected.pop();
+      else this.#unreadable(walk);
     }
     if (firstPosition < 0) return null;
-    const firstOffset = bases[0]!;
     if (empty) return { records: Buffer.alloc(0), firstOffset };
-    const records = await reader.slice(firstPosition, resultEnd);
+    const records = await reader.slice(firstPosition, collected.at(-1)!.end);
     if (records === null) throw new StorageError('corruptBatch', `${this.#logPath}: file shorter than its visible size ${endPosition}`);
     // The bytes returned may come from a second read: they must say what the walk saw.
     let i = 0;
     for (let at = 0; at < records.length; at += batch.totalBytes(records, at), i++) {
-      const where = `${this.#logPath}: batch at position ${firstPosition + at}`;
-      if (!batch.crcValid(records, at)) throw new StorageError('corruptBatch', `${where}: CRC mismatch`);
-      if (batch.magic(records, at) !== BATCH_MAGIC_V2 || batch.baseOffset(records, at) !== bases[i]) {
-        throw new StorageError('corruptBatch', `${where}: header changed between two reads`);
+      if (!batch.crcValid(records, at)) throw new StorageError('corruptBatch', `${this.#logPath}: batch at position ${firstPosition + at}: CRC mismatch`);
+      if (batch.magic(records, at) !== BATCH_MAGIC_V2 || batch.baseOffset(records, at) !== collected[i]?.base) {
+        throw new StorageError('corruptBatch', `${this.#logPath}: batch at position ${firstPosition + at}: header changed between two reads`);
       }
     }
-    if (i !== bases.length) throw new StorageError('corruptBatch', `${this.#logPath}: batch lengths changed between two reads at position ${firstPosition}`);
+    if (i !== collected.length) throw new StorageError('corruptBatch', `${this.#logPath}: batch lengths changed between two reads at position ${firstPosition}`);
     return { records, firstOffset };
   }
 
