@@ -108,20 +108,9 @@ export class SimAdmin {
   /** Creates a topic, retrying (bounded) until a controller answered; TOPIC_ALREADY_EXISTS counts as done. */
   async createTopic(name: string, partitions: number, replicationFactor: number): Promise<void> {
     for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        const md = await this.#conns.any<MetadataResponse>(metadataApi, 9, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-        const target = md.controllerId >= 0 ? md.controllerId : md.brokers[0]?.nodeId ?? 0;
-        const res = await this.#conns.request<CreateTopicsResponse>(target, createTopicsApi, 5, {
-          topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: [] }],
-          timeoutMs: 10_000,
-          validateOnly: false,
-        });
-        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
-        this.#conns.cluster.sched.note(`create topic ${name}: error ${code} ${res.topics[0]?.errorMessage ?? ''}`);
-      } catch {
-        // Connection problems while faults run: try again.
-      }
+      const code = await this.once({ kind: 'create', topic: name, partitions, replicationFactor });
+      if (code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
+      if (code !== null) this.#conns.cluster.sched.note(`create topic ${name}: error ${code}`);
       await sleep(this.#conns.node, RETRY_BACKOFF_MS);
     }
     throw new Error(`could not create topic ${name}`);
@@ -137,7 +126,7 @@ export class SimAdmin {
       const target = md.controllerId >= 0 ? md.controllerId : (md.brokers[0]?.nodeId ?? 0);
       switch (op.kind) {
         case 'create': {
-          const res = await this.#conns.request<CreateTopicsResponse>(target, createTopicsApi, 5, { topics: [{ name: op.topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+          const res = await this.#conns.request<CreateTopicsResponse>(target, createTopicsApi, 5, { topics: [{ name: op.topic, numPartitions: op.partitions, replicationFactor: op.replicationFactor, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
           return res.topics[0]?.errorCode ?? null;
         }
         case 'delete': {
@@ -168,7 +157,8 @@ export class SimAdmin {
 
 /** An admin request the simulator sends during the faults (see SimAdmin.once). */
 export type AdminOperation =
-  | { kind: 'create' | 'delete'; topic: string }
+  | { kind: 'create'; topic: string; partitions: number; replicationFactor: number }
+  | { kind: 'delete'; topic: string }
   | { kind: 'config'; topic: string; name: string; value: string }
   | { kind: 'elect-preferred'; topic: string; partitions: number[] };
 

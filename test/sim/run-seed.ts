@@ -245,7 +245,7 @@ async function runAdminOperations(admin: SimAdmin, rng: SeededRandom, sched: Sim
     if (sched.nowMs >= untilMs) break;
     const choice = rng.int(4);
     const op: AdminOperation =
-      !scratchExists ? { kind: 'create', topic: `scratch-${scratch}` }
+      !scratchExists ? { kind: 'create', topic: `scratch-${scratch}`, partitions: 1, replicationFactor: 3 }
       : choice === 0 ? { kind: 'delete', topic: `scratch-${scratch}` }
       : choice === 1 ? { kind: 'config', topic: TOPIC, name: 'segment.bytes', value: String(rng.between(16 * 1024, 1024 * 1024)) }
       : choice === 2 ? { kind: 'config', topic: TOPIC, name: 'retention.ms', value: String(rng.between(8, 30) * 86_400_000) }
