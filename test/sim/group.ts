@@ -59,6 +59,17 @@ export class GroupLedger {
   }
 }
 
+/** The group's coordinator (FindCoordinator through any broker), or -1 when none is known. */
+async function findCoordinator(conns: Connections, groupId: string): Promise<number> {
+  const res = await conns.any<FindCoordinatorResponse>(findCoordinatorApi, 3, { key: groupId, keyType: 0, coordinatorKeys: [] });
+  return res.errorCode === ErrorCode.NONE ? res.nodeId : -1;
+}
+
+/** OffsetFetch of `partitions` of `topic` from the coordinator. */
+function fetchCommitted(conns: Connections, coordinator: number, groupId: string, topic: string, partitions: number[]): Promise<OffsetFetchResponse> {
+  return conns.request<OffsetFetchResponse>(coordinator, offsetFetchApi, 7, { groupId, topics: [{ name: topic, partitionIndexes: partitions }], requireStable: false } as unknown as Struct);
+}
+
 export class SimGroupMember {
   #stop = false;
   #running: Promise<void> | null = null;
@@ -104,8 +115,7 @@ export class SimGroupMember {
   }
 
   async #findCoordinator(): Promise<void> {
-    const res = await this.#conns.any<FindCoordinatorResponse>(findCoordinatorApi, 3, { key: this.ledger.groupId, keyType: 0, coordinatorKeys: [] });
-    this.#coordinator = res.errorCode === ErrorCode.NONE ? res.nodeId : -1;
+    this.#coordinator = await findCoordinator(this.#conns, this.ledger.groupId);
   }
 
   /** Returns the partitions assigned in the new generation, or null to start over. */
@@ -191,7 +201,7 @@ export class SimGroupMember {
   async #committedPositions(assigned: number[]): Promise<Map<number, number> | null> {
     const topic = this.reads.topic;
     const floors = new Map(assigned.map((p) => [p, this.ledger.floor(p)]));
-    const res = await this.#conns.request<OffsetFetchResponse>(this.#coordinator, offsetFetchApi, 7, { groupId: this.ledger.groupId, topics: [{ name: topic, partitionIndexes: assigned }], requireStable: false } as unknown as Struct);
+    const res = await fetchCommitted(this.#conns, this.#coordinator, this.ledger.groupId, topic, assigned);
     if (!this.#groupError(res.errorCode)) return null;
     const positions = new Map<number, number>();
     for (const t of res.topics) {
@@ -236,11 +246,11 @@ export async function checkCommittedAtEnd(cluster: SimCluster, node: SimNode, le
   try {
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
-        const found = await conns.any<FindCoordinatorResponse>(findCoordinatorApi, 3, { key: ledger.groupId, keyType: 0, coordinatorKeys: [] });
-        if (found.errorCode === ErrorCode.NONE) {
+        const coordinator = await findCoordinator(conns, ledger.groupId);
+        if (coordinator >= 0) {
           const all = Array.from({ length: partitions }, (_, p) => p);
           const floors = all.map((p) => ledger.floor(p));
-          const res = await conns.request<OffsetFetchResponse>(found.nodeId, offsetFetchApi, 7, { groupId: ledger.groupId, topics: [{ name: topic, partitionIndexes: all }], requireStable: false } as unknown as Struct);
+          const res = await fetchCommitted(conns, coordinator, ledger.groupId, topic, all);
           const parts = res.topics.flatMap((t) => t.partitions);
           if (res.errorCode === ErrorCode.NONE && parts.length === partitions && parts.every((p) => p.errorCode === ErrorCode.NONE)) {
             for (const p of parts) ledger.fetched(p.partitionIndex, Number(p.committedOffset), floors[p.partitionIndex]!, 'the final read');
