@@ -39,6 +39,7 @@
  */
 import { BATCH_HEADER_BYTES, batch } from '../../src/protocol/records/batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
+import type { MemoryDisk } from '../../src/io/memory/disk.js';
 import type { Partition } from '../../src/replication/partition.js';
 import { ReadChecker, SimAdmin, SimConsumer, SimProducer, recordsOf, type AdminOperation } from './clients.js';
 import { checkCommittedAtEnd, GroupLedger, SimGroupMember } from './group.js';
@@ -470,12 +471,20 @@ function finalChecks(cluster: SimCluster, producer: SimProducer, partitions: num
   return { lost, duplicates, problems };
 }
 
+/** A replica's segment files in offset order, with their current bytes (the simulator's disks are memory disks). */
+function segmentsOf(p: Partition): Array<{ file: string; bytes: Buffer }> {
+  const disk = p.log.disk as MemoryDisk;
+  return disk
+    .listFiles()
+    .filter((f) => f.startsWith(`${p.log.dir}/`) && f.endsWith('.log'))
+    .map((file) => ({ file, bytes: disk.fileView(file) }));
+}
+
 /** offset → value of the records below `maxOffset` in a replica's log (synchronous: reads the memory disk). */
 function readLog(p: Partition, maxOffset: number): Map<number, string> {
   const out = new Map<number, string>();
-  const disk = p.log.disk as unknown as { fileBytes(path: string): Buffer; listFiles(): string[] };
-  for (const file of disk.listFiles().filter((f) => f.startsWith(`${p.log.dir}/`) && f.endsWith('.log')).sort()) {
-    for (const r of recordsOf(disk.fileBytes(file))) if (r.offset < maxOffset) out.set(r.offset, r.value);
+  for (const { bytes } of segmentsOf(p)) {
+    for (const r of recordsOf(bytes)) if (r.offset < maxOffset) out.set(r.offset, r.value);
   }
   return out;
 }
@@ -493,9 +502,7 @@ interface LogScan {
  */
 function batchesBelow(p: Partition, maxOffset: number, scans: Map<string, LogScan>): string[] {
   const out: string[] = [];
-  const disk = p.log.disk as unknown as { fileView(path: string): Buffer; listFiles(): string[] };
-  for (const file of disk.listFiles().filter((f) => f.startsWith(`${p.log.dir}/`) && f.endsWith('.log')).sort()) {
-    const bytes = disk.fileView(file);
+  for (const { file, bytes } of segmentsOf(p)) {
     const describe = (at: number): string => `${batch.baseOffset(bytes, at)}-${batch.lastOffset(bytes, at)}:${batch.crc(bytes, at)}`;
     let scan = scans.get(file);
     const last = scan?.batches.at(-1);
