@@ -18,10 +18,10 @@
  */
 import { Consumer, type ConsumerOptions, type TopicPartitionList } from '../client/consumer.js';
 import type { ConsumedRecord } from '../client/records.js';
-import { formatHelp, UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
+import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { consumerOptionsFromProps } from './tool/client-props.js';
-import { ConfigFileError, exceptionName, loadPropertiesFile, logLine, messageOf, out, runTool, validateClientProps } from './tool/common.js';
-import { connect, connectionArg, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
+import { ConfigFileError, exceptionName, loadPropertiesFile, logLine, messageOf, runTool, validateClientProps } from './tool/common.js';
+import { commonArgs, connect, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
 
 const ASSIGNORS: Record<string, 'range' | 'roundrobin'> = {
   'org.apache.kafka.clients.consumer.RangeAssignor': 'range',
@@ -132,14 +132,9 @@ function summarize(records: ConsumedRecord[]): Summary[] {
 const text = (b: Buffer | null): string | null => (b === null ? null : b.toString('utf8'));
 
 async function main(args: ParsedArgs): Promise<number> {
-  if (args.argv.length === 0) {
-    out(formatHelp(spec));
-    return 0;
-  }
-  if (args.positional.length > 0) throw new UsageError(`unrecognized arguments: '${args.positional.join(' ')}'`);
-  const topic = requireArg(args, 'topic');
-  const bootstrap = connectionArg(args);
-  const maxMessages = intArg(args, 'max-messages', -1);
+  const common = commonArgs(args, spec);
+  if (common === null) return 0;
+  const { topic, bootstrap, maxMessages } = common;
   const verbose = args.has('verbose');
   const props = consumerProps(args);
   const copts = consumerOptions(args, props);

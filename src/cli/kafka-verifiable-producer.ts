@@ -14,10 +14,10 @@
  * line on stderr and exit 1 (Kafka would instead report every send as failed after max.block.ms).
  */
 import { Producer } from '../client/producer.js';
-import { formatHelp, UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
+import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { producerOptionsFromProps } from './tool/client-props.js';
-import { ConfigFileError, exceptionName, loadPropertiesFile, logLine, messageOf, out, runTool, validateClientProps } from './tool/common.js';
-import { connect, connectionArg, event, intArg, onStopSignal, requireArg } from './tool/verifiable.js';
+import { ConfigFileError, exceptionName, loadPropertiesFile, logLine, messageOf, runTool, validateClientProps } from './tool/common.js';
+import { commonArgs, connect, event, intArg, onStopSignal } from './tool/verifiable.js';
 
 const spec: ToolSpec = {
   name: 'verifiable-producer',
@@ -66,14 +66,9 @@ function producerProps(args: ParsedArgs, acks: number): Record<string, string> {
 }
 
 async function main(args: ParsedArgs): Promise<number> {
-  if (args.argv.length === 0) {
-    out(formatHelp(spec));
-    return 0;
-  }
-  if (args.positional.length > 0) throw new UsageError(`unrecognized arguments: '${args.positional.join(' ')}'`);
-  const topic = requireArg(args, 'topic');
-  const bootstrap = connectionArg(args);
-  const maxMessages = intArg(args, 'max-messages', -1);
+  const common = commonArgs(args, spec);
+  if (common === null) return 0;
+  const { topic, bootstrap, maxMessages } = common;
   const throughput = intArg(args, 'throughput', -1);
   const acks = intArg(args, 'acks', -1);
   if (![0, 1, -1].includes(acks)) throw new UsageError(`argument --acks: invalid choice: '${acks}' (choose from {0,1,-1})`);

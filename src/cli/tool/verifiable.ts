@@ -3,14 +3,15 @@
  * (not joptsimple like the admin tools), and system-test harnesses read their stdout as JSON lines:
  * - `event(name, fields)` prints one JSON object per line, `timestamp` and `name` first;
  * - argparse-style argument checks: `argument --topic is required`, integer conversion, choices,
- *   and the required "one of --bootstrap-server / --broker-list" group;
+ *   and the required "one of --bootstrap-server / --broker-list" group; `commonArgs` for the
+ *   arguments both start with (help when none, --topic, the connection group, --max-messages);
  * - `connect(...)`: the client from the tool's properties, with metadata fetched once (a failure is
  *   printed as Kafka's exception line and the tool exits 1);
  * - a stop signal (SIGTERM / SIGINT) handler that lets the tool shut down cleanly and print its
  *   shutdown_complete event, as Kafka's shutdown hooks do.
  */
 import { KafkaClient } from '../../client/client.js';
-import { UsageError, type ParsedArgs } from './args.js';
+import { formatHelp, UsageError, type ParsedArgs, type ToolSpec } from './args.js';
 import { clientSettings, err, exceptionName, messageOf, out, START_HINT } from './common.js';
 
 /** One event line: {"timestamp":…,"name":…,…fields}. */
@@ -90,4 +91,18 @@ export async function connect(props: Record<string, string>, bootstrap: string, 
     await client.close();
     return null;
   }
+}
+
+/**
+ * The arguments both tools start with: no argument at all prints the help (null is returned),
+ * stray positionals are refused, then the required --topic, the connection group and
+ * --max-messages (-1: no limit).
+ */
+export function commonArgs(args: ParsedArgs, spec: ToolSpec): { topic: string; bootstrap: string; maxMessages: number } | null {
+  if (args.argv.length === 0) {
+    out(formatHelp(spec));
+    return null;
+  }
+  if (args.positional.length > 0) throw new UsageError(`unrecognized arguments: '${args.positional.join(' ')}'`);
+  return { topic: requireArg(args, 'topic'), bootstrap: connectionArg(args), maxMessages: intArg(args, 'max-messages', -1) };
 }
