@@ -70,7 +70,9 @@ export async function openConsole(browser: Browser, url: string): Promise<Consol
 /** Navigates the single-page console to `hash` (e.g. #/topics/orders) and waits for `selector`. */
 export async function show(page: Page, hash: string, selector: string): Promise<void> {
   await page.evaluate((h) => {
-    location.hash = h;
+    // Same hash: no hashchange would fire, so announce one (the view is rebuilt from scratch).
+    if (location.hash === h) window.dispatchEvent(new HashChangeEvent('hashchange'));
+    else location.hash = h;
   }, hash);
   await page.waitForSelector(selector, { timeout: 20_000 });
 }

@@ -46,7 +46,7 @@ function partitionRow(name: string, s: TopicSummary): HTMLTableRowElement {
 }
 
 export function topicsView(ctx: ViewContext): View {
-  const name = h('input', { attrs: { name: 'name', required: true, placeholder: 'orders', pattern: '[a-zA-Z0-9._-]+' } });
+  const name = h('input', { attrs: { name: 'name', required: true, placeholder: 'orders', pattern: '[a-zA-Z0-9._\\-]+' } });
   const partitions = h('input', { attrs: { name: 'partitions', type: 'number', min: 1, placeholder: 'default' } });
   const replicas = h('input', { attrs: { name: 'replicationFactor', type: 'number', min: 1, placeholder: 'default' } });
   const configs = h('textarea', { attrs: { name: 'configs', placeholder: 'retention.ms=86400000\ncleanup.policy=compact' } });
