@@ -166,7 +166,8 @@ export async function topicDetail(ctx: ConsoleContext, name: string): Promise<To
         sensitive: e.sensitive,
         isDefault: e.source !== DYNAMIC_TOPIC_CONFIG,
       }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+      // Values set on the topic first, then the inherited ones; by name within each.
+      .sort((a, b) => (a.isDefault !== b.isDefault ? (a.isDefault ? 1 : -1) : a.name < b.name ? -1 : 1));
   }
   return { name, topicId: topic.topicId, internal: topic.isInternal, partitions, configs: configViews, configsError };
 }
