@@ -44,7 +44,10 @@ export async function groupDetail(ctx: ConsoleContext, groupId: string): Promise
       const o = owner.get(tpKey(r.topic, r.partition));
       return { topic: r.topic, partition: r.partition, committed: r.committed, end, lag, memberId: o?.memberId ?? null, clientId: o?.clientId ?? null };
     });
-  const lagHistory = totalLag === null ? ctx.history.get(`lag:${groupId}`) : ctx.history.add(`lag:${groupId}`, ctx.now(), totalLag);
+  const now = ctx.now();
+  const lagHistory = [...(totalLag === null ? ctx.history.get(`lag:${groupId}`) : ctx.history.add(`lag:${groupId}`, now, totalLag))];
+  // A sample too close to the last stored one is not kept, but the chart still ends at the current value.
+  if (totalLag !== null && lagHistory[lagHistory.length - 1]?.[0] !== now) lagHistory.push([now, totalLag]);
   return {
     groupId,
     state: desc.state,
@@ -54,7 +57,7 @@ export async function groupDetail(ctx: ConsoleContext, groupId: string): Promise
     members: desc.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.assignment })),
     offsets: views,
     totalLag,
-    lagHistory: [...lagHistory],
+    lagHistory,
   };
 }
 

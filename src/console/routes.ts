@@ -163,20 +163,16 @@ export function createConsoleHandler(opts: ConsoleOptions): { handler: AdminHttp
   ];
 
   async function api(req: AdminHttpRequest): Promise<AdminHttpResponse> {
-    const table = req.method === 'GET' ? gets : req.method === 'POST' ? posts : null;
-    const all = [...gets, ...posts];
-    if (table === null) {
-      const known = all.some(([re]) => re.test(req.path));
-      return json(known ? 405 : 404, { error: known ? `method ${req.method} not allowed here (GET reads, POST changes)` : `no console API at ${req.path}` });
-    }
+    const table = req.method === 'GET' ? gets : req.method === 'POST' ? posts : [];
     for (const [re, route] of table) {
       const m = re.exec(req.path);
       if (!m) continue;
       if (req.method === 'POST') checkMutation(req, readOnly);
       return json(200, await route(req, m));
     }
-    const other = all.some(([re]) => re.test(req.path));
-    return json(other ? 405 : 404, { error: other ? `method ${req.method} not allowed at ${req.path}` : `no console API at ${req.path}` });
+    const elsewhere = [...gets, ...posts].some(([re]) => re.test(req.path));
+    if (elsewhere) return json(405, { error: `method ${req.method} not allowed at ${req.path} (GET reads, POST changes)` });
+    return json(404, { error: `no console API at ${req.path}` });
   }
 
   const handler: AdminHttpHandler = async (req) => {

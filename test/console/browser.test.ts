@@ -170,14 +170,23 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     const consumerClient = new KafkaClient({ bootstrapServers: broker.bootstrap, clientId: 'lag-test-consumer' });
     const consumer = new Consumer(consumerClient, { groupId: GROUP, enableAutoCommit: false, maxPollRecords: 250, sessionTimeoutMs: 10_000 });
     let consumed = 0;
+    let membersSeen = false;
     try {
       consumer.subscribe([LAG_TOPIC]);
       for (let i = 0; i < 200 && consumed < BACKLOG; i++) {
         consumed += (await consumer.poll(1000)).length;
         await consumer.commit();
+        if (!membersSeen && consumed >= 1000) {
+          // Mid-way: the member and its assignment are on the page.
+          const members = await page.waitForSelector('table[data-table=members] tbody tr').then((row) => row!.evaluate((tr) => tr.textContent ?? ''));
+          assert.match(members, new RegExp(`lag-test-consumer.*${LAG_TOPIC}: 0`));
+          await screenshot(page, '07-group-consuming');
+          membersSeen = true;
+        }
         await sleep(300); // slow enough for the page (400 ms refresh) to see the lag fall in steps
       }
       assert.equal(consumed, BACKLOG);
+      assert.ok(membersSeen, 'the page showed the member while it consumed');
       await watching;
     } finally {
       await consumer.close();
@@ -190,7 +199,7 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     const points = await page.$eval('[data-chart=lag]', (e) => Number(e.getAttribute('data-points')));
     assert.ok(points >= 4, `the lag-over-time chart has ${points} points`);
     assert.equal(await page.$$eval('[data-chart=lag] polyline', (l) => l.length), 1);
-    await screenshot(page, '07-group-lag');
+    await screenshot(page, '08-group-lag-done');
 
     // Reset to earliest from the UI once the consumer has left: the lag is the backlog again.
     await waitInPage(page, () => document.querySelector('[data-table=members]') === null, 'the consumer to leave the group');
@@ -217,7 +226,7 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     const retention = async (): Promise<string | null | undefined> =>
       (await admin.describeConfigs([{ type: ResourceType.TOPIC, name }]))[0]?.entries.find((e) => e.name === 'retention.ms')?.value;
     assert.equal(await retention(), '3600000');
-    await screenshot(page, '08-topic-created');
+    await screenshot(page, '09-topic-created');
 
     await show(page, `#/topics/${name}`, 'tr[data-partition="1"]');
     await page.click('details:has(form[data-form=add-partitions]) summary');
@@ -231,7 +240,7 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     await page.click('form[data-form=set-configs] button[type=submit]');
     await waitInPage(page, () => document.querySelector('tr[data-config="retention.ms"] td:nth-child(2)')?.textContent === '7200000', 'the new retention.ms in the configs table');
     assert.equal(await retention(), '7200000');
-    await screenshot(page, '09-topic-edited');
+    await screenshot(page, '10-topic-edited');
 
     await page.click('details:has(form[data-form=delete-topic]) summary');
     await type(page, 'form[data-form=delete-topic] input[name=confirm]', name);
@@ -257,7 +266,7 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     const legend = await page.$eval('[data-chart=throughput] .legend', (e) => e.textContent ?? '');
     assert.match(legend, /all topics/);
     assert.match(legend, new RegExp(TOPIC));
-    await screenshot(page, '10-metrics');
+    await screenshot(page, '11-metrics');
     assert.deepEqual(cp.problems, [], 'no page errors');
     assert.deepEqual(cp.dialogs, [], 'no dialogs (nothing hostile ran)');
   });

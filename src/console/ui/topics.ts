@@ -28,7 +28,7 @@ export function field(label: string, input: HTMLInputElement | HTMLSelectElement
   return h('label', null, label, input);
 }
 
-function partitionRow(name: string, s: TopicSummary): HTMLTableRowElement {
+function topicRow(name: string, s: TopicSummary): HTMLTableRowElement {
   const kind = s.offline > 0 ? 'bad' : s.underReplicated > 0 ? 'warn' : '';
   return h(
     'tr',
@@ -72,7 +72,7 @@ export function topicsView(ctx: ViewContext): View {
         list,
         topics.length === 0
           ? h('p', { class: 'muted' }, 'No topics yet.')
-          : table(['Topic', '', ['Partitions', 'num'], ['Replicas', 'num'], ['Under-replicated', 'num'], ['Offline', 'num'], ['Messages', 'num'], ['Size', 'num'], ''], topics.map((t) => partitionRow(t.name, t)), { 'data-table': 'topics' }),
+          : table(['Topic', '', ['Partitions', 'num'], ['Replicas', 'num'], ['Under-replicated', 'num'], ['Offline', 'num'], ['Messages', 'num'], ['Size', 'num'], ''], topics.map((t) => topicRow(t.name, t)), { 'data-table': 'topics' }),
       );
     },
   };
