@@ -227,6 +227,24 @@ describe('web console API', { timeout: 180_000 }, () => {
     assert.deepEqual(found.records.map((x) => x.offset), [13]);
   });
 
+  it('shows a group whose id needs escaping, with its lag, and resets it', async () => {
+    const group = 'odd/<b>group?&';
+    const admin = new Admin(client);
+    assert.equal((await admin.commitGroupOffsets(group, [{ topic: SMALL, partition: 0, offset: 5 }]))[0]!.error, null);
+    const path = `/v1/groups/${encodeURIComponent(group)}`;
+    const g = await getJson<{ groupId: string; state: string; totalLag: number; offsets: Array<{ committed: number; end: number; lag: number }> }>(handler, path);
+    assert.equal(g.groupId, group);
+    assert.equal(g.state, 'Empty');
+    assert.deepEqual(g.offsets.map((o) => [o.committed, o.end, o.lag]), [[5, 20, 15]]);
+    assert.equal(g.totalLag, 15);
+    const reset = await post(handler, `${path}/reset-offsets`, { to: 'latest' });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    assert.equal((await getJson<{ totalLag: number }>(handler, path)).totalLag, 0);
+    assert.ok((await getJson<Array<{ groupId: string }>>(handler, '/v1/groups')).some((x) => x.groupId === group));
+    const missing = await call(handler, request('GET', '/v1/groups/never-was'));
+    assert.equal(missing.status, 404, String(missing.body));
+  });
+
   it('reads a Prometheus endpoint for the metrics page and falls back to offsets when it is down', async () => {
     let bytesIn = 1000;
     let count = 10;
