@@ -38,6 +38,7 @@ describe('web console in chromium, 3-broker cluster', { timeout: 240_000 }, () =
   let victim = -1;
 
   before(async () => {
+    browser = await launchBrowser(); // first: a missing chromium fails before anything starts
     await requireKcat();
     c = await startCluster({ brokers: 3, overrides: ['replica.lag.time.max.ms=5000'] });
     await c.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
@@ -45,7 +46,6 @@ describe('web console in chromium, 3-broker cluster', { timeout: 240_000 }, () =
     const lines = Array.from({ length: 30 }, (_, i) => `event-${i}`).join('\n');
     await kcat(['-b', c.bootstrap, '-q', '-P', '-t', TOPIC, '-p', '0', '-X', 'acks=all'], { input: `${lines}\n`, timeoutMs: 30_000 });
     server = await startConsoleServer({ bootstrapServers: c.bootstrap.split(',') });
-    browser = await launchBrowser();
     cp = await openConsole(browser, server.url);
     page = cp.page;
   });

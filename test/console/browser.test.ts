@@ -40,6 +40,7 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
   let page: Page;
 
   before(async () => {
+    browser = await launchBrowser(); // first: a missing chromium fails before anything starts
     broker = await startBroker({ overrides: ['offsets.topic.num.partitions=1'] });
     client = new KafkaClient({ bootstrapServers: broker.bootstrap });
     admin = new Admin(client);
@@ -57,7 +58,6 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     for (let i = 0; i < BACKLOG; i++) producer.send({ topic: LAG_TOPIC, partition: 0, value: `job-${i}` });
     await producer.close();
     server = await startConsoleServer({ bootstrapServers: [broker.bootstrap] });
-    browser = await launchBrowser();
     cp = await openConsole(browser, server.url);
     page = cp.page;
   });
