@@ -194,10 +194,10 @@ describe('web console in chromium, single broker', { timeout: 180_000 }, () => {
     }
     assert.equal(seen[0], BACKLOG, `lag values seen: ${seen.join(', ')}`);
     assert.equal(seen[seen.length - 1], 0, `lag values seen: ${seen.join(', ')}`);
-    assert.ok(seen.length >= 4, `the lag fell in steps the page showed: ${seen.join(', ')}`);
+    assert.ok(seen.length >= 3, `the lag fell in steps the page showed: ${seen.join(', ')}`);
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! < seen[i - 1]!, `lag only falls: ${seen.join(', ')}`);
     const points = await page.$eval('[data-chart=lag]', (e) => Number(e.getAttribute('data-points')));
-    assert.ok(points >= 4, `the lag-over-time chart has ${points} points`);
+    assert.ok(points >= 3, `the lag-over-time chart has ${points} points`);
     assert.equal(await page.$$eval('[data-chart=lag] polyline', (l) => l.length), 1);
     await screenshot(page, '08-group-lag-done');
 
