@@ -7,6 +7,7 @@
  * *_AUTHORIZATION_FAILED code (Kafka's per-API table: docs/SECURITY.md "Authorization (ACLs)").
  */
 import { AclOperation, CLUSTER_NAME, ResourceType, type AclOperationCode, type ResourceTypeCode } from '../security/acl.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import type { RequestContext } from './handler.js';
 
 export { AclOperation as Op, ResourceType as Res } from '../security/acl.js';
@@ -39,4 +40,17 @@ export function mayCreateTopic(ctx: RequestContext, topic: string): boolean {
 /** True when an authorizer is configured (some responses differ only then). */
 export function authorizing(ctx: RequestContext): boolean {
   return ctx.broker.authorizer !== undefined;
+}
+
+/** Config resource types (DescribeConfigs/AlterConfigs): 2 topic, 4 broker, 8 broker logger. */
+const CONFIG_TOPIC = 2;
+
+/**
+ * Kafka's check for a config resource: `op` (DescribeConfigs or AlterConfigs) on the topic, or on
+ * the cluster for broker and broker-logger resources. Returns the refusal code, or null.
+ */
+export function configResourceRefusal(ctx: RequestContext, op: AclOperationCode, resourceType: number, name: string): number | null {
+  if (ctx.broker.authorizer === undefined) return null;
+  if (resourceType === CONFIG_TOPIC) return allowed(ctx, op, ResourceType.TOPIC, name) ? null : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  return allowedOnCluster(ctx, op) ? null : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
 }
