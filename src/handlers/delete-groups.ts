@@ -12,7 +12,9 @@ export const deleteGroupsHandler = defineHandler<DeleteGroupsRequest, DeleteGrou
   // Authorization (Kafka's): Delete on each group; refused ones answer GROUP_AUTHORIZATION_FAILED and stay.
   const denied = deniedNames(ctx, Op.DELETE, Res.GROUP, req.groupsNames);
   const names = req.groupsNames.filter((g) => !denied.has(g));
-  const done = ctx.broker.groupCoordinator
+  const done = names.length === 0
+    ? []
+    : ctx.broker.groupCoordinator
     ? await ctx.broker.groupCoordinator.deleteGroups(names)
     : names.map((groupId) => ({ groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE }));
   return { throttleTimeMs: 0, results: [...[...denied].map((groupId) => ({ groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })), ...done] };
