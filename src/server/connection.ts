@@ -29,6 +29,8 @@ export class Connection {
   /** Muted for a quota throttle until the timer fires. */
   private muteTimer: Timer | null = null;
   private firstRequestDone = false;
+  /** Set once a response carried a throttle: from then on requests are handled one at a time. */
+  private serial = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
 
@@ -63,6 +65,9 @@ export class Connection {
     if (this.closed) return;
     this.frames.push(chunk);
     for (;;) {
+      // A throttled connection takes one request at a time, as Kafka's channels do: the next one
+      // waits for the answer (and the mute) of the previous, so a backlog cannot bypass the quota.
+      if (this.serial && this.inflight > 0) break;
       const next = this.frames.next();
       if (next.kind === 'none') break;
       if (next.kind === 'tooLarge') {
@@ -119,7 +124,12 @@ export class Connection {
       this.close();
       return;
     }
-    if (throttleMs > 0) this.mute(throttleMs);
+    if (throttleMs > 0) {
+      this.serial = true;
+      this.mute(throttleMs);
+    } else if (this.serial && this.muteTimer === null && this.inflight === 0) {
+      this.onData(EMPTY); // the next buffered request, now that this one is answered
+    }
     if (this.paused && this.inflight < limits.inflightRequestsPerConnectionMax / 2) {
       this.paused = false;
       if (this.muteTimer === null) this.stream.resume();
