@@ -622,7 +622,8 @@ function writeErrorCode(failure: WriteFailure): number {
       return ErrorCode.NOT_COORDINATOR;
     case 'unavailable':
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case 'tooLarge':
+    default:
+      // tooLarge (a state record is small: our bug), or a kind only transactional offset writes produce.
       return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
 }

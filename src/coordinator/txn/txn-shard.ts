@@ -107,7 +107,9 @@ export class TxnShard {
     if (this.#status !== 'active') return 'notLeader';
     const timestampMs = this.clock.nowMs();
     const bytes = buildRecordBatchSync({ records: [{ key: encodeTxnKey(transactionalId), value: value === null ? null : encodeTxnValue(value), timestampMs }] });
-    const failure = await this.stateLog.append(this.partition, bytes);
+    // A committed append answers null or its position (depending on the OffsetsTopicLog version); a failure is its kind.
+    const outcome: unknown = await this.stateLog.append(this.partition, bytes);
+    const failure = typeof outcome === 'string' ? (outcome as WriteFailure) : null;
     if (failure === null && this.#status !== 'active') return 'notLeader';
     return failure;
   }
