@@ -18,7 +18,7 @@
  * Idempotent producers: the partition log checks sequence numbers (storage/producer-state.ts). A
  * retried batch already stored answers NONE with its original baseOffset and writes nothing; a
  * sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH
- * (codeForPartitionFailure in errors.ts).
+ * (codeForPartitionFailure in errors.ts). A control batch (transaction marker) from a client is INVALID_RECORD.
  * Transactions (KIP-890 part 1): a transactional batch from a producer with no ongoing transaction
  * on the partition is appended only if the producer's transaction coordinator confirms the
  * partition is part of its ongoing transaction (BrokerContext.txnVerifier; in process or
@@ -131,6 +131,8 @@ async function prepareRecords(ctx: RequestContext, topic: string, index: number,
     }
   }
   if (!check.ok) return refuse(codeForRecordSetError(check.error), check.detail, check.error);
+  // Control batches (transaction markers) come only from the transaction coordinator, never from a Produce.
+  if (check.hasControlBatch) return refuse(ErrorCode.INVALID_RECORD, 'control batches are written by the broker, not produced by clients', 'control batch');
   if (target === null) return { ok: true, records, keyless: null };
   try {
     return { ok: true, records: await recompressRecordSet(records, target), keyless: null };
@@ -243,11 +245,6 @@ async function preparedAndAppended(
   }
 }
 
-/** What a partition log knows of a producer's transaction (storage's contract, PartitionLog). */
-interface OngoingTxnView {
-  ongoingTxnFirstOffset(producerId: bigint): number | null;
-}
-
 /**
  * KIP-890 part 1: null when the batch may be appended (not transactional, or the producer already
  * has a transaction open on this partition, or the coordinator confirmed the partition), else the
@@ -260,9 +257,7 @@ async function verifyTransactional(ctx: RequestContext, req: ProduceRequest, top
   const producerEpoch = batch.producerEpoch(records);
   let ongoing: number | null;
   try {
-    const log = ctx.broker.replicas.leaderLog(topic, index) as unknown as Partial<OngoingTxnView>;
-    // Until storage tracks transactions (txn-log), every batch is verified.
-    ongoing = typeof log.ongoingTxnFirstOffset === 'function' ? log.ongoingTxnFirstOffset(producerId) : null;
+    ongoing = ctx.broker.replicas.leaderLog(topic, index).ongoingTxnFirstOffset(producerId);
   } catch (err) {
     return failed(index, codeForPartitionFailure(err), (err as Error).message);
   }

@@ -10,15 +10,11 @@
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../../protocol/messages/write-txn-markers.js';
+import type { TxnMarker } from '../../storage/control-batch.js';
 import { OFFSETS_TOPIC } from '../offsets/records.js';
 
-/** A COMMIT or ABORT marker for one producer (storage/control-batch.ts has the same shape). */
-export interface TxnMarkerSpec {
-  producerId: bigint;
-  producerEpoch: number;
-  coordinatorEpoch: number;
-  commit: boolean;
-}
+/** A COMMIT or ABORT marker for one producer (storage's TxnMarker). */
+export type TxnMarkerSpec = TxnMarker;
 
 export interface ControlAppender {
   /** Resolves once the marker is committed (acks=all); rejects with the append's error. */

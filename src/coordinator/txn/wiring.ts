@@ -10,12 +10,12 @@ import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Clock } from '../../io/clock.js';
 import type { Net } from '../../io/net.js';
 import { netConnector } from '../../replication/connector.js';
-import { ReplicaError, type ReplicaManager } from '../../replication/replica-manager.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { GroupCoordinator } from '../group/group-coordinator.js';
 import { ReplicaOffsetsTopicLog } from '../offsets/offsets-topic-log.js';
 import { BrokerChannels } from './broker-channels.js';
-import { LocalMarkerWriter, type ControlAppender, type OffsetsTxnCompleter } from './marker-writer.js';
+import { LocalMarkerWriter, type OffsetsTxnCompleter } from './marker-writer.js';
 import { TxnMarkerSender } from './marker-sender.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import { TXN_STATE_TOPIC } from './records.js';
@@ -59,7 +59,7 @@ export function startTransactions(deps: TransactionsDeps): Transactions {
     },
   });
   const markerWriter = new LocalMarkerWriter({
-    appender: controlAppenderOf(deps.replicas),
+    appender: deps.replicas,
     groups: offsetsCompleterOf(deps.groupCoordinator, log),
     codeFor: (err) => {
       try {
@@ -93,20 +93,6 @@ export function startTransactions(deps: TransactionsDeps): Transactions {
     shutdown() {
       coordinator.shutdown();
       channels.close();
-    },
-  };
-}
-
-/**
- * ReplicaManager's control-batch append (storage's contract, branch txn-log). Until that branch is
- * merged the method may be missing: markers then fail with a storage error (and are retried).
- */
-function controlAppenderOf(replicas: ReplicaManager): ControlAppender {
-  const r = replicas as unknown as Partial<ControlAppender>;
-  return {
-    appendControlAsLeader(topic, partition, marker) {
-      if (typeof r.appendControlAsLeader !== 'function') return Promise.reject(new ReplicaError('storage', 'this build cannot write control batches'));
-      return r.appendControlAsLeader.call(replicas, topic, partition, marker);
     },
   };
 }
