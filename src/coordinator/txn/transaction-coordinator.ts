@@ -172,12 +172,12 @@ export class TransactionCoordinator {
           for (const meta of shard.txns.values()) if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') this.#completeInBackground(shard, meta);
         } else if (this.#shards.get(partition) === shard) {
           this.#shards.delete(partition);
-          const retry = this.#opts.clock.setTimer(SHARD_LOAD_RETRY_MS, () => {
+          // Not readable as leader yet (replication still applying the image): try again shortly.
+          this.#opts.clock.setTimer(SHARD_LOAD_RETRY_MS, () => {
             if (this.#stopped || this.#shards.has(partition)) return;
             if (this.#opts.leadership === undefined) this.#onImage(this.#opts.controller.image);
             else if (this.#led.has(partition)) this.#loadShard(partition, this.#led.get(partition)!);
           }, { unref: true });
-          void retry;
         }
       })
       .catch((err: unknown) => {
