@@ -28,8 +28,10 @@ import type { Random } from './io/random.js';
 import { assertLimits, limits } from './limits.js';
 import { logger } from './log.js';
 import { handlerTable } from './handlers/index.js';
+import { codeForPartitionFailure } from './handlers/errors.js';
 import { GroupCoordinator } from './coordinator/group/group-coordinator.js';
 import { ReplicaOffsetsTopicLog } from './coordinator/offsets/offsets-topic-log.js';
+import { startTransactions, type Transactions } from './coordinator/txn/wiring.js';
 import type { BrokerContext, QuorumView } from './handlers/handler.js';
 import { LogManager } from './storage/log-manager.js';
 import { Purgatory } from './replication/purgatory.js';
@@ -100,6 +102,8 @@ export class Broker {
     private readonly closers: Closers,
     private readonly cluster: ClusterMembership | null,
     private readonly groups: GroupCoordinator,
+    /** The transaction coordinator and its helpers (coordinator/txn/wiring.ts). */
+    readonly transactions: Transactions,
     private readonly fatal: FatalSignal,
   ) {}
 
@@ -255,6 +259,9 @@ export class Broker {
     // ---- ACLs and client quotas (src/security): the store for the mode, the authorizer if configured ----
     const security = await openSecurity({ config, controller, coordination: cluster?.coordination, clock: io.clock, log: logger('security') });
     closers.add(() => security.store.close());
+    // ---- transactions (src/coordinator/txn) ----
+    const txns = startTransactions({ brokerId, config, io, controller, replicas, groupCoordinator, codeForAppendFailure: codeForPartitionFailure, log: logger('txn') });
+    closers.add(async () => txns.shutdown());
     const context: BrokerContext = {
       brokerId,
       get config() {
@@ -266,6 +273,10 @@ export class Broker {
       replicas,
       fetchPurgatory: purgatory,
       groupCoordinator,
+      txnCoordinator: txns.coordinator,
+      producerIds: txns.producerIds,
+      txnMarkers: txns.markerWriter,
+      txnVerifier: txns.verifier,
       ...(metadataLog ? { quorum: quorumView(metadataLog, config, bound) } : {}),
       handlers: handlerTable({ kraft: mode === 'kraft' }),
       security: security.store,
@@ -278,7 +289,7 @@ export class Broker {
       bound.map((b) => ({ name: b.name, port: b.port })),
       () => replicas.logEnds(),
     );
-    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator, fatal);
+    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator, txns, fatal);
   }
 
   async stop(): Promise<void> {
@@ -286,6 +297,7 @@ export class Broker {
     this.log.info('shutting down: closing listeners, answering in-flight requests');
     this.purgatory.expireAll();
     this.groups.shutdown(); // answers parked JoinGroup/SyncGroup so connections drain
+    this.transactions.shutdown(); // stops marker sending; Prepare* transactions resume at the next coordinator
     await this.server.stop(SHUTDOWN_DRAIN_MS);
     await this.replicas.shutdown(); // stops fetchers, fails waiting acks=all produces, writes the HW checkpoint
     await this.cluster?.close(); // ends the ZooKeeper session: the registration goes at once

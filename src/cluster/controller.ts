@@ -71,8 +71,21 @@ export interface ReassignmentOutcome {
   result: AdminResult;
 }
 
+/** A range of producer ids reserved for one broker: [firstProducerId, firstProducerId + size). */
+export interface ProducerIdBlock {
+  brokerId: number;
+  firstProducerId: bigint;
+  size: number;
+}
+
 export interface Controller {
   readonly image: MetadataImage;
+  /**
+   * Reserves the next `size` producer ids for `brokerId`, durably (never handed out again, also
+   * after restarts): ZooKeeper's /latest_producer_id_block, or the embedded/KRaft metadata document.
+   * Optional so scripted test controllers need not implement it.
+   */
+  allocateProducerIdBlock?(brokerId: number, size: number): Promise<ProducerIdBlock>;
   /** Called with each new image, after it is in force. */
   subscribe(listener: (image: MetadataImage) => void | Promise<void>): void;
   createTopic(spec: CreateTopicSpec): Promise<AdminResult & { topic?: TopicInfo }>;

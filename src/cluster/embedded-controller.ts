@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Random } from '../io/random.js';
 import { validateTopicConfigs } from '../config/topic-config.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ProducerIdBlock, ReassignmentChange, ReassignmentOutcome } from './controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -34,6 +34,8 @@ interface StoredDocument {
   brokerConfigs?: Record<string, Record<string, string>>;
   /** ACLs and client quotas (security/security-store.ts SecurityDocument); absent until first set. */
   security?: unknown;
+  /** The first producer id not yet reserved (decimal string); absent until the first block. */
+  nextProducerId?: string;
 }
 
 export interface EmbeddedControllerOptions {
@@ -52,6 +54,8 @@ export class EmbeddedController implements Controller {
   #chain: Promise<unknown> = Promise.resolve();
   /** The stored security section (ACLs, client quotas), owned by security/security-store.ts. */
   #security: unknown;
+  /** The first producer id not yet reserved (persisted with the document). */
+  #nextProducerId = 0n;
 
   private constructor(
     private readonly opts: EmbeddedControllerOptions,
@@ -78,6 +82,7 @@ export class EmbeddedController implements Controller {
     const brokerConfigs = new Map(Object.entries(doc.brokerConfigs ?? {}).map(([k, v]) => [k, Object.freeze({ ...v })] as const));
     const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics, brokerConfigs));
     controller.#security = doc.security;
+    controller.#nextProducerId = BigInt(doc.nextProducerId ?? '0');
     if (text === null) await controller.persist(controller.#image);
     return controller;
   }
@@ -264,6 +269,22 @@ export class EmbeddedController implements Controller {
     return Promise.resolve({ ok: true, partitionEpoch: p.partitionEpoch });
   }
 
+  /** Reserves the next block of producer ids; the document is saved before the block is handed out. */
+  allocateProducerIdBlock(brokerId: number, size: number): Promise<ProducerIdBlock> {
+    assert.ok(Number.isInteger(size) && size > 0, 'producer id block size');
+    return this.serialised(async () => {
+      const first = this.#nextProducerId;
+      this.#nextProducerId = first + BigInt(size);
+      try {
+        await this.persist(this.#image);
+      } catch (err) {
+        this.#nextProducerId = first;
+        throw err;
+      }
+      return { brokerId, firstProducerId: first, size };
+    });
+  }
+
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#chain.then(fn, fn);
     this.#chain = run.catch((err: unknown) => {
@@ -283,6 +304,7 @@ export class EmbeddedController implements Controller {
     const doc: StoredDocument = { version: 1, clusterId: image.clusterId, topics: [...image.topics.values()].map(storedOf) };
     if (image.brokerConfigs.size > 0) doc.brokerConfigs = Object.fromEntries(image.brokerConfigs);
     if (this.#security !== undefined) doc.security = this.#security;
+    if (this.#nextProducerId > 0n) doc.nextProducerId = this.#nextProducerId.toString();
     await this.opts.store.save(JSON.stringify(doc, null, 1));
   }
 }

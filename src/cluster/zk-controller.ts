@@ -27,7 +27,8 @@ import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Random } from '../io/random.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome, PreferredElectionResult } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ProducerIdBlock, ReassignmentChange, ReassignmentOutcome, PreferredElectionResult } from './controller.js';
+import { allocateProducerIdBlockZk } from './zk/producer-id-block.js';
 import { type Coordination, isCoordinationError, json, type SessionEvent } from './coordination/coordination.js';
 import { ImagePublisher } from './image-publisher.js';
 import type { BrokerInfo, MetadataImage, TopicInfo } from './metadata-image.js';
@@ -276,6 +277,11 @@ export class ZkController implements Controller {
 
   alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
     return this.#admin.alterPartitionReassignments(changes);
+  }
+
+  /** Kafka's /latest_producer_id_block, conditionally written (zk/producer-id-block.ts). */
+  allocateProducerIdBlock(brokerId: number, size: number): Promise<ProducerIdBlock> {
+    return allocateProducerIdBlockZk(this.#coord, brokerId, size);
   }
 
   alterPartitionIsr(change: IsrChange): Promise<IsrChangeResult> {

@@ -213,6 +213,8 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'transaction.state.log.segment.bytes', type: 'int', default: '104857600', validator: atLeast(1), doc: 'Segment size of __transaction_state.' },
   { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', validator: atLeast(1), doc: 'Idle time after which a transactional id expires.' },
   { name: 'transaction.max.timeout.ms', type: 'int', default: '900000', validator: atLeast(1), doc: 'Largest transaction timeout a producer may ask for.' },
+  { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', validator: atLeast(1), doc: 'How often the transaction coordinator aborts transactions past their timeout.' },
+  { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', validator: atLeast(1), doc: 'How often the transaction coordinator removes expired transactional ids.' },
 
   // Replication
   { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', doc: 'A follower that has not caught up for this long leaves the ISR.' },
@@ -360,6 +362,8 @@ export interface BrokerConfig {
   transactionStateLogSegmentBytes: number;
   transactionalIdExpirationMs: number;
   transactionMaxTimeoutMs: number;
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
+  transactionRemoveExpiredTransactionCleanupIntervalMs: number;
 
   replicaLagTimeMaxMs: number;
   /** Bytes/s for throttled replicas, leader and follower side (Number.MAX_SAFE_INTEGER: unthrottled). */
@@ -768,6 +772,8 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     transactionStateLogSegmentBytes: v.number('transaction.state.log.segment.bytes'),
     transactionalIdExpirationMs: v.number('transactional.id.expiration.ms'),
     transactionMaxTimeoutMs: v.number('transaction.max.timeout.ms'),
+    transactionAbortTimedOutTransactionCleanupIntervalMs: v.number('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    transactionRemoveExpiredTransactionCleanupIntervalMs: v.number('transaction.remove.expired.transaction.cleanup.interval.ms'),
 
     replicaLagTimeMaxMs: v.number('replica.lag.time.max.ms'),
     leaderReplicationThrottledRate: v.number('leader.replication.throttled.rate'),

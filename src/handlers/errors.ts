@@ -84,3 +84,12 @@ export function adminErrorCode(kind: AdminErrorKind): number {
       return ErrorCode.INVALID_REQUEST;
   }
 }
+
+/**
+ * PRODUCER_FENCED exists from a given version of each transactional API (InitProducerId v4,
+ * AddPartitionsToTxn / AddOffsetsToTxn / EndTxn v2, TxnOffsetCommit v3); older clients get
+ * INVALID_PRODUCER_EPOCH instead, as Kafka answers them.
+ */
+export function producerFencedFor(errorCode: number, apiVersion: number, firstVersionWithFenced: number): number {
+  return errorCode === ErrorCode.PRODUCER_FENCED && apiVersion < firstVersionWithFenced ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
+}

@@ -2,8 +2,9 @@
  * FindCoordinator (v0-4): which broker coordinates a group. Groups are coordinated by the leader of
  * their `__consumer_offsets` partition (GroupCoordinator.findGroupCoordinator, which also creates
  * the topic on first use). v4 looks up several keys at once (KIP-699), earlier versions one.
- * Transaction coordinators (keyType 1) do not exist yet: COORDINATOR_NOT_AVAILABLE, which clients
- * treat as "try again later". Other key types are INVALID_REQUEST.
+ * Transaction coordinators (keyType 1) are the leaders of the transactional id's `__transaction_state`
+ * partition (TransactionCoordinator.findCoordinator, which creates that topic on first use). Other
+ * key types are INVALID_REQUEST.
  */
 import { brokerEndpoint } from '../cluster/metadata-image.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -37,7 +38,12 @@ async function lookup(ctx: RequestContext, keyType: number, key: string): Promis
     if (!groups) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'No group coordinator runs on this broker.');
     return onListener(ctx, await groups.findGroupCoordinator(key));
   }
-  if (keyType === KEY_TYPE_TRANSACTION) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker yet.');
+  if (keyType === KEY_TYPE_TRANSACTION) {
+    const txns = ctx.broker.txnCoordinator;
+    if (!txns) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'No transaction coordinator runs on this broker.');
+    if (key === '') return failed(ErrorCode.INVALID_REQUEST, 'The transactional id must not be empty.');
+    return onListener(ctx, await txns.findCoordinator(key));
+  }
   return failed(ErrorCode.INVALID_REQUEST, `Unknown coordinator key type ${keyType}.`);
 }
 

@@ -18,6 +18,10 @@ import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js
 import type { Authorizer } from '../security/authorizer.js';
 import type { SecurityStore } from '../security/security-store.js';
 import type { QuotaManager } from '../security/quotas.js';
+import type { TransactionCoordinator } from '../coordinator/txn/transaction-coordinator.js';
+import type { ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
+import type { LocalMarkerWriter } from '../coordinator/txn/marker-writer.js';
+import type { TxnVerifier } from '../coordinator/txn/txn-verifier.js';
 
 export interface RequestContext {
   readonly header: RequestHeader;
@@ -81,6 +85,16 @@ export interface BrokerContext {
    * COORDINATOR_NOT_AVAILABLE).
    */
   readonly groupCoordinator?: GroupCoordinator;
+  /**
+   * Transactions (coordinator/txn): the transaction coordinator, the producer id allocator (also for
+   * idempotent producers), the partition-leader side of WriteTxnMarkers and the KIP-890 verifier
+   * Produce uses. The broker sets them all; tests of other handlers may leave them out (the
+   * transactional APIs then answer COORDINATOR_NOT_AVAILABLE; producer ids come from the controller).
+   */
+  readonly txnCoordinator?: TransactionCoordinator;
+  readonly producerIds?: ProducerIdManager;
+  readonly txnMarkers?: LocalMarkerWriter;
+  readonly txnVerifier?: TxnVerifier;
   /** KRaft mode: the metadata quorum (DescribeQuorum answers from it); absent in other modes. */
   readonly quorum?: QuorumView;
   /** The handler table (ApiVersions answers from it). */

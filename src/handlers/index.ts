@@ -41,6 +41,13 @@ import { offsetCommitHandler } from './offset-commit.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { syncGroupHandler } from './sync-group.js';
+// Transactions (coordinator/txn).
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { endTxnHandler } from './end-txn.js';
+import { listTransactionsHandler } from './list-transactions.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 const all: Handler[] = [
   produceHandler,
@@ -80,6 +87,13 @@ const all: Handler[] = [
   deleteAclsHandler,
   describeClientQuotasHandler,
   alterClientQuotasHandler,
+  // Transactions (KIP-98, KIP-664).
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  writeTxnMarkersHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ];
 
 /** KRaft-only APIs: served (and advertised) only by a node in KRaft mode, as in Kafka. */

@@ -1,53 +1,50 @@
 /**
- * InitProducerId (v0-4) for idempotent producers (transactionalId null): hands out a fresh producer
- * id with epoch 0, as Kafka's transaction coordinator does for a null transactionalId (it ignores
- * any producerId/epoch the client sends in v3+ and always allocates a new id). A v3+ request with
- * exactly one of producerId / producerEpoch set to -1 is INVALID_REQUEST, as in Kafka's KafkaApis.
+ * InitProducerId (v0-4).
  *
- * Producer ids. Kafka allocates them in blocks from the controller so they are never reused. We
- * have no durable counter here (handlers do no I/O, and the controller's document has no field for
- * it yet), so ids are anchored to the wall clock: id = max(previous + 1, nowMs * 2^20). Ids from a
- * later process start above every id an earlier process gave out unless that process handed out
- * more than 2^20 ids per millisecond of its life, or the clock went backwards between the two
- * runs. Reuse matters once storage checks sequence numbers (a restarted broker could otherwise take
- * a new producer's first batches for duplicates of an old one's). nowMs * 2^20 fits in int64 until
- * the year 2248. The counter is per broker (keyed by its BrokerContext), so brokers sharing one
- * process in tests stay independent. In a multi-broker cluster, two brokers may allocate the same
- * id; allocation must then move to the controller (block allocation, as Kafka does).
+ * Idempotent producers (transactionalId null): a fresh producer id with epoch 0, as Kafka's
+ * coordinator does for a null transactionalId (any producerId/epoch the client sends in v3+ is
+ * ignored; a new id is always allocated). Ids come from the cluster-wide block allocator
+ * (coordinator/txn/producer-id-manager.ts: blocks reserved through ZooKeeper's
+ * /latest_producer_id_block or the embedded/KRaft controller's durable document), so no two
+ * brokers and no two runs ever hand out the same id. When no block can be reserved the answer is
+ * COORDINATOR_NOT_AVAILABLE (clients retry).
  *
- * Transactions are not implemented. A request with a transactionalId is answered
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: of the codes a broker may return here, it is the one that
- * Java (TransactionalIdAuthorizationException), librdkafka (rd_kafka_idemp_check_error marks it
- * fatal) and kafkajs (not retriable) all surface at once instead of retrying until
- * transaction.timeout.ms; COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR would make clients retry
- * silently. The broker logs why at warn level. An empty transactionalId is INVALID_REQUEST, as in
- * Kafka.
+ * Transactional producers: the transaction coordinator (TransactionCoordinator.initProducerId):
+ * NOT_COORDINATOR when this broker does not coordinate the id, INVALID_TRANSACTION_TIMEOUT outside
+ * (0, transaction.max.timeout.ms], epoch bump and fencing of the previous producer, an ongoing
+ * transaction aborted first (CONCURRENT_TRANSACTIONS until it is), KIP-360 id/epoch in v3+.
+ * PRODUCER_FENCED is answered from v4; older versions get INVALID_PRODUCER_EPOCH, as in Kafka.
+ *
+ * v3+: exactly one of producerId / producerEpoch set to -1 is INVALID_REQUEST, as in Kafka's
+ * KafkaApis; an empty transactionalId is INVALID_REQUEST.
  */
+import { ProducerIdAllocationError, ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { initProducerIdApi, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/messages/init-producer-id.js';
+import { producerFencedFor } from './errors.js';
 import { defineHandler, type BrokerContext } from './handler.js';
 import { allowed, allowedOnCluster, Op, Res } from './authz.js';
 
 const NO_PRODUCER_ID = -1n;
 const NO_PRODUCER_EPOCH = -1;
-const CLOCK_SHIFT = 20n;
+const FIRST_VERSION_WITH_PRODUCER_FENCED = 4;
 
-const nextIdByBroker = new WeakMap<BrokerContext, bigint>();
+/** Contexts without a broker-wide allocator (handler tests) get one over their controller. */
+const fallbackManagers = new WeakMap<BrokerContext, ProducerIdManager>();
 
-/** The next producer id for this broker (see the file comment for why it is clock-anchored). */
-export function allocateProducerId(broker: BrokerContext): bigint {
-  const floor = BigInt(Math.max(0, Math.floor(broker.clock.nowMs()))) << CLOCK_SHIFT;
-  const next = nextIdByBroker.get(broker) ?? 0n;
-  const id = next > floor ? next : floor;
-  nextIdByBroker.set(broker, id + 1n);
-  return id;
+export function producerIdsOf(broker: BrokerContext): ProducerIdManager {
+  if (broker.producerIds) return broker.producerIds;
+  let m = fallbackManagers.get(broker);
+  if (!m) fallbackManagers.set(broker, (m = new ProducerIdManager(broker.brokerId, broker.controller)));
+  return m;
 }
 
 function refuse(errorCode: number): InitProducerIdResponse {
   return { throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
 }
 
-export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitProducerIdResponse>(initProducerIdApi, (ctx, req) => {
+export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitProducerIdResponse>(initProducerIdApi, async (ctx, req) => {
+  const hasExpected = ctx.apiVersion >= 3 && req.producerId !== NO_PRODUCER_ID;
   if (ctx.apiVersion >= 3) {
     const noId = req.producerId === NO_PRODUCER_ID;
     const noEpoch = req.producerEpoch === NO_PRODUCER_EPOCH;
@@ -61,14 +58,23 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitPr
   }
   if (req.transactionalId !== null) {
     if (req.transactionalId === '') return refuse(ErrorCode.INVALID_REQUEST);
-    ctx.log.warn(
-      { transactionalId: req.transactionalId },
-      'refused InitProducerId for a transactional producer: Samsa does not support transactions yet ' +
-        '(answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED so the client fails at once)',
-    );
-    return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    const txns = ctx.broker.txnCoordinator;
+    if (!txns) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const r = await txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, hasExpected ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null);
+    if (r.errorCode !== ErrorCode.NONE) {
+      ctx.log.debug({ transactionalId: req.transactionalId, errorCode: r.errorCode }, 'InitProducerId refused');
+      return refuse(producerFencedFor(r.errorCode, ctx.apiVersion, FIRST_VERSION_WITH_PRODUCER_FENCED));
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: r.producerId, producerEpoch: r.producerEpoch };
   }
-  const producerId = allocateProducerId(ctx.broker);
+  let producerId: bigint;
+  try {
+    producerId = await producerIdsOf(ctx.broker).generate();
+  } catch (err) {
+    if (!(err instanceof ProducerIdAllocationError)) throw err;
+    ctx.log.warn({ err: err.message }, 'no producer id available; answering COORDINATOR_NOT_AVAILABLE');
+    return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  }
   ctx.log.debug({ producerId: producerId.toString() }, 'allocated producer id');
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };
 });

@@ -19,6 +19,13 @@
  * retried batch already stored answers NONE with its original baseOffset and writes nothing; a
  * sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH
  * (codeForPartitionFailure in errors.ts). A control batch (transaction marker) from a client is INVALID_RECORD.
+ * Transactions (KIP-890 part 1): a transactional batch from a producer with no ongoing transaction
+ * on the partition is appended only if the producer's transaction coordinator confirms the
+ * partition is part of its ongoing transaction (BrokerContext.txnVerifier; in process or
+ * AddPartitionsToTxn v4 verifyOnly). Not part of it: INVALID_TXN_STATE, nothing stored. The
+ * coordinator busy or unreachable (CONCURRENT_TRANSACTIONS, NOT_COORDINATOR, COORDINATOR_*):
+ * NOT_ENOUGH_REPLICAS, which every producer retries without a metadata refresh (Kafka's choice for
+ * clients that predate these errors); a fenced producer: INVALID_PRODUCER_EPOCH.
  * Order: Kafka handles a connection's requests one at a time, so pipelined Produce requests
  * (librdkafka keeps many in flight, kafka-python up to 5) are appended in the order they were sent.
  * Our connections overlap requests, and the work before an append takes variable time (up-conversion,
@@ -27,6 +34,7 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { produceApi, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse } from '../protocol/messages/produce.js';
+import { batch, BATCH_HEADER_BYTES } from '../protocol/records/batch.js';
 import { keylessRecordIndexes } from '../protocol/records/builder.js';
 import { upConvertLegacyRecordSet } from '../protocol/records/legacy.js';
 import { RecordBatchError, validateRecordSet, type RecordSetErrorKind } from '../protocol/records/validate.js';
@@ -202,6 +210,8 @@ async function preparedAndAppended(
       return refusal;
     }
   }
+  const verifyRefusal = await verifyTransactional(ctx, req, topic, index, toAppend);
+  if (verifyRefusal !== null) return verifyRefusal;
   await turn.ready;
   try {
     const appended = ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
@@ -248,6 +258,44 @@ function authorizeProduce(ctx: RequestContext, req: ProduceRequest): (topic: str
   if (req.transactionalId && !allowed(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)) return () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
   const denied = deniedNames(ctx, Op.WRITE, Res.TOPIC, req.topicData.map((t) => t.name));
   return (topic) => (denied.has(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.NONE);
+}
+
+/**
+ * KIP-890 part 1: null when the batch may be appended (not transactional, or the producer already
+ * has a transaction open on this partition, or the coordinator confirmed the partition), else the
+ * partition's refusal.
+ */
+async function verifyTransactional(ctx: RequestContext, req: ProduceRequest, topic: string, index: number, records: Buffer): Promise<ProducePartitionResponse | null> {
+  const verifier = ctx.broker.txnVerifier;
+  if (verifier === undefined || req.transactionalId === null || records.length < BATCH_HEADER_BYTES || !batch.isTransactional(records)) return null;
+  const producerId = batch.producerId(records);
+  const producerEpoch = batch.producerEpoch(records);
+  let ongoing: number | null;
+  try {
+    ongoing = ctx.broker.replicas.leaderLog(topic, index).ongoingTxnFirstOffset(producerId);
+  } catch (err) {
+    return failed(index, codeForPartitionFailure(err), (err as Error).message);
+  }
+  if (ongoing !== null) return null;
+  const code = await verifier.verify(req.transactionalId, producerId, producerEpoch, topic, index);
+  if (code === ErrorCode.NONE) return null;
+  const answer = produceCodeForVerification(code);
+  ctx.log.info({ topic, partition: index, transactionalId: req.transactionalId, producerId: producerId.toString(), coordinatorError: code, errorCode: answer }, 'transactional batch not verified');
+  return failed(index, answer, answer === ErrorCode.INVALID_TXN_STATE ? 'Partition was not added to the transaction' : `Unable to verify the partition has been added to the transaction (coordinator error ${code})`);
+}
+
+function produceCodeForVerification(code: number): number {
+  switch (code) {
+    case ErrorCode.INVALID_TXN_STATE:
+    case ErrorCode.INVALID_PRODUCER_ID_MAPPING:
+      return ErrorCode.INVALID_TXN_STATE;
+    case ErrorCode.PRODUCER_FENCED:
+    case ErrorCode.INVALID_PRODUCER_EPOCH:
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+    default:
+      // CONCURRENT_TRANSACTIONS, NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE / LOAD_IN_PROGRESS, unreachable.
+      return ErrorCode.NOT_ENOUGH_REPLICAS;
+  }
 }
 
 export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(produceApi, async (ctx, req) => {

@@ -1,8 +1,10 @@
 /**
  * Goal: DescribeCluster answers brokers, cluster id, controller id and (when asked) the authorized
  * CLUSTER operations, and refuses controller or unknown endpoint types as Kafka does; InitProducerId
- * hands out distinct, increasing, clock-anchored producer ids with epoch 0, refuses transactional
- * producers with a fatal code and malformed id/epoch pairs with INVALID_REQUEST.
+ * hands out distinct, increasing producer ids with epoch 0 from blocks the controller reserves
+ * (never reused by a second broker context over the same controller), sends transactional
+ * producers to the transaction coordinator (COORDINATOR_NOT_AVAILABLE without one), and refuses
+ * malformed id/epoch pairs and empty transactional ids with INVALID_REQUEST.
  * Method: call the handlers directly with the admin fixture (fixed clock, real EmbeddedController).
  */
 import assert from 'node:assert/strict';
@@ -47,30 +49,23 @@ describe('DescribeCluster', () => {
 describe('InitProducerId', () => {
   const idempotent = { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 };
 
-  it('allocates increasing ids anchored at nowMs * 2^20, epoch 0', async () => {
+  it('allocates increasing ids from a reserved block, epoch 0', async () => {
     const fx = await adminFixture();
     const a = await fx.call<InitProducerIdResponse>(initProducerIdHandler, 4, idempotent);
     const b = await fx.call<InitProducerIdResponse>(initProducerIdHandler, 0, idempotent);
     assert.equal(a.errorCode, ErrorCode.NONE);
     assert.equal(a.producerEpoch, 0);
-    assert.equal(a.producerId, BigInt(fx.clock.nowMsValue) << 20n);
-    assert.equal(b.producerId, a.producerId + 1n);
-    // A later clock moves the floor up; ids never go down.
-    fx.clock.nowMsValue += 1;
-    const c = await fx.call<InitProducerIdResponse>(initProducerIdHandler, 2, idempotent);
-    assert.equal(c.producerId, BigInt(fx.clock.nowMsValue) << 20n);
-    fx.clock.nowMsValue -= 10;
-    const d = await fx.call<InitProducerIdResponse>(initProducerIdHandler, 2, idempotent);
-    assert.equal(d.producerId, c.producerId + 1n);
-    assert.ok(d.producerId < 2n ** 63n);
+    assert.equal(a.producerId, 0n);
+    assert.equal(b.producerId, 1n);
   });
 
-  it('a second broker context has its own counter', async () => {
+  it('a second broker context over the same controller gets ids from another block', async () => {
     const one = await adminFixture();
-    const two = await adminFixture();
     await one.call<InitProducerIdResponse>(initProducerIdHandler, 4, idempotent);
-    const first = await two.call<InitProducerIdResponse>(initProducerIdHandler, 4, idempotent);
-    assert.equal(first.producerId, BigInt(two.clock.nowMsValue) << 20n);
+    const secondBroker = { ...one.broker };
+    const other = (await initProducerIdHandler.handle({ ...one.ctx(4), broker: secondBroker }, idempotent)) as InitProducerIdResponse;
+    assert.equal(other.producerId, 1000n);
+    assert.equal((await one.call<InitProducerIdResponse>(initProducerIdHandler, 4, idempotent)).producerId, 1n);
   });
 
   it('ignores an existing id/epoch for an idempotent producer (v3+) but refuses a half-set pair', async () => {
@@ -82,10 +77,10 @@ describe('InitProducerId', () => {
     assert.deepEqual([half.errorCode, half.producerId, half.producerEpoch], [ErrorCode.INVALID_REQUEST, -1n, -1]);
   });
 
-  it('refuses transactional producers with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, an empty id with INVALID_REQUEST', async () => {
+  it('answers COORDINATOR_NOT_AVAILABLE for a transactional id without a coordinator, INVALID_REQUEST for an empty one', async () => {
     const fx = await adminFixture();
     const txn = await fx.call<InitProducerIdResponse>(initProducerIdHandler, 4, { ...idempotent, transactionalId: 'tx-1' });
-    assert.deepEqual([txn.errorCode, txn.producerId, txn.producerEpoch], [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1n, -1]);
+    assert.deepEqual([txn.errorCode, txn.producerId, txn.producerEpoch], [ErrorCode.COORDINATOR_NOT_AVAILABLE, -1n, -1]);
     const empty = await fx.call<InitProducerIdResponse>(initProducerIdHandler, 1, { ...idempotent, transactionalId: '' });
     assert.equal(empty.errorCode, ErrorCode.INVALID_REQUEST);
   });

@@ -29,17 +29,21 @@ export interface OffsetsTopicLog {
 }
 
 export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
-  /** `commitTimeoutMs`: how long a write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms). */
+  /**
+   * `commitTimeoutMs`: how long a write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms).
+   * `topic`: the internal topic (the transaction coordinator uses the same reads and writes for `__transaction_state`).
+   */
   constructor(
     private readonly replicas: ReplicaManager,
     private readonly commitTimeoutMs: number,
+    private readonly topic: string = OFFSETS_TOPIC,
   ) {}
 
   async append(partition: number, batch: Buffer): Promise<WriteFailure | null> {
     let lastOffset: number;
     try {
       // acks=all, as Kafka writes its coordinator records: an offset answered as committed survives failover.
-      lastOffset = (await this.replicas.appendAsLeader(OFFSETS_TOPIC, partition, batch, { requiredAcks: -1 })).lastOffset;
+      lastOffset = (await this.replicas.appendAsLeader(this.topic, partition, batch, { requiredAcks: -1 })).lastOffset;
     } catch (err) {
       if (err instanceof StorageError && err.kind === 'messageTooLarge') return 'tooLarge';
       const kind = ReplicaManager.classifyAll(err);
@@ -59,7 +63,7 @@ export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
           return 'storage';
       }
     }
-    const outcome = await this.replicas.waitForCommit(OFFSETS_TOPIC, partition, lastOffset, this.commitTimeoutMs);
+    const outcome = await this.replicas.waitForCommit(this.topic, partition, lastOffset, this.commitTimeoutMs);
     switch (outcome) {
       case 'committed':
         return null;
@@ -74,8 +78,8 @@ export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
   async bounds(partition: number): Promise<{ startOffset: number; endOffset: number } | null> {
     try {
       // The replica fetcher's last append (or truncation) finishes before the epoch starts.
-      await this.replicas.leaderPartition(OFFSETS_TOPIC, partition).leaderReady;
-      const log = this.replicas.leaderLog(OFFSETS_TOPIC, partition);
+      await this.replicas.leaderPartition(this.topic, partition).leaderReady;
+      const log = this.replicas.leaderLog(this.topic, partition);
       return { startOffset: log.logStartOffset, endOffset: log.logEndOffset };
     } catch (err) {
       // Expected while leadership or the topic changes: the caller retries on the next image.
@@ -85,7 +89,7 @@ export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
   }
 
   async read(partition: number, offset: number, maxBytes: number, endOffset: number): Promise<Buffer> {
-    const log = this.replicas.leaderLog(OFFSETS_TOPIC, partition);
+    const log = this.replicas.leaderLog(this.topic, partition);
     const r = await log.read(offset, maxBytes, { minOneMessage: true, maxOffset: endOffset });
     return r.records;
   }

@@ -5,6 +5,8 @@
  */
 import type { ApiDef } from '../schema.js';
 import { alterClientQuotasApi } from './alter-client-quotas.js';
+import { addOffsetsToTxnApi } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from './add-partitions-to-txn.js';
 import { alterConfigsApi } from './alter-configs.js';
 import { createAclsApi } from './create-acls.js';
 import { deleteAclsApi } from './delete-acls.js';
@@ -24,7 +26,9 @@ import { describeGroupsApi } from './describe-groups.js';
 import { describeLogDirsApi } from './describe-log-dirs.js';
 import { describeProducersApi } from './describe-producers.js';
 import { describeQuorumApi } from './describe-quorum.js';
+import { describeTransactionsApi } from './describe-transactions.js';
 import { electLeadersApi } from './elect-leaders.js';
+import { endTxnApi } from './end-txn.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
 import { heartbeatApi } from './heartbeat.js';
@@ -35,6 +39,7 @@ import { leaveGroupApi } from './leave-group.js';
 import { listGroupsApi } from './list-groups.js';
 import { listOffsetsApi } from './list-offsets.js';
 import { listPartitionReassignmentsApi } from './list-partition-reassignments.js';
+import { listTransactionsApi } from './list-transactions.js';
 import { metadataApi } from './metadata.js';
 import { offsetCommitApi } from './offset-commit.js';
 import { offsetDeleteApi } from './offset-delete.js';
@@ -43,6 +48,7 @@ import { offsetForLeaderEpochApi } from './offset-for-leader-epoch.js';
 import { produceApi } from './produce.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
 import { syncGroupApi } from './sync-group.js';
+import { writeTxnMarkersApi } from './write-txn-markers.js';
 
 export const allApis: ApiDef[] = [
   produceApi, // 0
@@ -65,6 +71,10 @@ export const allApis: ApiDef[] = [
   deleteRecordsApi, // 21
   initProducerIdApi, // 22
   offsetForLeaderEpochApi, // 23
+  addPartitionsToTxnApi, // 24
+  addOffsetsToTxnApi, // 25
+  endTxnApi, // 26
+  writeTxnMarkersApi, // 27
   describeAclsApi, // 29
   createAclsApi, // 30
   deleteAclsApi, // 31
@@ -83,10 +93,14 @@ export const allApis: ApiDef[] = [
   describeQuorumApi, // 55
   describeClusterApi, // 60
   describeProducersApi, // 61
+  describeTransactionsApi, // 65
+  listTransactionsApi, // 66
   consumerGroupHeartbeatApi, // 68
 ];
 
 export * from './alter-client-quotas.js';
+export * from './add-offsets-to-txn.js';
+export * from './add-partitions-to-txn.js';
 export * from './alter-configs.js';
 export * from './create-acls.js';
 export * from './delete-acls.js';
@@ -106,7 +120,9 @@ export * from './describe-groups.js';
 export * from './describe-log-dirs.js';
 export * from './describe-producers.js';
 export * from './describe-quorum.js';
+export * from './describe-transactions.js';
 export * from './elect-leaders.js';
+export * from './end-txn.js';
 export * from './fetch.js';
 export * from './find-coordinator.js';
 export * from './heartbeat.js';
@@ -117,6 +133,7 @@ export * from './leave-group.js';
 export * from './list-groups.js';
 export * from './list-offsets.js';
 export * from './list-partition-reassignments.js';
+export * from './list-transactions.js';
 export * from './metadata.js';
 export * from './offset-commit.js';
 export * from './offset-delete.js';
@@ -125,3 +142,4 @@ export * from './offset-for-leader-epoch.js';
 export * from './produce.js';
 export * from './sasl-handshake.js';
 export * from './sync-group.js';
+export * from './write-txn-markers.js';
