@@ -18,6 +18,7 @@ import {
   type TxnTopics,
 } from '../protocol/messages/add-partitions-to-txn.js';
 import { producerFencedFor } from './errors.js';
+import { allowed, allowedOnCluster, deniedNames, Op, Res } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const FIRST_VERSION_WITH_PRODUCER_FENCED = 2;
@@ -37,10 +38,17 @@ function unknownPartitions(ctx: RequestContext, topics: TxnTopics[]): Set<string
 
 async function one(ctx: RequestContext, tx: { transactionalId: string; producerId: bigint; producerEpoch: number; verifyOnly: boolean; topics: TxnTopics[] }): Promise<AddPartitionsToTxnTopicResult[]> {
   const txns = ctx.broker.txnCoordinator;
-  if (!txns) return uniform(tx.topics, () => ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (tx.transactionalId === '') return uniform(tx.topics, () => ErrorCode.INVALID_REQUEST);
   const topics = tx.topics.map((t) => ({ topic: t.name, partitions: t.partitions }));
   const fenced = (code: number): number => producerFencedFor(code, ctx.apiVersion, FIRST_VERSION_WITH_PRODUCER_FENCED);
+  // Kafka's checks: verification (verifyOnly, from partition leaders) needs ClusterAction; adding
+  // partitions needs Write on the transactional id, then Write on each topic (the others of a
+  // partly refused request answer OPERATION_NOT_ATTEMPTED).
+  if (tx.verifyOnly && !allowedOnCluster(ctx, Op.CLUSTER_ACTION)) return uniform(tx.topics, () => ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  if (!tx.verifyOnly && !allowed(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, tx.transactionalId)) return uniform(tx.topics, () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  const deniedTopics = tx.verifyOnly ? new Set<string>() : deniedNames(ctx, Op.WRITE, Res.TOPIC, tx.topics.map((t) => t.name));
+  if (deniedTopics.size > 0) return uniform(tx.topics, (t) => (deniedTopics.has(t) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
+  if (!txns) return uniform(tx.topics, () => ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (tx.verifyOnly) {
     const codes = txns.verifyPartitions(tx.transactionalId, tx.producerId, tx.producerEpoch, topics);
     return uniform(tx.topics, (t, p) => fenced(codes.get(t)?.get(p) ?? ErrorCode.UNKNOWN_SERVER_ERROR));

@@ -6,11 +6,16 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { listTransactionsApi, type ListTransactionsRequest, type ListTransactionsResponse } from '../protocol/messages/list-transactions.js';
+import { authorizing, deniedNames, Op, Res } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const listTransactionsHandler = defineHandler<ListTransactionsRequest, ListTransactionsResponse>(listTransactionsApi, (ctx, req) => {
   const txns = ctx.broker.txnCoordinator;
   if (!txns) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
   const durationFilterMs = ctx.apiVersion >= 1 ? Number(req.durationFilter) : -1;
-  return { throttleTimeMs: 0, ...txns.list(req.stateFilters, req.producerIdFilters, durationFilterMs) };
+  const listed = txns.list(req.stateFilters, req.producerIdFilters, durationFilterMs);
+  if (!authorizing(ctx)) return { throttleTimeMs: 0, ...listed };
+  // Kafka lists only the ids the principal may Describe.
+  const denied = deniedNames(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, listed.transactionStates.map((t) => t.transactionalId));
+  return { throttleTimeMs: 0, ...listed, transactionStates: listed.transactionStates.filter((t) => !denied.has(t.transactionalId)) };
 });

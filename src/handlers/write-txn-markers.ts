@@ -9,15 +9,18 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { writeTxnMarkersApi, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../protocol/messages/write-txn-markers.js';
+import { allowedOnCluster, Op } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const writeTxnMarkersHandler = defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>(writeTxnMarkersApi, async (ctx, req) => {
   const writer = ctx.broker.txnMarkers;
-  if (writer) return writer.write(req);
+  // Only brokers (and kafka-transactions abort, run by an operator) write markers: ClusterAction.
+  const refusal = !allowedOnCluster(ctx, Op.CLUSTER_ACTION) ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : writer ? null : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  if (refusal === null) return writer!.write(req);
   return {
     markers: req.markers.map((m) => ({
       producerId: m.producerId,
-      topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })) })),
+      topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: refusal })) })),
     })),
   };
 });

@@ -54,6 +54,11 @@ import { describeAclsHandler } from '../../src/handlers/describe-acls.js';
 import { deleteAclsHandler } from '../../src/handlers/delete-acls.js';
 import { describeClientQuotasHandler } from '../../src/handlers/describe-client-quotas.js';
 import { alterClientQuotasHandler } from '../../src/handlers/alter-client-quotas.js';
+import { addPartitionsToTxnHandler } from '../../src/handlers/add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from '../../src/handlers/add-offsets-to-txn.js';
+import { endTxnHandler } from '../../src/handlers/end-txn.js';
+import { writeTxnMarkersHandler } from '../../src/handlers/write-txn-markers.js';
+import { describeTransactionsHandler } from '../../src/handlers/describe-transactions.js';
 
 const ALICE: KafkaPrincipal = { type: 'User', name: 'alice' };
 const T = 'orders';
@@ -96,6 +101,7 @@ async function world(): Promise<World> {
     ...fx.broker,
     replicas: recorder(calls, 'replicas') as BrokerContext['replicas'],
     groupCoordinator: recorder(calls, 'groups') as BrokerContext['groupCoordinator'],
+    txnCoordinator: recorder(calls, 'txns') as BrokerContext['txnCoordinator'],
     authorizer,
     security: store,
   };
@@ -126,7 +132,7 @@ function codes(v: unknown, out: number[] = []): number[] {
   if (Array.isArray(v)) for (const x of v) codes(x, out);
   else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
     for (const [k, x] of Object.entries(v)) {
-      if (k === 'errorCode' && typeof x === 'number') out.push(x);
+      if ((k === 'errorCode' || k.endsWith('ErrorCode')) && typeof x === 'number') out.push(x);
       else codes(x, out);
     }
   }
@@ -151,6 +157,60 @@ interface Row {
 const topicPartitions = (partitions: number[]) => [{ name: T, partitions: partitions.map((partitionIndex) => ({ partitionIndex })) }];
 
 const ROWS: Row[] = [
+  {
+    api: 'AddPartitionsToTxn',
+    handler: addPartitionsToTxnHandler,
+    version: 3,
+    request: () => ({ v3AndBelowTransactionalId: 'tx-1', v3AndBelowProducerId: 1n, v3AndBelowProducerEpoch: 0, v3AndBelowTopics: [{ name: T, partitions: [0] }], transactions: [] }),
+    needs: [
+      [ResourceType.TRANSACTIONAL_ID, 'tx-1', AclOperation.WRITE],
+      [ResourceType.TOPIC, T, AclOperation.WRITE],
+    ],
+    denied: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'AddPartitionsToTxn (verifyOnly, from a partition leader)',
+    handler: addPartitionsToTxnHandler,
+    version: 4,
+    request: () => ({ transactions: [{ transactionalId: 'tx-1', producerId: 1n, producerEpoch: 0, verifyOnly: true, topics: [{ name: T, partitions: [0] }] }] }),
+    needs: [[ResourceType.CLUSTER, CLUSTER_NAME, AclOperation.CLUSTER_ACTION]],
+    denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'AddOffsetsToTxn',
+    handler: addOffsetsToTxnHandler,
+    version: 3,
+    request: () => ({ transactionalId: 'tx-1', producerId: 1n, producerEpoch: 0, groupId: G }),
+    needs: [
+      [ResourceType.TRANSACTIONAL_ID, 'tx-1', AclOperation.WRITE],
+      [ResourceType.GROUP, G, AclOperation.READ],
+    ],
+    denied: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'EndTxn',
+    handler: endTxnHandler,
+    version: 3,
+    request: () => ({ transactionalId: 'tx-1', producerId: 1n, producerEpoch: 0, committed: true }),
+    needs: [[ResourceType.TRANSACTIONAL_ID, 'tx-1', AclOperation.WRITE]],
+    denied: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'WriteTxnMarkers',
+    handler: writeTxnMarkersHandler,
+    version: 1,
+    request: () => ({ markers: [{ producerId: 1n, producerEpoch: 0, transactionResult: true, topics: [{ name: T, partitionIndexes: [0] }], coordinatorEpoch: 0 }] }),
+    needs: [[ResourceType.CLUSTER, CLUSTER_NAME, AclOperation.CLUSTER_ACTION]],
+    denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'DescribeTransactions',
+    handler: describeTransactionsHandler,
+    version: 0,
+    request: () => ({ transactionalIds: ['tx-1'] }),
+    needs: [[ResourceType.TRANSACTIONAL_ID, 'tx-1', AclOperation.DESCRIBE]],
+    denied: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  },
   {
     api: 'Produce',
     handler: produceHandler,
