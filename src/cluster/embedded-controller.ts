@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Random } from '../io/random.js';
 import { validateTopicConfigs } from '../config/topic-config.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ReassignmentChange, ReassignmentOutcome, ScramCredentialChange } from './controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -32,6 +32,8 @@ interface StoredDocument {
   topics: StoredTopic[];
   /** Dynamic broker configs by entity ('' = cluster default); absent in documents written before them. */
   brokerConfigs?: Record<string, Record<string, string>>;
+  /** SCRAM credentials by user, mechanism → stored form (never a password); absent when there are none. */
+  scramCredentials?: Record<string, Record<string, string>>;
 }
 
 export interface EmbeddedControllerOptions {
@@ -48,6 +50,8 @@ export class EmbeddedController implements Controller {
   #image: MetadataImage;
   #listeners: Array<(image: MetadataImage) => void | Promise<void>> = [];
   #chain: Promise<unknown> = Promise.resolve();
+  /** SCRAM credentials (not part of the image: only authentication reads them). */
+  #scram = new Map<string, Record<string, string>>();
 
   private constructor(
     private readonly opts: EmbeddedControllerOptions,
@@ -73,6 +77,7 @@ export class EmbeddedController implements Controller {
     for (const t of doc.topics) topics.set(t.name, makeTopic(opts.brokerId, t));
     const brokerConfigs = new Map(Object.entries(doc.brokerConfigs ?? {}).map(([k, v]) => [k, Object.freeze({ ...v })] as const));
     const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics, brokerConfigs));
+    for (const [user, creds] of Object.entries(doc.scramCredentials ?? {})) controller.#scram.set(user, { ...creds });
     if (text === null) await controller.persist(controller.#image);
     return controller;
   }
@@ -214,6 +219,34 @@ export class EmbeddedController implements Controller {
     });
   }
 
+  scramCredentials(users: string[] | null): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    for (const [user, creds] of this.#scram) if (users === null || users.includes(user)) out.set(user, { ...creds });
+    return Promise.resolve(out);
+  }
+
+  alterScramCredentials(changes: ScramCredentialChange[]): Promise<AdminResult> {
+    return this.serialised(async () => {
+      const next = new Map<string, Record<string, string>>([...this.#scram].map(([u, c]) => [u, { ...c }]));
+      for (const { user, mechanism, credential } of changes) {
+        const creds = next.get(user) ?? {};
+        if (credential === null) delete creds[mechanism];
+        else creds[mechanism] = credential;
+        if (Object.keys(creds).length === 0) next.delete(user);
+        else next.set(user, creds);
+      }
+      const previous = this.#scram;
+      this.#scram = next;
+      try {
+        await this.persist(this.#image);
+      } catch (err) {
+        this.#scram = previous;
+        throw err;
+      }
+      return { ok: true };
+    });
+  }
+
   /** One node: the only valid assignment is this broker alone, which it already has; nothing is ever in progress. */
   alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
     const image = this.#image;
@@ -258,6 +291,7 @@ export class EmbeddedController implements Controller {
   private async persist(image: MetadataImage): Promise<void> {
     const doc: StoredDocument = { version: 1, clusterId: image.clusterId, topics: [...image.topics.values()].map(storedOf) };
     if (image.brokerConfigs.size > 0) doc.brokerConfigs = Object.fromEntries(image.brokerConfigs);
+    if (this.#scram.size > 0) doc.scramCredentials = Object.fromEntries(this.#scram);
     await this.opts.store.save(JSON.stringify(doc, null, 1));
   }
 }

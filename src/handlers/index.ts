@@ -35,6 +35,9 @@ import { offsetCommitHandler } from './offset-commit.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { syncGroupHandler } from './sync-group.js';
+// Security: SASL (answered by the connection's authenticator on SASL listeners) and SCRAM users.
+import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl-handshake.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.js';
 
 const all: Handler[] = [
   produceHandler,
@@ -69,6 +72,10 @@ const all: Handler[] = [
   listGroupsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 /** KRaft-only APIs: served (and advertised) only by a node in KRaft mode, as in Kafka. */

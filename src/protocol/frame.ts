@@ -10,7 +10,12 @@ export class FrameSplitter {
   private chunks: Buffer[] = [];
   private bufferedBytes = 0;
 
-  constructor(private readonly frameBytesMax: number) {}
+  constructor(private frameBytesMax: number) {}
+
+  /** Changes the bound for frames not yet read (a SASL listener raises it once the client is authenticated). */
+  setFrameBytesMax(bytesMax: number): void {
+    this.frameBytesMax = bytesMax;
+  }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;

@@ -6,21 +6,34 @@
  * requests the socket is paused (backpressure) and resumed as responses drain.
  * Lifecycle: created by Server on accept; ends when the client closes, on a protocol violation,
  * or when the server shuts down (`drain()` waits for in-flight requests).
+ *
+ * Security: the connection carries its principal (TLS client certificate, or ANONYMOUS) to every
+ * request. On a SASL listener the SaslAuthenticator sees each frame first: until the client has
+ * authenticated, frames are bounded by sasl.server.max.receive.size and read one at a time (each
+ * SASL step finishes before the next frame is looked at), and the principal is SASL's.
  */
 import type { Logger } from 'pino';
+import type { Clock } from '../io/clock.js';
 import type { ByteStream } from '../io/net.js';
 import { limits } from '../limits.js';
 import type { Dispatcher, DispatchOutcome } from './dispatcher.js';
 import { FrameSplitter } from '../protocol/frame.js';
+import type { AuthOutcome, SaslAuthenticator } from '../security/authenticator.js';
+import type { KafkaPrincipal } from '../security/principal.js';
+
+/** After an answer that ends the connection (a failed SASL exchange), the client gets this long to read it. */
+const CLOSE_AFTER_RESPONSE_GRACE_MS = 5000;
 
 export class Connection {
   private readonly frames: FrameSplitter;
   private nextSeq = 0;
   private nextSeqToSend = 0;
-  private readonly ready = new Map<number, DispatchOutcome>();
+  private readonly ready = new Map<number, DispatchOutcome | AuthOutcome>();
   private paused = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
+  /** A SASL step in progress: no further frame is read until it is answered. */
+  private authBusy = false;
 
   constructor(
     private readonly stream: ByteStream,
@@ -28,10 +41,13 @@ export class Connection {
     private readonly listenerName: string,
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
-    requestSizeBytesMax: number,
+    private readonly requestSizeBytesMax: number,
     private readonly onClose: (c: Connection) => void,
+    private readonly security: { principal: KafkaPrincipal; sasl: SaslAuthenticator | null },
+    private readonly clock: Clock,
   ) {
-    this.frames = new FrameSplitter(requestSizeBytesMax);
+    const sasl = security.sasl;
+    this.frames = new FrameSplitter(sasl ? Math.min(requestSizeBytesMax, sasl.receiveBytesMax) : requestSizeBytesMax);
     stream.start({
       data: (chunk) => this.onData(chunk),
       close: () => this.finish(),
@@ -51,19 +67,49 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.frames.push(chunk);
-    for (;;) {
+    this.pump();
+  }
+
+  private get principal(): KafkaPrincipal {
+    return this.security.sasl?.principal ?? this.security.principal;
+  }
+
+  /** Reads and dispatches the buffered frames (stops while a SASL step runs). */
+  private pump(): void {
+    while (!this.closed && !this.authBusy) {
       const next = this.frames.next();
       if (next.kind === 'none') break;
       if (next.kind === 'tooLarge') {
         this.log.warn(
           { client: this.stream.remoteAddress, sizeBytes: next.sizeBytes },
-          `closing connection: request size ${next.sizeBytes} is outside 0..socket.request.max.bytes`,
+          this.security.sasl !== null && !this.security.sasl.authenticated
+            ? `closing connection: frame size ${next.sizeBytes} before SASL authentication is outside 0..sasl.server.max.receive.size (${this.security.sasl.receiveBytesMax})`
+            : `closing connection: request size ${next.sizeBytes} is outside 0..socket.request.max.bytes`,
         );
         this.close();
         return;
       }
       const seq = this.nextSeq++;
-      this.dispatcher.dispatch(next.frame, this.stream.remoteAddress, this.listenerName).then(
+      const sasl = this.security.sasl;
+      const step = sasl?.handle(next.frame) ?? null;
+      if (step !== null) {
+        this.authBusy = true;
+        step.then(
+          (outcome) => {
+            this.authBusy = false;
+            if (sasl!.authenticated) this.frames.setFrameBytesMax(this.requestSizeBytesMax);
+            this.complete(seq, outcome);
+            this.pump();
+          },
+          (err: unknown) => {
+            this.authBusy = false;
+            this.log.error({ client: this.stream.remoteAddress, err }, 'SASL step failed (a broker bug); closing connection');
+            this.complete(seq, { kind: 'close', reason: 'internal error' });
+          },
+        );
+        continue;
+      }
+      this.dispatcher.dispatch(next.frame, this.stream.remoteAddress, this.listenerName, this.principal).then(
         (outcome) => this.complete(seq, outcome),
         (err: unknown) => {
           this.log.error({ client: this.stream.remoteAddress, err }, 'request handler failed (a broker bug); closing connection');
@@ -77,22 +123,38 @@ export class Connection {
     }
   }
 
-  private complete(seq: number, outcome: DispatchOutcome): void {
+  private complete(seq: number, outcome: DispatchOutcome | AuthOutcome): void {
     if (this.closed) return;
     this.ready.set(seq, outcome);
     const out: Buffer[] = [];
     let closeReason: string | null = null;
+    let closeAfterResponse: string | null = null;
     while (this.ready.has(this.nextSeqToSend)) {
       const o = this.ready.get(this.nextSeqToSend)!;
       this.ready.delete(this.nextSeqToSend);
       this.nextSeqToSend++;
-      if (o.kind === 'response') out.push(...o.chunks);
-      else if (o.kind === 'close') {
+      if (o.kind === 'response') {
+        out.push(...o.chunks);
+        if ('closeAfter' in o && o.closeAfter !== undefined) {
+          closeAfterResponse = o.closeAfter;
+          break;
+        }
+      } else if (o.kind === 'close') {
         closeReason = o.reason;
         break;
       }
     }
     if (out.length > 0) this.stream.writev(out);
+    if (closeAfterResponse !== null) {
+      // The answer (e.g. SASL_AUTHENTICATION_FAILED) goes out first; the socket closes once the
+      // client has read it and closed, or after a grace period.
+      this.log.info({ client: this.stream.remoteAddress }, `closing connection after the response: ${closeAfterResponse}`);
+      this.stream.end();
+      const stream = this.stream;
+      this.clock.setTimer(CLOSE_AFTER_RESPONSE_GRACE_MS, () => stream.destroy(), { unref: true });
+      this.finish();
+      return;
+    }
     if (closeReason !== null) {
       this.log.warn({ client: this.stream.remoteAddress }, `closing connection: ${closeReason}`);
       this.stream.end();

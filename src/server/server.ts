@@ -12,6 +12,18 @@ import type { ByteStream, Listener, Net } from '../io/net.js';
 import { limits } from '../limits.js';
 import { Connection } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
+import { SaslAuthenticator } from '../security/authenticator.js';
+import type { ListenerSecurity } from '../security/listener-security.js';
+import { mapPrincipal } from '../security/principal-mapper.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
+
+export interface ListenerSpec {
+  name: string;
+  host: string;
+  port: number;
+  /** TLS and SASL settings; absent = PLAINTEXT. */
+  security?: ListenerSecurity;
+}
 
 export interface BoundListener {
   name: string;
@@ -23,7 +35,7 @@ export class Server {
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<Connection>();
   /** Connections accepted before serve(), not read yet. */
-  private waiting: Array<{ stream: ByteStream; listenerName: string }> | null = [];
+  private waiting: Array<{ stream: ByteStream; listener: ListenerSpec }> | null = [];
   private dispatcher: Dispatcher | null = null;
 
   constructor(
@@ -33,8 +45,20 @@ export class Server {
     private readonly requestSizeBytesMax: number,
   ) {}
 
-  async listen(spec: { name: string; host: string; port: number }): Promise<BoundListener> {
-    const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream, spec.name));
+  async listen(spec: ListenerSpec): Promise<BoundListener> {
+    const tls = spec.security?.tls ?? null;
+    const l = await this.net.listen(
+      spec.host,
+      spec.port,
+      (stream) => this.accept(stream, spec),
+      tls === null
+        ? {}
+        : {
+            tls,
+            // Kafka logs failed TLS handshakes (untrusted certificates, wrong protocol) at INFO.
+            onTlsError: (client, err) => this.log.info({ client, listener: spec.name, err: err.message }, 'TLS handshake failed'),
+          },
+    );
     this.listeners.push(l);
     return { name: spec.name, host: spec.host, port: l.port };
   }
@@ -45,21 +69,51 @@ export class Server {
     this.dispatcher = dispatcher;
     const waiting = this.waiting ?? [];
     this.waiting = null;
-    for (const w of waiting) this.accept(w.stream, w.listenerName);
+    for (const w of waiting) this.accept(w.stream, w.listener);
   }
 
-  private accept(stream: ByteStream, listenerName: string): void {
+  private accept(stream: ByteStream, listener: ListenerSpec): void {
     if (this.connections.size + (this.waiting?.length ?? 0) >= limits.connectionsMax) {
       this.log.warn({ client: stream.remoteAddress }, `refusing connection: ${limits.connectionsMax} connections open`);
       stream.destroy();
       return;
     }
     if (this.dispatcher === null) {
-      this.waiting?.push({ stream, listenerName });
+      this.waiting?.push({ stream, listener });
       return;
     }
-    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
+    const security = listener.security;
+    const principal = security?.tls ? this.tlsPrincipal(stream, security) : ANONYMOUS;
+    if (principal === null) {
+      stream.destroy();
+      return;
+    }
+    const sasl = security?.sasl ? new SaslAuthenticator(security.sasl, this.clock, this.log, stream.remoteAddress, listener.name) : null;
+    const c = new Connection(stream, listener.name, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed), { principal, sasl }, this.clock);
     this.connections.add(c);
+  }
+
+  /**
+   * The principal of a TLS connection: on an SSL listener the client certificate's DN mapped by
+   * ssl.principal.mapping.rules (ANONYMOUS without a certificate); on SASL_SSL it comes from SASL
+   * later. Null (the connection is refused) for a certificate that is present but untrusted
+   * (ssl.client.auth=requested) or that no mapping rule applies to.
+   */
+  private tlsPrincipal(stream: ByteStream, security: ListenerSecurity): KafkaPrincipal | null {
+    const peer = stream.tlsPeer?.() ?? null;
+    if (peer === null || peer.subjectDn === null) return ANONYMOUS;
+    if (!peer.authorized) {
+      this.log.info({ client: stream.remoteAddress, listener: security.listenerName, reason: peer.authorizationError }, 'refusing connection: the client certificate is not trusted (ssl.truststore)');
+      return null;
+    }
+    if (security.securityProtocol !== 'SSL') return ANONYMOUS;
+    const name = mapPrincipal(security.mappingRules, peer.subjectDn);
+    if (name === null) {
+      this.log.info({ client: stream.remoteAddress, listener: security.listenerName, subject: peer.subjectDn }, 'refusing connection: no ssl.principal.mapping.rules rule applies to the client certificate');
+      return null;
+    }
+    this.log.info({ client: stream.remoteAddress, listener: security.listenerName, subject: peer.subjectDn, principal: `User:${name}` }, `TLS client authenticated as User:${name}`);
+    return { type: 'User', name };
   }
 
   get connectionCount(): number {

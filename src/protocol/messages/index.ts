@@ -36,7 +36,9 @@ import { offsetDeleteApi } from './offset-delete.js';
 import { offsetFetchApi } from './offset-fetch.js';
 import { offsetForLeaderEpochApi } from './offset-for-leader-epoch.js';
 import { produceApi } from './produce.js';
+import { saslAuthenticateApi } from './sasl-authenticate.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
+import { alterUserScramCredentialsApi, describeUserScramCredentialsApi } from './user-scram-credentials.js';
 import { syncGroupApi } from './sync-group.js';
 
 export const allApis: ApiDef[] = [
@@ -63,6 +65,7 @@ export const allApis: ApiDef[] = [
   describeConfigsApi, // 32
   alterConfigsApi, // 33
   describeLogDirsApi, // 35
+  saslAuthenticateApi, // 36
   createPartitionsApi, // 37
   deleteGroupsApi, // 42
   electLeadersApi, // 43
@@ -70,6 +73,8 @@ export const allApis: ApiDef[] = [
   alterPartitionReassignmentsApi, // 45
   listPartitionReassignmentsApi, // 46
   offsetDeleteApi, // 47
+  describeUserScramCredentialsApi, // 50
+  alterUserScramCredentialsApi, // 51
   describeQuorumApi, // 55
   describeClusterApi, // 60
   describeProducersApi, // 61
@@ -108,5 +113,7 @@ export * from './offset-delete.js';
 export * from './offset-fetch.js';
 export * from './offset-for-leader-epoch.js';
 export * from './produce.js';
+export * from './sasl-authenticate.js';
 export * from './sasl-handshake.js';
 export * from './sync-group.js';
+export * from './user-scram-credentials.js';
