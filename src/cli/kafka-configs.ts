@@ -5,13 +5,16 @@
  *                          one "  key=value sensitive=false synonyms={...}" line per entry
  *   --alter --add-config k1=v1,k2=[a,b] --delete-config k3
  *                        → "Completed updating config for topic t."
- * Alterations use IncrementalAlterConfigs. Users, clients, IPs and broker loggers are not
+ *   --entity-type users: SCRAM credentials (SCRAM-SHA-256=[iterations=8192,password=...]), see
+ *                        tool/scram-configs.ts
+ * Alterations use IncrementalAlterConfigs. User quotas, clients, IPs and broker loggers are not
  * supported (a clear error says so). Failures print Kafka's "Error while executing config command
  * with args '...'" and the cause on stderr, exit 1.
  */
 import { Admin, ConfigSourceName, ResourceType, type ConfigEntry, type ConfigOp } from '../client/admin.js';
 import { KafkaClient } from '../client/client.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
+import { alterScramUser, describeScramUsers, isScramKey, ScramConfigError } from './tool/scram-configs.js';
 import {
   adminClientOptions,
   BootstrapError,
@@ -54,7 +57,7 @@ const spec: ToolSpec = {
   ],
 };
 
-type Entity = { kind: 'topics' | 'brokers'; name: string | null; isDefault: boolean };
+type Entity = { kind: 'topics' | 'brokers' | 'users'; name: string | null; isDefault: boolean };
 
 class CommandError extends Error {}
 
@@ -69,8 +72,12 @@ function entityOf(args: ParsedArgs): Entity {
     return shorthand[0]!;
   }
   if (type === undefined) throw new UsageError('At least one entity type must be specified');
-  const unsupported = ['clients', 'users', 'ips', 'broker-loggers'];
-  if (unsupported.includes(type)) throw new UsageError(`--entity-type ${type} is not supported by Samsa yet (topics and brokers are)`);
+  const unsupported = ['clients', 'ips', 'broker-loggers'];
+  if (unsupported.includes(type)) throw new UsageError(`--entity-type ${type} is not supported by Samsa yet (topics, brokers and users' SCRAM credentials are)`);
+  if (type === 'users') {
+    if (args.has('entity-default')) throw new UsageError('--entity-default for users (default quotas) is not supported by Samsa yet');
+    return { kind: 'users', name: args.get('entity-name') ?? null, isDefault: false };
+  }
   if (type !== 'topics' && type !== 'brokers') throw new UsageError(`Invalid entity type ${type}, the entity type must be one of users, brokers, topics, clients, ips, broker-loggers`);
   if (args.has('entity-default')) {
     if (type !== 'brokers') throw new UsageError('--entity-default is only supported for brokers in Samsa');
@@ -128,7 +135,20 @@ function formatEntry(e: ConfigEntry): string {
   return `  ${e.name}=${e.sensitive ? 'null' : (e.value ?? 'null')} sensitive=${e.sensitive} synonyms={${synonyms}}`;
 }
 
-async function describe(admin: Admin, args: ParsedArgs, entity: Entity): Promise<void> {
+/** Users: SCRAM credentials only (quotas are not supported yet). */
+async function alterUser(client: KafkaClient, add: Array<[string, string]>, del: string[], user: string): Promise<void> {
+  const other = [...add.map(([k]) => k), ...del].filter((k) => !isScramKey(k));
+  if (other.length > 0) throw new CommandError(`Invalid config(s): ${other.join(',')} (Samsa supports SCRAM-SHA-256 and SCRAM-SHA-512 for users; user quotas are not supported yet)`);
+  await alterScramUser(client, user, add, del);
+  out(`Completed updating config for user ${user}.\n`);
+}
+
+async function describe(admin: Admin, args: ParsedArgs, entity: Entity, client: KafkaClient): Promise<void> {
+  if (entity.kind === 'users') {
+    const lines = await describeScramUsers(client, entity.name);
+    if (lines.length > 0) out(`${lines.join('\n')}\n`);
+    return;
+  }
   const all = args.has('all');
   let names: string[];
   if (entity.name !== null) names = [entity.name];
@@ -156,7 +176,7 @@ async function describe(admin: Admin, args: ParsedArgs, entity: Entity): Promise
   if (lines.length > 0) out(`${lines.join('\n')}\n`);
 }
 
-async function alter(admin: Admin, args: ParsedArgs, entity: Entity): Promise<void> {
+async function alter(admin: Admin, args: ParsedArgs, entity: Entity, client: KafkaClient): Promise<void> {
   if (entity.name === null && !entity.isDefault) throw new UsageError('an entity name must be specified with --alter');
   const add: Array<[string, string]> = [];
   if (args.has('add-config-file')) add.push(...Object.entries(loadPropertiesFile(args.get('add-config-file')!)));
@@ -166,6 +186,7 @@ async function alter(admin: Admin, args: ParsedArgs, entity: Entity): Promise<vo
     .flatMap((d) => d.split(','))
     .map((d) => d.trim())
     .filter((d) => d !== '');
+  if (entity.kind === 'users') return alterUser(client, add, del, entity.name!);
   const type = entity.kind === 'topics' ? ResourceType.TOPIC : ResourceType.BROKER;
   const name = entity.isDefault ? '' : entity.name!;
   if (del.length > 0) {
@@ -194,13 +215,13 @@ async function main(args: ParsedArgs): Promise<number> {
   try {
     client = new KafkaClient(await adminClientOptions(args, 'samsa-configs'));
     const admin = new Admin(client);
-    if (action === 'describe') await describe(admin, args, entity);
-    else await alter(admin, args, entity);
+    if (action === 'describe') await describe(admin, args, entity, client);
+    else await alter(admin, args, entity, client);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) throw e;
     err(`Error while executing config command with args '${args.argv.join(' ')}'\n`);
-    const name = e instanceof CommandError || e instanceof ConfigFileError || e instanceof BootstrapError ? 'java.lang.IllegalArgumentException' : exceptionName(e);
+    const name = e instanceof CommandError || e instanceof ScramConfigError || e instanceof ConfigFileError || e instanceof BootstrapError ? 'java.lang.IllegalArgumentException' : exceptionName(e);
     err(`${name}: ${messageOf(e)}\n`);
     return 1;
   } finally {

