@@ -31,8 +31,19 @@ const TLS12_SUITES: Record<string, string> = {
   TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
 };
 
+/**
+ * The PEM blocks of `text`. A value given inline on one line (Kafka accepts
+ * `-----BEGIN CERTIFICATE----- MIID... -----END CERTIFICATE-----`) is re-wrapped, since OpenSSL
+ * needs the line breaks; blocks with headers (legacy encrypted keys) are kept as they are.
+ */
 function pemBlocks(text: string): Array<{ label: string; pem: string }> {
-  return [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1]!, pem: m[0] }));
+  return [...text.matchAll(PEM_BLOCK)].map((m) => {
+    const label = m[1]!;
+    const body = m[0].slice(`-----BEGIN ${label}-----`.length, m[0].length - `-----END ${label}-----`.length);
+    if (body.includes(':')) return { label, pem: m[0] };
+    const b64 = body.replace(/\s+/g, '');
+    return { label, pem: `-----BEGIN ${label}-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n` };
+  });
 }
 
 async function readBytes(disk: Disk, path: string, key: string): Promise<Buffer> {
