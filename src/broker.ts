@@ -36,7 +36,9 @@ import type { BrokerContext, QuorumView } from './handlers/handler.js';
 import { LogManager } from './storage/log-manager.js';
 import { Purgatory } from './replication/purgatory.js';
 import { ReplicaManager } from './replication/replica-manager.js';
-import { netConnector } from './replication/connector.js';
+import { interBrokerConnector } from './security/inter-broker.js';
+import { listenerSecurity, type ListenerSecurity } from './security/listener-security.js';
+import { parseScramCredential, type ScramCredentialLookup } from './security/sasl/scram.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { Server, type BoundListener } from './server/server.js';
 import { MetadataLog } from './cluster/kraft/metadata-log.js';
@@ -153,16 +155,30 @@ export class Broker {
     // Listeners are bound early so a taken port fails at once; connections wait until serve().
     const server = new Server(io.net, io.clock, logger('server'), config.socketRequestMaxBytes, connectionLimits(securitySettings(config)));
     closers.add(() => server.stop(0));
+    // SCRAM credentials come from the controller, which exists only later; connections are not
+    // read before serve(), by when it is set.
+    let scramSource: Controller | null = null;
+    const scramLookup: ScramCredentialLookup = async (user, mechanism) => {
+      const creds = scramSource?.scramCredentials ? await scramSource.scramCredentials([user]) : null;
+      const text = creds?.get(user)?.[mechanism];
+      return text === undefined ? null : parseScramCredential(text);
+    };
     const bound: BoundListener[] = [];
     for (const l of config.listeners) {
+      const security: ListenerSecurity = await listenerSecurity(l.name, { config, disk: io.disk, clock: io.clock, random: io.random, scramLookup });
       try {
-        bound.push(await server.listen({ name: l.name, host: l.host, port: l.port }));
+        bound.push(await server.listen({ name: l.name, host: l.host, port: l.port, security }));
       } catch (err) {
         const problem = listenProblem(err, l, config);
         if (problem !== null) throw new StartupError(problem);
+        if (security.tls !== null && err instanceof Error && !('code' in err && String(err.code).startsWith('EADDR'))) {
+          // OpenSSL's reason (bad PKCS12 password, key not matching the certificate); never a secret.
+          throw new StartupError(`cannot set up TLS on listener ${l.name}: ${err.message}; check its ssl.keystore.* / ssl.truststore.* settings`);
+        }
         throw err;
       }
     }
+    const connector = await interBrokerConnector({ net: io.net, config, disk: io.disk, clock: io.clock, random: io.random });
     const kraft = mode === 'kraft' ? await checkKraftDirs(io.disk, config, dirs) : null;
     const zkDirs = mode === 'zookeeper' ? await checkZkDir(io.disk, config) : null;
 
@@ -217,12 +233,13 @@ export class Broker {
         },
       });
     }
+    scramSource = controller;
     // Dynamic broker configs (kafka-configs --entity-type brokers) come with the image; `effective`
     // is the static config with them laid over, rebuilt whenever they change.
     let effective = effectiveConfig(config, config, controller.image, log);
     const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
     closers.add(async () => purgatory.expireAll());
-    const replicas = new ReplicaManager(brokerId, effective, logs, purgatory, logger('replicas'), { clock: io.clock, connector: netConnector(io.net) });
+    const replicas = new ReplicaManager(brokerId, effective, logs, purgatory, logger('replicas'), { clock: io.clock, connector });
     closers.add(() => replicas.shutdown());
     if (cluster) replicas.setController(controller); // cluster: leaders change their ISR through ZooKeeper (alterPartitionIsr)
     await replicas.applyImage(controller.image);

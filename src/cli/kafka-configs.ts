@@ -5,6 +5,9 @@
  *                          one "  key=value sensitive=false synonyms={...}" line per entry
  *   --alter --add-config k1=v1,k2=[a,b] --delete-config k3
  *                        → "Completed updating config for topic t."
+ *   --entity-type users: SCRAM credentials (SCRAM-SHA-256=[iterations=8192,password=...]), see
+ *                        tool/scram-configs.ts; an --alter whose keys are all SCRAM-SHA-* goes there,
+ *                        other user keys are client quotas
  * Alterations use IncrementalAlterConfigs. Users and clients (client quotas) are handled by
  * kafka-configs-quotas.ts; IPs and broker loggers are not supported (a clear error says so). Failures print Kafka's "Error while executing config command
  * with args '...'" and the cause on stderr, exit 1.
@@ -13,6 +16,7 @@ import { Admin, ConfigSourceName, ResourceType, type ConfigEntry, type ConfigOp 
 import { KafkaClient } from '../client/client.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { isQuotaCommand, quotaCommand } from './kafka-configs-quotas.js';
+import { alterScramUser, describeScramUsers, isScramKey, ScramConfigError } from './tool/scram-configs.js';
 import {
   adminClientOptions,
   BootstrapError,
@@ -59,7 +63,7 @@ const spec: ToolSpec = {
   ],
 };
 
-type Entity = { kind: 'topics' | 'brokers'; name: string | null; isDefault: boolean };
+type Entity = { kind: 'topics' | 'brokers' | 'users'; name: string | null; isDefault: boolean };
 
 class CommandError extends Error {}
 
@@ -133,7 +137,20 @@ function formatEntry(e: ConfigEntry): string {
   return `  ${e.name}=${e.sensitive ? 'null' : (e.value ?? 'null')} sensitive=${e.sensitive} synonyms={${synonyms}}`;
 }
 
-async function describe(admin: Admin, args: ParsedArgs, entity: Entity): Promise<void> {
+/** Users: SCRAM credentials only (quotas are not supported yet). */
+async function alterUser(client: KafkaClient, add: Array<[string, string]>, del: string[], user: string): Promise<void> {
+  const other = [...add.map(([k]) => k), ...del].filter((k) => !isScramKey(k));
+  if (other.length > 0) throw new CommandError(`Invalid config(s): ${other.join(',')} (Samsa supports SCRAM-SHA-256 and SCRAM-SHA-512 for users; user quotas are not supported yet)`);
+  await alterScramUser(client, user, add, del);
+  out(`Completed updating config for user ${user}.\n`);
+}
+
+async function describe(admin: Admin, args: ParsedArgs, entity: Entity, client: KafkaClient): Promise<void> {
+  if (entity.kind === 'users') {
+    const lines = await describeScramUsers(client, entity.name);
+    if (lines.length > 0) out(`${lines.join('\n')}\n`);
+    return;
+  }
   const all = args.has('all');
   let names: string[];
   if (entity.name !== null) names = [entity.name];
@@ -161,7 +178,7 @@ async function describe(admin: Admin, args: ParsedArgs, entity: Entity): Promise
   if (lines.length > 0) out(`${lines.join('\n')}\n`);
 }
 
-async function alter(admin: Admin, args: ParsedArgs, entity: Entity): Promise<void> {
+async function alter(admin: Admin, args: ParsedArgs, entity: Entity, client: KafkaClient): Promise<void> {
   if (entity.name === null && !entity.isDefault) throw new UsageError('an entity name must be specified with --alter');
   const add: Array<[string, string]> = [];
   if (args.has('add-config-file')) add.push(...Object.entries(loadPropertiesFile(args.get('add-config-file')!)));
@@ -171,6 +188,7 @@ async function alter(admin: Admin, args: ParsedArgs, entity: Entity): Promise<vo
     .flatMap((d) => d.split(','))
     .map((d) => d.trim())
     .filter((d) => d !== '');
+  if (entity.kind === 'users') return alterUser(client, add, del, entity.name!);
   const type = entity.kind === 'topics' ? ResourceType.TOPIC : ResourceType.BROKER;
   const name = entity.isDefault ? '' : entity.name!;
   if (del.length > 0) {
@@ -192,22 +210,47 @@ async function alter(admin: Admin, args: ParsedArgs, entity: Entity): Promise<vo
   else out(`Completed updating config for broker ${name}.\n`);
 }
 
+/**
+ * A users command for SCRAM credentials: an --alter of one user whose keys are all SCRAM-SHA-*, or
+ * a --describe of users (which shows quotas and credentials, as Kafka does). Null: quotas only.
+ */
+function scramUserCommand(args: ParsedArgs, action: string): { user: string | null } | null {
+  const types = args.all('entity-type');
+  if (types.length !== 1 || types[0] !== 'users' || args.has('entity-default') || args.has('user') || args.has('user-defaults')) return null;
+  const user = args.get('entity-name') ?? null;
+  if (action === 'describe') return { user };
+  const keys = [
+    ...(args.has('add-config') ? parseAddConfig(args.get('add-config')!).map(([k]) => k) : []),
+    ...args.all('delete-config').flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== ''),
+  ];
+  if (keys.length === 0 || !keys.some((k) => isScramKey(k))) return null;
+  if (!keys.every((k) => isScramKey(k))) throw new UsageError('Alter SCRAM credentials (SCRAM-SHA-256/512) and user quotas in separate commands');
+  return { user };
+}
+
 async function main(args: ParsedArgs): Promise<number> {
   const action = checkArgs(args);
   const quotas = isQuotaCommand(args); // users / clients: kafka-configs-quotas.ts
+  const scram = quotas ? scramUserCommand(args, action) : null; // users' SCRAM credentials: tool/scram-configs.ts
   const entity = quotas ? null : entityOf(args);
   let client: KafkaClient | undefined;
   try {
     client = new KafkaClient(await adminClientOptions(args, 'samsa-configs'));
     const admin = new Admin(client);
-    if (entity === null) await quotaCommand(client, args, action);
-    else if (action === 'describe') await describe(admin, args, entity);
-    else await alter(admin, args, entity);
+    if (scram !== null) {
+      const user: Entity = { kind: 'users', name: scram.user, isDefault: false };
+      if (action === 'describe') {
+        await quotaCommand(client, args, action);
+        await describe(admin, args, user, client);
+      } else await alter(admin, args, user, client);
+    } else if (entity === null) await quotaCommand(client, args, action);
+    else if (action === 'describe') await describe(admin, args, entity, client);
+    else await alter(admin, args, entity, client);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) throw e;
     err(`Error while executing config command with args '${args.argv.join(' ')}'\n`);
-    const name = e instanceof CommandError || e instanceof ConfigFileError || e instanceof BootstrapError ? 'java.lang.IllegalArgumentException' : exceptionName(e);
+    const name = e instanceof CommandError || e instanceof ScramConfigError || e instanceof ConfigFileError || e instanceof BootstrapError ? 'java.lang.IllegalArgumentException' : exceptionName(e);
     err(`${name}: ${messageOf(e)}\n`);
     return 1;
   } finally {

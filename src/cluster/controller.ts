@@ -78,6 +78,13 @@ export interface ProducerIdBlock {
   size: number;
 }
 
+/** One change of a user's SCRAM credential (KIP-554): Kafka's stored form, or null to delete it. */
+export interface ScramCredentialChange {
+  user: string;
+  mechanism: string;
+  credential: string | null;
+}
+
 export interface Controller {
   readonly image: MetadataImage;
   /**
@@ -113,4 +120,13 @@ export interface Controller {
    * addingReplicas / removingReplicas. Answered by the active controller ('notController' elsewhere).
    */
   alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]>;
+  /**
+   * SCRAM credentials by user, each mechanism → Kafka's stored form
+   * (`salt=...,stored_key=...,server_key=...,iterations=...`); `users` null = every user that has
+   * one. Read fresh from the metadata store (SASL/SCRAM authentication looks up here). Optional:
+   * a controller without them refuses SCRAM.
+   */
+  scramCredentials?(users: string[] | null): Promise<Map<string, Record<string, string>>>;
+  /** Sets or deletes SCRAM credentials (AlterUserScramCredentials); the caller has validated them. */
+  alterScramCredentials?(changes: ScramCredentialChange[]): Promise<AdminResult>;
 }

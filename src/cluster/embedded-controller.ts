@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Random } from '../io/random.js';
 import { validateTopicConfigs } from '../config/topic-config.js';
 import { limits } from '../limits.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ProducerIdBlock, ReassignmentChange, ReassignmentOutcome } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ProducerIdBlock, ReassignmentChange, ReassignmentOutcome, ScramCredentialChange } from './controller.js';
 import { MetadataImage, type BrokerInfo, type PartitionInfo, type TopicInfo } from './metadata-image.js';
 import { isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -36,6 +36,8 @@ interface StoredDocument {
   security?: unknown;
   /** The first producer id not yet reserved (decimal string); absent until the first block. */
   nextProducerId?: string;
+  /** SCRAM credentials by user, mechanism → stored form (never a password); absent when there are none. */
+  scramCredentials?: Record<string, Record<string, string>>;
 }
 
 export interface EmbeddedControllerOptions {
@@ -56,6 +58,8 @@ export class EmbeddedController implements Controller {
   #security: unknown;
   /** The first producer id not yet reserved (persisted with the document). */
   #nextProducerId = 0n;
+  /** SCRAM credentials (not part of the image: only authentication reads them). */
+  #scram = new Map<string, Record<string, string>>();
 
   private constructor(
     private readonly opts: EmbeddedControllerOptions,
@@ -83,6 +87,7 @@ export class EmbeddedController implements Controller {
     const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics, brokerConfigs));
     controller.#security = doc.security;
     controller.#nextProducerId = BigInt(doc.nextProducerId ?? '0');
+    for (const [user, creds] of Object.entries(doc.scramCredentials ?? {})) controller.#scram.set(user, { ...creds });
     if (text === null) await controller.persist(controller.#image);
     return controller;
   }
@@ -243,6 +248,34 @@ export class EmbeddedController implements Controller {
     });
   }
 
+  scramCredentials(users: string[] | null): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    for (const [user, creds] of this.#scram) if (users === null || users.includes(user)) out.set(user, { ...creds });
+    return Promise.resolve(out);
+  }
+
+  alterScramCredentials(changes: ScramCredentialChange[]): Promise<AdminResult> {
+    return this.serialised(async () => {
+      const next = new Map<string, Record<string, string>>([...this.#scram].map(([u, c]) => [u, { ...c }]));
+      for (const { user, mechanism, credential } of changes) {
+        const creds = next.get(user) ?? {};
+        if (credential === null) delete creds[mechanism];
+        else creds[mechanism] = credential;
+        if (Object.keys(creds).length === 0) next.delete(user);
+        else next.set(user, creds);
+      }
+      const previous = this.#scram;
+      this.#scram = next;
+      try {
+        await this.persist(this.#image);
+      } catch (err) {
+        this.#scram = previous;
+        throw err;
+      }
+      return { ok: true };
+    });
+  }
+
   /** One node: the only valid assignment is this broker alone, which it already has; nothing is ever in progress. */
   alterPartitionReassignments(changes: ReassignmentChange[]): Promise<ReassignmentOutcome[]> {
     const image = this.#image;
@@ -305,6 +338,7 @@ export class EmbeddedController implements Controller {
     if (image.brokerConfigs.size > 0) doc.brokerConfigs = Object.fromEntries(image.brokerConfigs);
     if (this.#security !== undefined) doc.security = this.#security;
     if (this.#nextProducerId > 0n) doc.nextProducerId = this.#nextProducerId.toString();
+    if (this.#scram.size > 0) doc.scramCredentials = Object.fromEntries(this.#scram);
     await this.opts.store.save(JSON.stringify(doc, null, 1));
   }
 }

@@ -27,7 +27,7 @@ import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../io/clock.js';
 import type { Random } from '../io/random.js';
-import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ProducerIdBlock, ReassignmentChange, ReassignmentOutcome, PreferredElectionResult } from './controller.js';
+import type { AdminResult, Controller, CreateTopicSpec, IsrChange, IsrChangeResult, ProducerIdBlock, ReassignmentChange, ReassignmentOutcome, PreferredElectionResult, ScramCredentialChange } from './controller.js';
 import { allocateProducerIdBlockZk } from './zk/producer-id-block.js';
 import { type Coordination, isCoordinationError, json, type SessionEvent } from './coordination/coordination.js';
 import { ImagePublisher } from './image-publisher.js';
@@ -290,6 +290,14 @@ export class ZkController implements Controller {
 
   electPreferredLeaders(partitions: Array<{ topic: string; partition: number }> | null): Promise<PreferredElectionResult[]> {
     return this.#admin.electPreferredLeaders(partitions);
+  }
+
+  scramCredentials(users: string[] | null): Promise<Map<string, Record<string, string>>> {
+    return this.#admin.scramCredentials(users);
+  }
+
+  alterScramCredentials(changes: ScramCredentialChange[]): Promise<AdminResult> {
+    return this.#admin.alterScramCredentials(changes);
   }
 
   // -------------------------------------------------------------------------------------------

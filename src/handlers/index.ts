@@ -48,6 +48,9 @@ import { describeTransactionsHandler } from './describe-transactions.js';
 import { endTxnHandler } from './end-txn.js';
 import { listTransactionsHandler } from './list-transactions.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
+// Security: SASL (answered by the connection's authenticator on SASL listeners) and SCRAM users.
+import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl-handshake.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.js';
 
 const all: Handler[] = [
   produceHandler,
@@ -94,6 +97,10 @@ const all: Handler[] = [
   writeTxnMarkersHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 /** KRaft-only APIs: served (and advertised) only by a node in KRaft mode, as in Kafka. */

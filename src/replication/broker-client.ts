@@ -52,7 +52,19 @@ export class BrokerClient {
       responseBytesMax: RESPONSE_BYTES_MAX,
       error: (_kind, message, cause) => new BrokerClientError(message, cause ? { cause } : undefined),
     });
-    if (this.closedFlag) this.wire.close();
+    if (this.closedFlag) {
+      this.wire.close();
+      return;
+    }
+    if (this.connector.authenticate) {
+      const wire = this.wire;
+      try {
+        await this.connector.authenticate((api, version, body) => wire.request(api, version, body));
+      } catch (err) {
+        wire.close(); // the fetcher sees a failed connect and retries after its backoff
+        throw err;
+      }
+    }
   }
 
   /** Sends one request and resolves with the decoded response body. */

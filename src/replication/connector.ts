@@ -6,11 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import type { ByteStream, Net } from '../io/net.js';
+import type { Struct } from '../protocol/codec.js';
+import type { ApiDef } from '../protocol/schema.js';
 import type { WireStream } from '../protocol/wire-client.js';
 
+/** Sends one request on a connected client and resolves with the decoded response. */
+export type RequestFn = <T>(api: ApiDef, version: number, body: Struct) => Promise<T>;
+
 export interface Connector {
-  /** Opens a connection; rejects on error or after `timeoutMs`. No byte is lost before the stream is started. */
+  /** Opens a connection (TLS when the inter-broker listener uses it); rejects on error or after `timeoutMs`. No byte is lost before the stream is started. */
   connect(host: string, port: number, timeoutMs: number): Promise<WireStream>;
+  /** SASL inter-broker listeners: authenticates a fresh connection before any other request (security/inter-broker.ts). */
+  authenticate?(request: RequestFn): Promise<void>;
 }
 
 /** An io ByteStream as the wire core's stream. */

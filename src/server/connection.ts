@@ -4,12 +4,18 @@
  * sequence number, finished responses wait in `ready` until every earlier one has gone, and the
  * contiguous run is written as one gathered write. At `inflightRequestsPerConnectionMax` unanswered
  * requests the socket is paused (backpressure) and resumed as responses drain.
+ * Lifecycle: created by Server on accept; ends when the client closes, on a protocol violation,
+ * or when the server shuts down (`drain()` waits for in-flight requests).
+ *
+ * Security: the connection carries its principal (TLS client certificate, or ANONYMOUS) to every
+ * request. On a SASL listener the SaslAuthenticator sees each frame first: until the client has
+ * authenticated, frames are bounded by sasl.server.max.receive.size and read one at a time (each
+ * SASL step finishes before the next frame is looked at), and the principal is SASL's.
+ *
  * Quotas (KIP-219): a response that carries a throttle time is written at once, then the socket is
  * muted (not read) for that long. Until its first request is complete a connection may announce
  * frames of at most limits.firstRequestBytesMax (a slow-loris or a bogus size cannot reserve
  * socket.request.max.bytes).
- * Lifecycle: created by Server on accept; ends when the client closes, on a protocol violation,
- * or when the server shuts down (`drain()` waits for in-flight requests).
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../io/clock.js';
@@ -17,22 +23,28 @@ import type { ByteStream } from '../io/net.js';
 import { limits } from '../limits.js';
 import type { Dispatcher, DispatchOutcome } from './dispatcher.js';
 import { FrameSplitter } from '../protocol/frame.js';
+import type { AuthOutcome, SaslAuthenticator } from '../security/authenticator.js';
+import type { KafkaPrincipal } from '../security/principal.js';
 
+/** After an answer that ends the connection (a failed SASL exchange), the client gets this long to read it. */
+const CLOSE_AFTER_RESPONSE_GRACE_MS = 5000;
 const EMPTY = Buffer.alloc(0);
 
 export class Connection {
   private readonly frames: FrameSplitter;
   private nextSeq = 0;
   private nextSeqToSend = 0;
-  private readonly ready = new Map<number, DispatchOutcome>();
+  private readonly ready = new Map<number, DispatchOutcome | AuthOutcome>();
   private paused = false;
+  private closed = false;
+  private drainWaiters: Array<() => void> = [];
+  /** A SASL step in progress: no further frame is read until it is answered. */
+  private authBusy = false;
   /** Muted for a quota throttle until the timer fires. */
   private muteTimer: Timer | null = null;
   private firstRequestDone = false;
   /** Set once a response carried a throttle: from then on requests are handled one at a time. */
   private serial = false;
-  private closed = false;
-  private drainWaiters: Array<() => void> = [];
 
   constructor(
     private readonly stream: ByteStream,
@@ -42,9 +54,11 @@ export class Connection {
     private readonly log: Logger,
     private readonly requestSizeBytesMax: number,
     private readonly onClose: (c: Connection) => void,
-    private readonly clock?: Clock,
+    private readonly security: { principal: KafkaPrincipal; sasl: SaslAuthenticator | null },
+    private readonly clock: Clock,
   ) {
-    this.frames = new FrameSplitter(Math.min(requestSizeBytesMax, limits.firstRequestBytesMax));
+    const sasl = security.sasl;
+    this.frames = new FrameSplitter(Math.min(requestSizeBytesMax, limits.firstRequestBytesMax, sasl ? sasl.receiveBytesMax : requestSizeBytesMax));
     stream.start({
       data: (chunk) => this.onData(chunk),
       close: () => this.finish(),
@@ -64,7 +78,16 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.frames.push(chunk);
-    for (;;) {
+    this.pump();
+  }
+
+  private get principal(): KafkaPrincipal {
+    return this.security.sasl?.principal ?? this.security.principal;
+  }
+
+  /** Reads and dispatches the buffered frames (stops while a SASL step runs). */
+  private pump(): void {
+    while (!this.closed && !this.authBusy) {
       // A throttled connection takes one request at a time, as Kafka's channels do: the next one
       // waits for the answer (and the mute) of the previous, so a backlog cannot bypass the quota.
       if (this.serial && this.inflight > 0) break;
@@ -73,19 +96,41 @@ export class Connection {
       if (next.kind === 'tooLarge') {
         this.log.warn(
           { client: this.stream.remoteAddress, sizeBytes: next.sizeBytes },
-          this.firstRequestDone
-            ? `closing connection: request size ${next.sizeBytes} is outside 0..socket.request.max.bytes`
-            : `closing connection: first request size ${next.sizeBytes} is outside 0..${limits.firstRequestBytesMax} (a first request is ApiVersions, Metadata or SASL)`,
+          this.security.sasl !== null && !this.security.sasl.authenticated
+            ? `closing connection: frame size ${next.sizeBytes} before SASL authentication is outside 0..sasl.server.max.receive.size (${this.security.sasl.receiveBytesMax})`
+            : this.firstRequestDone
+              ? `closing connection: request size ${next.sizeBytes} is outside 0..socket.request.max.bytes`
+              : `closing connection: first request size ${next.sizeBytes} is outside 0..${limits.firstRequestBytesMax} (a first request is ApiVersions, Metadata or SASL)`,
         );
         this.close();
         return;
       }
+      const sasl = this.security.sasl;
       if (!this.firstRequestDone) {
         this.firstRequestDone = true;
-        this.frames.setFrameBytesMax(this.requestSizeBytesMax);
+        // Until SASL authentication completes, frames stay bounded by sasl.server.max.receive.size.
+        this.frames.setFrameBytesMax(sasl !== null && !sasl.authenticated ? Math.min(this.requestSizeBytesMax, sasl.receiveBytesMax) : this.requestSizeBytesMax);
       }
       const seq = this.nextSeq++;
-      this.dispatcher.dispatch(next.frame, this.stream.remoteAddress, this.listenerName).then(
+      const step = sasl?.handle(next.frame) ?? null;
+      if (step !== null) {
+        this.authBusy = true;
+        step.then(
+          (outcome) => {
+            this.authBusy = false;
+            if (sasl!.authenticated) this.frames.setFrameBytesMax(this.requestSizeBytesMax);
+            this.complete(seq, outcome);
+            this.pump();
+          },
+          (err: unknown) => {
+            this.authBusy = false;
+            this.log.error({ client: this.stream.remoteAddress, err }, 'SASL step failed (a broker bug); closing connection');
+            this.complete(seq, { kind: 'close', reason: 'internal error' });
+          },
+        );
+        continue;
+      }
+      this.dispatcher.dispatch(next.frame, this.stream.remoteAddress, this.listenerName, this.principal).then(
         (outcome) => this.complete(seq, outcome),
         (err: unknown) => {
           this.log.error({ client: this.stream.remoteAddress, err }, 'request handler failed (a broker bug); closing connection');
@@ -100,24 +145,40 @@ export class Connection {
     }
   }
 
-  private complete(seq: number, outcome: DispatchOutcome): void {
+  private complete(seq: number, outcome: DispatchOutcome | AuthOutcome): void {
     if (this.closed) return;
     this.ready.set(seq, outcome);
     const out: Buffer[] = [];
     let closeReason: string | null = null;
+    let closeAfterResponse: string | null = null;
     let throttleMs = 0;
     while (this.ready.has(this.nextSeqToSend)) {
       const o = this.ready.get(this.nextSeqToSend)!;
       this.ready.delete(this.nextSeqToSend);
       this.nextSeqToSend++;
-      if (o.kind !== 'close') throttleMs = Math.max(throttleMs, o.throttleMs ?? 0);
-      if (o.kind === 'response') out.push(...o.chunks);
-      else if (o.kind === 'close') {
+      if (o.kind !== 'close' && 'throttleMs' in o) throttleMs = Math.max(throttleMs, o.throttleMs ?? 0);
+      if (o.kind === 'response') {
+        out.push(...o.chunks);
+        if ('closeAfter' in o && o.closeAfter !== undefined) {
+          closeAfterResponse = o.closeAfter;
+          break;
+        }
+      } else if (o.kind === 'close') {
         closeReason = o.reason;
         break;
       }
     }
     if (out.length > 0) this.stream.writev(out);
+    if (closeAfterResponse !== null) {
+      // The answer (e.g. SASL_AUTHENTICATION_FAILED) goes out first; the socket closes once the
+      // client has read it and closed, or after a grace period.
+      this.log.info({ client: this.stream.remoteAddress }, `closing connection after the response: ${closeAfterResponse}`);
+      this.stream.end();
+      const stream = this.stream;
+      this.clock.setTimer(CLOSE_AFTER_RESPONSE_GRACE_MS, () => stream.destroy(), { unref: true });
+      this.finish();
+      return;
+    }
     if (closeReason !== null) {
       this.log.warn({ client: this.stream.remoteAddress }, `closing connection: ${closeReason}`);
       this.stream.end();
@@ -139,7 +200,7 @@ export class Connection {
 
   /** Stops reading for `ms` (a quota throttle); a longer throttle arriving meanwhile extends it. */
   private mute(ms: number): void {
-    if (this.clock === undefined || this.closed) return;
+    if (this.closed) return;
     this.muteTimer?.cancel();
     this.stream.pause();
     this.muteTimer = this.clock.setTimer(ms, () => {

@@ -10,8 +10,20 @@ import type { Logger } from 'pino';
 import type { Clock } from '../io/clock.js';
 import type { ByteStream, Listener, Net } from '../io/net.js';
 import { Connection } from './connection.js';
-import { ConnectionCounter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitSettings } from './connection-limits.js';
 import type { Dispatcher } from './dispatcher.js';
+import { ConnectionCounter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitSettings } from './connection-limits.js';
+import { SaslAuthenticator } from '../security/authenticator.js';
+import type { ListenerSecurity } from '../security/listener-security.js';
+import { mapPrincipal } from '../security/principal-mapper.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
+
+export interface ListenerSpec {
+  name: string;
+  host: string;
+  port: number;
+  /** TLS and SASL settings; absent = PLAINTEXT. */
+  security?: ListenerSecurity;
+}
 
 export interface BoundListener {
   name: string;
@@ -23,7 +35,7 @@ export class Server {
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<Connection>();
   /** Connections accepted before serve(), not read yet. */
-  private waiting: Array<{ stream: ByteStream; listenerName: string }> | null = [];
+  private waiting: Array<{ stream: ByteStream; listener: ListenerSpec }> | null = [];
   private dispatcher: Dispatcher | null = null;
 
   constructor(
@@ -39,8 +51,20 @@ export class Server {
   /** Open connections per address and in total (max.connections, max.connections.per.ip, creation rate). */
   private readonly counter: ConnectionCounter;
 
-  async listen(spec: { name: string; host: string; port: number }): Promise<BoundListener> {
-    const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream, spec.name));
+  async listen(spec: ListenerSpec): Promise<BoundListener> {
+    const tls = spec.security?.tls ?? null;
+    const l = await this.net.listen(
+      spec.host,
+      spec.port,
+      (stream) => this.accept(stream, spec),
+      tls === null
+        ? {}
+        : {
+            tls,
+            // Kafka logs failed TLS handshakes (untrusted certificates, wrong protocol) at INFO.
+            onTlsError: (client, err) => this.log.info({ client, listener: spec.name, err: err.message }, 'TLS handshake failed'),
+          },
+    );
     this.listeners.push(l);
     return { name: spec.name, host: spec.host, port: l.port };
   }
@@ -51,27 +75,61 @@ export class Server {
     this.dispatcher = dispatcher;
     const waiting = this.waiting ?? [];
     this.waiting = null;
-    for (const w of waiting) this.accept(w.stream, w.listenerName, true);
+    for (const w of waiting) this.accept(w.stream, w.listener, true);
   }
 
-  private accept(stream: ByteStream, listenerName: string, admitted = false): void {
+  private accept(stream: ByteStream, listener: ListenerSpec, admitted = false): void {
     if (!admitted) {
       const refusal = this.counter.admit(stream.remoteAddress, this.clock.monotonicMs());
       if (refusal !== null) {
-        this.log.warn({ client: stream.remoteAddress, listener: listenerName }, `refusing connection: ${refusal}`);
+        this.log.warn({ client: stream.remoteAddress, listener: listener.name }, `refusing connection: ${refusal}`);
         stream.destroy();
         return;
       }
     }
     if (this.dispatcher === null) {
-      this.waiting?.push({ stream, listenerName });
+      this.waiting?.push({ stream, listener });
       return;
     }
-    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => {
-      this.connections.delete(closed);
+    const security = listener.security;
+    const principal = security?.tls ? this.tlsPrincipal(stream, security) : ANONYMOUS;
+    if (principal === null) {
+      stream.destroy();
       this.counter.release(stream.remoteAddress);
-    }, this.clock);
+      return;
+    }
+    const sasl = security?.sasl ? new SaslAuthenticator(security.sasl, this.clock, this.log, stream.remoteAddress, listener.name) : null;
+    const c = new Connection(stream, listener.name, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => {
+        this.connections.delete(closed);
+        this.counter.release(stream.remoteAddress);
+      },
+      { principal, sasl },
+      this.clock,
+    );
     this.connections.add(c);
+  }
+
+  /**
+   * The principal of a TLS connection: on an SSL listener the client certificate's DN mapped by
+   * ssl.principal.mapping.rules (ANONYMOUS without a certificate); on SASL_SSL it comes from SASL
+   * later. Null (the connection is refused) for a certificate that is present but untrusted
+   * (ssl.client.auth=requested) or that no mapping rule applies to.
+   */
+  private tlsPrincipal(stream: ByteStream, security: ListenerSecurity): KafkaPrincipal | null {
+    const peer = stream.tlsPeer?.() ?? null;
+    if (peer === null || peer.subjectDn === null) return ANONYMOUS;
+    if (!peer.authorized) {
+      this.log.info({ client: stream.remoteAddress, listener: security.listenerName, reason: peer.authorizationError }, 'refusing connection: the client certificate is not trusted (ssl.truststore)');
+      return null;
+    }
+    if (security.securityProtocol !== 'SSL') return ANONYMOUS;
+    const name = mapPrincipal(security.mappingRules, peer.subjectDn);
+    if (name === null) {
+      this.log.info({ client: stream.remoteAddress, listener: security.listenerName, subject: peer.subjectDn }, 'refusing connection: no ssl.principal.mapping.rules rule applies to the client certificate');
+      return null;
+    }
+    this.log.info({ client: stream.remoteAddress, listener: security.listenerName, subject: peer.subjectDn, principal: `User:${name}` }, `TLS client authenticated as User:${name}`);
+    return { type: 'User', name };
   }
 
   get connectionCount(): number {

@@ -9,6 +9,7 @@
  * to check the broker.
  */
 import type net from 'node:net';
+import tls from 'node:tls';
 import type { Struct } from '../../src/protocol/codec.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { FrameSplitter } from '../../src/protocol/frame.js';
@@ -67,6 +68,26 @@ export class RawConnection {
 
   static async connect(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RawConnection> {
     return new RawConnection(await openSocket(host, port, timeoutMs));
+  }
+
+  /** Over TLS (SSL / SASL_SSL listeners); resolves once the handshake is done, rejects if it fails. */
+  static connectTls(port: number, opts: tls.ConnectionOptions, host = '127.0.0.1', timeoutMs = 5000): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host, port, ...opts });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`TLS connect: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new RawConnection(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
   }
 
   get isClosed(): boolean {

@@ -50,8 +50,11 @@ export class SimNetwork {
   facade(node: SimNode): Net {
     const incarnation = node.incarnation;
     return {
-      listen: (host, port, onConnection) => this.#listen(node, incarnation, host, port, onConnection),
-      connect: (host, port, opts) => this.#connect(node, incarnation, host, port, opts.timeoutMs),
+      // The simulated network carries plaintext only: TLS listeners and connections are refused.
+      listen: (host, port, onConnection, opts) =>
+        opts?.tls ? Promise.reject(new Error('the simulated network has no TLS; use PLAINTEXT or SASL_PLAINTEXT listeners')) : this.#listen(node, incarnation, host, port, onConnection),
+      connect: (host, port, opts) =>
+        opts.tls ? Promise.reject(new Error('the simulated network has no TLS')) : this.#connect(node, incarnation, host, port, opts.timeoutMs),
     };
   }
 

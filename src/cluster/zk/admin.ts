@@ -13,7 +13,7 @@
  */
 import { validateTopicConfigs } from '../../config/topic-config.js';
 import { limits } from '../../limits.js';
-import type { AdminResult, CreateTopicSpec, IsrChange, IsrChangeResult, PreferredElectionResult, ReassignmentChange, ReassignmentOutcome } from '../controller.js';
+import type { AdminResult, ScramCredentialChange, CreateTopicSpec, IsrChange, IsrChangeResult, PreferredElectionResult, ReassignmentChange, ReassignmentOutcome } from '../controller.js';
 import { isCoordinationError, json, parseJson } from '../coordination/coordination.js';
 import type { BrokerInfo, MetadataImage, TopicInfo } from '../metadata-image.js';
 import { withEpochs } from '../leader-election.js';
@@ -21,7 +21,7 @@ import { AssignmentError, assignReplicas } from '../replica-assignment.js';
 import { isInternalTopic, topicNameProblem } from '../topic-names.js';
 import type { ZkActiveController } from './active-controller.js';
 import { sleep, type ZkContext } from './context.js';
-import { assignmentDoc, CONFIG_WRITE_ATTEMPTS_MAX, paths, stateDoc, type ConfigDoc, type ReassignTarget } from './layout.js';
+import { assignmentDoc, CONFIG_WRITE_ATTEMPTS_MAX, desanitizeEntityName, paths, sanitizeEntityName, stateDoc, type ConfigDoc, type ReassignTarget } from './layout.js';
 
 type Fail = Extract<AdminResult, { ok: false }>;
 function fail(error: Fail['error'], message: string): Fail {
@@ -231,6 +231,58 @@ export class ZkAdmin {
       return { ok: true };
     }
     return fail('invalidRequest', `The dynamic configs of ${entity === '' ? 'the cluster default' : `broker ${entity}`} kept changing concurrently; retry.`);
+  }
+
+  /** SCRAM credentials from /config/users/<name> (Kafka's node, shared with user quotas), read fresh. */
+  async scramCredentials(users: string[] | null): Promise<Map<string, Record<string, string>>> {
+    const { coord } = this.ctx;
+    const names = users ?? ((await coord.children(paths.configUsers)) ?? []).map(desanitizeEntityName);
+    const out = new Map<string, Record<string, string>>();
+    for (const user of names) {
+      const node = await coord.get(paths.configUser(user));
+      if (!node) continue;
+      const config = parseJson<ConfigDoc>(node.data).config ?? {};
+      const creds = Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith('SCRAM-')));
+      if (Object.keys(creds).length > 0) out.set(user, creds);
+    }
+    return out;
+  }
+
+  /**
+   * Sets or deletes SCRAM credentials in /config/users/<name>, keeping the node's other keys (quotas),
+   * with a change notification as Kafka's tools write one (/config/changes/config_change_<seq>).
+   */
+  async alterScramCredentials(changes: ScramCredentialChange[]): Promise<AdminResult> {
+    const { coord } = this.ctx;
+    const byUser = new Map<string, ScramCredentialChange[]>();
+    for (const c of changes) byUser.set(c.user, [...(byUser.get(c.user) ?? []), c]);
+    for (const [user, list] of byUser) {
+      const path = paths.configUser(user);
+      let written = false;
+      for (let attempt = 0; attempt < CONFIG_WRITE_ATTEMPTS_MAX && !written; attempt++) {
+        const node = await coord.get(path);
+        const next: Record<string, string> = { ...(node ? (parseJson<ConfigDoc>(node.data).config ?? {}) : {}) };
+        for (const c of list) {
+          if (c.credential === null) delete next[c.mechanism];
+          else next[c.mechanism] = c.credential;
+        }
+        try {
+          const data = json({ version: 1, config: next });
+          if (node) await coord.set(path, data, node.version);
+          else {
+            await coord.ensurePath(paths.configUsers);
+            await coord.create(path, data);
+          }
+          written = true;
+        } catch (err) {
+          if (isCoordinationError(err, 'badVersion') || isCoordinationError(err, 'nodeExists') || isCoordinationError(err, 'noNode')) continue;
+          throw err;
+        }
+      }
+      if (!written) return fail('invalidRequest', `The configs of user ${user} kept changing concurrently; retry.`);
+      await coord.create(`${paths.configChanges}/config_change_`, json({ version: 2, entity_path: `users/${sanitizeEntityName(user)}` }), { sequential: true });
+    }
+    return { ok: true };
   }
 
   /**

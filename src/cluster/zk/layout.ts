@@ -30,6 +30,9 @@ export const paths = {
   configTopic: (t: string) => `/config/topics/${t}`,
   configChanges: '/config/changes',
   configBrokers: '/config/brokers',
+  configUsers: '/config/users',
+  /** User configs (SCRAM credentials, quotas), the name sanitized as Kafka does (URL-encoded). */
+  configUser: (user: string) => `/config/users/${sanitizeEntityName(user)}`,
   /** Dynamic broker configs: '' is the cluster-wide default, Kafka's `<default>` node. */
   configBroker: (entity: string) => `/config/brokers/${entity === '' ? '<default>' : entity}`,
   controller: '/controller',
@@ -45,6 +48,18 @@ export const paths = {
   replicaLogEnds: '/samsa/replica_log_ends',
   replicaLogEndsOf: (id: number) => `/samsa/replica_log_ends/${id}`,
 } as const;
+
+/**
+ * Kafka's Sanitizer: the name URL-encoded (UTF-8) with only letters, digits, '.', '-', '_' and '~'
+ * left as they are, so any user name is one ZooKeeper path segment.
+ */
+export function sanitizeEntityName(name: string): string {
+  return encodeURIComponent(name).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function desanitizeEntityName(segment: string): string {
+  return decodeURIComponent(segment);
+}
 
 /** The persistent nodes every broker makes sure exist before reading the cluster state. */
 export const PERSISTENT_PATHS = [

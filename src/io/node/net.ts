@@ -1,6 +1,11 @@
-/** Production Net over node:net, with Nagle disabled and gathered writes via cork/uncork. */
+/**
+ * Production Net over node:net (plaintext) and node:tls (TLS listeners and connections), with Nagle
+ * disabled and gathered writes via cork/uncork. A TLS socket has the same stream API; its writes are
+ * encrypted into new buffers (no zero-copy there), plaintext ones go to the kernel as given.
+ */
 import net from 'node:net';
-import type { ByteStream, Listener, Net } from '../net.js';
+import tls from 'node:tls';
+import type { ByteStream, Listener, Net, TlsClientOptions, TlsMaterial, TlsPeer, TlsServerOptions } from '../net.js';
 
 class NodeByteStream implements ByteStream {
   readonly remoteAddress: string;
@@ -49,12 +54,69 @@ class NodeByteStream implements ByteStream {
   destroy(): void {
     this.socket.destroy();
   }
+  tlsPeer(): TlsPeer | null {
+    if (!(this.socket instanceof tls.TLSSocket)) return null;
+    const cert = this.socket.getPeerX509Certificate();
+    const error = this.socket.authorizationError as unknown;
+    return {
+      subjectDn: cert ? rfc2253(cert.subject) : null,
+      authorized: this.socket.authorized,
+      authorizationError: error === null || error === undefined ? null : String(error instanceof Error ? error.message : error),
+    };
+  }
+}
+
+/**
+ * Node prints a subject one attribute a line, most general first, values already escaped as RFC
+ * 2253 asks; the RFC 2253 string is the reverse order joined with commas.
+ */
+function rfc2253(subject: string): string {
+  return subject
+    .split('\n')
+    .filter((line) => line !== '')
+    .reverse()
+    .join(',');
+}
+
+function secureContextOptions(m: TlsMaterial): tls.SecureContextOptions {
+  return {
+    ...(m.keyPem !== undefined ? { key: m.keyPem } : {}),
+    ...(m.certChainPem !== undefined ? { cert: m.certChainPem } : {}),
+    ...(m.pfx !== undefined ? { pfx: m.pfx } : {}),
+    ...(m.passphrase !== undefined ? { passphrase: m.passphrase } : {}),
+    ...(m.caPem !== undefined ? { ca: m.caPem } : {}),
+    ...(m.ciphers !== undefined ? { ciphers: m.ciphers } : {}),
+    minVersion: m.minVersion,
+    maxVersion: m.maxVersion,
+  };
+}
+
+function serverOptions(o: TlsServerOptions): tls.TlsOptions {
+  return {
+    ...secureContextOptions(o),
+    requestCert: o.clientAuth !== 'none',
+    // 'requested': an absent certificate is fine; the broker (server/server.ts) closes a connection
+    // whose certificate is present but untrusted, as Kafka's SSL engine does.
+    rejectUnauthorized: o.clientAuth === 'required',
+    handshakeTimeout: o.handshakeTimeoutMs,
+  };
 }
 
 export class NodeNet implements Net {
-  connect(host: string, port: number, opts: { timeoutMs: number }): Promise<ByteStream> {
+  connect(host: string, port: number, opts: { timeoutMs: number; tls?: TlsClientOptions }): Promise<ByteStream> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
+      const t = opts.tls;
+      const socket = t
+        ? tls.connect({
+            host,
+            port,
+            ...secureContextOptions(t),
+            // SNI takes names only; the identity check uses servername, else host (IP SANs work too).
+            ...(net.isIP(t.verifyHostName ?? host) === 0 ? { servername: t.verifyHostName ?? host } : {}),
+            // ssl.endpoint.identification.algorithm=https checks the name; '' checks only the chain.
+            ...(t.verifyHostName === null ? { checkServerIdentity: () => undefined } : {}),
+          })
+        : net.connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
         const err = Object.assign(new Error(`connect to ${host}:${port} timed out after ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' });
         socket.destroy(err);
@@ -64,7 +126,7 @@ export class NodeNet implements Net {
         reject(err);
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(t ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
         resolve(new NodeByteStream(socket)); // paused until start(): no byte is lost
@@ -72,8 +134,24 @@ export class NodeNet implements Net {
     });
   }
 
-  listen(host: string, port: number, onConnection: (stream: ByteStream) => void): Promise<Listener> {
-    const server = net.createServer({ noDelay: true }, (socket) => onConnection(new NodeByteStream(socket)));
+  listen(
+    host: string,
+    port: number,
+    onConnection: (stream: ByteStream) => void,
+    opts: { tls?: TlsServerOptions; onTlsError?: (remoteAddress: string, err: Error) => void } = {},
+  ): Promise<Listener> {
+    const accept = (socket: net.Socket): void => onConnection(new NodeByteStream(socket));
+    let server: net.Server;
+    if (opts.tls) {
+      const tlsServer = tls.createServer({ noDelay: true, ...serverOptions(opts.tls) }, accept);
+      tlsServer.on('tlsClientError', (err, socket) => {
+        opts.onTlsError?.(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err);
+        socket.destroy();
+      });
+      server = tlsServer;
+    } else {
+      server = net.createServer({ noDelay: true }, accept);
+    }
     const sockets = new Set<net.Socket>();
     server.on('connection', (s) => {
       sockets.add(s);

@@ -46,7 +46,9 @@ import { offsetDeleteApi } from './offset-delete.js';
 import { offsetFetchApi } from './offset-fetch.js';
 import { offsetForLeaderEpochApi } from './offset-for-leader-epoch.js';
 import { produceApi } from './produce.js';
+import { saslAuthenticateApi } from './sasl-authenticate.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
+import { alterUserScramCredentialsApi, describeUserScramCredentialsApi } from './user-scram-credentials.js';
 import { syncGroupApi } from './sync-group.js';
 import { writeTxnMarkersApi } from './write-txn-markers.js';
 
@@ -81,6 +83,7 @@ export const allApis: ApiDef[] = [
   describeConfigsApi, // 32
   alterConfigsApi, // 33
   describeLogDirsApi, // 35
+  saslAuthenticateApi, // 36
   createPartitionsApi, // 37
   deleteGroupsApi, // 42
   electLeadersApi, // 43
@@ -90,6 +93,8 @@ export const allApis: ApiDef[] = [
   offsetDeleteApi, // 47
   describeClientQuotasApi, // 48
   alterClientQuotasApi, // 49
+  describeUserScramCredentialsApi, // 50
+  alterUserScramCredentialsApi, // 51
   describeQuorumApi, // 55
   describeClusterApi, // 60
   describeProducersApi, // 61
@@ -140,6 +145,8 @@ export * from './offset-delete.js';
 export * from './offset-fetch.js';
 export * from './offset-for-leader-epoch.js';
 export * from './produce.js';
+export * from './sasl-authenticate.js';
 export * from './sasl-handshake.js';
 export * from './sync-group.js';
 export * from './write-txn-markers.js';
+export * from './user-scram-credentials.js';
