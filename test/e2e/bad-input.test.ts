@@ -122,7 +122,7 @@ describe('bad input on the wire', () => {
   it('closes the connection on an unknown API key, and on a Kafka API we do not implement', async () => {
     await assertClosedWithoutAnswer(frame(headerThen(12345, 0, 1)), 'API key 12345');
     await assertClosedWithoutAnswer(frame(headerThen(-1, 0, 1)), 'API key -1');
-    await assertClosedWithoutAnswer(frame(headerThen(27, 0, 1, Buffer.alloc(20))), 'WriteTxnMarkers (27), a broker-to-broker API');
+    await assertClosedWithoutAnswer(frame(headerThen(38, 0, 1, Buffer.alloc(20))), 'CreateDelegationToken (38), an API Samsa does not implement');
   });
 
   it('answers ApiVersions v99 in v0 form with UNSUPPORTED_VERSION and the API list, and keeps the connection', async () => {
