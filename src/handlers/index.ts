@@ -35,6 +35,7 @@ import { offsetCommitHandler } from './offset-commit.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { syncGroupHandler } from './sync-group.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 const all: Handler[] = [
   produceHandler,
@@ -69,6 +70,7 @@ const all: Handler[] = [
   listGroupsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  txnOffsetCommitHandler,
 ];
 
 /** KRaft-only APIs: served (and advertised) only by a node in KRaft mode, as in Kafka. */

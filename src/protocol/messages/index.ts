@@ -38,6 +38,7 @@ import { offsetForLeaderEpochApi } from './offset-for-leader-epoch.js';
 import { produceApi } from './produce.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
 import { syncGroupApi } from './sync-group.js';
+import { txnOffsetCommitApi } from './txn-offset-commit.js';
 
 export const allApis: ApiDef[] = [
   produceApi, // 0
@@ -60,6 +61,7 @@ export const allApis: ApiDef[] = [
   deleteRecordsApi, // 21
   initProducerIdApi, // 22
   offsetForLeaderEpochApi, // 23
+  txnOffsetCommitApi, // 28
   describeConfigsApi, // 32
   alterConfigsApi, // 33
   describeLogDirsApi, // 35
@@ -110,3 +112,4 @@ export * from './offset-for-leader-epoch.js';
 export * from './produce.js';
 export * from './sasl-handshake.js';
 export * from './sync-group.js';
+export * from './txn-offset-commit.js';
