@@ -4,6 +4,8 @@
  * ApiVersions answer and its codec table from this list.
  */
 import type { ApiDef } from '../schema.js';
+import { addOffsetsToTxnApi } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from './add-partitions-to-txn.js';
 import { alterConfigsApi } from './alter-configs.js';
 import { alterPartitionReassignmentsApi } from './alter-partition-reassignments.js';
 import { apiVersionsApi } from './api-versions.js';
@@ -19,7 +21,9 @@ import { describeGroupsApi } from './describe-groups.js';
 import { describeLogDirsApi } from './describe-log-dirs.js';
 import { describeProducersApi } from './describe-producers.js';
 import { describeQuorumApi } from './describe-quorum.js';
+import { describeTransactionsApi } from './describe-transactions.js';
 import { electLeadersApi } from './elect-leaders.js';
+import { endTxnApi } from './end-txn.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
 import { heartbeatApi } from './heartbeat.js';
@@ -30,6 +34,7 @@ import { leaveGroupApi } from './leave-group.js';
 import { listGroupsApi } from './list-groups.js';
 import { listOffsetsApi } from './list-offsets.js';
 import { listPartitionReassignmentsApi } from './list-partition-reassignments.js';
+import { listTransactionsApi } from './list-transactions.js';
 import { metadataApi } from './metadata.js';
 import { offsetCommitApi } from './offset-commit.js';
 import { offsetDeleteApi } from './offset-delete.js';
@@ -39,6 +44,7 @@ import { produceApi } from './produce.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
 import { syncGroupApi } from './sync-group.js';
 import { txnOffsetCommitApi } from './txn-offset-commit.js';
+import { writeTxnMarkersApi } from './write-txn-markers.js';
 
 export const allApis: ApiDef[] = [
   produceApi, // 0
@@ -61,6 +67,10 @@ export const allApis: ApiDef[] = [
   deleteRecordsApi, // 21
   initProducerIdApi, // 22
   offsetForLeaderEpochApi, // 23
+  addPartitionsToTxnApi, // 24
+  addOffsetsToTxnApi, // 25
+  endTxnApi, // 26
+  writeTxnMarkersApi, // 27
   txnOffsetCommitApi, // 28
   describeConfigsApi, // 32
   alterConfigsApi, // 33
@@ -75,9 +85,13 @@ export const allApis: ApiDef[] = [
   describeQuorumApi, // 55
   describeClusterApi, // 60
   describeProducersApi, // 61
+  describeTransactionsApi, // 65
+  listTransactionsApi, // 66
   consumerGroupHeartbeatApi, // 68
 ];
 
+export * from './add-offsets-to-txn.js';
+export * from './add-partitions-to-txn.js';
 export * from './alter-configs.js';
 export * from './alter-partition-reassignments.js';
 export * from './api-versions.js';
@@ -93,7 +107,9 @@ export * from './describe-groups.js';
 export * from './describe-log-dirs.js';
 export * from './describe-producers.js';
 export * from './describe-quorum.js';
+export * from './describe-transactions.js';
 export * from './elect-leaders.js';
+export * from './end-txn.js';
 export * from './fetch.js';
 export * from './find-coordinator.js';
 export * from './heartbeat.js';
@@ -104,6 +120,7 @@ export * from './leave-group.js';
 export * from './list-groups.js';
 export * from './list-offsets.js';
 export * from './list-partition-reassignments.js';
+export * from './list-transactions.js';
 export * from './metadata.js';
 export * from './offset-commit.js';
 export * from './offset-delete.js';
@@ -113,3 +130,4 @@ export * from './produce.js';
 export * from './sasl-handshake.js';
 export * from './sync-group.js';
 export * from './txn-offset-commit.js';
+export * from './write-txn-markers.js';
