@@ -52,6 +52,9 @@ const N = {
   p5: smoke ? 10_000 : 3_000_000,
   nats: smoke ? 5_000 : 1_000_000,
   rdkafka: smoke ? 20_000 : 5_000_000,
+  txns: smoke ? 50 : 2_000,
+  txnWarm: smoke ? 10 : 200,
+  txnLatency: smoke ? 50 : 500,
   ddMiB: smoke ? 16 : 2048,
 };
 const RECORD_SIZE = 100;
@@ -377,14 +380,17 @@ function ensurePeers() {
   }
   // librdkafka cross-check: built here from bench/rdkafka-perf.c.
   const bin = path.join(benchDir, 'build', 'rdkafka-perf');
+  const txnBin = path.join(benchDir, 'build', 'rdkafka-txn-perf');
   if (have('cc') && existsSync('/usr/include/librdkafka/rdkafka.h')) {
     mkdirSync(path.dirname(bin), { recursive: true });
     const r = spawnSync('cc', ['-O2', '-o', bin, path.join(benchDir, 'rdkafka-perf.c'), '-lrdkafka'], { stdio: 'inherit' });
     if (r.status !== 0) notes.push('building bench/rdkafka-perf.c failed');
+    const t = spawnSync('cc', ['-O2', '-o', txnBin, path.join(benchDir, 'rdkafka-txn-perf.c'), '-lrdkafka', '-lpthread'], { stdio: 'inherit' });
+    if (t.status !== 0) notes.push('building bench/rdkafka-txn-perf.c failed');
   } else {
     notes.push('librdkafka-dev or cc missing: rdkafka cross-check not available (apt-get install librdkafka-dev)');
   }
-  return { notes, rdkafka: existsSync(bin) ? bin : null, nats: have('nats-server') && existsSync(path.join(benchDir, 'node_modules', 'nats')) };
+  return { notes, rdkafka: existsSync(bin) ? bin : null, rdkafkaTxn: existsSync(txnBin) ? txnBin : null, nats: have('nats-server') && existsSync(path.join(benchDir, 'node_modules', 'nats')) };
 }
 
 async function rdkafkaPerf(bin, bootstrap, topic, records) {
@@ -392,6 +398,15 @@ async function rdkafkaPerf(bin, bootstrap, topic, records) {
   const m = /rdkafka-perf: (\d+) records, ([\d.]+) records\/sec/.exec(r.stdout);
   if (r.code !== 0 || !m) throw new Error(`rdkafka-perf failed (${r.code}): ${r.stderr || r.stdout}`);
   return { records: Number(m[1]), rps: Number(m[2]), line: r.stdout.trim() };
+}
+
+/** Transactions through librdkafka (bench/rdkafka-txn-perf.c): throughput, or read_committed latency at `txnsPerSec`. */
+async function rdkafkaTxnPerf(bin, bootstrap, topic, partitions, txns, perTxn, txnsPerSec = 0) {
+  const args = [bootstrap, topic, String(partitions), String(txns), String(perTxn), String(RECORD_SIZE), ...(txnsPerSec > 0 ? [String(txnsPerSec)] : [])];
+  const r = await run(bin, args);
+  const m = txnsPerSec > 0 ? /latency: (\d+) records, p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(r.stdout) : /rdkafka-txn-perf: (\d+) txns, (\d+) records, ([\d.]+) records\/sec, ([\d.]+) txns\/sec/.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`rdkafka-txn-perf failed (${r.code}): ${r.stderr || r.stdout}`);
+  return txnsPerSec > 0 ? { records: Number(m[1]), p50: Number(m[2]), p99: Number(m[3]) } : { rps: Number(m[3]), tps: Number(m[4]) };
 }
 
 // ------------------------------------------------------------------ the suite
@@ -502,6 +517,22 @@ async function main() {
       });
     } else if (!peers.rdkafka) {
       na('X1', 'librdkafka producer cross-check', peers.notes.join('; ') || 'not built');
+    }
+    if (peers.rdkafkaTxn && want('T1')) {
+      await guard('T1', 'transactional produce', async () => {
+        for (const [id, parts] of [['T1', 1], ['T1b', 8]]) {
+          await createTopic(broker.bootstrap, `txn${parts}`, parts);
+          await rdkafkaTxnPerf(peers.rdkafkaTxn, broker.bootstrap, `txn${parts}`, parts, N.txnWarm, 100); // warm-up: coordinator topic, JIT
+          const r = await rdkafkaTxnPerf(peers.rdkafkaTxn, broker.bootstrap, `txn${parts}`, parts, N.txns, 100);
+          raw[id] = r;
+          row(id, `transactional produce (librdkafka), 100 × 100 B per transaction, ${parts} partition${parts > 1 ? 's' : ''}`, r.rps, 'records/s', p1?.rps ?? null, 'P1', `${fmt(r.tps)} transactions/s, one producer, each committed before the next`);
+        }
+        const lat = await rdkafkaTxnPerf(peers.rdkafkaTxn, broker.bootstrap, 'txn8', 8, N.txnLatency, 100, 50);
+        raw.T1L = lat;
+        row('T1L', 'read_committed end-to-end latency, 50 transactions/s × 100 records, 8 partitions', lat.p50, 'ms p50', null, '', `p99 ${fmt(lat.p99, 2)} ms over ${fmt(lat.records)} records (produce call → visible to a read_committed consumer)`, false);
+      });
+    } else if (want('T1')) {
+      na('T1', 'transactional produce', peers.notes.join('; ') || 'rdkafka-txn-perf not built');
     }
     await stopChild(sink);
 

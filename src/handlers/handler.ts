@@ -3,6 +3,7 @@
  * names its ApiDef (protocol/messages) and may narrow the implemented version range. handlers/index.ts
  * is the single list; the dispatcher's version gate and the ApiVersions response both come from it.
  */
+import type { KafkaPrincipal } from '../security/principal.js';
 import type { Logger } from 'pino';
 import type { ApiDef } from '../protocol/schema.js';
 import type { RequestHeader } from '../protocol/header.js';
@@ -24,6 +25,8 @@ export interface RequestContext {
    * responses are that listener's advertised endpoints (cluster/metadata-image.ts brokerEndpoint).
    */
   readonly listenerName?: string;
+  /** Who sent the request (security/principal.ts); absent (= User:ANONYMOUS) in unit tests. */
+  readonly principal?: KafkaPrincipal;
   readonly broker: BrokerContext;
   /** The metadata image captured when the request arrived. */
   readonly image: MetadataImage;

@@ -18,6 +18,7 @@ import {
 import { DecodeError, Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerContext } from '../handlers/handler.js';
 import { apiVersionsBody } from '../handlers/api-versions.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 
 export type DispatchOutcome =
   | { kind: 'response'; chunks: Buffer[] }
@@ -34,7 +35,7 @@ export class Dispatcher {
     for (const [key, handler] of broker.handlers) this.codecs.set(key, new ApiCodec(handler.api));
   }
 
-  async dispatch(frame: Buffer, clientAddress: string, listenerName = ''): Promise<DispatchOutcome> {
+  async dispatch(frame: Buffer, clientAddress: string, listenerName = '', principal: KafkaPrincipal = ANONYMOUS): Promise<DispatchOutcome> {
     const peek = peekRequestHeader(frame);
     if (!peek) return { kind: 'close', reason: `request of ${frame.length} bytes is shorter than a request header` };
     const { apiKey, apiVersion, correlationId } = peek;
@@ -80,6 +81,7 @@ export class Dispatcher {
       apiVersion,
       clientAddress,
       listenerName,
+      principal,
       broker: this.broker,
       image: this.broker.controller.image,
       get log(): Logger {

@@ -60,6 +60,8 @@ export interface NemesisOptions {
   recoverTimeoutMs: number;
   random: () => number;
   log: (line: string) => void;
+  /** Chooses the target of a fault instead of the leader of a random partition (null: the default choice). */
+  pickTarget?: (kind: FaultKind) => Promise<number | null>;
 }
 
 export class Nemesis {
@@ -179,7 +181,7 @@ export class Nemesis {
       this.opts.log(`  skip disk-full: ${this.fc.disk.reason}`);
       return;
     }
-    const target = await this.pickTarget();
+    const target = (await this.opts.pickTarget?.(kind)) ?? (await this.pickTarget());
     const startMs = Date.now() - runStartMs;
     // Faults that silence a broker towards ZooKeeper are held past the session timeout, so they lead to elections.
     const heldMs = LONG_FAULTS.has(kind) ? Math.max(this.opts.pauseMs, this.opts.faultMs) : this.opts.faultMs;
