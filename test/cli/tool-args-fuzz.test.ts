@@ -32,7 +32,7 @@ const LONG_RUNNING = new Set(['kafka-console-consumer', 'kafka-console-producer'
 const EXCLUDED = new Set(['kafka-server-start', 'kafka-server-stop', 'zookeeper-server-start', 'zookeeper-server-stop']);
 /** Tools whose first word is a command: a vector starts with one of these (or a wrong one). */
 const SUBCOMMANDS: Record<string, string[]> = {
-  samsa: ['topic', 'group', 'start', 'cluster', 'nope'],
+  samsa: ['topic', 'group', 'txn', 'start', 'cluster', 'nope'],
   'kafka-transactions': ['list', 'describe', 'describe-producers', 'abort', 'find-hanging', 'nope'],
 };
 const STACK_FRAME = /^\s+at .+(\(.+:\d+:\d+\)|:\d+:\d+)$/m;
