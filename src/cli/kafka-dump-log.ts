@@ -1,6 +1,6 @@
 /**
  * kafka-dump-log: prints a partition's on-disk files offline, with Kafka 3.x's flags and output
- * (DumpLogSegments): `--files a.log,b.index,c.timeindex,d.snapshot,leader-epoch-checkpoint`, each
+ * (DumpLogSegments): `--files a.log,b.index,c.timeindex,d.snapshot,e.txnindex,leader-epoch-checkpoint`, each
  * introduced by `Dumping <file>`; `--print-data-log`, `--deep-iteration`, `--skip-record-metadata`,
  * `--offsets-decoder` (__consumer_offsets records as JSON), `--index-sanity-check`,
  * `--verify-index-only`, `--max-bytes`, `--max-message-size`, the StringDecoder key/value decoders.
@@ -14,7 +14,7 @@
 import * as path from 'node:path';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import { err, out, runTool } from './tool/common.js';
-import { IndexFindings, dumpLeaderEpochCheckpoint, dumpOffsetIndex, dumpProducerSnapshot, dumpTimeIndex } from './dump-log/index-dump.js';
+import { IndexFindings, dumpLeaderEpochCheckpoint, dumpOffsetIndex, dumpProducerSnapshot, dumpTimeIndex, dumpTxnIndex } from './dump-log/index-dump.js';
 import { dumpLog, MAX_BYTES_UNLIMITED, type NonConsecutive } from './dump-log/log-dump.js';
 import { DumpFileError } from './dump-log/segment-files.js';
 
@@ -64,12 +64,12 @@ function checkOptions(args: ParsedArgs): void {
   }
 }
 
-type Kind = 'log' | 'index' | 'timeindex' | 'snapshot' | 'epochs' | 'unknown';
+type Kind = 'log' | 'index' | 'timeindex' | 'snapshot' | 'txnindex' | 'epochs' | 'unknown';
 
 function kindOf(file: string): Kind {
   const name = path.basename(file);
   if (name === 'leader-epoch-checkpoint') return 'epochs';
-  const suffix: Record<string, Kind> = { '.log': 'log', '.index': 'index', '.timeindex': 'timeindex', '.snapshot': 'snapshot' };
+  const suffix: Record<string, Kind> = { '.log': 'log', '.index': 'index', '.timeindex': 'timeindex', '.snapshot': 'snapshot', '.txnindex': 'txnindex' };
   return suffix[path.extname(name)] ?? 'unknown';
 }
 
@@ -111,6 +111,9 @@ async function main(args: ParsedArgs): Promise<number> {
           break;
         case 'snapshot':
           await dumpProducerSnapshot(file);
+          break;
+        case 'txnindex':
+          await dumpTxnIndex(file);
           break;
         case 'epochs':
           await dumpLeaderEpochCheckpoint(file);

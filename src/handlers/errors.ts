@@ -40,14 +40,19 @@ export function codeForPartitionFailure(err: unknown): number {
   return partitionErrorCode(kind);
 }
 
-/** Idempotent-producer sequence/epoch failures (storage/producer-state.ts) on Produce. */
+/** Idempotent/transactional producer-state failures (storage/producer-state.ts) on Produce and WriteTxnMarkers. */
 export function producerStateErrorCode(kind: ProducerStateErrorKind): number {
   switch (kind) {
     case 'outOfOrderSequence':
       return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
     case 'invalidProducerEpoch':
-      // Kafka answers PRODUCER_FENCED instead for transactional producers (not supported here).
+      // Kafka answers PRODUCER_FENCED instead for transactional producers; the produce path of
+      // transactional producers decides that (it knows the request's transactionalId).
       return ErrorCode.INVALID_PRODUCER_EPOCH;
+    case 'transactionCoordinatorFenced':
+      return ErrorCode.TRANSACTION_COORDINATOR_FENCED;
+    case 'invalidTxnState':
+      return ErrorCode.INVALID_TXN_STATE;
   }
 }
 

@@ -9,6 +9,11 @@
  * the partition answers NOT_LEADER_OR_FOLLOWER. When fewer than minBytes are available the request
  * (a consumer's or a follower's alike) waits in the fetch purgatory, woken by appends and high
  * watermark moves on its partitions, until minBytes arrive or maxWaitMs passes.
+ * Transactions (v4+): every answer carries the partition's last stable offset. READ_COMMITTED
+ * consumers read only below it and get the aborted transactions overlapping the batches returned
+ * (from the txn indexes), which clients use to drop aborted records; control batches travel like
+ * any other batch and clients skip them. READ_UNCOMMITTED reads to the high watermark as before.
+ * A delayed fetch is woken by appends, high watermark moves and marker writes: the LSO moves only then.
  * From v13 topics are named by topic id (KIP-516): ids resolve through the request's image, an
  * unknown id answers UNKNOWN_TOPIC_ID. Fetch sessions (KIP-227) are declined: we always answer sessionId 0, which tells clients to send
  * full requests, a behaviour the protocol allows.
@@ -24,6 +29,7 @@ import {
   type FetchResponse,
   type FetchResponsePartition,
 } from '../protocol/messages/fetch.js';
+import { BATCH_HEADER_BYTES, batch } from '../protocol/records/batch.js';
 import { partitionKey } from '../replication/replica-manager.js';
 import { codeForPartitionFailure } from './errors.js';
 import { downConversionEnabled, legacyMagicForFetch, readDownConverted } from './fetch-down-convert.js';
@@ -68,6 +74,13 @@ async function readAll(ctx: RequestContext, req: FetchRequest): Promise<Built> {
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes };
 }
 
+/** The last offset of the last whole batch in `records`. */
+function lastOffsetOf(records: Buffer): number {
+  let last = -1;
+  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += batch.totalBytes(records, at)) last = batch.lastOffset(records, at);
+  return last;
+}
+
 function emptyPartition(partition: number): FetchResponsePartition {
   return {
     partitionIndex: partition,
@@ -95,16 +108,19 @@ async function readPartition(
   try {
     const log = ctx.broker.replicas.leaderLog(topic, partition, currentLeaderEpoch);
     const highWatermark = log.highWatermark;
+    const lastStableOffset = log.lastStableOffset;
+    const readCommitted = req.replicaId < 0 && req.isolationLevel === READ_COMMITTED;
     base.highWatermark = BigInt(highWatermark);
-    base.lastStableOffset = BigInt(highWatermark);
+    base.lastStableOffset = BigInt(lastStableOffset);
     base.logStartOffset = BigInt(log.logStartOffset);
-    if (req.isolationLevel === READ_COMMITTED) base.abortedTransactions = [];
+    if (readCommitted) base.abortedTransactions = [];
     if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
       base.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
       return base;
     }
-    // Followers (replicaId >= 0) may read to the log end; consumers stop at the high watermark.
-    const maxOffset = req.replicaId >= 0 ? log.logEndOffset : highWatermark;
+    // Followers (replicaId >= 0) may read to the log end; consumers stop at the high watermark,
+    // read_committed ones at the last stable offset.
+    const maxOffset = req.replicaId >= 0 ? log.logEndOffset : readCommitted ? lastStableOffset : highWatermark;
     const legacyMagic = req.replicaId < 0 ? legacyMagicForFetch(ctx.apiVersion) : null;
     if (legacyMagic !== null && !downConversionEnabled(ctx, topic)) {
       base.errorCode = ErrorCode.UNSUPPORTED_VERSION;
@@ -122,6 +138,12 @@ async function readPartition(
     }
     const read = await log.read(fetchOffset, maxBytes, { minOneMessage, maxOffset });
     base.records = read.records;
+    if (readCommitted && read.records.length > 0) {
+      // The aborted transactions overlapping what is returned, so the consumer can drop their records.
+      base.abortedTransactions = log
+        .abortedTransactions(fetchOffset, lastOffsetOf(read.records) + 1)
+        .map((t) => ({ producerId: t.producerId, firstOffset: BigInt(t.firstOffset) }));
+    }
     if (req.replicaId >= 0) ctx.broker.replicas.recordLeaderThrottled(topic, partition, req.replicaId, read.records.length);
     return base;
   } catch (err) {

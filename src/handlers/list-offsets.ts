@@ -1,7 +1,8 @@
 /**
- * ListOffsets: earliest (-2: log start offset), latest (-1: high watermark, which without
- * transactions is also the last stable offset), max timestamp (-3, v7+), or the first offset whose
- * timestamp is at least the given one (time index, below the high watermark). Only the leader
+ * ListOffsets: earliest (-2: log start offset), latest (-1: high watermark, or the last stable
+ * offset for isolationLevel 1 = READ_COMMITTED, v2+), max timestamp (-3, v7+), or the first offset
+ * whose timestamp is at least the given one (time index, below the high watermark, or below the
+ * last stable offset for READ_COMMITTED). Only the leader
  * answers (NOT_LEADER_OR_FOLLOWER otherwise); currentLeaderEpoch (v4+) is checked
  * (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). v0 answers in its old list form.
  */
@@ -19,7 +20,16 @@ const LATEST = -1n;
 const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 
-async function lookup(ctx: RequestContext, topic: string, partition: number, currentLeaderEpoch: number, timestamp: bigint): Promise<ListOffsetsPartitionResponse> {
+const READ_COMMITTED = 1;
+
+async function lookup(
+  ctx: RequestContext,
+  topic: string,
+  partition: number,
+  currentLeaderEpoch: number,
+  timestamp: bigint,
+  isolationLevel: number,
+): Promise<ListOffsetsPartitionResponse> {
   const out: ListOffsetsPartitionResponse = {
     partitionIndex: partition,
     errorCode: ErrorCode.NONE,
@@ -31,7 +41,9 @@ async function lookup(ctx: RequestContext, topic: string, partition: number, cur
   try {
     const log = ctx.broker.replicas.leaderLog(topic, partition, ctx.apiVersion >= 4 ? currentLeaderEpoch : -1);
     out.leaderEpoch = ctx.image.partition(topic, partition)?.leaderEpoch ?? -1;
-    if (timestamp === LATEST) out.offset = BigInt(log.highWatermark);
+    // What a consumer of this isolation level may read up to (exclusive).
+    const fetchableEnd = ctx.apiVersion >= 2 && isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
+    if (timestamp === LATEST) out.offset = BigInt(fetchableEnd);
     else if (timestamp === EARLIEST) out.offset = BigInt(log.logStartOffset);
     else if (timestamp === MAX_TIMESTAMP) {
       const found = await log.maxTimestampOffset();
@@ -43,7 +55,7 @@ async function lookup(ctx: RequestContext, topic: string, partition: number, cur
       out.errorCode = ErrorCode.INVALID_REQUEST;
     } else {
       const found = await log.offsetForTimestamp(Number(timestamp));
-      if (found && found.offset < log.highWatermark) {
+      if (found && found.offset < fetchableEnd) {
         out.offset = BigInt(found.offset);
         out.timestamp = BigInt(found.timestampMs);
       }
@@ -60,7 +72,7 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
   topics: await Promise.all(
     req.topics.map(async (t) => ({
       name: t.name,
-      partitions: await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.currentLeaderEpoch, p.timestamp))),
+      partitions: await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.currentLeaderEpoch, p.timestamp, req.isolationLevel))),
     })),
   ),
 }));

@@ -18,7 +18,7 @@
  * Idempotent producers: the partition log checks sequence numbers (storage/producer-state.ts). A
  * retried batch already stored answers NONE with its original baseOffset and writes nothing; a
  * sequence gap answers OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH
- * (codeForPartitionFailure in errors.ts).
+ * (codeForPartitionFailure in errors.ts). A control batch (transaction marker) from a client is INVALID_RECORD.
  * Order: Kafka handles a connection's requests one at a time, so pipelined Produce requests
  * (librdkafka keeps many in flight, kafka-python up to 5) are appended in the order they were sent.
  * Our connections overlap requests, and the work before an append takes variable time (up-conversion,
@@ -123,6 +123,8 @@ async function prepareRecords(ctx: RequestContext, topic: string, index: number,
     }
   }
   if (!check.ok) return refuse(codeForRecordSetError(check.error), check.detail, check.error);
+  // Control batches (transaction markers) come only from the transaction coordinator, never from a Produce.
+  if (check.hasControlBatch) return refuse(ErrorCode.INVALID_RECORD, 'control batches are written by the broker, not produced by clients', 'control batch');
   if (target === null) return { ok: true, records, keyless: null };
   try {
     return { ok: true, records: await recompressRecordSet(records, target), keyless: null };

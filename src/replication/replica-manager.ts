@@ -35,7 +35,7 @@ import type { Clock, Timer } from '../io/clock.js';
 import type { Disk } from '../io/disk.js';
 import { limits } from '../limits.js';
 import type { LogManager } from '../storage/log-manager.js';
-import type { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionLog, TxnMarker } from '../storage/partition-log.js';
 import { StorageError } from '../storage/errors.js';
 import { LeaderEpochCache } from '../storage/leader-epoch-cache.js';
 import { checkpointKey, readOffsetCheckpoint, writeOffsetCheckpoint } from '../storage/checkpoint-file.js';
@@ -98,6 +98,9 @@ export interface ReplicaManagerDeps {
   /** Outbound connections for replica fetchers (connector.ts: netConnector over the io Net). */
   connector: Connector;
 }
+
+/** How long a transaction marker may wait for the ISR (Kafka uses request.timeout.ms, default 30 s). */
+const MARKER_COMMIT_TIMEOUT_MS = 30_000;
 
 /** Smallest ISR check interval, whatever replica.lag.time.max.ms says. */
 const ISR_CHECK_INTERVAL_MS_MIN = 50;
@@ -418,6 +421,37 @@ export class ReplicaManager {
       logStartOffset: p.log.logStartOffset,
       leaderEpoch,
     };
+  }
+
+  /**
+   * WriteTxnMarkers (server side): writes a transaction marker as leader with acks=all semantics:
+   * the ISR must hold min.insync.replicas first (else 'notEnoughReplicas', nothing written); the
+   * result comes once the high watermark passes the marker ('notLeader',
+   * 'notEnoughReplicasAfterAppend' or 'requestTimedOut' ReplicaErrors otherwise). Producer-state
+   * refusals (stale producer epoch, fenced coordinator epoch) reject with the ProducerStateError.
+   * Fetches waiting on the partition are woken: the last stable offset may move.
+   */
+  async appendControlAsLeader(topic: string, partition: number, marker: TxnMarker, opts: { timeoutMs?: number } = {}): Promise<AppendResult> {
+    let p = this.leaderPartition(topic, partition);
+    const minIsr = this.minInsyncReplicas(topic);
+    if (p.isr.length < minIsr) {
+      throw new ReplicaError('notEnoughReplicas', `${topic}-${partition}: ISR ${JSON.stringify(p.isr)} is smaller than min.insync.replicas ${minIsr}`);
+    }
+    await p.leaderReady;
+    p = this.leaderPartition(topic, partition);
+    const leaderEpoch = p.leaderEpoch;
+    const result = await p.log.appendControlAsLeader(marker, leaderEpoch, this.clock.nowMs());
+    p.epochs.assign(leaderEpoch, result.baseOffset);
+    const key = partitionKey(topic, partition);
+    if (p.maybeIncrementHighWatermark()) this.producePurgatory.checkAndComplete(key);
+    this.fetchPurgatory.checkAndComplete(key);
+    const outcome = await this.waitForCommit(topic, partition, result.lastOffset, opts.timeoutMs ?? MARKER_COMMIT_TIMEOUT_MS);
+    if (outcome === 'notLeader') throw new ReplicaError('notLeader', `${topic}-${partition}: leadership moved before the marker at ${result.baseOffset} was committed`);
+    if (outcome === 'notEnoughReplicasAfterAppend') {
+      throw new ReplicaError('notEnoughReplicasAfterAppend', `${topic}-${partition}: the ISR fell below min.insync.replicas ${minIsr} before the marker was committed`);
+    }
+    if (outcome === 'timedOut') throw new ReplicaError('requestTimedOut', `${topic}-${partition}: the marker at ${result.baseOffset} was not replicated in time`);
+    return { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTimeMs: -1, logStartOffset: p.log.logStartOffset, leaderEpoch };
   }
 
   /**

@@ -18,8 +18,9 @@ import {
   batch,
 } from '../protocol/records/batch.js';
 import { BATCH_LENGTH_MIN } from './batch-scan.js';
+import { readControlRecord } from './control-batch.js';
 import { StorageError } from './errors.js';
-import { NO_PRODUCER_ID, type ProducerBatch, type ProducerStateTx } from './producer-state.js';
+import { NO_PRODUCER_ID, type CompletedTxn, type ProducerBatch, type ProducerStateManager, type ProducerStateTx } from './producer-state.js';
 
 /** What a leader append returns; `duplicate` when the producer retried a batch already in the log (nothing written). */
 export interface LeaderAppendResult {
@@ -75,6 +76,8 @@ export function checkBatches(records: Buffer, role: 'leader' | 'follower', segme
       throw new StorageError('corruptBatch', `batchLength ${batchLength} at byte ${at} does not fit the ${remaining} bytes left`);
     }
     if (records.readInt8(at + BATCH_MAGIC_OFFSET) !== 2) throw new StorageError('corruptBatch', `magic ${batch.magic(records, at)} at byte ${at}`);
+    // Markers go through appendControlAsLeader, which checks them against producer state.
+    if (role === 'leader' && batch.isControl(records, at)) throw new StorageError('corruptBatch', `control batch at byte ${at} in a leader data append`);
     if (batch.lastOffsetDelta(records, at) < 0) throw new StorageError('corruptBatch', `negative lastOffsetDelta at byte ${at}`);
     if (totalBytes > segmentBytes) {
       throw new StorageError('messageTooLarge', `batch of ${totalBytes} bytes exceeds segmentBytes ${segmentBytes}`);
@@ -192,11 +195,27 @@ export async function writeGathered(pieces: readonly Buffer[], write: (bytes: Bu
 /** The producer fields of the batch at `at` (producerId -1 for non-idempotent batches). */
 export function producerBatchAt(records: Buffer, at: number): ProducerBatch {
   const producerId = batch.producerId(records, at);
-  if (producerId < 0n) return { producerId: NO_PRODUCER_ID, epoch: -1, baseSequence: -1, lastOffsetDelta: 0 };
+  if (producerId < 0n) return { producerId: NO_PRODUCER_ID, epoch: -1, baseSequence: -1, lastOffsetDelta: 0, transactional: false };
   return {
     producerId,
     epoch: batch.producerEpoch(records, at),
     baseSequence: batch.baseSequence(records, at),
     lastOffsetDelta: batch.lastOffsetDelta(records, at),
+    transactional: batch.isTransactional(records, at),
   };
+}
+
+/**
+ * Follower append and replay (no checks): records the batch at `at` in producer state, a data
+ * batch as such and a transaction marker as the end of its producer's transaction (returned). Other
+ * control batches change nothing.
+ */
+export function recordBatchInState(state: ProducerStateManager, records: Buffer, at: number, timestampMs: number): CompletedTxn | null {
+  const baseOffset = batch.baseOffset(records, at);
+  if (!batch.isControl(records, at)) {
+    state.record(producerBatchAt(records, at), baseOffset, timestampMs);
+    return null;
+  }
+  const marker = readControlRecord(records.subarray(at, at + batch.totalBytes(records, at)));
+  return marker === null ? null : state.recordMarker(marker, baseOffset, timestampMs);
 }

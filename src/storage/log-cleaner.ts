@@ -28,7 +28,15 @@
  *
  * Tombstone age uses the segment's largest record timestamp (Kafka ≥ 3.1 instead stamps a delete
  * horizon into rewritten batch headers, KIP-534; both keep a tombstone at least delete.retention.ms).
- * Control batches (transaction markers) are kept as they are.
+ *
+ * Transactions (KIP-98): nothing at or past the log's first unstable offset is cleaned (a segment
+ * is cleanable only when it ends at or below it), so the outcome of every transaction in the
+ * cleaned range is known. Data batches of aborted transactions (found through the txn indexes:
+ * same producer, offset inside [firstOffset, marker)) are dropped whole, and never enter the key
+ * map, so an aborted record cannot shadow a committed one. Control batches (COMMIT / ABORT markers)
+ * are always KEPT, never removed: simpler than Kafka's rule (remove a marker once no data of its
+ * transaction remains and delete.retention.ms has passed), and still correct, since a marker
+ * without data is skipped by every consumer; the cost is 1 small batch per transaction.
  *
  * Owner: LogManager (its background cleaner task). Callers: LogManager.cleanerTick, tests (clean()).
  * State: the first dirty offset and tombstone re-check time per log, in memory only (a restart
@@ -47,6 +55,7 @@ import { ATTR_TIMESTAMP_LOG_APPEND, batch } from '../protocol/records/batch.js';
 import { buildRecordBatch, readRecords, type RecordInput } from '../protocol/records/builder.js';
 import { compactionSettingsOf, type CompactionSettings, type LogConfig } from './log-config.js';
 import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, segmentFileName, SWAP_FILE_SUFFIX, type SegmentInfo } from './log-segment.js';
+import type { AbortedTxn } from './txn-index.js';
 
 const READ_CHUNK_BYTES = 1 << 20;
 const INT32_MAX = 0x7fffffff;
@@ -61,6 +70,10 @@ export interface CleanableLog {
   readonly offline: boolean;
   readonly closed: boolean;
   readonly logStartOffset: number;
+  /** First offset of the earliest ongoing or not yet replicated transaction, or null: nothing from it on is cleaned. */
+  readonly firstUnstableOffset: number | null;
+  /** Aborted transactions overlapping [startOffset, upperBoundOffset) (txn index entries). */
+  abortedTxnEntries(startOffset: number, upperBoundOffset: number): AbortedTxn[];
   /** Each live segment, oldest first (the last is active). */
   segmentInfos(): SegmentInfo[];
   read(fetchOffset: number, maxBytes: number, opts: { minOneMessage: boolean; maxOffset?: number }): Promise<{ records: Buffer; firstOffset: number }>;
@@ -145,14 +158,16 @@ export class LogCleaner {
     return null;
   }
 
-  /** Segments and how many leading ones are cleanable (closed and older than min.compaction.lag.ms). */
+  /** Segments and how many leading ones are cleanable (closed, older than min.compaction.lag.ms, below the first unstable offset). */
   #cleanable(log: CleanableLog, settings: CompactionSettings): { segments: SegmentInfo[]; cleanableEnd: number } {
     const segments = log.segmentInfos();
     const nowMs = this.#clock.nowMs();
+    const firstUnstable = log.firstUnstableOffset ?? Number.POSITIVE_INFINITY;
     let cleanableEnd = 0;
     while (cleanableEnd < segments.length - 1) {
       const s = segments[cleanableEnd]!;
       if (settings.minCompactionLagMs > 0 && nowMs - s.largestTimestampMs < settings.minCompactionLagMs) break;
+      if (segments[cleanableEnd + 1]!.baseOffset > firstUnstable) break;
       cleanableEnd++;
     }
     return { segments, cleanableEnd };
@@ -171,6 +186,7 @@ export class LogCleaner {
     const { segments, cleanableEnd } = this.#cleanable(log, settings);
     if (cleanableEnd === 0) return { ...result, skipped: 'no closed segment old enough to clean' };
     const firstDirty = this.#firstDirtyOf(log, segments);
+    const aborted = new AbortedBatches(log.abortedTxnEntries(log.logStartOffset, segments[cleanableEnd]!.baseOffset));
 
     // ---- map: key → last offset over whole dirty segments
     const map = new Map<string, number>();
@@ -182,7 +198,7 @@ export class LogCleaner {
       const to = segments[i + 1]!.baseOffset;
       if (i > firstMapped && (result.bytesRead + segments[i]!.sizeBytes > bytesMax || map.size >= this.#keysPerPassMax)) break;
       const read = await forEachBatch(log, from, to, async (b) => {
-        if (batch.isControl(b)) return;
+        if (batch.isControl(b) || aborted.has(b)) return;
         for (const rec of await readRecords(b)) if (rec.key !== null) map.set(rec.key.toString('latin1'), rec.offset);
       });
       result.bytesRead += read;
@@ -229,7 +245,7 @@ export class LogCleaner {
       if (!tombstonesDroppable) nextTombstoneDropMs = Math.min(nextTombstoneDropMs, seg.largestTimestampMs + settings.deleteRetentionMs + 1);
       try {
         result.bytesRead += await forEachBatch(log, Math.max(seg.baseOffset, log.logStartOffset), segEnd, async (b) => {
-          const kept = await cleanBatch(b, map, tombstonesDroppable);
+          const kept = aborted.has(b) ? { bytes: null, removed: Math.max(0, batch.recordCount(b)) } : await cleanBatch(b, map, tombstonesDroppable);
           g.removed += kept.removed;
           if (kept.bytes !== null) {
             await g.file.write(kept.bytes, g.position);
@@ -283,6 +299,28 @@ interface CleanedGroup {
   file: FileHandle;
   position: number;
   removed: number;
+}
+
+/** Recognises the data batches of aborted transactions in the cleaned range. */
+class AbortedBatches {
+  readonly #byProducer = new Map<bigint, AbortedTxn[]>();
+
+  constructor(txns: readonly AbortedTxn[]) {
+    for (const t of txns) {
+      let list = this.#byProducer.get(t.producerId);
+      if (list === undefined) this.#byProducer.set(t.producerId, (list = []));
+      list.push(t);
+    }
+  }
+
+  /** True for a transactional data batch inside one of its producer's aborted transactions. */
+  has(b: Buffer): boolean {
+    if (!batch.isTransactional(b) || batch.isControl(b)) return false;
+    const list = this.#byProducer.get(batch.producerId(b));
+    if (list === undefined) return false;
+    const offset = batch.baseOffset(b);
+    return list.some((t) => t.firstOffset <= offset && offset < t.lastOffset);
+  }
 }
 
 /** Calls `visit` for every whole batch of `log` in [from, to); returns the bytes read. */

@@ -19,8 +19,10 @@
  *      one empty segment at the log start offset; a start offset past the recovered end restarts the
  *      log empty there), mark all but the last segment inactive and fsync what recovery touched, so
  *      the recovery point can start at the log end.
- *   5. Rebuild idempotent-producer state: the newest valid snapshot at or below the log end, then the
- *      batch headers after it (see loadProducerState).
+ *   5. Rebuild producer state (idempotence and transactions): the newest valid snapshot at or below
+ *      the log end (and at or below the first segment whose txn index may be incomplete), then the
+ *      batches after it, which also re-adds the aborted transactions a crash kept out of the
+ *      `.txnindex` files (see loadProducerState).
  *
  * On-disk formats: segments in log-segment.ts, indexes in offset-index.ts / time-index.ts, snapshots
  * in producer-state.ts; the directory layout in README.md. Every I/O goes through the given Disk.
@@ -33,7 +35,7 @@ import type { Logger } from '../log.js';
 import { BATCH_HEADER_BYTES, batch } from '../protocol/records/batch.js';
 import { BatchReader, walkBatches } from './batch-scan.js';
 import { StorageError, storageErrorFromIo } from './errors.js';
-import { producerBatchAt } from './leader-append.js';
+import { recordBatchInState } from './leader-append.js';
 import type { LogConfig } from './log-config.js';
 import {
   CLEANED_FILE_SUFFIX,
@@ -46,11 +48,12 @@ import {
   segmentFileName,
   SWAP_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
+  TXN_INDEX_FILE_SUFFIX,
   type SegmentLimits,
 } from './log-segment.js';
 import { ProducerSnapshotFiles } from './producer-snapshots.js';
 import { ProducerStateManager, SNAPSHOT_FILE_SUFFIX } from './producer-state.js';
-import { readSegments } from './segment-list.js';
+import { floorSegment, readSegments } from './segment-list.js';
 
 /** Leftovers of interrupted work (ours or Kafka's) that recovery removes. */
 const LEFTOVER_SUFFIXES = [DELETED_FILE_SUFFIX, CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX, '.tmp'];
@@ -114,10 +117,10 @@ export async function loadLog(opts: LogLoadOptions, log: Logger): Promise<Loaded
   const last = segments.at(-1)!;
   for (const seg of segments) if (seg !== last) seg.markInactive();
   await last.initRollBase(nowMs);
-  // Make what recovery checked (and rebuilt indexes) durable, so the recovery point can move to the end.
+  const producer = await loadProducerState(opts, segments, logStartOffset, listing.snapshotBases, nowMs, log);
+  // Make what recovery checked (and rebuilt indexes, txn indexes included) durable, so the recovery point can move to the end.
   for (const seg of segments) if (seg.hasUnsyncedData) await seg.flush();
   if (loaded.recovered || segments.some((s) => s.sizeBytes === 0)) await disk.syncDir(dir);
-  const producer = await loadProducerState(opts, segments, logStartOffset, listing.snapshotBases, nowMs, log);
   return { segments, logStartOffset, recoveryPoint: last.nextOffset, ...producer };
 }
 
@@ -144,7 +147,7 @@ async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<D
       snapshotBases.push(snapshotBase);
       continue;
     }
-    for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
+    for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX]) {
       const base = parseSegmentFileName(name, suffix);
       if (base !== null) indexBases.push({ base, name });
     }
@@ -240,13 +243,17 @@ async function reconcileLogStart(
 }
 
 /**
- * Step 5: rebuilds idempotent-producer state at open: loads the newest valid `<offset>.snapshot` at
- * or below the log end (newer ones describe bytes recovery cut off and are deleted), then replays
- * the batch headers from its offset to the log end. After a clean shutdown without any snapshot
- * there was no producer state, so nothing is replayed. Otherwise, without a usable snapshot, it
- * replays only the last PRODUCER_REBUILD_SEGMENTS segment(s): producers whose last batch lies in
- * older segments are forgotten and treated as unknown (their next sequence is accepted), the
- * documented limit.
+ * Step 5: rebuilds producer state at open: loads the newest valid `<offset>.snapshot` at or below
+ * the log end (newer ones describe bytes recovery cut off and are deleted) and at or below the
+ * first segment whose txn index may be incomplete (a recovered one), then replays the batches from
+ * its offset to the log end: data batches into producer state, transaction markers as the end of
+ * their transaction, each abort also into the txn index of the segment holding the marker unless
+ * that index already has it. After a clean shutdown without any snapshot there was no producer
+ * state, so nothing is replayed. Otherwise, without a usable snapshot, it replays the last
+ * PRODUCER_REBUILD_SEGMENTS segment(s) (or from the first recovered segment, if earlier): producers
+ * whose last batch lies in older segments are forgotten and treated as unknown (their next
+ * sequence is accepted), and a transaction whose data starts before the replay is taken to start
+ * at its marker — the documented limits.
  */
 async function loadProducerState(
   opts: LogLoadOptions,
@@ -258,7 +265,8 @@ async function loadProducerState(
 ): Promise<{ producerState: ProducerStateManager; producerSnapshots: ProducerSnapshotFiles }> {
   const state = new ProducerStateManager();
   const logEndOffset = segments.at(-1)!.nextOffset;
-  const loaded = await ProducerSnapshotFiles.load(opts.disk, opts.dir, snapshotBases, logEndOffset, state, log);
+  const firstIncomplete = segments.find((s) => !s.txnIndexComplete)?.baseOffset ?? logEndOffset;
+  const loaded = await ProducerSnapshotFiles.load(opts.disk, opts.dir, snapshotBases, logEndOffset, state, log, firstIncomplete);
   const result = { producerState: state, producerSnapshots: loaded.files };
   let startOffset = loaded.startOffset;
   if (startOffset < 0 && opts.cleanShutdown === true && loaded.files.count === 0) {
@@ -268,12 +276,35 @@ async function loadProducerState(
   }
   if (startOffset < 0) {
     state.clear();
-    startOffset = segments[Math.max(0, segments.length - PRODUCER_REBUILD_SEGMENTS)]!.baseOffset;
+    startOffset = Math.min(firstIncomplete, segments[Math.max(0, segments.length - PRODUCER_REBUILD_SEGMENTS)]!.baseOffset);
   }
-  let offset = Math.max(startOffset, logStartOffset);
+  const batches = await replayIntoState(opts, segments, Math.max(startOffset, logStartOffset), logEndOffset, state, nowMs, log);
+  for (const seg of segments) if (seg.baseOffset >= startOffset) seg.markTxnIndexComplete();
+  state.mapEndOffset = logEndOffset;
+  if (state.size > 0) {
+    log.debug({ producers: state.size, fromOffset: startOffset, batchesReplayed: batches }, 'producer state rebuilt');
+  }
+  return result;
+}
+
+/**
+ * Replays the batches in [fromOffset, toOffset) into `state` (no checks; see recordBatchInState)
+ * and re-adds aborted transactions missing from the segments' txn indexes. Returns the batch count.
+ */
+async function replayIntoState(
+  opts: LogLoadOptions,
+  segments: readonly LogSegment[],
+  fromOffset: number,
+  toOffset: number,
+  state: ProducerStateManager,
+  nowMs: number,
+  log: Logger,
+): Promise<number> {
+  let offset = fromOffset;
   let batches = 0;
-  const readOpts = { minOneMessage: true, maxOffset: logEndOffset, indexIntervalBytes: opts.config.indexIntervalBytes };
-  while (offset < logEndOffset) {
+  const readOpts = { minOneMessage: true, maxOffset: toOffset, indexIntervalBytes: opts.config.indexIntervalBytes };
+  // Bounded: every read returns at least one batch and moves `offset` past it, or ends the loop.
+  while (offset < toOffset) {
     const { records } = await readSegments(segments, offset, READ_CHUNK_BYTES, readOpts).catch((err: unknown) => {
       throw readFailure(opts, err, log);
     });
@@ -281,17 +312,20 @@ async function loadProducerState(
     for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += batch.totalBytes(records, at)) {
       const baseOffset = batch.baseOffset(records, at);
       offset = batch.lastOffset(records, at) + 1;
-      if (baseOffset < startOffset) continue;
+      if (baseOffset < fromOffset) continue;
       const maxTimestamp = batch.maxTimestamp(records, at);
-      state.record(producerBatchAt(records, at), baseOffset, maxTimestamp >= 0 ? maxTimestamp : nowMs);
+      const completed = recordBatchInState(state, records, at, maxTimestamp >= 0 ? maxTimestamp : nowMs);
+      if (completed?.aborted === true) {
+        const txnIndex = segments[floorSegment(segments, completed.lastOffset)]!.txnIndex;
+        // Entries are a prefix of the true list: a marker at or below the last one is already there.
+        if (completed.lastOffset > txnIndex.lastMarkerOffset) {
+          txnIndex.append({ ...completed, lastStableOffset: state.lastStableOffsetAfter(completed.lastOffset) });
+        }
+      }
       batches++;
     }
   }
-  state.mapEndOffset = logEndOffset;
-  if (state.size > 0) {
-    log.debug({ producers: state.size, fromOffset: startOffset, batchesReplayed: batches }, 'producer state rebuilt');
-  }
-  return result;
+  return batches;
 }
 
 /**

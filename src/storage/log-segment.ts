@@ -1,6 +1,7 @@
 /**
  * LogSegment: one `<baseOffset>.log` file of whole record batches plus its sparse `.index` and
- * `.timeindex` (formats in offset-index.ts and time-index.ts). File names are the segment's base
+ * `.timeindex` (formats in offset-index.ts and time-index.ts) and, once a transaction aborted in
+ * it, its `.txnindex` (txn-index.ts). File names are the segment's base
  * offset as 20 zero-padded digits, as in Kafka: `00000000000000000000.log`.
  *
  * The .log file is the concatenation of v2 record batches exactly as they were appended (bytes
@@ -30,17 +31,20 @@ import { BatchReader, findRecord, walkBatches, type WalkResult } from './batch-s
 import { StorageError } from './errors.js';
 import { OffsetIndex, OFFSET_INDEX_ENTRY_BYTES, RELATIVE_OFFSET_MAX } from './offset-index.js';
 import { TimeIndex, TIME_INDEX_ENTRY_BYTES } from './time-index.js';
+import { TxnIndex } from './txn-index.js';
 
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
+/** Aborted transactions whose marker is in the segment (txn-index.ts); present once there was one. */
+export const TXN_INDEX_FILE_SUFFIX = '.txnindex';
 export const DELETED_FILE_SUFFIX = '.deleted';
 /** A log cleaner group being written (`<base>.log.cleaned`); removed at open. */
 export const CLEANED_FILE_SUFFIX = '.cleaned';
 /** A finished, fsynced log cleaner group waiting to replace its segments (`<base>.log.swap`). */
 export const SWAP_FILE_SUFFIX = '.swap';
-/** The three files of one segment. */
-export const SEGMENT_FILE_SUFFIXES: readonly string[] = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX];
+/** The files of one segment. */
+export const SEGMENT_FILE_SUFFIXES: readonly string[] = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX];
 
 /** Window size for recovery scans. */
 const SCAN_CHUNK_BYTES = 1 << 20;
@@ -64,7 +68,7 @@ export function parseSegmentFileName(name: string, suffix: string): number | nul
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/** Removes the `.log`, `.index` and `.timeindex` of the segment at `baseOffset` (those that exist). */
+/** Removes the `.log`, `.index`, `.timeindex` and `.txnindex` of the segment at `baseOffset` (those that exist). */
 export async function removeSegmentFiles(disk: Disk, dir: string, baseOffset: number): Promise<void> {
   for (const suffix of SEGMENT_FILE_SUFFIXES) await disk.rm(path.join(dir, segmentFileName(baseOffset, suffix)));
 }
@@ -93,6 +97,14 @@ export class LogSegment {
   readonly dir: string;
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  readonly txnIndex = new TxnIndex();
+  /**
+   * False when the txn index may lack entries (the segment was recovered, or its file was
+   * unusable): the log loader's replay must cover this segment to complete it.
+   */
+  #txnIndexComplete = true;
+  /** The last recovery scan met a control batch (so the txn index may need entries from the replay). */
+  #scanSawControl = false;
   readonly #disk: Disk;
   readonly #file: FileHandle;
   #logPath: string;
@@ -111,6 +123,7 @@ export class LogSegment {
   #closed = false;
   #offsetIndexFile: FileHandle | null = null;
   #timeIndexFile: FileHandle | null = null;
+  #txnIndexFile: FileHandle | null = null;
   /** Serialises index persistence, index truncation, renames and close. */
   #io: Promise<unknown> = Promise.resolve();
   #pins = 0;
@@ -137,6 +150,9 @@ export class LogSegment {
     // No index file exists yet: the first persist writes both from scratch.
     seg.offsetIndex.store.markFileStale();
     seg.timeIndex.store.markFileStale();
+    // The .txnindex appears with the first abort; a stale one of an earlier segment here goes.
+    await disk.rm(path.join(dir, segmentFileName(baseOffset, TXN_INDEX_FILE_SUFFIX)));
+    seg.txnIndex.initEmpty();
     return seg;
   }
 
@@ -162,11 +178,15 @@ export class LogSegment {
     const file = await disk.open(path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX)), 'r+');
     const sizeBytes = await file.size();
     const seg = new LogSegment(disk, dir, baseOffset, file, sizeBytes, args.limits, args.nowMs);
+    await seg.#loadTxnIndex(args.log);
     if (args.mode === 'trust') {
       const why = await seg.#loadIndexes(args.nextSegmentBaseOffset);
       if (why === null) {
         const tail = await seg.#scanTail();
-        if (tail === 'ok' && seg.timeIndexConsistent()) return { segment: seg, problem: null };
+        if (tail === 'ok' && seg.timeIndexConsistent()) {
+          seg.txnIndex.truncateToOffset(seg.#nextOffset);
+          return { segment: seg, problem: null };
+        }
         args.log.warn({ file: seg.#logPath, reason: tail }, 'segment tail disagrees with its index; rebuilding indexes from the log');
       } else if (why !== 'missing') {
         args.log.warn({ file: seg.#logPath, reason: why }, 'index file inconsistent; rebuilding indexes from the log');
@@ -178,7 +198,38 @@ export class LogSegment {
     // Bytes checked by recovery may still sit only in the page cache (the process died, the machine
     // did not): count them as unsynced so the next flush makes them durable.
     if (args.mode === 'recover') seg.#syncedBytes = 0;
+    // Entries for markers recovery cut off go; missing ones come back in the loader's replay.
+    seg.txnIndex.truncateToOffset(seg.#nextOffset);
+    // Without any control batch there is no abort to index: the (empty) index is complete.
+    seg.#txnIndexComplete = !seg.#scanSawControl;
     return { segment: seg, problem };
+  }
+
+  /** Loads the .txnindex (none: no aborts). An unusable file is replaced by the loader's replay. */
+  async #loadTxnIndex(log: Logger): Promise<void> {
+    const file = path.join(this.dir, segmentFileName(this.baseOffset, TXN_INDEX_FILE_SUFFIX));
+    const bytes = await readIfExists(this.#disk, file);
+    const problem = bytes === null ? null : this.txnIndex.load(bytes);
+    if (bytes === null || problem !== null) {
+      this.txnIndex.initEmpty();
+      if (problem !== null) {
+        log.warn({ file, reason: problem }, 'txn index file unusable; rebuilding it from the log');
+        this.txnIndex.store.markFileStale();
+        this.#txnIndexComplete = false;
+        return;
+      }
+    }
+    this.#txnIndexComplete = true;
+  }
+
+  /** False when the txn index may lack entries until the log loader's replay has covered this segment. */
+  get txnIndexComplete(): boolean {
+    return this.#txnIndexComplete;
+  }
+
+  /** The log loader's replay covered this segment: its txn index is complete. */
+  markTxnIndexComplete(): void {
+    this.#txnIndexComplete = true;
   }
 
   get logPath(): string {
@@ -219,7 +270,9 @@ export class LogSegment {
   }
 
   get hasUnsyncedData(): boolean {
-    return this.#syncedBytes < this.#sizeBytes || !this.offsetIndex.store.persisted || !this.timeIndex.store.persisted;
+    return (
+      this.#syncedBytes < this.#sizeBytes || !this.offsetIndex.store.persisted || !this.timeIndex.store.persisted || !this.txnIndex.store.persisted
+    );
   }
 
   /** Index slots left before the segment must roll (one batch adds at most one entry to each index). */
@@ -466,6 +519,7 @@ export class LogSegment {
       this.#nextOffset = Math.max(nextOffset, this.baseOffset);
       this.offsetIndex.truncateToOffset(firstDroppedOffset);
       this.timeIndex.truncateToOffset(firstDroppedOffset);
+      this.txnIndex.truncateToOffset(firstDroppedOffset);
       await this.#recomputeTail();
       if (this.#sizeBytes === 0) this.#rollBaseMs = -1;
       await this.#persistIndexesNow();
@@ -583,11 +637,13 @@ export class LogSegment {
     this.#offsetOfMaxTimestamp = -1;
     this.#nextOffset = this.baseOffset;
     this.#bytesSinceLastIndexEntry = 0;
+    this.#scanSawControl = false;
     let last: { position: number; totalBytes: number; baseOffset: number } | null = null;
     const reader = new BatchReader(this.#file, this.#sizeBytes, SCAN_CHUNK_BYTES);
-    const walk = await walkBatches(reader, 0, { verifyCrc: true, previousLastOffset: this.baseOffset - 1 }, (info) => {
+    const walk = await walkBatches(reader, 0, { verifyCrc: true, previousLastOffset: this.baseOffset - 1 }, (info, buf, at) => {
       // Appends never produce such a batch: it can only be damage.
       if (!this.canHoldOffset(info.lastOffset)) return false;
+      if (batch.isControl(buf, at)) this.#scanSawControl = true;
       this.#noteScannedBatch(info.baseOffset, info.lastOffset, info.maxTimestamp);
       last = { position: info.position, totalBytes: info.totalBytes, baseOffset: info.baseOffset };
       // A full index (segmentIndexBytes lowered since) only means sparser lookups, never lost batches.
@@ -660,6 +716,10 @@ export class LogSegment {
       this.#timeIndexFile ??= await this.#disk.open(path.join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_FILE_SUFFIX)), 'c+');
       await this.timeIndex.store.persist(this.#timeIndexFile);
     }
+    if (!this.txnIndex.store.persisted) {
+      this.#txnIndexFile ??= await this.#disk.open(path.join(this.dir, segmentFileName(this.baseOffset, TXN_INDEX_FILE_SUFFIX)), 'c+');
+      await this.txnIndex.store.persist(this.#txnIndexFile);
+    }
     // Index files are opened only while their entries are written, the active segment's too: a
     // partition then holds one descriptor (its .log) between flushes, so 10,000 partitions fit in
     // an ordinary open-file limit. Flushes are rare (flush ticks, roll, close), so reopening is cheap.
@@ -667,9 +727,10 @@ export class LogSegment {
   }
 
   async #closeIndexFiles(): Promise<void> {
-    const files = [this.#offsetIndexFile, this.#timeIndexFile];
+    const files = [this.#offsetIndexFile, this.#timeIndexFile, this.#txnIndexFile];
     this.#offsetIndexFile = null;
     this.#timeIndexFile = null;
+    this.#txnIndexFile = null;
     for (const f of files) if (f) await f.close();
   }
 
@@ -723,9 +784,10 @@ export class LogSegment {
     return this.#serialIo(async () => {
       await this.#whenUnpinned();
       this.#closed = true;
-      const files = [this.#offsetIndexFile, this.#timeIndexFile, this.#file];
+      const files = [this.#offsetIndexFile, this.#timeIndexFile, this.#txnIndexFile, this.#file];
       this.#offsetIndexFile = null;
       this.#timeIndexFile = null;
+      this.#txnIndexFile = null;
       const errors: unknown[] = [];
       for (const f of files) if (f) await f.close().catch((err: unknown) => errors.push(err));
       return errors;
@@ -739,7 +801,7 @@ export class LogSegment {
     this.#active = false;
     await this.#serialIo(async () => {
       await this.#closeIndexFiles();
-      for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
+      for (const suffix of SEGMENT_FILE_SUFFIXES) {
         const from = path.join(this.dir, segmentFileName(this.baseOffset, suffix));
         if ((await this.#disk.stat(from)) !== null) await this.#disk.rename(from, from + DELETED_FILE_SUFFIX);
       }
@@ -756,7 +818,7 @@ export class LogSegment {
         this.#closed = true;
         await this.#file.close();
       }
-      for (const suffix of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) {
+      for (const suffix of SEGMENT_FILE_SUFFIXES) {
         await this.#disk.rm(path.join(this.dir, segmentFileName(this.baseOffset, suffix) + DELETED_FILE_SUFFIX));
       }
     });

@@ -38,10 +38,11 @@ import type { Disk } from '../io/disk.js';
 import { logger, type Logger } from '../log.js';
 import { batch } from '../protocol/records/batch.js';
 import { StorageError, storageErrorFromIo } from './errors.js';
+import { buildControlBatch, type TxnMarker } from './control-batch.js';
 import {
   assignLeaderOffsets,
   checkBatches,
-  producerBatchAt,
+  recordBatchInState,
   writeGathered,
   type LeaderAppend,
   type LeaderAppendResult,
@@ -50,12 +51,27 @@ import { deletePolicyApplies, validateLogConfig, type LogConfig } from './log-co
 import { loadLog, type LoadedLog, type LogLoadOptions } from './log-loader.js';
 import { LOG_FILE_SUFFIX, LogSegment, segmentFileName, type SegmentInfo } from './log-segment.js';
 import type { ProducerSnapshotFiles } from './producer-snapshots.js';
-import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerStateManager } from './producer-state.js';
+import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type CompletedTxn, type ProducerStateManager } from './producer-state.js';
 import { SegmentDeleter } from './segment-deleter.js';
 import { findMaxTimestampOffset, findOffsetForTimestamp, floorSegment, readSegments } from './segment-list.js';
+import type { AbortedTxn } from './txn-index.js';
 
 export type { LogConfig } from './log-config.js';
 export type { LeaderAppendResult } from './leader-append.js';
+export type { TxnMarker } from './control-batch.js';
+export type { AbortedTxn } from './txn-index.js';
+
+/** One producer's state as DescribeProducers shows it. */
+export interface ProducerView {
+  producerId: bigint;
+  epoch: number;
+  /** Sequence of the producer's last retained batch, -1 when none. */
+  lastSequence: number;
+  lastTimestampMs: number;
+  coordinatorEpoch: number;
+  /** First offset of the producer's ongoing transaction, -1 when none. */
+  currentTxnStartOffset: number;
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -137,6 +153,7 @@ export class PartitionLog {
     this.#lastFlushMonotonicMs = opts.clock.monotonicMs();
     this.#producerIdExpirationMs = opts.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT;
     this.#producerState = loaded.producerState;
+    this.#producerState.onHighWatermark(this.#highWatermark);
     this.#producerSnapshots = loaded.producerSnapshots;
     this.#deleter = new SegmentDeleter(
       opts.clock,
@@ -178,6 +195,21 @@ export class PartitionLog {
     return { epoch: e.epoch, lastSequence: last.lastSeq, lastOffset: last.lastOffset };
   }
 
+  /** Every producer with state in this partition (DescribeProducers). */
+  producers(): ProducerView[] {
+    return this.#producerState.producerIds().map((producerId) => {
+      const e = this.#producerState.get(producerId)!;
+      return {
+        producerId,
+        epoch: e.epoch,
+        lastSequence: e.batches.at(-1)?.lastSeq ?? -1,
+        lastTimestampMs: e.lastTimestampMs,
+        coordinatorEpoch: e.coordinatorEpoch,
+        currentTxnStartOffset: e.currentTxnFirstOffset ?? -1,
+      };
+    });
+  }
+
   /** Offsets of the producer snapshot files (tests, tools). */
   producerSnapshotOffsets(): number[] {
     return this.#producerSnapshots.offsets();
@@ -201,7 +233,52 @@ export class PartitionLog {
 
   set highWatermark(offset: number) {
     assert.ok(Number.isSafeInteger(offset));
+    this.#setHighWatermark(offset);
+  }
+
+  /** Clamps and stores the high watermark; completed transactions below it stop holding the LSO back. */
+  #setHighWatermark(offset: number): void {
     this.#highWatermark = clamp(offset, this.#logStartOffset, this.#logEndOffset);
+    this.#producerState.onHighWatermark(this.#highWatermark);
+  }
+
+  /**
+   * The last stable offset (KIP-98): read_committed consumers read below it. The high watermark,
+   * or the first offset of a transaction that is ongoing or whose marker is not yet below the high
+   * watermark, whichever is smaller. Moves only when the high watermark moves or a marker is appended.
+   */
+  get lastStableOffset(): number {
+    const first = this.#producerState.firstUnstableOffset();
+    return first === null ? this.#highWatermark : Math.min(first, this.#highWatermark);
+  }
+
+  /** First offset of the earliest ongoing or not yet replicated transaction, or null. */
+  get firstUnstableOffset(): number | null {
+    return this.#producerState.firstUnstableOffset();
+  }
+
+  /** First offset of `producerId`'s ongoing transaction here, or null (KIP-890 verification). */
+  ongoingTxnFirstOffset(producerId: bigint): number | null {
+    return this.#producerState.ongoingTxnFirstOffset(producerId);
+  }
+
+  /**
+   * Aborted transactions overlapping [startOffset, upperBoundOffset): every one with lastOffset >=
+   * startOffset and firstOffset < upperBoundOffset, from the txn indexes of the segments from the
+   * one holding startOffset on (a search stops once an entry's lastStableOffset reaches the bound).
+   */
+  abortedTransactions(startOffset: number, upperBoundOffset: number): Array<{ producerId: bigint; firstOffset: number }> {
+    return this.abortedTxnEntries(startOffset, upperBoundOffset).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+  }
+
+  /** As abortedTransactions, with the whole txn index entries (the log cleaner needs their last offsets). */
+  abortedTxnEntries(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    const segments = this.#segments;
+    for (let i = floorSegment(segments, startOffset); i < segments.length; i++) {
+      if (segments[i]!.txnIndex.collect(startOffset, upperBoundOffset, out)) break;
+    }
+    return out;
   }
 
   /** Offset below which every batch is fsynced. */
@@ -256,6 +333,7 @@ export class PartitionLog {
         await this.#deleter.retire(old);
         await this.#disk.rename(swapPath, path.join(this.dir, segmentFileName(baseOffsets[0]!, LOG_FILE_SUFFIX)));
         await this.#disk.syncDir(this.dir);
+        const txnEntries = old.flatMap((seg) => seg.txnIndex.all());
         const { segment } = await LogSegment.open({
           disk: this.#disk,
           dir: this.dir,
@@ -268,6 +346,10 @@ export class PartitionLog {
           log: this.#log,
         });
         segment.markInactive();
+        // The aborted transactions of the replaced segments stay described (their data is gone).
+        segment.txnIndex.truncateToOffset(-1);
+        for (const t of txnEntries) segment.txnIndex.append(t);
+        segment.markTxnIndexComplete();
         await segment.flush();
         this.#segments = [...segments.slice(0, first), segment, ...segments.slice(first + old.length)];
         this.#sizeBytes = this.#segments.reduce((n, seg) => n + seg.sizeBytes, 0);
@@ -373,11 +455,44 @@ export class PartitionLog {
       await this.#appendLocked(records, messages, nowMs);
       // Followers record producer state without checks: the leader already decided.
       for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
-        this.#producerState.record(producerBatchAt(records, at), batch.baseOffset(records, at), nowMs);
+        const completed = recordBatchInState(this.#producerState, records, at, nowMs);
+        if (completed !== null) this.#indexCompleted(completed);
       }
       this.#producerState.mapEndOffset = this.#logEndOffset;
       return { lastOffset: this.#logEndOffset - 1 };
     });
+  }
+
+  /**
+   * Writes a transaction marker (control batch, control-batch.ts) as the leader, after checking it
+   * against producer state (stale producer epoch: 'invalidProducerEpoch'; older coordinator epoch:
+   * 'transactionCoordinatorFenced', both ProducerStateError). The transaction ends; an aborted one
+   * goes into the active segment's txn index. Until the high watermark passes the marker, the
+   * transaction still holds the last stable offset back.
+   */
+  async appendControlAsLeader(marker: TxnMarker, leaderEpoch: number, nowMs: number): Promise<LeaderAppendResult> {
+    this.#checkUsable();
+    return this.#serial(async () => {
+      this.#checkUsable();
+      const tx = this.#producerState.begin();
+      tx.checkMarker(marker);
+      const offset = this.#logEndOffset;
+      const records = buildControlBatch(marker, { timestampMs: nowMs, baseOffset: offset, partitionLeaderEpoch: leaderEpoch });
+      checkBatches(records, 'follower', this.#config.segmentBytes);
+      await this.#appendLocked(records, 1, nowMs);
+      const completed = tx.recordMarker(marker, offset, nowMs);
+      tx.commit();
+      this.#indexCompleted(completed);
+      this.#producerState.mapEndOffset = this.#logEndOffset;
+      return { baseOffset: offset, lastOffset: offset, logAppendTimeMs: -1, maxTimestamp: nowMs };
+    });
+  }
+
+  /** After a marker's write: an aborted transaction goes into the txn index of the segment holding the marker. */
+  #indexCompleted(txn: CompletedTxn): void {
+    if (!txn.aborted) return;
+    const seg = this.#segments[floorSegment(this.#segments, txn.lastOffset)]!;
+    seg.txnIndex.append({ ...txn, lastStableOffset: this.#producerState.lastStableOffsetAfter(txn.lastOffset) });
   }
 
   /** On the queue: writes batches with final offsets, rolling as needed; one write per segment touched. */
@@ -543,7 +658,7 @@ export class PartitionLog {
         await this.#producerSnapshots.removeWhere((o) => o > this.#logEndOffset || o < this.#segments[0]!.baseOffset);
         this.#sizeBytes = this.#segments.reduce((n, s) => n + s.sizeBytes, 0);
         this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset);
-        this.#highWatermark = clamp(this.#highWatermark, this.#logStartOffset, this.#logEndOffset);
+        this.#setHighWatermark(this.#highWatermark);
         this.#recoveryPoint = Math.min(this.#recoveryPoint, this.#logEndOffset);
         this.#log.info({ offset, logEndOffset: this.#logEndOffset, segmentsDeleted: removed.length }, 'truncated log');
         if (this.#onCheckpointNeeded) await this.#onCheckpointNeeded();
@@ -621,7 +736,7 @@ export class PartitionLog {
     let count = 0;
     while (count < segments.length - 1 && segments[count + 1]!.baseOffset <= this.#logStartOffset) count++;
     if (count > 0) await this.#removeOldestSegments(count);
-    this.#highWatermark = clamp(this.#highWatermark, this.#logStartOffset, this.#logEndOffset);
+    this.#setHighWatermark(this.#highWatermark);
   }
 
   async #removeOldestSegments(count: number): Promise<void> {
@@ -630,7 +745,7 @@ export class PartitionLog {
     this.#segments = this.#segments.slice(count);
     this.#sizeBytes -= removed.reduce((n, s) => n + s.sizeBytes, 0);
     this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0]!.baseOffset);
-    this.#highWatermark = clamp(this.#highWatermark, this.#logStartOffset, this.#logEndOffset);
+    this.#setHighWatermark(this.#highWatermark);
     await this.#deleter.retire(removed);
   }
 

@@ -31,8 +31,9 @@ export class ProducerSnapshotFiles {
 
   /**
    * At open: deletes the snapshots above `logEndOffset` (they describe bytes recovery cut off), then
-   * loads the newest valid one of the rest into `state`. `startOffset` is that snapshot's offset, or
-   * -1 when none was usable (unusable ones are logged and left on disk).
+   * loads the newest valid one at or below `loadAtOrBelow` (default: the log end) into `state`.
+   * `startOffset` is that snapshot's offset, or -1 when none was usable (unusable ones are logged
+   * and left on disk).
    */
   static async load(
     disk: Disk,
@@ -41,6 +42,7 @@ export class ProducerSnapshotFiles {
     logEndOffset: number,
     state: ProducerStateManager,
     log: Logger,
+    loadAtOrBelow = logEndOffset,
   ): Promise<{ files: ProducerSnapshotFiles; startOffset: number }> {
     const kept: number[] = [];
     for (const base of sortedOffsets) {
@@ -52,6 +54,7 @@ export class ProducerSnapshotFiles {
     }
     let startOffset = -1;
     for (let i = kept.length - 1; i >= 0 && startOffset < 0; i--) {
+      if (kept[i]! > loadAtOrBelow) continue;
       const file = path.join(dir, segmentFileName(kept[i]!, SNAPSHOT_FILE_SUFFIX));
       const problem = state.loadSnapshot(await disk.readFile(file));
       if (problem === null) startOffset = kept[i]!;

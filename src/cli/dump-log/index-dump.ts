@@ -5,8 +5,9 @@
  *   .index        offset: 42 position: 4096                 (checked against the .log beside it)
  *   .timeindex    timestamp: 1700000000000 offset: 42
  *   .snapshot     producerId: 7 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset:
- *                 OptionalLong.empty lastTimestamp: … firstSequence: … lastSequence: … lastOffset: …
- *                 offsetDelta: … timestamp: …
+ *                 OptionalLong.empty (or OptionalLong[42]) lastTimestamp: … firstSequence: … lastSequence: …
+ *                 lastOffset: … offsetDelta: … timestamp: …
+ *   .txnindex     version: 0 producerId: 7 firstOffset: 3 lastOffset: 9 lastStableOffset: 10
  *   leader-epoch-checkpoint (Samsa extension; Kafka's tool ignores it)   epoch: 0 startOffset: 0
  * --index-sanity-check runs the broker's own load-time validation (`<file> passed sanity check.`),
  * --verify-index-only checks without printing entries. Index problems are collected and reported
@@ -19,6 +20,7 @@ import { decodeLeaderEpochCheckpoint } from '../../storage/leader-epoch-cache.js
 import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex, RELATIVE_OFFSET_MAX } from '../../storage/offset-index.js';
 import { ProducerStateManager } from '../../storage/producer-state.js';
 import { TIME_INDEX_ENTRY_BYTES, TimeIndex } from '../../storage/time-index.js';
+import { TxnIndex } from '../../storage/txn-index.js';
 import { err, out } from '../tool/common.js';
 import { baseOffsetOf, batchHeadersOf, DumpFileError, logFileFor, readWholeFile, type BatchHeader } from './segment-files.js';
 
@@ -199,12 +201,24 @@ export async function dumpProducerSnapshot(file: string): Promise<void> {
     const e = state.get(id)!;
     // Kafka's snapshot keeps a producer's last batch only; that is the one it prints.
     const last = e.batches.at(-1);
-    let line = `producerId: ${id} producerEpoch: ${e.epoch} coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty lastTimestamp: ${e.lastTimestampMs} `;
+    const txnFirst = e.currentTxnFirstOffset === null ? 'OptionalLong.empty' : `OptionalLong[${e.currentTxnFirstOffset}]`;
+    let line = `producerId: ${id} producerEpoch: ${e.epoch} coordinatorEpoch: ${e.coordinatorEpoch} currentTxnFirstOffset: ${txnFirst} lastTimestamp: ${e.lastTimestampMs} `;
     if (last) {
       line += `firstSequence: ${last.firstSeq} lastSequence: ${last.lastSeq} lastOffset: ${last.lastOffset} offsetDelta: ${last.lastOffset - last.firstOffset} timestamp: ${last.timestampMs}`;
     }
     lines.push(line);
   }
+  if (lines.length > 0) out(`${lines.join('\n')}\n`);
+}
+
+/** A `.txnindex`: one line per aborted transaction, Kafka's wording. */
+export async function dumpTxnIndex(file: string): Promise<void> {
+  const index = new TxnIndex();
+  const problem = index.load(await readWholeFile(file));
+  if (problem !== null) throw new DumpFileError(`${file} is not a readable transaction index: ${problem}`);
+  const lines = index
+    .all()
+    .map((t) => `version: 0 producerId: ${t.producerId} firstOffset: ${t.firstOffset} lastOffset: ${t.lastOffset} lastStableOffset: ${t.lastStableOffset}`);
   if (lines.length > 0) out(`${lines.join('\n')}\n`);
 }
 
