@@ -13,6 +13,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { describeQuorumHandler } from './describe-quorum.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
@@ -57,6 +58,7 @@ const all: Handler[] = [
   describeClusterHandler,
   electLeadersHandler,
   offsetForLeaderEpochHandler,
+  describeProducersHandler,
   // Consumer groups (classic protocol). KIP-848's ConsumerGroupHeartbeat (key 68) is not listed:
   // ApiVersions must not advertise it until the coordinator implements it (see docs/ARCHITECTURE.md).
   offsetCommitHandler,
