@@ -9,7 +9,8 @@ import { EmbeddedController } from '../../src/cluster/embedded-controller.js';
 import { loadBrokerConfig, type BrokerConfig } from '../../src/config/broker-config.js';
 import { batch } from '../../src/protocol/records/batch.js';
 import assert from 'node:assert/strict';
-import { buildRecordBatchSync, readRecordsSync } from '../../src/protocol/records/builder.js';
+import { readRecordsSync } from '../../src/protocol/records/builder.js';
+import { buildControlBatch } from '../../src/storage/control-batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { GroupCoordinator } from '../../src/coordinator/group/group-coordinator.js';
 import type { JoinGroupResult, SyncGroupResult } from '../../src/coordinator/group/classic-group.js';
@@ -65,13 +66,7 @@ export class MemoryOffsetsLog implements OffsetsTopicLog {
 
   /** Appends a COMMIT (or ABORT) marker of the producer, as WriteTxnMarkers does. */
   appendMarker(partition: number, producerId: bigint, producerEpoch: number, commit: boolean): void {
-    const key = Buffer.alloc(4);
-    key.writeInt16BE(0, 0);
-    key.writeInt16BE(commit ? 1 : 0, 2);
-    const value = Buffer.alloc(6);
-    value.writeInt16BE(0, 0);
-    value.writeInt32BE(0, 2);
-    const b = buildRecordBatchSync({ records: [{ key, value }], producerId, producerEpoch, baseSequence: -1, transactional: true, control: true });
+    const b = buildControlBatch({ producerId, producerEpoch, coordinatorEpoch: 0, commit }, { timestampMs: 0 });
     const base = this.#ends.get(partition) ?? 0;
     batch.setBaseOffset(b, base);
     this.#ends.set(partition, base + 1);

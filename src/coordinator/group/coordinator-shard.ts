@@ -30,6 +30,7 @@ import { batch } from '../../protocol/records/batch.js';
 import { buildRecordBatchSync, readRecords, type RecordInput } from '../../protocol/records/builder.js';
 import { CompressionError } from '../../protocol/records/compression.js';
 import { RecordBatchError } from '../../protocol/records/validate.js';
+import { readControlRecord } from '../../storage/control-batch.js';
 import type { Appended, OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
 import {
   decodeGroupMetadataValue,
@@ -43,9 +44,6 @@ import { ClassicGroup, GroupMember, inFlightKey, laterInLog, type CommittedOffse
 /** Bytes read per step while loading. */
 const LOAD_READ_BYTES = 1 << 20;
 const INT32_MAX = 0x7fffffff;
-/** Control record types (key: int16 version, int16 type). */
-const CONTROL_ABORT = 0;
-const CONTROL_COMMIT = 1;
 
 /** The producer of a transactional write. */
 export interface TxnProducer {
@@ -169,6 +167,12 @@ export class CoordinatorShard {
   }
 
   async #replayBatch(one: Buffer, replay: Replay): Promise<number> {
+    if (batch.isControl(one)) {
+      // COMMIT / ABORT of a producer's transaction; other control types (none are written here) are skipped.
+      const marker = readControlRecord(one);
+      if (marker !== null) replay.marker(marker.producerId, marker.commit);
+      return 1;
+    }
     let decoded;
     try {
       decoded = await readRecords(one);
@@ -179,12 +183,6 @@ export class CoordinatorShard {
       return 0;
     }
     const baseOffset = batch.baseOffset(one);
-    if (batch.isControl(one)) {
-      const type = decoded.length === 1 ? controlType(decoded[0]!.key) : null;
-      if (type === null) this.log.warn({ partition: this.partition, baseOffset }, 'skipping unreadable control batch in __consumer_offsets');
-      else if (type === CONTROL_COMMIT || type === CONTROL_ABORT) replay.marker(batch.producerId(one), type === CONTROL_COMMIT);
-      return decoded.length;
-    }
     const producerId = batch.isTransactional(one) ? batch.producerId(one) : null;
     for (const rec of decoded) {
       if (rec.key === null) continue;
@@ -319,10 +317,4 @@ export class CoordinatorShard {
     if (typeof outcome !== 'string' && this.#status !== 'active') return 'notLeader';
     return outcome;
   }
-}
-
-/** The type of a control record (key: int16 version, int16 type); null when unreadable. */
-function controlType(key: Buffer | null): number | null {
-  if (key === null || key.length < 4) return null;
-  return key.readInt16BE(2);
 }
