@@ -16,6 +16,7 @@ const required = [
   { what: 'confluent-kafka-python', check: ['/usr/bin/python3', ['-c', 'import confluent_kafka']], fix: 'apt-get install -y python3-confluent-kafka' },
   { what: 'kafka-python', check: ['/usr/bin/python3', ['-c', 'import kafka']], fix: 'apt-get install -y python3-kafka' },
   { what: 'ZooKeeper', check: ['test', ['-f', '/usr/share/zookeeper/bin/zkServer.sh']], fix: 'apt-get install -y zookeeper' },
+  { what: 'chromium', check: ['chromium', ['--version']], fix: 'apt-get install -y chromium' },
   { what: 'librdkafka-dev', check: ['test', ['-f', '/usr/include/librdkafka/rdkafka.h']], fix: 'apt-get install -y librdkafka-dev' },
 ];
 const missing = required.filter((r) => spawnSync(r.check[0], r.check[1], { stdio: 'ignore' }).status !== 0);

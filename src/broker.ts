@@ -40,6 +40,9 @@ import { Server, type BoundListener } from './server/server.js';
 import { MetadataLog } from './cluster/kraft/metadata-log.js';
 import { checkKraftDirs, checkZkDir, listenProblem, lockedDirMessage, logDirProblem, metadataDir, type BrokerMode } from './cluster/startup-checks.js';
 import { StartupError } from './startup-error.js';
+import { openSecurity } from './security/open.js';
+import { securitySettings } from './security/settings.js';
+import { connectionLimits } from './server/connection-limits.js';
 
 /**
  * Everything a broker uses to reach the world: time and timers, files, sockets (listen and
@@ -144,7 +147,7 @@ export class Broker {
       }
     }
     // Listeners are bound early so a taken port fails at once; connections wait until serve().
-    const server = new Server(io.net, io.clock, logger('server'), config.socketRequestMaxBytes);
+    const server = new Server(io.net, io.clock, logger('server'), config.socketRequestMaxBytes, connectionLimits(securitySettings(config)));
     closers.add(() => server.stop(0));
     const bound: BoundListener[] = [];
     for (const l of config.listeners) {
@@ -249,6 +252,9 @@ export class Broker {
     groupCoordinator.start();
     closers.add(async () => groupCoordinator.shutdown());
     // ---- consumer groups: end ----
+    // ---- ACLs and client quotas (src/security): the store for the mode, the authorizer if configured ----
+    const security = await openSecurity({ config, controller, coordination: cluster?.coordination, clock: io.clock, log: logger('security') });
+    closers.add(() => security.store.close());
     const context: BrokerContext = {
       brokerId,
       get config() {
@@ -262,6 +268,9 @@ export class Broker {
       groupCoordinator,
       ...(metadataLog ? { quorum: quorumView(metadataLog, config, bound) } : {}),
       handlers: handlerTable({ kraft: mode === 'kraft' }),
+      security: security.store,
+      quotas: security.quotas,
+      ...(security.authorizer ? { authorizer: security.authorizer } : {}),
     };
     server.serve(new Dispatcher(context, logger('requests')));
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.

@@ -12,6 +12,12 @@ export const limits = {
   inflightRequestsPerConnectionMax: 100,
   /** Open client connections per broker. */
   connectionsMax: 10_000,
+  /**
+   * Largest frame a connection may announce before it has completed one request: a client that
+   * connects and claims a huge first frame (or trickles one, slow-loris) cannot make the broker
+   * reserve up to socket.request.max.bytes for it. First requests are ApiVersions, Metadata or SASL.
+   */
+  firstRequestBytesMax: 1024 * 1024,
   /** Largest record batch accepted (Kafka message.max.bytes default 1048588). */
   messageBytesMax: 1_048_588,
   /** Largest Fetch response we build, whatever the client asks for. */
@@ -32,4 +38,5 @@ export function assertLimits(): void {
   assert.ok(limits.messageBytesMax < limits.requestSizeBytesMax, 'a batch must fit in a request');
   assert.ok(limits.messageBytesMax <= limits.fetchResponseBytesMax, 'a batch must fit in a fetch response');
   assert.ok(limits.inflightRequestsPerConnectionMax >= 5, 'clients pipeline up to 5 produce requests');
+  assert.ok(limits.firstRequestBytesMax <= limits.requestSizeBytesMax, 'the first-request bound is the tighter one');
 }

@@ -5,13 +5,14 @@
  *                          one "  key=value sensitive=false synonyms={...}" line per entry
  *   --alter --add-config k1=v1,k2=[a,b] --delete-config k3
  *                        → "Completed updating config for topic t."
- * Alterations use IncrementalAlterConfigs. Users, clients, IPs and broker loggers are not
- * supported (a clear error says so). Failures print Kafka's "Error while executing config command
+ * Alterations use IncrementalAlterConfigs. Users and clients (client quotas) are handled by
+ * kafka-configs-quotas.ts; IPs and broker loggers are not supported (a clear error says so). Failures print Kafka's "Error while executing config command
  * with args '...'" and the cause on stderr, exit 1.
  */
 import { Admin, ConfigSourceName, ResourceType, type ConfigEntry, type ConfigOp } from '../client/admin.js';
 import { KafkaClient } from '../client/client.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
+import { isQuotaCommand, quotaCommand } from './kafka-configs-quotas.js';
 import {
   adminClientOptions,
   BootstrapError,
@@ -44,8 +45,12 @@ const spec: ToolSpec = {
     { name: 'delete-config', argName: 'String', multiple: true, description: 'config keys to remove \'k1,k2\'' },
     { name: 'describe', description: 'List configs for the given entity.' },
     { name: 'entity-default', description: 'Default entity name for clients/users/brokers/ips (applies to corresponding entity type in command line)' },
-    { name: 'entity-name', argName: 'String', description: 'Name of entity (topic name/client id/user principal name/broker id/ip)' },
-    { name: 'entity-type', argName: 'String', description: 'Type of entity (topics/clients/users/brokers/broker-loggers/ips)' },
+    { name: 'entity-name', argName: 'String', multiple: true, description: 'Name of entity (topic name/client id/user principal name/broker id/ip)' },
+    { name: 'entity-type', argName: 'String', multiple: true, description: 'Type of entity (topics/clients/users/brokers/broker-loggers/ips)' },
+    { name: 'user', argName: 'String', description: 'The user\'s principal name (client quotas).' },
+    { name: 'user-defaults', description: 'The config defaults for all users (client quotas).' },
+    { name: 'client', argName: 'String', description: 'The client\'s ID (client quotas).' },
+    { name: 'client-defaults', description: 'The config defaults for all clients (client quotas).' },
     { name: 'force', description: 'Suppress console prompts' },
     { name: 'help', description: 'Print usage information.' },
     { name: 'topic', argName: 'String', description: 'The topic\'s name.' },
@@ -69,7 +74,7 @@ function entityOf(args: ParsedArgs): Entity {
     return shorthand[0]!;
   }
   if (type === undefined) throw new UsageError('At least one entity type must be specified');
-  const unsupported = ['clients', 'users', 'ips', 'broker-loggers'];
+  const unsupported = ['ips', 'broker-loggers'];
   if (unsupported.includes(type)) throw new UsageError(`--entity-type ${type} is not supported by Samsa yet (topics and brokers are)`);
   if (type !== 'topics' && type !== 'brokers') throw new UsageError(`Invalid entity type ${type}, the entity type must be one of users, brokers, topics, clients, ips, broker-loggers`);
   if (args.has('entity-default')) {
@@ -189,12 +194,14 @@ async function alter(admin: Admin, args: ParsedArgs, entity: Entity): Promise<vo
 
 async function main(args: ParsedArgs): Promise<number> {
   const action = checkArgs(args);
-  const entity = entityOf(args);
+  const quotas = isQuotaCommand(args); // users / clients: kafka-configs-quotas.ts
+  const entity = quotas ? null : entityOf(args);
   let client: KafkaClient | undefined;
   try {
     client = new KafkaClient(await adminClientOptions(args, 'samsa-configs'));
     const admin = new Admin(client);
-    if (action === 'describe') await describe(admin, args, entity);
+    if (entity === null) await quotaCommand(client, args, action);
+    else if (action === 'describe') await describe(admin, args, entity);
     else await alter(admin, args, entity);
     return 0;
   } catch (e) {

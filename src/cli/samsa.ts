@@ -39,6 +39,9 @@ ${c.bold('Transactions')}
   txn describe <id>           state, producer, open time and partitions of a transaction
   txn producers <topic> <p>   producer state of a partition (open transactions, sequences)
 
+${c.bold('See inside')}
+  console                     web console: brokers, topics, messages, groups and lag ${c.dim('(--port, --host)')}
+
 ${c.bold('Options for every command')}
   -b, --brokers <host:port,…> brokers to talk to ${c.dim('(default: $SAMSA_BROKERS or localhost:9092)')}
   -X <key=value>              client property, repeatable ${c.dim('(client.id, request.timeout.ms, …)')}
@@ -289,6 +292,20 @@ clientOptions(txn.command('producers'))
   .action(async (topic: string, partition: string, _opts: unknown, cmd: Command) => {
     const { txnProducers } = await import('./samsa/txn.js');
     await txnProducers(topic, partition, cmd.optsWithGlobals());
+  });
+
+// ---- console ---------------------------------------------------------------------------------
+
+clientOptions(program.command('console'))
+  .description('web console for any Kafka-compatible cluster: brokers, topics, messages, consumer groups and lag, metrics')
+  .option('--port <port>', 'HTTP port (0 picks a free one)', '9021')
+  .option('--host <host>', 'address to listen on (keep 127.0.0.1 unless you mean to share it: the console can change the cluster)', '127.0.0.1')
+  .option('--metrics-url <url>', "the broker's Prometheus endpoint, for the metrics page (default: throughput derived from offsets)")
+  .option('--read-only', 'refuse every change (create, delete, produce, reset offsets, config edits)')
+  .addHelpText('after', '\nExamples:\n  $ samsa console\n  $ samsa console -b broker1:9092,broker2:9092 --port 8080\n\nSee docs/CONSOLE.md.')
+  .action(async (_opts: unknown, cmd: Command) => {
+    const { consoleCommand } = await import('./samsa/console.js');
+    await consoleCommand(cmd.optsWithGlobals());
   });
 
 try {

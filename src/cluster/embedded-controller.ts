@@ -32,6 +32,8 @@ interface StoredDocument {
   topics: StoredTopic[];
   /** Dynamic broker configs by entity ('' = cluster default); absent in documents written before them. */
   brokerConfigs?: Record<string, Record<string, string>>;
+  /** ACLs and client quotas (security/security-store.ts SecurityDocument); absent until first set. */
+  security?: unknown;
 }
 
 export interface EmbeddedControllerOptions {
@@ -48,6 +50,8 @@ export class EmbeddedController implements Controller {
   #image: MetadataImage;
   #listeners: Array<(image: MetadataImage) => void | Promise<void>> = [];
   #chain: Promise<unknown> = Promise.resolve();
+  /** The stored security section (ACLs, client quotas), owned by security/security-store.ts. */
+  #security: unknown;
 
   private constructor(
     private readonly opts: EmbeddedControllerOptions,
@@ -73,6 +77,7 @@ export class EmbeddedController implements Controller {
     for (const t of doc.topics) topics.set(t.name, makeTopic(opts.brokerId, t));
     const brokerConfigs = new Map(Object.entries(doc.brokerConfigs ?? {}).map(([k, v]) => [k, Object.freeze({ ...v })] as const));
     const controller = new EmbeddedController(opts, new MetadataImage(doc.clusterId, opts.brokerId, brokers, topics, brokerConfigs));
+    controller.#security = doc.security;
     if (text === null) await controller.persist(controller.#image);
     return controller;
   }
@@ -89,6 +94,25 @@ export class EmbeddedController implements Controller {
     const brokers = new Map(image.brokers);
     brokers.set(self.id, { id: self.id, host, port, rack: self.rack }); // the endpoint list no longer holds
     this.#image = image.withBrokers(brokers);
+  }
+
+  /** The security section as last stored (security/security-store.ts EmbeddedSecurityStore reads it). */
+  get securityDocument(): unknown {
+    return this.#security;
+  }
+
+  /** Replaces the security section; resolves once the document holding it is stored. */
+  saveSecurityDocument(doc: unknown): Promise<void> {
+    return this.serialised(async () => {
+      const previous = this.#security;
+      this.#security = doc;
+      try {
+        await this.persist(this.#image);
+      } catch (err) {
+        this.#security = previous;
+        throw err;
+      }
+    });
   }
 
   subscribe(listener: (image: MetadataImage) => void | Promise<void>): void {
@@ -258,6 +282,7 @@ export class EmbeddedController implements Controller {
   private async persist(image: MetadataImage): Promise<void> {
     const doc: StoredDocument = { version: 1, clusterId: image.clusterId, topics: [...image.topics.values()].map(storedOf) };
     if (image.brokerConfigs.size > 0) doc.brokerConfigs = Object.fromEntries(image.brokerConfigs);
+    if (this.#security !== undefined) doc.security = this.#security;
     await this.opts.store.save(JSON.stringify(doc, null, 1));
   }
 }

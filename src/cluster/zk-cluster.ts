@@ -15,7 +15,7 @@ import type { Random } from '../io/random.js';
 import { logger } from '../log.js';
 import { StartupError } from '../startup-error.js';
 import { isCoordinationError } from './coordination/coordination.js';
-import type { CoordinationFactory } from './coordination/coordination.js';
+import type { Coordination, CoordinationFactory } from './coordination/coordination.js';
 import { ZkController } from './zk-controller.js';
 import type { ReplicaLogEnd } from './zk/layout.js';
 
@@ -34,6 +34,8 @@ export interface ClusterMembership {
   beforeStop(): Promise<void>;
   /** Last thing at stop: leave the cluster. */
   close(): Promise<void>;
+  /** The coordination session (ACLs and client quotas live there too); absent in scripted tests. */
+  readonly coordination?: Coordination;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; ra
   });
   return {
     controller,
+    coordination,
     async register(bound, logEnds) {
       const endpoints = config.advertisedListeners.map((l) => {
         const port = l.port !== 0 ? l.port : (bound.find((b) => b.name === l.name)?.port ?? bound[0]!.port);

@@ -57,6 +57,7 @@ import {
 import { brokerMessageFormatWarning, MESSAGE_FORMAT_VERSION_DEFAULT, messageFormatVersionValidator } from './message-format-version.js';
 import { isDynamicBrokerKey } from './dynamic-keys.js';
 import { parseProperties } from './properties.js';
+import { AUTHORIZER_CLASS_VALIDATOR, SECURITY_ACL_QUOTA_KEYS } from './security-keys.js';
 
 export { ConfigError } from './config-def.js';
 export { ConfigSource, ConfigType } from './config-def.js';
@@ -137,7 +138,8 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'sasl.enabled.mechanisms', type: 'list', default: 'GSSAPI', doc: 'SASL mechanisms offered to clients.' },
   { name: 'sasl.mechanism.inter.broker.protocol', type: 'string', default: 'GSSAPI', doc: 'SASL mechanism between brokers.' },
   { name: 'sasl.jaas.config', type: 'password', default: null, doc: 'JAAS login configuration.' },
-  { name: 'authorizer.class.name', type: 'string', default: '', doc: 'Authorizer; empty means no authorization.' },
+  { name: 'authorizer.class.name', type: 'string', default: '', validator: AUTHORIZER_CLASS_VALIDATOR, doc: 'Authorizer; empty means no authorization. Kafka\'s AclAuthorizer and StandardAuthorizer class names both enable the ACL authorizer (docs/SECURITY.md).' },
+  ...SECURITY_ACL_QUOTA_KEYS,
   { name: 'create.topic.policy.class.name', type: 'class', default: null, doc: 'Policy class for CreateTopics; accepted, not loaded.' },
   { name: 'alter.config.policy.class.name', type: 'class', default: null, doc: 'Policy class for AlterConfigs; accepted, not loaded.' },
 

@@ -23,6 +23,7 @@ import { alterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } 
 import { ResourceType } from './describe-configs.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { configResourceRefusal, Op } from './authz.js';
 
 /** A resource's outcome: errorCode and errorMessage as they go on the wire. */
 export interface AlterOutcome {
@@ -145,7 +146,12 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequest, AlterConfi
   const duplicate = duplicateResourceFlags(req.resources);
   const responses: AlterConfigsResponse['responses'] = [];
   for (const [i, r] of req.resources.entries()) {
-    const outcome = duplicate[i] ? refused(ErrorCode.INVALID_REQUEST, DUPLICATE_RESOURCE) : await alterResource(ctx, r, req.validateOnly);
+    const denied = configResourceRefusal(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+    const outcome = duplicate[i]
+      ? refused(ErrorCode.INVALID_REQUEST, DUPLICATE_RESOURCE)
+      : denied !== null
+        ? refused(denied, 'Authorization failed.')
+        : await alterResource(ctx, r, req.validateOnly);
     responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
   }
   return { throttleTimeMs: 0, responses };

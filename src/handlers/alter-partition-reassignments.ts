@@ -17,10 +17,13 @@ import {
 import type { ReassignmentChange } from '../cluster/controller.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler } from './handler.js';
+import { allowedOnCluster, Op } from './authz.js';
 
 export const alterPartitionReassignmentsHandler = defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>(
   alterPartitionReassignmentsApi,
   async (ctx, req) => {
+    // Authorization (Kafka's): Alter on the cluster; nothing moves without it.
+    if (!allowedOnCluster(ctx, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', responses: [] };
     const changes: ReassignmentChange[] = [];
     const refusedRf = new Set<string>();
     for (const t of req.topics) {

@@ -17,6 +17,7 @@ import {
 import { replicaListProblem } from './create-topics.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 type CreatePartitionsTopic = CreatePartitionsRequest['topics'][number];
 type CreatePartitionsTopicResult = CreatePartitionsResponse['results'][number];
@@ -26,6 +27,8 @@ function outcome(name: string, errorCode: number, errorMessage: string | null): 
 }
 
 async function createPartitions(ctx: RequestContext, t: CreatePartitionsTopic, validateOnly: boolean): Promise<CreatePartitionsTopicResult> {
+  // Authorization (Kafka's): Alter on the topic.
+  if (!allowed(ctx, Op.ALTER, Res.TOPIC, t.name)) return outcome(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
   const image = ctx.broker.controller.image;
   const topic = image.topics.get(t.name);
   if (!topic) return outcome(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);

@@ -27,6 +27,7 @@ import {
 import { ZERO_UUID } from '../protocol/primitives.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { mayCreateTopic } from './authz.js';
 
 type CreatableTopic = CreateTopicsRequest['topics'][number];
 type CreatableTopicResult = CreateTopicsResponse['topics'][number];
@@ -138,6 +139,8 @@ function describeCreated(ctx: RequestContext, topic: TopicInfo): CreatableTopicR
 }
 
 async function createOne(ctx: RequestContext, topic: CreatableTopic, validateOnly: boolean): Promise<CreatableTopicResult> {
+  // Authorization (Kafka's): Create on the cluster or on the topic; nothing is created without it.
+  if (!mayCreateTopic(ctx, topic.name)) return failed(topic.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
   const image = ctx.broker.controller.image;
   if (topic.numPartitions === 0 || topic.numPartitions < -1) {
     return failed(topic.name, ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');

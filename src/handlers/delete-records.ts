@@ -15,6 +15,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { deleteRecordsApi, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../protocol/messages/delete-records.js';
 import { codeForPartitionFailure } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];
 
@@ -23,6 +24,8 @@ const INVALID_LOW_WATERMARK = -1n;
 
 async function deleteRecords(ctx: RequestContext, topic: string, partitionIndex: number, requested: bigint): Promise<PartitionResult> {
   const failed = (errorCode: number): PartitionResult => ({ partitionIndex, lowWatermark: INVALID_LOW_WATERMARK, errorCode });
+  // Authorization (Kafka's): Delete on the topic; no record is deleted without it.
+  if (!allowed(ctx, Op.DELETE, Res.TOPIC, topic)) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   try {
     const log = ctx.broker.replicas.leaderLog(topic, partitionIndex);
     const info = ctx.image.topics.get(topic);

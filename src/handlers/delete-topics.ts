@@ -17,6 +17,7 @@ import { deleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponse } 
 import { ZERO_UUID } from '../protocol/primitives.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 type DeletableTopicResult = DeleteTopicsResponse['responses'][number];
 
@@ -36,6 +37,8 @@ function result(name: string | null, topicId: string, errorCode: number, errorMe
 }
 
 async function deleteByName(ctx: RequestContext, name: string, topicId: string): Promise<DeletableTopicResult> {
+  // Authorization (Kafka's): Delete on the topic; the topic stays without it.
+  if (!allowed(ctx, Op.DELETE, Res.TOPIC, name)) return result(name, ctx.apiVersion >= 6 && topicId !== ZERO_UUID ? topicId : ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
   const outcome = await ctx.broker.controller.deleteTopic(name);
   if (outcome.ok) {
     ctx.log.info({ topic: name, topicId }, 'deleted topic');

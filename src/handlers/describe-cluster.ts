@@ -13,6 +13,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { describeClusterApi, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/messages/describe-cluster.js';
 import { brokersOnListener } from '../cluster/metadata-image.js';
 import { defineHandler } from './handler.js';
+import { allowedOnCluster, Op } from './authz.js';
 
 /** Error codes newer than our table's end (Kafka 3.7+, KIP-919). */
 const MISMATCHED_ENDPOINT_TYPE = 114;
@@ -53,6 +54,8 @@ export const describeClusterHandler = defineHandler<DescribeClusterRequest, Desc
     brokers: [],
     clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
+  // Authorization (Kafka's): Describe on the cluster.
+  if (!allowedOnCluster(ctx, Op.DESCRIBE)) return { ...base, clusterId: '', errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
   if (endpointType !== EndpointType.BROKER && endpointType !== EndpointType.CONTROLLER) {
     return {
       ...base,

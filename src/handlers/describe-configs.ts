@@ -30,6 +30,7 @@ import {
   type DescribeConfigsResponse,
 } from '../protocol/messages/describe-configs.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { configResourceRefusal, Op } from './authz.js';
 
 /** ConfigResource.Type ids on the wire. Shared with AlterConfigs and IncrementalAlterConfigs. */
 export const ResourceType = {
@@ -205,8 +206,10 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequest, Desc
     includeDocumentation: ctx.apiVersion >= 3 && req.includeDocumentation,
   };
   const results: ResourceResult[] = req.resources.map((resource) => {
-    const described = describeResource(ctx, resource, opts);
     const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+    const denied = configResourceRefusal(ctx, Op.DESCRIBE_CONFIGS, resource.resourceType, resource.resourceName);
+    if (denied !== null) return { ...base, errorCode: denied, errorMessage: 'Authorization failed.', configs: [] };
+    const described = describeResource(ctx, resource, opts);
     if (described instanceof Refusal) {
       ctx.log.debug({ ...base, errorCode: described.code }, `describe configs refused: ${described.message ?? ''}`);
       return { ...base, errorCode: described.code, errorMessage: described.message, configs: [] };

@@ -16,6 +16,7 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { describeLogDirsApi, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from '../protocol/messages/describe-log-dirs.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowedOnCluster, Op } from './authz.js';
 
 type DirResult = DescribeLogDirsResponse['results'][number];
 
@@ -48,6 +49,8 @@ function hostedLog(ctx: RequestContext, topic: string, partition: number): Parti
 }
 
 export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>(describeLogDirsApi, (ctx, req) => {
+  // Authorization (Kafka's): Describe on the cluster; without it no dir is listed.
+  if (!allowedOnCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
   const dirs = ctx.broker.config.logDirs.map((d) => path.resolve(d));
   const byDir = new Map<string, Map<string, DirResult['topics'][number]['partitions']>>(dirs.map((d) => [d, new Map()]));
   const offlineDirs = new Set<string>();

@@ -9,11 +9,14 @@ import { METADATA_TOPIC } from '../cluster/kraft/metadata-log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { describeQuorumApi, type DescribeQuorumRequest, type DescribeQuorumResponse } from '../protocol/messages/describe-quorum.js';
 import { defineHandler } from './handler.js';
+import { allowedOnCluster, Op } from './authz.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export const describeQuorumHandler = defineHandler<DescribeQuorumRequest, DescribeQuorumResponse>(describeQuorumApi, (ctx, request) => {
   const quorum = ctx.broker.quorum;
+  // Authorization (Kafka's): Describe on the cluster.
+  if (!allowedOnCluster(ctx, Op.DESCRIBE)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', topics: [], nodes: [] };
   const only = request.topics.length === 1 && request.topics[0]!.topicName === METADATA_TOPIC && request.topics[0]!.partitions.length === 1 && request.topics[0]!.partitions[0]!.partitionIndex === 0;
   if (quorum === undefined || !only) {
     return {

@@ -26,6 +26,7 @@ import { isCoordinationError } from '../cluster/coordination/coordination.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { electLeadersApi, type ElectLeadersRequest, type ElectLeadersResponse } from '../protocol/messages/elect-leaders.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowedOnCluster, Op } from './authz.js';
 
 const PREFERRED = 0;
 const UNCLEAN = 1;
@@ -143,6 +144,14 @@ export const electLeadersHandler = defineHandler<ElectLeadersRequest, ElectLeade
   // The controller's image is the freshest (ctx.image was captured on arrival; both are fine).
   const image = ctx.broker.controller.image;
   const { all, partitions } = requested(req, image);
+  // Authorization (Kafka's): Alter on the cluster; no election without it.
+  if (!allowedOnCluster(ctx, Op.ALTER)) {
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      replicaElectionResults: group(partitions.map((tp) => ({ ...tp, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' }))),
+    };
+  }
   if (electionType !== PREFERRED && electionType !== UNCLEAN) {
     const message = `Unknown election type ${electionType} (0 is PREFERRED, 1 is UNCLEAN)`;
     return {

@@ -34,6 +34,7 @@ import { partitionKey } from '../replication/replica-manager.js';
 import { codeForPartitionFailure } from './errors.js';
 import { downConversionEnabled, legacyMagicForFetch, readDownConverted } from './fetch-down-convert.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowedOnCluster, deniedNames, Op, Res } from './authz.js';
 
 const READ_COMMITTED = 1;
 const EMPTY = Buffer.alloc(0);
@@ -49,7 +50,20 @@ function topicName(ctx: RequestContext, t: { topic: string; topicId: string }): 
   return ctx.image.topicsById.get(t.topicId)?.name ?? null;
 }
 
-async function readAll(ctx: RequestContext, req: FetchRequest): Promise<Built> {
+/**
+ * Authorization (Kafka's): a follower's fetch needs ClusterAction on the cluster, a consumer's Read
+ * on each topic; refused partitions answer TOPIC_AUTHORIZATION_FAILED and nothing is read.
+ * Returns the topics refused (null: none).
+ */
+function refusedTopics(ctx: RequestContext, req: FetchRequest): Set<string> | null {
+  if (ctx.broker.authorizer === undefined) return null;
+  const names = req.topics.map((t) => topicName(ctx, t)).filter((n): n is string => n !== null);
+  if (req.replicaId >= 0) return allowedOnCluster(ctx, Op.CLUSTER_ACTION) ? null : new Set(names);
+  const denied = deniedNames(ctx, Op.READ, Res.TOPIC, names);
+  return denied.size === 0 ? null : denied;
+}
+
+async function readAll(ctx: RequestContext, req: FetchRequest, refused: Set<string> | null): Promise<Built> {
   const maxBytes = Math.min(ctx.apiVersion >= 3 ? req.maxBytes : limits.fetchResponseBytesMax, limits.fetchResponseBytesMax);
   let bytes = 0;
   const responses: FetchResponse['responses'] = [];
@@ -58,6 +72,11 @@ async function readAll(ctx: RequestContext, req: FetchRequest): Promise<Built> {
     const topic = topicName(ctx, t);
     if (topic === null) {
       for (const p of t.partitions) partitions.push({ ...emptyPartition(p.partition), errorCode: ErrorCode.UNKNOWN_TOPIC_ID, records: null });
+      responses.push({ topic: t.topic, topicId: t.topicId, partitions });
+      continue;
+    }
+    if (refused?.has(topic)) {
+      for (const p of t.partitions) partitions.push({ ...emptyPartition(p.partition), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, records: null });
       responses.push({ topic: t.topic, topicId: t.topicId, partitions });
       continue;
     }
@@ -154,7 +173,8 @@ async function readPartition(
 }
 
 export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => {
-  if (req.replicaId >= 0) {
+  const refused = refusedTopics(ctx, req);
+  if (req.replicaId >= 0 && refused === null) {
     // A follower's fetch: its fetchOffset is its log end offset, which may move our high watermark
     // and ISR. Recorded once, when the request arrives (not again when a delayed fetch re-reads).
     for (const t of req.topics) {
@@ -165,7 +185,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi,
       }
     }
   }
-  const first = await readAll(ctx, req);
+  const first = await readAll(ctx, req, refused);
   const maxWaitMs = Math.min(Math.max(0, req.maxWaitMs), limits.fetchWaitMsMax);
   const hasError = first.response.responses.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE));
   if (maxWaitMs === 0 || first.bytes >= Math.max(1, req.minBytes) || hasError || req.topics.length === 0) {
@@ -184,7 +204,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi,
       {
         tryComplete: async () => {
           if (finished) return true;
-          const again = await readAll(ctx, req);
+          const again = await readAll(ctx, req, refused);
           if (again.bytes >= Math.max(1, req.minBytes)) {
             finish(again.response);
             return true;
@@ -194,7 +214,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi,
         onExpire: async () => {
           if (finished) return;
           try {
-            finish((await readAll(ctx, req)).response);
+            finish((await readAll(ctx, req, refused)).response);
           } catch (err) {
             reject(err);
           }

@@ -10,6 +10,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/messages/find-coordinator.js';
 import type { CoordinatorLookup } from '../coordinator/group/group-coordinator.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -28,6 +29,9 @@ function onListener(ctx: RequestContext, found: CoordinatorLookup): CoordinatorL
 }
 
 async function lookup(ctx: RequestContext, keyType: number, key: string): Promise<CoordinatorLookup> {
+  // Authorization (Kafka's): Describe on the group or the transactional id.
+  if (keyType === KEY_TYPE_GROUP && !allowed(ctx, Op.DESCRIBE, Res.GROUP, key)) return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+  if (keyType === KEY_TYPE_TRANSACTION && !allowed(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, key)) return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
   if (keyType === KEY_TYPE_GROUP) {
     const groups = ctx.broker.groupCoordinator;
     if (!groups) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'No group coordinator runs on this broker.');

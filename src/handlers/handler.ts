@@ -15,6 +15,9 @@ import type { Purgatory } from '../replication/purgatory.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { MetadataImage } from '../cluster/metadata-image.js';
 import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import type { Authorizer } from '../security/authorizer.js';
+import type { SecurityStore } from '../security/security-store.js';
+import type { QuotaManager } from '../security/quotas.js';
 
 export interface RequestContext {
   readonly header: RequestHeader;
@@ -82,4 +85,13 @@ export interface BrokerContext {
   readonly quorum?: QuorumView;
   /** The handler table (ApiVersions answers from it). */
   readonly handlers: ReadonlyMap<number, Handler>;
+  /**
+   * The ACL authorizer when authorizer.class.name enables it; absent = no authorization (every
+   * check in handlers/authz.ts is then free).
+   */
+  readonly authorizer?: Authorizer;
+  /** Where ACLs and client quotas are stored (CreateAcls, AlterClientQuotas, ...); absent in unit tests of other handlers. */
+  readonly security?: SecurityStore;
+  /** Client quotas (producer/consumer byte rates, request percentage, controller mutation rate); absent = none. */
+  readonly quotas?: QuotaManager;
 }

@@ -6,11 +6,13 @@
 import { heartbeatApi, type HeartbeatRequest, type HeartbeatResponse } from '../protocol/messages/heartbeat.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { defineHandler } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatResponse>(heartbeatApi, (ctx, req) => ({
   throttleTimeMs: 0,
-  errorCode:
-    ctx.broker.groupCoordinator?.heartbeat(req.groupId, {
+  errorCode: !allowed(ctx, Op.READ, Res.GROUP, req.groupId)
+    ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+    : ctx.broker.groupCoordinator?.heartbeat(req.groupId, {
       memberId: req.memberId,
       groupInstanceId: ctx.apiVersion >= 3 ? req.groupInstanceId : null,
       generationId: req.generationId,

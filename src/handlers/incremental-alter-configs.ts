@@ -47,6 +47,7 @@ import {
 } from './alter-configs.js';
 import { ResourceType } from './describe-configs.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { configResourceRefusal, Op } from './authz.js';
 
 export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
@@ -157,7 +158,12 @@ export const incrementalAlterConfigsHandler = defineHandler<IncrementalAlterConf
     const duplicate = duplicateResourceFlags(req.resources);
     const responses: IncrementalAlterConfigsResponse['responses'] = [];
     for (const [i, r] of req.resources.entries()) {
-      const outcome = duplicate[i] ? refused(ErrorCode.INVALID_REQUEST, DUPLICATE_RESOURCE) : await alterResource(ctx, r, req.validateOnly);
+      const denied = configResourceRefusal(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+      const outcome = duplicate[i]
+        ? refused(ErrorCode.INVALID_REQUEST, DUPLICATE_RESOURCE)
+        : denied !== null
+          ? refused(denied, 'Authorization failed.')
+          : await alterResource(ctx, r, req.validateOnly);
       responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
     }
     return { throttleTimeMs: 0, responses };

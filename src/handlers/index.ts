@@ -24,6 +24,12 @@ import { listPartitionReassignmentsHandler } from './list-partition-reassignment
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
+// Authorization and quotas (src/security).
+import { alterClientQuotasHandler } from './alter-client-quotas.js';
+import { createAclsHandler } from './create-acls.js';
+import { deleteAclsHandler } from './delete-acls.js';
+import { describeAclsHandler } from './describe-acls.js';
+import { describeClientQuotasHandler } from './describe-client-quotas.js';
 // Consumer groups and committed offsets (coordinator/group).
 import { deleteGroupsHandler } from './delete-groups.js';
 import { describeGroupsHandler } from './describe-groups.js';
@@ -73,6 +79,11 @@ const all: Handler[] = [
   deleteGroupsHandler,
   offsetDeleteHandler,
   txnOffsetCommitHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
 ];
 
 /** KRaft-only APIs: served (and advertised) only by a node in KRaft mode, as in Kafka. */

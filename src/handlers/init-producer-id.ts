@@ -26,6 +26,7 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { initProducerIdApi, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/messages/init-producer-id.js';
 import { defineHandler, type BrokerContext } from './handler.js';
+import { allowed, allowedOnCluster, Op, Res } from './authz.js';
 
 const NO_PRODUCER_ID = -1n;
 const NO_PRODUCER_EPOCH = -1;
@@ -51,6 +52,12 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitPr
     const noId = req.producerId === NO_PRODUCER_ID;
     const noEpoch = req.producerEpoch === NO_PRODUCER_EPOCH;
     if (noId !== noEpoch) return refuse(ErrorCode.INVALID_REQUEST);
+  }
+  // Authorization (Kafka 3.x): a transactional producer needs Write on its transactional id; an
+  // idempotent one IdempotentWrite on the cluster or Write on at least one topic (KIP-679).
+  if (req.transactionalId && !allowed(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)) return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (req.transactionalId === null && ctx.broker.authorizer !== undefined && !allowedOnCluster(ctx, Op.IDEMPOTENT_WRITE) && !ctx.broker.authorizer.authorizeAny(ctx, Op.WRITE, Res.TOPIC)) {
+    return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   }
   if (req.transactionalId !== null) {
     if (req.transactionalId === '') return refuse(ErrorCode.INVALID_REQUEST);

@@ -10,11 +10,13 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { joinError } from '../coordinator/group/classic-rebalance.js';
 import { clientHostOf } from '../coordinator/group/group-coordinator.js';
 import { defineHandler } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 export const joinGroupHandler = defineHandler<JoinGroupRequest, JoinGroupResponse>(joinGroupApi, async (ctx, req) => {
   const v = ctx.apiVersion;
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, ...joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
+  if (!allowed(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, ...joinError(req.memberId, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
   const result = await groups.joinGroup({
     groupId: req.groupId,
     memberId: req.memberId,

@@ -7,6 +7,7 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { leaveGroupApi, type LeaveGroupRequest, type LeaveGroupResponse } from '../protocol/messages/leave-group.js';
 import { defineHandler } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 export const leaveGroupHandler = defineHandler<LeaveGroupRequest, LeaveGroupResponse>(leaveGroupApi, (ctx, req) => {
   const v = ctx.apiVersion;
@@ -14,7 +15,9 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequest, LeaveGroupResp
     v >= 3
       ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null }))
       : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
-  const result = ctx.broker.groupCoordinator?.leaveGroup(req.groupId, leaving) ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+  const result = !allowed(ctx, Op.READ, Res.GROUP, req.groupId)
+    ? { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] }
+    : (ctx.broker.groupCoordinator?.leaveGroup(req.groupId, leaving) ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] });
   if (v < 3) {
     const errorCode = result.errorCode !== ErrorCode.NONE ? result.errorCode : (result.members[0] ?? ErrorCode.UNKNOWN_MEMBER_ID);
     return { throttleTimeMs: 0, errorCode, members: [] };

@@ -15,6 +15,7 @@ import {
 } from '../protocol/messages/list-offsets.js';
 import { codeForPartitionFailure } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { deniedNames, Op, Res } from './authz.js';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -67,12 +68,22 @@ async function lookup(
   return out;
 }
 
-export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsResponse>(listOffsetsApi, async (ctx, req) => ({
-  throttleTimeMs: 0,
-  topics: await Promise.all(
-    req.topics.map(async (t) => ({
-      name: t.name,
-      partitions: await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.currentLeaderEpoch, p.timestamp, req.isolationLevel))),
-    })),
-  ),
-}));
+/** A partition refused by authorization (Describe on the topic, Kafka's rule). */
+function refused(partition: number): ListOffsetsPartitionResponse {
+  return { partitionIndex: partition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, oldStyleOffsets: [], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+}
+
+export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsResponse>(listOffsetsApi, async (ctx, req) => {
+  const denied = deniedNames(ctx, Op.DESCRIBE, Res.TOPIC, req.topics.map((t) => t.name));
+  return {
+    throttleTimeMs: 0,
+    topics: await Promise.all(
+      req.topics.map(async (t) => ({
+        name: t.name,
+        partitions: denied.has(t.name)
+          ? t.partitions.map((p) => refused(p.partitionIndex))
+          : await Promise.all(t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.currentLeaderEpoch, p.timestamp, req.isolationLevel))),
+      })),
+    ),
+  };
+});

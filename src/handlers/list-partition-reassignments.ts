@@ -11,8 +11,11 @@ import {
   type ListPartitionReassignmentsResponse,
 } from '../protocol/messages/list-partition-reassignments.js';
 import { defineHandler } from './handler.js';
+import { allowedOnCluster, Op } from './authz.js';
 
 export const listPartitionReassignmentsHandler = defineHandler<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>(listPartitionReassignmentsApi, (ctx, req) => {
+  // Authorization (Kafka's): Describe on the cluster.
+  if (!allowedOnCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', topics: [] };
   const wanted: Array<{ topic: string; partition: number }> = [];
   if (req.topics === null) {
     for (const t of ctx.image.topics.values()) for (const p of t.partitions) wanted.push({ topic: t.name, partition: p.partition });

@@ -15,6 +15,7 @@ import {
 import { brokersOnListener, type MetadataImage, type TopicInfo } from '../cluster/metadata-image.js';
 import { topicNameProblem } from '../cluster/topic-names.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowed, mayCreateTopic, Op, Res } from './authz.js';
 
 function describeTopic(t: TopicInfo, image: MetadataImage): MetadataTopic {
   return {
@@ -46,6 +47,7 @@ async function resolveTopic(ctx: RequestContext, name: string, allowCreate: bool
   if (existing) return describeTopic(existing, ctx.broker.controller.image);
   if (topicNameProblem(name) !== null) return missingTopic(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
   if (!allowCreate || !ctx.broker.config.autoCreateTopicsEnable) return missingTopic(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (!mayCreateTopic(ctx, name)) return missingTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const created = await ctx.broker.controller.createTopic({
     name,
     numPartitions: -1,
@@ -69,14 +71,21 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
   const allowCreate = ctx.apiVersion < 4 ? true : req.allowAutoTopicCreation;
   let topics: MetadataTopic[];
   const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
+  // Authorization (Kafka's): only topics the principal may Describe are listed; a named one it may
+  // not answers TOPIC_AUTHORIZATION_FAILED (whether or not it exists); auto-creation also needs
+  // Create on the cluster or the topic.
+  const mayDescribe = (name: string): boolean => allowed(ctx, Op.DESCRIBE, Res.TOPIC, name);
   if (all) {
-    topics = [...image.topics.values()].map((t) => describeTopic(t, image));
+    topics = [...image.topics.values()].filter((t) => mayDescribe(t.name)).map((t) => describeTopic(t, image));
   } else {
     topics = [];
     for (const t of req.topics!) {
       if (t.name === null || t.name === undefined) {
         const byId = image.topicsById.get(t.topicId);
-        topics.push(byId ? describeTopic(byId, image) : missingTopic(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+        if (byId && !mayDescribe(byId.name)) topics.push(missingTopic(null, t.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        else topics.push(byId ? describeTopic(byId, image) : missingTopic(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+      } else if (!mayDescribe(t.name)) {
+        topics.push(missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
       } else {
         topics.push(await resolveTopic(ctx, t.name, allowCreate));
       }

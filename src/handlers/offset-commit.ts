@@ -9,11 +9,22 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { offsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/messages/offset-commit.js';
 import { allPartitions } from '../coordinator/group/offset-manager.js';
 import { defineHandler } from './handler.js';
+import { allowed, deniedNames, Op, Res } from './authz.js';
 
 export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetCommitResponse>(offsetCommitApi, async (ctx, req) => {
   const v = ctx.apiVersion;
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
+  // Authorization (Kafka's): Read on the group, else every partition GROUP_AUTHORIZATION_FAILED;
+  // Read on each topic, else its partitions TOPIC_AUTHORIZATION_FAILED and nothing of them committed.
+  if (!allowed(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
+  const deniedTopics = deniedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.name));
+  if (deniedTopics.size > 0) {
+    const refused = allPartitions(req.topics.filter((t) => deniedTopics.has(t.name)), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const rest = await offsetCommitHandler.handle(ctx, { ...req, topics: req.topics.filter((t) => !deniedTopics.has(t.name)) });
+    const r = rest as OffsetCommitResponse;
+    return { throttleTimeMs: 0, topics: [...refused, ...r.topics] };
+  }
   const invalid: Array<{ name: string; partitionIndex: number }> = [];
   const topics = req.topics.map((t) => ({
     name: t.name,

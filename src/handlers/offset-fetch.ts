@@ -14,10 +14,37 @@ import {
   type OffsetFetchResponseTopic,
 } from '../protocol/messages/offset-fetch.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowed, deniedNames, Op, Res } from './authz.js';
 
 type TopicsRequest = Array<{ name: string; partitionIndexes: number[] }> | null;
 
+/**
+ * Authorization (Kafka's): Describe on the group (else GROUP_AUTHORIZATION_FAILED); Describe on each
+ * topic: a named topic without it answers TOPIC_AUTHORIZATION_FAILED per partition, and "all
+ * topics" lists only the topics the principal may Describe.
+ */
 function fetchGroup(ctx: RequestContext, groupId: string, topics: TopicsRequest, requireStable: boolean): { errorCode: number; topics: OffsetFetchResponseTopic[] } {
+  if (!allowed(ctx, Op.DESCRIBE, Res.GROUP, groupId)) return failedGroup(topics, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  if (ctx.broker.authorizer === undefined) return fetchAuthorized(ctx, groupId, topics, requireStable);
+  const denied = deniedNames(ctx, Op.DESCRIBE, Res.TOPIC, (topics ?? []).map((t) => t.name));
+  const r = fetchAuthorized(ctx, groupId, topics === null ? null : topics.filter((t) => !denied.has(t.name)), requireStable);
+  if (r.errorCode !== ErrorCode.NONE) return r;
+  const visible = topics === null ? r.topics.filter((t) => allowed(ctx, Op.DESCRIBE, Res.TOPIC, t.name)) : r.topics;
+  const refused = failedGroup((topics ?? []).filter((t) => denied.has(t.name)), ErrorCode.TOPIC_AUTHORIZATION_FAILED).topics;
+  return { errorCode: ErrorCode.NONE, topics: [...visible, ...refused] };
+}
+
+function failedGroup(topics: TopicsRequest, errorCode: number): { errorCode: number; topics: OffsetFetchResponseTopic[] } {
+  return {
+    errorCode: errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED ? ErrorCode.NONE : errorCode,
+    topics: (topics ?? []).map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode })),
+    })),
+  };
+}
+
+function fetchAuthorized(ctx: RequestContext, groupId: string, topics: TopicsRequest, requireStable: boolean): { errorCode: number; topics: OffsetFetchResponseTopic[] } {
   const r = ctx.broker.groupCoordinator?.fetchOffsets(groupId, topics, requireStable) ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
   if (r.errorCode !== ErrorCode.NONE) {
     return {

@@ -15,6 +15,7 @@ import {
 } from '../protocol/messages/offset-for-leader-epoch.js';
 import { codeForPartitionFailure } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { allowedOnCluster, deniedNames, Op, Res } from './authz.js';
 
 type PartitionAnswer = OffsetForLeaderEpochResponse['topics'][number]['partitions'][number];
 
@@ -29,11 +30,22 @@ function answer(ctx: RequestContext, topic: string, partition: number, currentLe
 
 export const offsetForLeaderEpochHandler = defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(
   offsetForLeaderEpochApi,
-  (ctx, req) => ({
-    throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
-      topic: t.topic,
-      partitions: t.partitions.map((p) => answer(ctx, t.topic, p.partition, p.currentLeaderEpoch, p.leaderEpoch)),
-    })),
-  }),
+  (ctx, req) => {
+    // Authorization (Kafka's): a follower (replicaId >= 0) needs ClusterAction on the cluster, a
+    // consumer Describe on each topic; refused partitions answer TOPIC_AUTHORIZATION_FAILED.
+    const follower = ctx.apiVersion >= 3 && req.replicaId >= 0;
+    const clusterOk = !follower || allowedOnCluster(ctx, Op.CLUSTER_ACTION);
+    const denied = follower ? new Set<string>() : deniedNames(ctx, Op.DESCRIBE, Res.TOPIC, req.topics.map((t) => t.topic));
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) =>
+          !clusterOk || denied.has(t.topic)
+            ? { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, partition: p.partition, leaderEpoch: -1, endOffset: -1n }
+            : answer(ctx, t.topic, p.partition, p.currentLeaderEpoch, p.leaderEpoch),
+        ),
+      })),
+    };
+  },
 );

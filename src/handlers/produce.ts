@@ -34,6 +34,7 @@ import { CompressionError } from '../protocol/records/compression.js';
 import { recompressRecordSet, targetCompression } from './compression-policy.js';
 import { codeForPartitionFailure } from './errors.js';
 import { defineHandler, type BrokerContext, type RequestContext } from './handler.js';
+import { allowed, deniedNames, Op, Res } from './authz.js';
 
 type RecordError = ProducePartitionResponse['recordErrors'][number];
 
@@ -235,17 +236,39 @@ async function preparedAndAppended(
   }
 }
 
+/**
+ * Authorization (Kafka's): a transactional produce needs Write on its transactional id (else every
+ * partition answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic needs Write (else its
+ * partitions answer TOPIC_AUTHORIZATION_FAILED). Idempotent producers were authorized by
+ * InitProducerId (IdempotentWrite on the cluster, or Write on a topic), as in Kafka 3.x.
+ * Returns the code to answer a partition of `topic` with, or NONE.
+ */
+function authorizeProduce(ctx: RequestContext, req: ProduceRequest): (topic: string) => number {
+  if (ctx.broker.authorizer === undefined) return () => ErrorCode.NONE;
+  if (req.transactionalId && !allowed(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)) return () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  const denied = deniedNames(ctx, Op.WRITE, Res.TOPIC, req.topicData.map((t) => t.name));
+  return (topic) => (denied.has(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.NONE);
+}
+
 export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(produceApi, async (ctx, req) => {
   const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  const refusal = authorizeProduce(ctx, req);
   const responses = await Promise.all(
-    req.topicData.map(async (t) => ({
-      name: t.name,
-      partitionResponses: await Promise.all(
-        t.partitionData.map((p) =>
-          acksValid ? producePartition(ctx, req, t.name, p.index, p.records) : Promise.resolve(failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)),
+    req.topicData.map(async (t) => {
+      const denied = refusal(t.name);
+      return {
+        name: t.name,
+        partitionResponses: await Promise.all(
+          t.partitionData.map((p) =>
+            !acksValid
+              ? Promise.resolve(failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS))
+              : denied !== ErrorCode.NONE
+                ? Promise.resolve(failed(p.index, denied))
+                : producePartition(ctx, req, t.name, p.index, p.records),
+          ),
         ),
-      ),
-    })),
+      };
+    }),
   );
   if (req.acks === 0) return null;
   return { responses, throttleTimeMs: 0 };

@@ -7,11 +7,13 @@ import { syncGroupApi, type SyncGroupRequest, type SyncGroupResponse } from '../
 import { ErrorCode } from '../protocol/error-codes.js';
 import { syncError } from '../coordinator/group/classic-rebalance.js';
 import { defineHandler } from './handler.js';
+import { allowed, Op, Res } from './authz.js';
 
 export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupResponse>(syncGroupApi, async (ctx, req) => {
   const v = ctx.apiVersion;
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, ...syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE) };
+  if (!allowed(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, ...syncError(ErrorCode.GROUP_AUTHORIZATION_FAILED) };
   const result = await groups.syncGroup(req.groupId, {
     memberId: req.memberId,
     groupInstanceId: v >= 3 ? req.groupInstanceId : null,

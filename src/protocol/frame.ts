@@ -10,7 +10,12 @@ export class FrameSplitter {
   private chunks: Buffer[] = [];
   private bufferedBytes = 0;
 
-  constructor(private readonly frameBytesMax: number) {}
+  constructor(private frameBytesMax: number) {}
+
+  /** Changes the bound (Connection raises it once the first request is complete). */
+  setFrameBytesMax(bytes: number): void {
+    this.frameBytesMax = bytes;
+  }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;

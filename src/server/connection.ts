@@ -4,14 +4,21 @@
  * sequence number, finished responses wait in `ready` until every earlier one has gone, and the
  * contiguous run is written as one gathered write. At `inflightRequestsPerConnectionMax` unanswered
  * requests the socket is paused (backpressure) and resumed as responses drain.
+ * Quotas (KIP-219): a response that carries a throttle time is written at once, then the socket is
+ * muted (not read) for that long. Until its first request is complete a connection may announce
+ * frames of at most limits.firstRequestBytesMax (a slow-loris or a bogus size cannot reserve
+ * socket.request.max.bytes).
  * Lifecycle: created by Server on accept; ends when the client closes, on a protocol violation,
  * or when the server shuts down (`drain()` waits for in-flight requests).
  */
 import type { Logger } from 'pino';
+import type { Clock, Timer } from '../io/clock.js';
 import type { ByteStream } from '../io/net.js';
 import { limits } from '../limits.js';
 import type { Dispatcher, DispatchOutcome } from './dispatcher.js';
 import { FrameSplitter } from '../protocol/frame.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export class Connection {
   private readonly frames: FrameSplitter;
@@ -19,6 +26,11 @@ export class Connection {
   private nextSeqToSend = 0;
   private readonly ready = new Map<number, DispatchOutcome>();
   private paused = false;
+  /** Muted for a quota throttle until the timer fires. */
+  private muteTimer: Timer | null = null;
+  private firstRequestDone = false;
+  /** Set once a response carried a throttle: from then on requests are handled one at a time. */
+  private serial = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
 
@@ -28,10 +40,11 @@ export class Connection {
     private readonly listenerName: string,
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
-    requestSizeBytesMax: number,
+    private readonly requestSizeBytesMax: number,
     private readonly onClose: (c: Connection) => void,
+    private readonly clock?: Clock,
   ) {
-    this.frames = new FrameSplitter(requestSizeBytesMax);
+    this.frames = new FrameSplitter(Math.min(requestSizeBytesMax, limits.firstRequestBytesMax));
     stream.start({
       data: (chunk) => this.onData(chunk),
       close: () => this.finish(),
@@ -52,15 +65,24 @@ export class Connection {
     if (this.closed) return;
     this.frames.push(chunk);
     for (;;) {
+      // A throttled connection takes one request at a time, as Kafka's channels do: the next one
+      // waits for the answer (and the mute) of the previous, so a backlog cannot bypass the quota.
+      if (this.serial && this.inflight > 0) break;
       const next = this.frames.next();
       if (next.kind === 'none') break;
       if (next.kind === 'tooLarge') {
         this.log.warn(
           { client: this.stream.remoteAddress, sizeBytes: next.sizeBytes },
-          `closing connection: request size ${next.sizeBytes} is outside 0..socket.request.max.bytes`,
+          this.firstRequestDone
+            ? `closing connection: request size ${next.sizeBytes} is outside 0..socket.request.max.bytes`
+            : `closing connection: first request size ${next.sizeBytes} is outside 0..${limits.firstRequestBytesMax} (a first request is ApiVersions, Metadata or SASL)`,
         );
         this.close();
         return;
+      }
+      if (!this.firstRequestDone) {
+        this.firstRequestDone = true;
+        this.frames.setFrameBytesMax(this.requestSizeBytesMax);
       }
       const seq = this.nextSeq++;
       this.dispatcher.dispatch(next.frame, this.stream.remoteAddress, this.listenerName).then(
@@ -74,6 +96,7 @@ export class Connection {
         this.paused = true;
         this.stream.pause();
       }
+      if (this.muteTimer !== null) break; // muted by a throttle: the remaining frames wait
     }
   }
 
@@ -82,10 +105,12 @@ export class Connection {
     this.ready.set(seq, outcome);
     const out: Buffer[] = [];
     let closeReason: string | null = null;
+    let throttleMs = 0;
     while (this.ready.has(this.nextSeqToSend)) {
       const o = this.ready.get(this.nextSeqToSend)!;
       this.ready.delete(this.nextSeqToSend);
       this.nextSeqToSend++;
+      if (o.kind !== 'close') throttleMs = Math.max(throttleMs, o.throttleMs ?? 0);
       if (o.kind === 'response') out.push(...o.chunks);
       else if (o.kind === 'close') {
         closeReason = o.reason;
@@ -99,11 +124,30 @@ export class Connection {
       this.close();
       return;
     }
+    if (throttleMs > 0) {
+      this.serial = true;
+      this.mute(throttleMs);
+    } else if (this.serial && this.muteTimer === null && this.inflight === 0) {
+      this.onData(EMPTY); // the next buffered request, now that this one is answered
+    }
     if (this.paused && this.inflight < limits.inflightRequestsPerConnectionMax / 2) {
       this.paused = false;
-      this.stream.resume();
+      if (this.muteTimer === null) this.stream.resume();
     }
     if (this.inflight === 0) this.wakeDrainWaiters();
+  }
+
+  /** Stops reading for `ms` (a quota throttle); a longer throttle arriving meanwhile extends it. */
+  private mute(ms: number): void {
+    if (this.clock === undefined || this.closed) return;
+    this.muteTimer?.cancel();
+    this.stream.pause();
+    this.muteTimer = this.clock.setTimer(ms, () => {
+      this.muteTimer = null;
+      if (this.closed) return;
+      if (!this.paused) this.stream.resume();
+      this.onData(EMPTY); // frames that arrived before the mute and were left buffered
+    });
   }
 
   /** Resolves when no request is in flight (graceful shutdown). */
@@ -119,6 +163,7 @@ export class Connection {
 
   close(): void {
     if (this.closed) return;
+    this.muteTimer?.cancel();
     this.stream.destroy();
     this.finish();
   }
@@ -126,6 +171,7 @@ export class Connection {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.muteTimer?.cancel();
     this.wakeDrainWaiters();
     this.onClose(this);
   }

@@ -20,9 +20,13 @@ import type { BrokerContext } from '../handlers/handler.js';
 import { apiVersionsBody } from '../handlers/api-versions.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 
+/**
+ * `throttleMs` (client quotas, security/quotas.ts): the connection is muted that long after the
+ * response is written (KIP-219).
+ */
 export type DispatchOutcome =
-  | { kind: 'response'; chunks: Buffer[] }
-  | { kind: 'noResponse' }
+  | { kind: 'response'; chunks: Buffer[]; throttleMs?: number }
+  | { kind: 'noResponse'; throttleMs?: number }
   | { kind: 'close'; reason: string };
 
 export class Dispatcher {
@@ -58,6 +62,7 @@ export class Dispatcher {
         reason: `unsupported version ${apiVersion} of ${apiName(apiKey)} (we implement ${handler.versionMin}-${handler.versionMax}), correlation id ${correlationId}`,
       };
     }
+    const startedMs = this.quotasActive() ? this.broker.clock.monotonicMs() : 0;
     const flexible = codec.isFlexible(apiVersion);
     const reader = new Reader(frame);
     let request: unknown;
@@ -89,14 +94,57 @@ export class Dispatcher {
         return childLog;
       },
     };
-    const response = await handler.handle(ctx, request);
-    if (response === null) return { kind: 'noResponse' };
+    const pending = handler.handle(ctx, request);
+    const syncMs = startedMs === 0 ? 0 : this.broker.clock.monotonicMs() - startedMs;
+    const response = await pending;
+    const throttleMs = startedMs === 0 ? 0 : this.throttle(apiKey, ctx, request, response, frame.length, syncMs);
+    if (response === null) return throttleMs > 0 ? { kind: 'noResponse', throttleMs } : { kind: 'noResponse' };
+    if (throttleMs > 0 && typeof (response as { throttleTimeMs?: unknown }).throttleTimeMs === 'number') {
+      const r = response as { throttleTimeMs: number };
+      r.throttleTimeMs = Math.max(r.throttleTimeMs, throttleMs);
+    }
     const w = new Writer();
     w.int32(0);
     encodeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, flexible));
     codec.encodeResponse(apiVersion, response as Record<string, unknown>, w);
-    return { kind: 'response', chunks: finishFrame(w) };
+    return throttleMs > 0 ? { kind: 'response', chunks: finishFrame(w), throttleMs } : { kind: 'response', chunks: finishFrame(w) };
   }
+
+  /** True when some client quota is configured (else nothing is measured). */
+  private quotasActive(): boolean {
+    return this.broker.quotas !== undefined && !this.broker.quotas.empty;
+  }
+
+  /**
+   * Records the request against the client's quotas and returns the throttle time it earns:
+   * Produce request bytes (producer_byte_rate), consumer Fetch response bytes (consumer_byte_rate)
+   * and the request's processing time (request_percentage: its synchronous part, in percent of
+   * one second per second). ApiVersions, SASL and follower fetches are exempt, as in Kafka.
+   */
+  private throttle(apiKey: number, ctx: { principal: KafkaPrincipal; header: { clientId: string | null } }, request: unknown, response: object | null, requestBytes: number, syncMs: number): number {
+    const quotas = this.broker.quotas!;
+    if (QUOTA_EXEMPT.has(apiKey)) return 0;
+    const clientId = ctx.header.clientId;
+    let ms = 0;
+    if (apiKey === ApiKey.Produce) ms = quotas.record('producer_byte_rate', ctx.principal, clientId, requestBytes);
+    if (apiKey === ApiKey.Fetch) {
+      if (((request as { replicaId?: number }).replicaId ?? -1) >= 0) return 0;
+      ms = quotas.record('consumer_byte_rate', ctx.principal, clientId, fetchedBytes(response));
+    }
+    return Math.max(ms, quotas.record('request_percentage', ctx.principal, clientId, syncMs / 10));
+  }
+}
+
+/** APIs outside client quotas (Kafka exempts these from throttling). */
+const QUOTA_EXEMPT = new Set<number>([ApiKey.ApiVersions, 17 /* SaslHandshake */, 36 /* SaslAuthenticate */]);
+
+/** Record bytes in a Fetch response. */
+function fetchedBytes(response: object | null): number {
+  let n = 0;
+  for (const t of (response as { responses?: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null)?.responses ?? []) {
+    for (const p of t.partitions) n += p.records?.length ?? 0;
+  }
+  return n;
 }
 
 /** Patches the int32 size prefix (the first 4 bytes of the first chunk) and returns the chunks. */

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import type { Clock } from '../io/clock.js';
 import type { ByteStream, Listener, Net } from '../io/net.js';
-import { limits } from '../limits.js';
 import { Connection } from './connection.js';
+import { ConnectionCounter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitSettings } from './connection-limits.js';
 import type { Dispatcher } from './dispatcher.js';
 
 export interface BoundListener {
@@ -31,7 +31,13 @@ export class Server {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly requestSizeBytesMax: number,
-  ) {}
+    connectionLimits: ConnectionLimitSettings = DEFAULT_CONNECTION_LIMITS,
+  ) {
+    this.counter = new ConnectionCounter(connectionLimits);
+  }
+
+  /** Open connections per address and in total (max.connections, max.connections.per.ip, creation rate). */
+  private readonly counter: ConnectionCounter;
 
   async listen(spec: { name: string; host: string; port: number }): Promise<BoundListener> {
     const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream, spec.name));
@@ -45,20 +51,26 @@ export class Server {
     this.dispatcher = dispatcher;
     const waiting = this.waiting ?? [];
     this.waiting = null;
-    for (const w of waiting) this.accept(w.stream, w.listenerName);
+    for (const w of waiting) this.accept(w.stream, w.listenerName, true);
   }
 
-  private accept(stream: ByteStream, listenerName: string): void {
-    if (this.connections.size + (this.waiting?.length ?? 0) >= limits.connectionsMax) {
-      this.log.warn({ client: stream.remoteAddress }, `refusing connection: ${limits.connectionsMax} connections open`);
-      stream.destroy();
-      return;
+  private accept(stream: ByteStream, listenerName: string, admitted = false): void {
+    if (!admitted) {
+      const refusal = this.counter.admit(stream.remoteAddress, this.clock.monotonicMs());
+      if (refusal !== null) {
+        this.log.warn({ client: stream.remoteAddress, listener: listenerName }, `refusing connection: ${refusal}`);
+        stream.destroy();
+        return;
+      }
     }
     if (this.dispatcher === null) {
       this.waiting?.push({ stream, listenerName });
       return;
     }
-    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
+    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => {
+      this.connections.delete(closed);
+      this.counter.release(stream.remoteAddress);
+    }, this.clock);
     this.connections.add(c);
   }
 
@@ -68,7 +80,10 @@ export class Server {
 
   async stop(drainTimeoutMs: number): Promise<void> {
     const closing = this.listeners.splice(0).map((l) => l.close());
-    for (const w of this.waiting ?? []) w.stream.destroy();
+    for (const w of this.waiting ?? []) {
+      w.stream.destroy();
+      this.counter.release(w.stream.remoteAddress);
+    }
     this.waiting = [];
     for (const c of this.connections) c.stopReading();
     const drained = Promise.all([...this.connections].map((c) => c.drain()));

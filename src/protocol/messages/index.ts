@@ -6,7 +6,12 @@
 import type { ApiDef } from '../schema.js';
 import { addOffsetsToTxnApi } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnApi } from './add-partitions-to-txn.js';
+import { alterClientQuotasApi } from './alter-client-quotas.js';
 import { alterConfigsApi } from './alter-configs.js';
+import { createAclsApi } from './create-acls.js';
+import { deleteAclsApi } from './delete-acls.js';
+import { describeAclsApi } from './describe-acls.js';
+import { describeClientQuotasApi } from './describe-client-quotas.js';
 import { alterPartitionReassignmentsApi } from './alter-partition-reassignments.js';
 import { apiVersionsApi } from './api-versions.js';
 import { consumerGroupHeartbeatApi } from './consumer-group-heartbeat.js';
@@ -72,6 +77,9 @@ export const allApis: ApiDef[] = [
   endTxnApi, // 26
   writeTxnMarkersApi, // 27
   txnOffsetCommitApi, // 28
+  describeAclsApi, // 29
+  createAclsApi, // 30
+  deleteAclsApi, // 31
   describeConfigsApi, // 32
   alterConfigsApi, // 33
   describeLogDirsApi, // 35
@@ -82,6 +90,8 @@ export const allApis: ApiDef[] = [
   alterPartitionReassignmentsApi, // 45
   listPartitionReassignmentsApi, // 46
   offsetDeleteApi, // 47
+  describeClientQuotasApi, // 48
+  alterClientQuotasApi, // 49
   describeQuorumApi, // 55
   describeClusterApi, // 60
   describeProducersApi, // 61
@@ -92,7 +102,12 @@ export const allApis: ApiDef[] = [
 
 export * from './add-offsets-to-txn.js';
 export * from './add-partitions-to-txn.js';
+export * from './alter-client-quotas.js';
 export * from './alter-configs.js';
+export * from './create-acls.js';
+export * from './delete-acls.js';
+export * from './describe-acls.js';
+export * from './describe-client-quotas.js';
 export * from './alter-partition-reassignments.js';
 export * from './api-versions.js';
 export * from './consumer-group-heartbeat.js';
