@@ -1,14 +1,17 @@
 /**
  * Goal: bin/kafka-transactions prints Kafka's tables and messages against a live broker:
  * describe-producers shows a transactional producer's open transaction (start offset) and an
- * idempotent producer's None, from the leader and from --broker-id; abort --start-offset names the
- * offset when no transaction starts there; argument mistakes and failed requests are one line and
- * exit 1.
+ * idempotent producer's None, from the leader and from --broker-id; find-hanging reports a
+ * transaction no coordinator owns (and not a young one); abort --start-offset ends it, and names
+ * the offset when no transaction starts there; argument mistakes and failed requests are one line
+ * and exit 1.
  *
  * Method: an in-process broker; batches are produced over a raw connection (a transactional batch
- * of producer 42 and an idempotent one of producer 43 to orders-0), then the real wrapper runs as a
- * child process. The parts that need the transaction coordinator (list, describe, find-hanging,
- * abort's marker) are covered once it is on the same branch.
+ * of producer 42 — no transactional id, no coordinator: a hanging transaction — and an idempotent
+ * one of producer 43 to orders-0), then the real wrapper runs as a child process. find-hanging
+ * finds 42's transaction; abort --start-offset writes its ABORT marker (WriteTxnMarkers to the
+ * leader) and describe-producers then shows no open transaction. list / describe against a live
+ * transaction are in test/e2e/txn-offsets-require-stable.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -68,6 +71,27 @@ describe('kafka-transactions', () => {
     }
     const empty = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'describe-producers', '--topic', 'orders', '--partition', '1']);
     assert.equal(empty.stdout, table([['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset']]));
+  });
+
+  it('find-hanging reports the transaction no coordinator owns; abort --start-offset ends it', async () => {
+    const hanging = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'find-hanging', '--topic', 'orders', '--max-transaction-timeout', '0']);
+    const lines = hanging.stdout.trimEnd().split('\n').map((l) => l.split('\t').map((c) => c.trim()));
+    assert.deepEqual(lines[0]!.slice(0, 8), ['Topic', 'Partition', 'ProducerId', 'ProducerEpoch', 'CoordinatorEpoch', 'StartOffset', 'LastTimestamp', 'Duration(min)']);
+    assert.deepEqual(lines.slice(1).map((r) => r.slice(0, 6)), [['orders', '0', '42', '3', '-1', '0']], hanging.stdout);
+    const byBroker = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'find-hanging', '--broker-id', String(brokerId), '--max-transaction-timeout', '0']);
+    const brokerRows = byBroker.stdout.trimEnd().split('\n').slice(1).map((l) => l.split('\t').map((c) => c.trim()).slice(0, 7));
+    assert.deepEqual(brokerRows, lines.slice(1).map((r) => r.slice(0, 7)), 'the same row when searching the broker');
+    const recent = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'find-hanging', '--topic', 'orders']);
+    assert.equal(recent.stdout.trimEnd().split('\n').length, 1, 'younger than the default 15 minutes: not reported');
+
+    const aborted = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'abort', '--topic', 'orders', '--partition', '0', '--start-offset', '0']);
+    assert.equal(aborted.stdout, '');
+    const after = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'describe-producers', '--topic', 'orders', '--partition', '0']);
+    const row42 = after.stdout.split('\n').find((l) => l.startsWith('42'))!.split('\t').map((c) => c.trim());
+    assert.equal(row42[5], 'None', 'no open transaction after the ABORT marker');
+    assert.equal(row42[2], '0', 'the marker was written with coordinator epoch 0 (-1 became 0)');
+    const none = await toolOk('kafka-transactions', ['--bootstrap-server', b.bootstrap, 'find-hanging', '--topic', 'orders', '--partition', '0', '--max-transaction-timeout', '0']);
+    assert.equal(none.stdout.trimEnd().split('\n').length, 1);
   });
 
   it('abort --start-offset names the offset when no transaction starts there', async () => {
