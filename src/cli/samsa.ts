@@ -34,6 +34,11 @@ ${c.bold('Consumer groups')}
   group list                  list consumer groups
   group describe <group>      members, committed offsets and lag
 
+${c.bold('Transactions')}
+  txn list                    transactional ids, their coordinator and state
+  txn describe <id>           state, producer, open time and partitions of a transaction
+  txn producers <topic> <p>   producer state of a partition (open transactions, sequences)
+
 ${c.bold('See inside')}
   console                     web console: brokers, topics, messages, groups and lag ${c.dim('(--port, --host)')}
 
@@ -260,6 +265,33 @@ clientOptions(group.command('describe'))
   .action(async (groups: string[], _opts: unknown, cmd: Command) => {
     const { groupDescribe } = await import('./samsa/group.js');
     await groupDescribe(groups, cmd.optsWithGlobals());
+  });
+
+// ---- transactions ---------------------------------------------------------------------------
+
+const txn = program.command('txn').description('transactions and producer state');
+clientOptions(txn.command('list'))
+  .alias('ls')
+  .description('transactional ids, their coordinator and state')
+  .action(async (_opts: unknown, cmd: Command) => {
+    const { txnList } = await import('./samsa/txn.js');
+    await txnList(cmd.optsWithGlobals());
+  });
+clientOptions(txn.command('describe'))
+  .argument('<transactional-id>', 'transactional id')
+  .description('state, producer, open time and partitions of a transaction')
+  .action(async (id: string, _opts: unknown, cmd: Command) => {
+    const { txnDescribe } = await import('./samsa/txn.js');
+    await txnDescribe(id, cmd.optsWithGlobals());
+  });
+clientOptions(txn.command('producers'))
+  .argument('<topic>', 'topic')
+  .argument('<partition>', 'partition')
+  .option('--broker-id <id>', 'ask this replica instead of the leader')
+  .description('producer state of a partition: epochs, sequences, open transactions')
+  .action(async (topic: string, partition: string, _opts: unknown, cmd: Command) => {
+    const { txnProducers } = await import('./samsa/txn.js');
+    await txnProducers(topic, partition, cmd.optsWithGlobals());
   });
 
 // ---- console ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { describeQuorumHandler } from './describe-quorum.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { fetchHandler } from './fetch.js';
@@ -51,6 +52,7 @@ import { writeTxnMarkersHandler } from './write-txn-markers.js';
 // Security: SASL (answered by the connection's authenticator on SASL listeners) and SCRAM users.
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 const all: Handler[] = [
   produceHandler,
@@ -72,6 +74,7 @@ const all: Handler[] = [
   describeClusterHandler,
   electLeadersHandler,
   offsetForLeaderEpochHandler,
+  describeProducersHandler,
   // Consumer groups (classic protocol). KIP-848's ConsumerGroupHeartbeat (key 68) is not listed:
   // ApiVersions must not advertise it until the coordinator implements it (see docs/ARCHITECTURE.md).
   offsetCommitHandler,
@@ -85,6 +88,7 @@ const all: Handler[] = [
   listGroupsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  txnOffsetCommitHandler,
   describeAclsHandler,
   createAclsHandler,
   deleteAclsHandler,

@@ -30,6 +30,11 @@ const DEADLINE_MS = 12_000;
 const LONG_RUNNING = new Set(['kafka-console-consumer', 'kafka-console-producer', 'kafka-consumer-perf-test', 'kafka-producer-perf-test', 'kafka-verifiable-consumer', 'kafka-verifiable-producer']);
 /** Servers and wrappers with targeted tests of their own (they would start real servers here). */
 const EXCLUDED = new Set(['kafka-server-start', 'kafka-server-stop', 'zookeeper-server-start', 'zookeeper-server-stop']);
+/** Tools whose first word is a command: a vector starts with one of these (or a wrong one). */
+const SUBCOMMANDS: Record<string, string[]> = {
+  samsa: ['topic', 'group', 'txn', 'start', 'cluster', 'nope'],
+  'kafka-transactions': ['list', 'describe', 'describe-producers', 'abort', 'find-hanging', 'nope'],
+};
 const STACK_FRAME = /^\s+at .+(\(.+:\d+:\d+\)|:\d+:\d+)$/m;
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
@@ -138,7 +143,14 @@ describe('every bin/ tool answers any argument vector without a stack trace or a
       assert.equal(help.code, 0, `${name} --help exits 0\n${help.stderr}`);
       const options = optionsFromHelp(help.stdout);
       assert.ok(options.length > 0, `${name} --help lists options:\n${help.stdout}`);
-      const subcommands = name === 'samsa' ? ['topic', 'group', 'start', 'cluster', 'nope'] : [];
+      const subcommands = SUBCOMMANDS[name] ?? [];
+      // Tools with argparse-style subcommands list each command's options in its own help.
+      if (name === 'kafka-transactions') {
+        for (const sub of subcommands) {
+          const subHelp = await run(path.join(BIN, name), [sub, '--help'], { timeoutMs: DEADLINE_MS, env: { ...process.env, SAMSA_DEBUG: '1', NO_COLOR: '1' } });
+          for (const o of optionsFromHelp(subHelp.stdout)) if (!options.includes(o)) options.push(o);
+        }
+      }
       for (let i = 0; i < VECTORS_PER_TOOL; i++) {
         const argv: string[] = [];
         if (subcommands.length > 0) argv.push(pick(rand, subcommands));

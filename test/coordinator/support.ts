@@ -8,12 +8,14 @@ import { pino } from 'pino';
 import { EmbeddedController } from '../../src/cluster/embedded-controller.js';
 import { loadBrokerConfig, type BrokerConfig } from '../../src/config/broker-config.js';
 import { batch } from '../../src/protocol/records/batch.js';
+import assert from 'node:assert/strict';
 import { readRecordsSync } from '../../src/protocol/records/builder.js';
+import { buildControlBatch } from '../../src/storage/control-batch.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { GroupCoordinator } from '../../src/coordinator/group/group-coordinator.js';
 import type { JoinGroupResult, SyncGroupResult } from '../../src/coordinator/group/classic-group.js';
 import type { JoinRequest } from '../../src/coordinator/group/classic-rebalance.js';
-import type { OffsetsTopicLog, WriteFailure } from '../../src/coordinator/offsets/offsets-topic-log.js';
+import type { Appended, OffsetsTopicLog, WriteFailure } from '../../src/coordinator/offsets/offsets-topic-log.js';
 import { OFFSETS_TOPIC } from '../../src/coordinator/offsets/records.js';
 import { Writer } from '../../src/protocol/primitives.js';
 import { ManualClock } from '../../src/io/sim/manual-clock.js';
@@ -32,9 +34,21 @@ export class MemoryOffsetsLog implements OffsetsTopicLog {
   /** While set, reads wait for it (to observe COORDINATOR_LOAD_IN_PROGRESS). */
   readGate: Promise<void> | null = null;
   appends = 0;
+  /** `partition|producerId` → the producer's epoch and last sequence (transactional batches). */
+  readonly producers = new Map<string, { epoch: number; lastSequence: number }>();
 
-  async append(partition: number, b: Buffer): Promise<WriteFailure | null> {
+  async append(partition: number, b: Buffer): Promise<WriteFailure | Appended> {
     if (this.failWith !== null) return this.failWith;
+    const producerId = batch.producerId(b);
+    if (producerId >= 0n) {
+      // The checks the partition's producer state makes (storage/producer-state.ts).
+      const known = this.producers.get(`${partition}|${producerId}`);
+      const epoch = batch.producerEpoch(b);
+      if (known !== undefined && epoch < known.epoch) return 'invalidProducerEpoch';
+      const expected = known !== undefined && known.epoch === epoch ? known.lastSequence + 1 : 0;
+      assert.equal(batch.baseSequence(b), expected, `producer ${producerId}: sequence out of order`);
+      this.producers.set(`${partition}|${producerId}`, { epoch, lastSequence: expected + batch.lastOffsetDelta(b) });
+    }
     const copy = Buffer.from(b);
     const base = this.#ends.get(partition) ?? 0;
     batch.setBaseOffset(copy, base);
@@ -43,7 +57,22 @@ export class MemoryOffsetsLog implements OffsetsTopicLog {
     if (!list) this.batches.set(partition, (list = []));
     list.push(copy);
     this.appends++;
-    return null;
+    return { baseOffset: base };
+  }
+
+  producerSequence(partition: number, producerId: bigint): { epoch: number; lastSequence: number } | null {
+    return this.producers.get(`${partition}|${producerId}`) ?? null;
+  }
+
+  /** Appends a COMMIT (or ABORT) marker of the producer, as WriteTxnMarkers does. */
+  appendMarker(partition: number, producerId: bigint, producerEpoch: number, commit: boolean): void {
+    const b = buildControlBatch({ producerId, producerEpoch, coordinatorEpoch: 0, commit }, { timestampMs: 0 });
+    const base = this.#ends.get(partition) ?? 0;
+    batch.setBaseOffset(b, base);
+    this.#ends.set(partition, base + 1);
+    let list = this.batches.get(partition);
+    if (!list) this.batches.set(partition, (list = []));
+    list.push(b);
   }
 
   bounds(partition: number): { startOffset: number; endOffset: number } {
@@ -60,7 +89,7 @@ export class MemoryOffsetsLog implements OffsetsTopicLog {
   records(): Array<{ partition: number; key: Buffer; value: Buffer | null }> {
     const out: Array<{ partition: number; key: Buffer; value: Buffer | null }> = [];
     for (const [partition, list] of this.batches) {
-      for (const b of list) for (const r of readRecordsSync(b)) out.push({ partition, key: Buffer.from(r.key!), value: r.value && Buffer.from(r.value) });
+      for (const b of list) if (!batch.isControl(b)) for (const r of readRecordsSync(b)) out.push({ partition, key: Buffer.from(r.key!), value: r.value && Buffer.from(r.value) });
     }
     return out;
   }

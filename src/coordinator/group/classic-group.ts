@@ -56,6 +56,19 @@ export interface CommittedOffset {
   commitTimestampMs: number;
   /** From a v1 value (explicit retention), else -1. */
   expireTimestampMs: number;
+  /**
+   * Base offset of the `__consumer_offsets` batch that wrote it (undefined: not known). Orders a
+   * transactional commit against a plain one: when a transaction commits, its offset replaces the
+   * committed one only if it was written later in the log (Kafka's rule).
+   */
+  recordOffset?: number;
+}
+
+/** An offset written by a transactional producer whose transaction has not completed yet. */
+export interface PendingTxnOffset {
+  topic: string;
+  partition: number;
+  value: CommittedOffset;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -129,6 +142,12 @@ export class ClassicGroup {
   readonly pendingSync = new Set<string>();
   /** topic → partition → committed offset. */
   readonly offsets = new Map<string, Map<number, CommittedOffset>>();
+  /**
+   * producerId → `topic\0partition` → offsets of that producer's open transaction (TxnOffsetCommit
+   * written, no COMMIT/ABORT marker yet). Invisible to OffsetFetch; requireStable answers
+   * UNSTABLE_OFFSET_COMMIT for them.
+   */
+  readonly pendingTxnOffsets = new Map<bigint, Map<string, PendingTxnOffset>>();
   /** `topic\0partition` → commits being written (OffsetFetch requireStable answers UNSTABLE_OFFSET_COMMIT). */
   readonly commitsInFlight = new Map<string, number>();
   /** Present while a new group waits group.initial.rebalance.delay.ms for more members. */
@@ -296,6 +315,61 @@ export class ClassicGroup {
     for (const m of this.offsets.values()) n += m.size;
     return n;
   }
+
+  // ---- transactional offsets ----
+
+  addPendingTxnOffset(producerId: bigint, pending: PendingTxnOffset): void {
+    let byKey = this.pendingTxnOffsets.get(producerId);
+    if (!byKey) this.pendingTxnOffsets.set(producerId, (byKey = new Map()));
+    byKey.set(inFlightKey(pending.topic, pending.partition), pending);
+  }
+
+  /** Some open transaction wrote an offset for this partition. */
+  hasPendingTxnOffset(topic: string, partition: number): boolean {
+    const key = inFlightKey(topic, partition);
+    for (const byKey of this.pendingTxnOffsets.values()) if (byKey.has(key)) return true;
+    return false;
+  }
+
+  get hasPendingTxnOffsets(): boolean {
+    return this.pendingTxnOffsets.size > 0;
+  }
+
+  /** Drops every open transaction's offset for this partition (its committed offset was deleted). */
+  dropPendingTxnOffset(topic: string, partition: number): void {
+    const key = inFlightKey(topic, partition);
+    for (const [producerId, byKey] of this.pendingTxnOffsets) {
+      byKey.delete(key);
+      if (byKey.size === 0) this.pendingTxnOffsets.delete(producerId);
+    }
+  }
+
+  /**
+   * The producer's transaction completed. Commit: each of its offsets becomes the committed one,
+   * unless a plain commit written later in the log replaced it meanwhile. Abort: they are dropped.
+   * Returns how many offsets became committed.
+   */
+  completeTxn(producerId: bigint, commit: boolean): number {
+    const byKey = this.pendingTxnOffsets.get(producerId);
+    if (!byKey) return 0;
+    this.pendingTxnOffsets.delete(producerId);
+    if (!commit) return 0;
+    let applied = 0;
+    for (const p of byKey.values()) {
+      if (laterInLog(p.value, this.offset(p.topic, p.partition))) {
+        this.setOffset(p.topic, p.partition, p.value);
+        applied++;
+      }
+    }
+    return applied;
+  }
+}
+
+/** Whether `candidate` was written after `current` (an unknown position counts as older). */
+export function laterInLog(candidate: CommittedOffset, current: CommittedOffset | undefined): boolean {
+  if (current === undefined) return true;
+  assert.ok(candidate.recordOffset !== undefined, 'a transactional offset always knows its log position');
+  return (current.recordOffset ?? -1) < candidate.recordOffset;
 }
 
 export function inFlightKey(topic: string, partition: number): string {

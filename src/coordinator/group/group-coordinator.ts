@@ -51,7 +51,7 @@ import {
 } from './classic-rebalance.js';
 import { CoordinatorShard } from './coordinator-shard.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { allPartitions, OffsetManager, type CommitRequest, type FetchedTopics, type PartitionResults } from './offset-manager.js';
+import { allPartitions, OffsetManager, type CommitRequest, type FetchedTopics, type PartitionResults, type TxnCommitRequest } from './offset-manager.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Kafka's offset.metadata.max.bytes default (no typed broker key yet; read from the raw config). */
@@ -233,7 +233,10 @@ export class GroupCoordinator {
           this.#log.warn({ group: group.groupId, failure }, 'removing offsets of deleted topics failed; they expire with the group');
           continue;
         }
-        for (const g of gone) group.deleteOffset(g.topic, g.partition);
+        for (const g of gone) {
+          group.deleteOffset(g.topic, g.partition);
+          group.dropPendingTxnOffset(g.topic, g.partition);
+        }
         this.#log.info({ group: group.groupId, topics: [...topics], partitions: gone.length }, 'removed committed offsets of deleted topics');
       }
     }
@@ -468,6 +471,13 @@ export class GroupCoordinator {
     for (const [topic, byPartition] of group.offsets) {
       for (const partition of byPartition.keys()) records.push({ key: encodeOffsetCommitKey(groupId, topic, partition), value: null });
     }
+    // Offsets of open transactions go too; their partitions without a committed offset need their
+    // own tombstone (on load a plain tombstone also ends the pending ones, as Kafka's coordinator does).
+    const pendingOnly = new Map<string, { topic: string; partition: number }>();
+    for (const byKey of group.pendingTxnOffsets.values()) {
+      for (const [key, p] of byKey) if (group.offset(p.topic, p.partition) === undefined) pendingOnly.set(key, p);
+    }
+    for (const p of pendingOnly.values()) records.push({ key: encodeOffsetCommitKey(groupId, p.topic, p.partition), value: null });
     records.push({ key: encodeGroupMetadataKey(groupId), value: null });
     const failure = await shard.write(records);
     if (failure !== null) {
@@ -487,6 +497,30 @@ export class GroupCoordinator {
     const found = this.#shardFor(req.groupId);
     if (found.shard === null) return Promise.resolve(allPartitions(req.topics, found.errorCode));
     return this.#offsets.commit(found.shard, req);
+  }
+
+  /** TxnOffsetCommit: offsets pending in the producer's transaction (an empty group id answers INVALID_GROUP_ID). */
+  commitTxnOffsets(req: TxnCommitRequest): Promise<PartitionResults> {
+    if (req.groupId === '') return Promise.resolve(allPartitions(req.topics, ErrorCode.INVALID_GROUP_ID));
+    const found = this.#shardFor(req.groupId);
+    if (found.shard === null) return Promise.resolve(allPartitions(req.topics, found.errorCode));
+    return this.#offsets.txnCommit(found.shard, req);
+  }
+
+  /**
+   * The producer's transaction marker (COMMIT or ABORT) was written to `__consumer_offsets`
+   * partition `offsetsPartition` (the WriteTxnMarkers handler calls this once the marker is
+   * committed): its pending offsets there become committed, or are dropped. A partition not led
+   * here has nothing to do: its next leader replays the marker when it loads.
+   */
+  completeTransaction(offsetsPartition: number, producerId: bigint, commit: boolean): void {
+    const shard = this.#shards.get(offsetsPartition);
+    if (!shard) {
+      this.#log.debug({ partition: offsetsPartition, producerId: String(producerId), commit }, 'transaction marker for a partition not loaded here');
+      return;
+    }
+    const applied = shard.completeTransaction(producerId, commit);
+    this.#log.debug({ partition: offsetsPartition, producerId: String(producerId), commit, applied }, 'completed transactional offsets');
   }
 
   fetchOffsets(
@@ -557,6 +591,8 @@ function groupWriteErrorCode(failure: WriteFailure): number {
       return ErrorCode.NOT_COORDINATOR;
     case 'unavailable':
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case 'invalidProducerEpoch':
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
     case 'tooLarge':
       return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
@@ -568,6 +604,7 @@ function reviveEmpty(dead: ClassicGroup, nowMs: number): ClassicGroup {
   group.generationId = dead.generationId;
   group.protocolType = dead.protocolType;
   for (const [topic, byPartition] of dead.offsets) for (const [p, v] of byPartition) group.setOffset(topic, p, v);
+  for (const [producerId, byKey] of dead.pendingTxnOffsets) for (const p of byKey.values()) group.addPendingTxnOffset(producerId, p);
   return group;
 }
 

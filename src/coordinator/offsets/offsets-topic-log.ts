@@ -6,17 +6,30 @@
  *
  * Failures come back as kinds, which the coordinator turns into the codes Kafka answers for them:
  * notLeader → NOT_COORDINATOR, unavailable → COORDINATOR_NOT_AVAILABLE, tooLarge →
- * INVALID_COMMIT_OFFSET_SIZE (offsets) or UNKNOWN_SERVER_ERROR (group metadata), storage → NOT_COORDINATOR.
+ * INVALID_COMMIT_OFFSET_SIZE (offsets) or UNKNOWN_SERVER_ERROR (group metadata), storage → NOT_COORDINATOR,
+ * invalidProducerEpoch (a TxnOffsetCommit batch from a fenced producer epoch) → INVALID_PRODUCER_EPOCH.
+ *
+ * Transactional offset batches (TxnOffsetCommit) carry the producer's id, epoch and a sequence, so
+ * the partition's producer state checks them like any idempotent batch: the writer asks
+ * `producerSequence` for the next sequence and serialises its transactional appends per partition.
  */
 import { ReplicaManager } from '../../replication/replica-manager.js';
 import { StorageError } from '../../storage/errors.js';
+import { ProducerStateError } from '../../storage/producer-state.js';
 import { OFFSETS_TOPIC } from './records.js';
 
-export type WriteFailure = 'notLeader' | 'unavailable' | 'tooLarge' | 'storage';
+export type WriteFailure = 'notLeader' | 'unavailable' | 'tooLarge' | 'storage' | 'invalidProducerEpoch';
+
+/** A committed append: where its batch starts in the log. */
+export interface Appended {
+  baseOffset: number;
+}
 
 export interface OffsetsTopicLog {
-  /** Appends one record batch as the partition's leader; null once committed, else why not. */
-  append(partition: number, batch: Buffer): Promise<WriteFailure | null>;
+  /** Appends one record batch as the partition's leader; its base offset once committed, else why not. */
+  append(partition: number, batch: Buffer): Promise<WriteFailure | Appended>;
+  /** The producer's epoch and last sequence in the partition as leader; null when it has none (any sequence goes). */
+  producerSequence(partition: number, producerId: bigint): { epoch: number; lastSequence: number } | null;
   /**
    * The range to load, [startOffset, endOffset); null when this broker cannot read it as leader.
    * As leader the end is the log end offset, not the high watermark (Kafka loads to the log end too):
@@ -39,13 +52,17 @@ export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
     private readonly topic: string = OFFSETS_TOPIC,
   ) {}
 
-  async append(partition: number, batch: Buffer): Promise<WriteFailure | null> {
+  async append(partition: number, batch: Buffer): Promise<WriteFailure | Appended> {
     let lastOffset: number;
+    let baseOffset: number;
     try {
       // acks=all, as Kafka writes its coordinator records: an offset answered as committed survives failover.
-      lastOffset = (await this.replicas.appendAsLeader(this.topic, partition, batch, { requiredAcks: -1 })).lastOffset;
+      ({ baseOffset, lastOffset } = await this.replicas.appendAsLeader(this.topic, partition, batch, { requiredAcks: -1 }));
     } catch (err) {
       if (err instanceof StorageError && err.kind === 'messageTooLarge') return 'tooLarge';
+      // Sequences come from producerSequence under the writer's per-partition queue, so only an
+      // epoch fence is expected; anything else is answered retriable.
+      if (err instanceof ProducerStateError) return err.kind === 'invalidProducerEpoch' ? 'invalidProducerEpoch' : 'unavailable';
       const kind = ReplicaManager.classifyAll(err);
       if (kind === null) throw err;
       switch (kind) {
@@ -66,12 +83,22 @@ export class ReplicaOffsetsTopicLog implements OffsetsTopicLog {
     const outcome = await this.replicas.waitForCommit(this.topic, partition, lastOffset, this.commitTimeoutMs);
     switch (outcome) {
       case 'committed':
-        return null;
+        return { baseOffset };
       case 'notLeader':
         return 'notLeader';
       case 'notEnoughReplicasAfterAppend':
       case 'timedOut':
         return 'unavailable';
+    }
+  }
+
+  producerSequence(partition: number, producerId: bigint): { epoch: number; lastSequence: number } | null {
+    try {
+      return this.replicas.leaderLog(this.topic, partition).producerEntry(producerId);
+    } catch (err) {
+      // Not the leader (any more): the append that follows fails with the same kind.
+      if (ReplicaManager.classify(err) !== null) return null;
+      throw err;
     }
   }
 

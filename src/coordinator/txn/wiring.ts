@@ -15,7 +15,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { GroupCoordinator } from '../group/group-coordinator.js';
 import { ReplicaOffsetsTopicLog } from '../offsets/offsets-topic-log.js';
 import { BrokerChannels } from './broker-channels.js';
-import { LocalMarkerWriter, type OffsetsTxnCompleter } from './marker-writer.js';
+import { LocalMarkerWriter } from './marker-writer.js';
 import { TxnMarkerSender } from './marker-sender.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import { TXN_STATE_TOPIC } from './records.js';
@@ -60,7 +60,7 @@ export function startTransactions(deps: TransactionsDeps): Transactions {
   });
   const markerWriter = new LocalMarkerWriter({
     appender: deps.replicas,
-    groups: offsetsCompleterOf(deps.groupCoordinator, log),
+    groups: deps.groupCoordinator,
     codeFor: (err) => {
       try {
         return deps.codeForAppendFailure(err);
@@ -93,20 +93,6 @@ export function startTransactions(deps: TransactionsDeps): Transactions {
     shutdown() {
       coordinator.shutdown();
       channels.close();
-    },
-  };
-}
-
-/** GroupCoordinator.completeTransaction (branch txn-groups); logged when missing. */
-function offsetsCompleterOf(groups: GroupCoordinator, log: Logger): OffsetsTxnCompleter {
-  const g = groups as unknown as Partial<OffsetsTxnCompleter>;
-  return {
-    completeTransaction(offsetsPartition, producerId, commit) {
-      if (typeof g.completeTransaction !== 'function') {
-        log.warn({ offsetsPartition }, 'this build cannot complete transactional offset commits');
-        return;
-      }
-      g.completeTransaction.call(groups, offsetsPartition, producerId, commit);
     },
   };
 }

@@ -50,6 +50,7 @@ import { saslAuthenticateApi } from './sasl-authenticate.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
 import { alterUserScramCredentialsApi, describeUserScramCredentialsApi } from './user-scram-credentials.js';
 import { syncGroupApi } from './sync-group.js';
+import { txnOffsetCommitApi } from './txn-offset-commit.js';
 import { writeTxnMarkersApi } from './write-txn-markers.js';
 
 export const allApis: ApiDef[] = [
@@ -77,6 +78,7 @@ export const allApis: ApiDef[] = [
   addOffsetsToTxnApi, // 25
   endTxnApi, // 26
   writeTxnMarkersApi, // 27
+  txnOffsetCommitApi, // 28
   describeAclsApi, // 29
   createAclsApi, // 30
   deleteAclsApi, // 31
@@ -148,5 +150,6 @@ export * from './produce.js';
 export * from './sasl-authenticate.js';
 export * from './sasl-handshake.js';
 export * from './sync-group.js';
+export * from './txn-offset-commit.js';
 export * from './write-txn-markers.js';
 export * from './user-scram-credentials.js';

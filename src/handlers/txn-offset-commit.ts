@@ -1,0 +1,56 @@
+/**
+ * TxnOffsetCommit (v0-4): a transactional producer commits a consumer group's offsets as part of
+ * its transaction (send_offsets_to_transaction / sendOffsetsToTransaction). The group coordinator
+ * writes them to `__consumer_offsets` as a transactional batch of the request's producer id and
+ * epoch and keeps them pending until the transaction's COMMIT/ABORT marker (WriteTxnMarkers); see
+ * coordinator/group/offset-manager.ts for every rule. v3+ carries the consumer's generation, member
+ * id and instance id (KIP-447), checked against the group. A producer epoch older than the one the
+ * offsets partition has seen answers INVALID_PRODUCER_EPOCH (the client treats it as fenced).
+ */
+import { ErrorCode } from '../protocol/error-codes.js';
+import { txnOffsetCommitApi, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/messages/txn-offset-commit.js';
+import { allPartitions } from '../coordinator/group/offset-manager.js';
+import { defineHandler } from './handler.js';
+
+export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>(txnOffsetCommitApi, async (ctx, req) => {
+  const v = ctx.apiVersion;
+  const groups = ctx.broker.groupCoordinator;
+  if (!groups) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
+  if (req.producerId < 0n || req.producerEpoch < 0) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.INVALID_PRODUCER_EPOCH) };
+  const invalid: Array<{ name: string; partitionIndex: number }> = [];
+  const topics = req.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.flatMap((p) => {
+      const committedOffset = Number(p.committedOffset);
+      if (!Number.isSafeInteger(committedOffset)) {
+        invalid.push({ name: t.name, partitionIndex: p.partitionIndex });
+        return [];
+      }
+      return [
+        {
+          partitionIndex: p.partitionIndex,
+          committedOffset,
+          committedLeaderEpoch: v >= 2 ? p.committedLeaderEpoch : -1,
+          commitTimestampMs: -1,
+          committedMetadata: p.committedMetadata,
+        },
+      ];
+    }),
+  }));
+  const results = await groups.commitTxnOffsets({
+    transactionalId: req.transactionalId,
+    producerId: req.producerId,
+    producerEpoch: req.producerEpoch,
+    groupId: req.groupId,
+    generationId: v >= 3 ? req.generationId : -1,
+    memberId: v >= 3 ? req.memberId : '',
+    groupInstanceId: v >= 3 ? req.groupInstanceId : null,
+    topics,
+  });
+  // Offsets beyond 2^53 cannot be positions in any log we hold.
+  for (const bad of invalid) {
+    const topic = results.find((t) => t.name === bad.name);
+    topic?.partitions.push({ partitionIndex: bad.partitionIndex, errorCode: ErrorCode.INVALID_COMMIT_OFFSET_SIZE });
+  }
+  return { throttleTimeMs: 0, topics: results };
+});
