@@ -14,6 +14,8 @@ import type { Purgatory } from '../replication/purgatory.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { MetadataImage } from '../cluster/metadata-image.js';
 import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import type { BrokerMetrics } from '../metrics/broker-metrics.js';
+import type { RequestTiming } from '../metrics/request-metrics.js';
 
 export interface RequestContext {
   readonly header: RequestHeader;
@@ -28,6 +30,11 @@ export interface RequestContext {
   /** The metadata image captured when the request arrived. */
   readonly image: MetadataImage;
   readonly log: Logger;
+  /**
+   * This request's phase times (when the broker keeps metrics). A handler that waits in a
+   * purgatory brackets the wait with `enterRemote`/`leaveRemote` (Kafka's remote time).
+   */
+  readonly timing?: RequestTiming;
 }
 
 /** What a handler returns: the response body, or null for "send nothing" (Produce acks=0). */
@@ -79,4 +86,18 @@ export interface BrokerContext {
   readonly quorum?: QuorumView;
   /** The handler table (ApiVersions answers from it). */
   readonly handlers: ReadonlyMap<number, Handler>;
+  /** Counters the data path updates in place (src/metrics); absent in contexts built by unit tests. */
+  readonly metrics?: BrokerMetrics;
+}
+
+/** Brackets a purgatory wait of `ctx`'s request as remote time (no-op without metrics). */
+export async function asRemote<T>(ctx: RequestContext, wait: Promise<T>): Promise<T> {
+  const t = ctx.timing;
+  if (!t) return wait;
+  t.enterRemote(ctx.broker.clock.monotonicMs());
+  try {
+    return await wait;
+  } finally {
+    t.leaveRemote(ctx.broker.clock.monotonicMs());
+  }
 }

@@ -130,6 +130,12 @@ export class ReplicaManager {
   /** Leadership hook (group coordinator): partition key → leader epoch of what listeners were last told we lead. */
   private readonly announcedLeadership = new Map<string, LeadershipChange>();
   private readonly leadershipListeners: Array<(change: LeadershipChange) => void> = [];
+  /**
+   * Counted in place for /metrics (src/metrics/collect.ts): ISR changes of partitions led here as
+   * the controller confirmed them (Kafka's IsrShrinksPerSec / IsrExpandsPerSec), and record bytes
+   * appended as a follower (ReplicationBytesInPerSec).
+   */
+  readonly stats = { isrShrinks: 0, isrExpands: 0, replicationBytesIn: 0 };
 
   /** Replication throttles (throttle.ts), rates from the (dynamic) broker config. */
   private readonly leaderThrottle: ReplicationThrottle;
@@ -343,6 +349,9 @@ export class ReplicaManager {
         },
         clock: this.clock,
         connector: this.connector,
+        onAppended: (bytes) => {
+          this.stats.replicationBytesIn += bytes;
+        },
         // Replication goes over inter.broker.listener.name (or security.inter.broker.protocol's listener).
         endpoint: (id) => {
           const b = this.image?.brokers.get(id);
@@ -577,6 +586,8 @@ export class ReplicaManager {
           if (result.ok) {
             p.pendingIsr = null;
             if (result.partitionEpoch > p.partitionEpoch) {
+              if (isr.some((id) => !p.isr.includes(id))) this.stats.isrExpands++;
+              if (p.isr.some((id) => !isr.includes(id))) this.stats.isrShrinks++;
               p.isr = isr;
               p.partitionEpoch = result.partitionEpoch;
             }
@@ -625,6 +636,11 @@ export class ReplicaManager {
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
     await this.checkpointHighWatermarks();
+  }
+
+  /** acks=all produces waiting for replication (Kafka's Produce purgatory size). */
+  get producePurgatorySize(): number {
+    return this.producePurgatory.pending;
   }
 
   /** The hosted partition (tests, tools). */

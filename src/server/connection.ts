@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ByteStream } from '../io/net.js';
 import { limits } from '../limits.js';
 import type { Dispatcher, DispatchOutcome } from './dispatcher.js';
+import type { RequestTiming } from '../metrics/request-metrics.js';
 import { FrameSplitter } from '../protocol/frame.js';
 
 export class Connection {
@@ -21,6 +22,8 @@ export class Connection {
   private paused = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
+  /** Requests whose responses were handed to a full socket: their send ends at the next drain. */
+  private sending: RequestTiming[] = [];
 
   constructor(
     private readonly stream: ByteStream,
@@ -36,7 +39,7 @@ export class Connection {
       data: (chunk) => this.onData(chunk),
       close: () => this.finish(),
       error: (err) => this.log.debug({ client: stream.remoteAddress, err: err.message }, 'socket error'),
-      drain: () => {},
+      drain: () => this.onDrain(),
     });
   }
 
@@ -81,18 +84,31 @@ export class Connection {
     if (this.closed) return;
     this.ready.set(seq, outcome);
     const out: Buffer[] = [];
+    let timed: RequestTiming[] | null = null;
     let closeReason: string | null = null;
     while (this.ready.has(this.nextSeqToSend)) {
       const o = this.ready.get(this.nextSeqToSend)!;
       this.ready.delete(this.nextSeqToSend);
       this.nextSeqToSend++;
-      if (o.kind === 'response') out.push(...o.chunks);
-      else if (o.kind === 'close') {
+      if (o.kind === 'response') {
+        out.push(...o.chunks);
+        if (o.timing) (timed ??= []).push(o.timing);
+      } else if (o.kind === 'noResponse') {
+        if (o.timing) this.dispatcher.completed(o.timing, this.dispatcher.nowMs());
+      } else {
         closeReason = o.reason;
         break;
       }
     }
-    if (out.length > 0) this.stream.writev(out);
+    if (out.length > 0) {
+      const sendStartMs = timed ? this.dispatcher.nowMs() : 0;
+      if (timed) for (const t of timed) t.sendStartMs = sendStartMs;
+      const flushed = this.stream.writev(out);
+      if (timed) {
+        if (flushed) for (const t of timed) this.dispatcher.completed(t, this.dispatcher.nowMs());
+        else this.sending.push(...timed);
+      }
+    }
     if (closeReason !== null) {
       this.log.warn({ client: this.stream.remoteAddress }, `closing connection: ${closeReason}`);
       this.stream.end();
@@ -104,6 +120,14 @@ export class Connection {
       this.stream.resume();
     }
     if (this.inflight === 0) this.wakeDrainWaiters();
+  }
+
+  private onDrain(): void {
+    if (this.sending.length === 0) return;
+    const done = this.sending;
+    this.sending = [];
+    const nowMs = this.dispatcher.nowMs();
+    for (const t of done) this.dispatcher.completed(t, nowMs);
   }
 
   /** Resolves when no request is in flight (graceful shutdown). */

@@ -18,10 +18,12 @@ import {
 import { DecodeError, Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerContext } from '../handlers/handler.js';
 import { apiVersionsBody } from '../handlers/api-versions.js';
+import { FETCH_CONSUMER_SLOT, FETCH_FOLLOWER_SLOT, RequestTiming } from '../metrics/request-metrics.js';
 
+/** `timing` is set when the request reached its handler (metrics: connection.ts completes it). */
 export type DispatchOutcome =
-  | { kind: 'response'; chunks: Buffer[] }
-  | { kind: 'noResponse' }
+  | { kind: 'response'; chunks: Buffer[]; timing?: RequestTiming }
+  | { kind: 'noResponse'; timing?: RequestTiming }
   | { kind: 'close'; reason: string };
 
 export class Dispatcher {
@@ -34,7 +36,18 @@ export class Dispatcher {
     for (const [key, handler] of broker.handlers) this.codecs.set(key, new ApiCodec(handler.api));
   }
 
+  /** Monotonic ms (the connection stamps when a response was sent). */
+  nowMs(): number {
+    return this.broker.clock.monotonicMs();
+  }
+
+  /** The response of `timing`'s request has been sent (or none is sent): record its phases. */
+  completed(timing: RequestTiming, sendDoneMs: number): void {
+    this.broker.metrics?.requests.complete(timing, sendDoneMs);
+  }
+
   async dispatch(frame: Buffer, clientAddress: string, listenerName = ''): Promise<DispatchOutcome> {
+    const receivedMs = this.broker.clock.monotonicMs();
     const peek = peekRequestHeader(frame);
     if (!peek) return { kind: 'close', reason: `request of ${frame.length} bytes is shorter than a request header` };
     const { apiKey, apiVersion, correlationId } = peek;
@@ -70,6 +83,14 @@ export class Dispatcher {
       }
       throw err;
     }
+    const metrics = this.broker.metrics;
+    let timing: RequestTiming | undefined;
+    if (metrics) {
+      timing = new RequestTiming(apiKey, apiVersion, correlationId, receivedMs, frame.length);
+      timing.clientId = header.clientId;
+      timing.clientAddress = clientAddress;
+      if (apiKey === ApiKey.Fetch) timing.slot = (request as { replicaId: number }).replicaId >= 0 ? FETCH_FOLLOWER_SLOT : FETCH_CONSUMER_SLOT;
+    }
     // The per-request child logger is built only when a handler logs: pino's child() costs ~2 µs,
     // paid on every Produce/Fetch otherwise (docs/PERFORMANCE.md).
     const parentLog = this.log;
@@ -82,18 +103,27 @@ export class Dispatcher {
       listenerName,
       broker: this.broker,
       image: this.broker.controller.image,
+      ...(timing ? { timing } : {}),
       get log(): Logger {
         childLog ??= parentLog.child({ api: apiName(apiKey), v: apiVersion, correlationId, client: clientAddress, clientId: requestHeader.clientId });
         return childLog;
       },
     };
+    if (timing) timing.handlerStartMs = this.broker.clock.monotonicMs();
     const response = await handler.handle(ctx, request);
-    if (response === null) return { kind: 'noResponse' };
+    if (timing) {
+      timing.handlerDoneMs = this.broker.clock.monotonicMs();
+      if (response !== null) metrics!.requests.countErrors(timing, response);
+    }
+    if (response === null) return timing ? { kind: 'noResponse', timing } : { kind: 'noResponse' };
     const w = new Writer();
     w.int32(0);
     encodeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, flexible));
     codec.encodeResponse(apiVersion, response as Record<string, unknown>, w);
-    return { kind: 'response', chunks: finishFrame(w) };
+    const chunks = finishFrame(w);
+    if (!timing) return { kind: 'response', chunks };
+    timing.responseBytes = w.length;
+    return { kind: 'response', chunks, timing };
   }
 }
 

@@ -25,6 +25,8 @@ export class Server {
   /** Connections accepted before serve(), not read yet. */
   private waiting: Array<{ stream: ByteStream; listenerName: string }> | null = [];
   private dispatcher: Dispatcher | null = null;
+  /** Per listener name: connections accepted and closed, counted in place (metrics). */
+  private readonly counts = new Map<string, { open: number; created: number; closed: number }>();
 
   constructor(
     private readonly net: Net,
@@ -34,6 +36,7 @@ export class Server {
   ) {}
 
   async listen(spec: { name: string; host: string; port: number }): Promise<BoundListener> {
+    this.counts.set(spec.name, { open: 0, created: 0, closed: 0 });
     const l = await this.net.listen(spec.host, spec.port, (stream) => this.accept(stream, spec.name));
     this.listeners.push(l);
     return { name: spec.name, host: spec.host, port: l.port };
@@ -58,12 +61,28 @@ export class Server {
       this.waiting?.push({ stream, listenerName });
       return;
     }
-    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => this.connections.delete(closed));
+    const counts = this.counts.get(listenerName);
+    if (counts) {
+      counts.created++;
+      counts.open++;
+    }
+    const c = new Connection(stream, listenerName, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => {
+      this.connections.delete(closed);
+      if (counts) {
+        counts.closed++;
+        counts.open--;
+      }
+    });
     this.connections.add(c);
   }
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Connections per listener: open now, accepted and closed since start (metrics). */
+  connectionStats(): Array<{ listener: string; open: number; created: number; closed: number }> {
+    return [...this.counts].map(([listener, c]) => ({ listener, ...c }));
   }
 
   async stop(drainTimeoutMs: number): Promise<void> {
