@@ -569,6 +569,7 @@ export class ReplicaManager {
     if (why !== 'retry' && p.pendingIsr !== null) return;
     const leaderEpoch = p.leaderEpoch;
     const partitionEpoch = why === 'retry' ? p.pendingAtPartitionEpoch : p.partitionEpoch;
+    const fromIsr = p.isr;
     p.pendingIsr = isr;
     p.pendingAtPartitionEpoch = partitionEpoch;
     p.alterInFlight = true;
@@ -585,9 +586,10 @@ export class ReplicaManager {
           if (!settle()) return;
           if (result.ok) {
             p.pendingIsr = null;
+            // Counted against the ISR when the change was asked for: the new image may be in force already.
+            if (isr.some((id) => !fromIsr.includes(id))) this.stats.isrExpands++;
+            if (fromIsr.some((id) => !isr.includes(id))) this.stats.isrShrinks++;
             if (result.partitionEpoch > p.partitionEpoch) {
-              if (isr.some((id) => !p.isr.includes(id))) this.stats.isrExpands++;
-              if (p.isr.some((id) => !isr.includes(id))) this.stats.isrShrinks++;
               p.isr = isr;
               p.partitionEpoch = result.partitionEpoch;
             }
