@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, withDynamicConfigs, type BrokerConfig } from './config/broker-config.js';
 import { dynamicLayersFor, sameDynamicLayers } from './config/dynamic-broker-config.js';
-import type { MetadataImage } from './cluster/metadata-image.js';
+import { MetadataImage } from './cluster/metadata-image.js';
 import { toLogConfig } from './config/topic-config.js';
 import { EmbeddedController, type MetadataStore } from './cluster/embedded-controller.js';
 import type { Controller } from './cluster/controller.js';
@@ -42,7 +42,14 @@ import { parseScramCredential, type ScramCredentialLookup } from './security/sas
 import { Dispatcher } from './server/dispatcher.js';
 import { Server, type BoundListener } from './server/server.js';
 import { MetadataLog } from './cluster/kraft/metadata-log.js';
-import { checkKraftDirs, checkZkDir, listenProblem, lockedDirMessage, logDirProblem, metadataDir, type BrokerMode } from './cluster/startup-checks.js';
+import { adminListenProblem, checkKraftDirs, checkZkDir, listenProblem, lockedDirMessage, logDirProblem, metadataDir, type BrokerMode } from './cluster/startup-checks.js';
+import type { Http } from './io/http.js';
+import type { ProcessStats } from './io/process-stats.js';
+import { AdminHttpServer, type AdminHttpHandler } from './admin/http.js';
+import { healthHandler, readyHandler, type ReadinessView } from './admin/health.js';
+import { metricsHandler } from './admin/metrics-handler.js';
+import { BrokerMetrics, BrokerState } from './metrics/broker-metrics.js';
+import type { MetricsSources } from './metrics/collect.js';
 import { StartupError } from './startup-error.js';
 import { openSecurity } from './security/open.js';
 import { securitySettings } from './security/settings.js';
@@ -60,6 +67,16 @@ export interface BrokerIo {
   random: Random;
   /** Needed when zookeeper.connect is set. */
   coordination?: CoordinationFactory;
+  /** Needed when admin.listeners is set (the admin HTTP listener: metrics, health, console). */
+  http?: Http;
+  /** The process's own CPU, memory, fds, event loop and GC, for /metrics; absent = left out. */
+  process?: ProcessStats;
+  /**
+   * The web console (src/console's createConsoleHandler: a Kafka client of this broker, so it
+   * lives outside the io boundary), mounted on the admin listener once the broker serves; absent =
+   * the admin listener serves metrics and health only.
+   */
+  webConsole?: WebConsoleFactory;
   /**
    * ZooKeeper mode only: joins the cluster instead of `openZkCluster` (which uses `coordination`).
    * For tests that script the controller themselves (test/replication/fixture.ts); production
@@ -107,6 +124,11 @@ export class Broker {
     /** The transaction coordinator and its helpers (coordinator/txn/wiring.ts). */
     readonly transactions: Transactions,
     private readonly fatal: FatalSignal,
+    /** Counters and state behind /metrics (src/metrics). */
+    readonly metrics: BrokerMetrics,
+    private readonly admin: AdminHttpServer | null,
+    /** The admin HTTP listeners as bound (admin.listeners; port 0 resolved), empty when off. */
+    readonly adminListeners: ReadonlyArray<{ host: string; port: number }>,
   ) {}
 
   /**
@@ -152,6 +174,11 @@ export class Broker {
         throw err;
       }
     }
+    const fatal = new FatalSignal();
+    // `effective` (the config with dynamic broker configs) is set once the controller's image is read.
+    const settings = { effective: config };
+    const metrics = new BrokerMetrics(logger('requests'), () => settings.effective, io.random);
+    metrics.state = BrokerState.STARTING;
     // Listeners are bound early so a taken port fails at once; connections wait until serve().
     const server = new Server(io.net, io.clock, logger('server'), config.socketRequestMaxBytes, connectionLimits(securitySettings(config)));
     closers.add(() => server.stop(0));
@@ -179,10 +206,29 @@ export class Broker {
       }
     }
     const connector = await interBrokerConnector({ net: io.net, config, disk: io.disk, clock: io.clock, random: io.random });
+    // The admin listener answers /health, /ready and a start-up /metrics while the logs load.
+    const readinessProblems: { fn: () => string[] } = { fn: () => [] };
+    const readiness: ReadinessView = { state: () => metrics.state, fatal: () => fatal.reason, problems: () => readinessProblems.fn() };
+    const admin = config.adminListeners.length > 0 ? new AdminHttpServer(startingAdminHandlers(metrics, readiness, server, io.process ?? null), logger('admin')) : null;
+    const adminBound: Array<{ host: string; port: number }> = [];
+    if (admin) {
+      if (!io.http) throw new StartupError('admin.listeners is set but this runtime has no HTTP implementation (BrokerIo.http); leave admin.listeners empty');
+      closers.add(() => admin.close());
+      for (const a of config.adminListeners) {
+        try {
+          const l = await admin.listen(io.http, a.host, a.port);
+          adminBound.push({ host: a.host, port: l.port });
+        } catch (err) {
+          const problem = adminListenProblem(err, a);
+          if (problem !== null) throw new StartupError(problem);
+          throw err;
+        }
+      }
+    }
     const kraft = mode === 'kraft' ? await checkKraftDirs(io.disk, config, dirs) : null;
     const zkDirs = mode === 'zookeeper' ? await checkZkDir(io.disk, config) : null;
 
-    const fatal = new FatalSignal();
+    metrics.state = BrokerState.RECOVERY;
     const logs = new LogManager({
       disk: io.disk,
       clock: io.clock,
@@ -196,6 +242,7 @@ export class Broker {
     });
     await logs.open();
     closers.add(() => logs.close());
+    metrics.state = BrokerState.STARTING;
     const firstName = config.listeners.find((l) => !config.controllerListenerNames.includes(l.name))?.name ?? config.listeners[0]!.name;
     const first = config.advertisedListeners.find((l) => l.name === firstName) ?? config.advertisedListeners[0]!;
     const firstPort = first.port !== 0 ? first.port : (bound.find((b) => b.name === first.name) ?? bound[0]!).port;
@@ -207,7 +254,7 @@ export class Broker {
     let metadataLog: MetadataLog | null = null;
     let controller: Controller;
     if (mode === 'zookeeper') {
-      cluster = await (io.cluster ?? openZkCluster)(config, io);
+      cluster = await (io.cluster ?? openZkCluster)(config, io, metrics);
       closers.add(() => cluster!.close());
       await zkDirs!.afterClusterId(cluster.controller.image.clusterId, io.clock.nowMs());
       controller = cluster.controller;
@@ -237,6 +284,7 @@ export class Broker {
     // Dynamic broker configs (kafka-configs --entity-type brokers) come with the image; `effective`
     // is the static config with them laid over, rebuilt whenever they change.
     let effective = effectiveConfig(config, config, controller.image, log);
+    settings.effective = effective;
     const purgatory = new Purgatory(io.clock, limits.purgatoryEntriesMax, (err) => log.error({ err }, 'delayed operation failed'));
     closers.add(async () => purgatory.expireAll());
     const replicas = new ReplicaManager(brokerId, effective, logs, purgatory, logger('replicas'), { clock: io.clock, connector });
@@ -247,6 +295,7 @@ export class Broker {
       const next = effectiveConfig(config, effective, image, log);
       if (next !== effective) {
         effective = next;
+        settings.effective = next;
         replicas.setBrokerConfig(next);
       }
       return replicas.applyImage(image);
@@ -299,18 +348,45 @@ export class Broker {
       security: security.store,
       quotas: security.quotas,
       ...(security.authorizer ? { authorizer: security.authorizer } : {}),
+      metrics,
     };
     server.serve(new Dispatcher(context, logger('requests')));
+    const sources: MetricsSources = {
+      brokerId,
+      metrics,
+      image: () => controller.image,
+      partitions: () => replicas.hostedPartitions(),
+      minInsyncReplicas: (topic) => replicas.minInsyncReplicas(topic),
+      isrShrinks: () => replicas.stats.isrShrinks,
+      isrExpands: () => replicas.stats.isrExpands,
+      replicationBytesIn: () => replicas.stats.replicationBytesIn,
+      producePurgatorySize: () => replicas.producePurgatorySize,
+      fetchPurgatorySize: () => purgatory.pending,
+      // Embedded and KRaft single node: this broker is the controller.
+      isActiveController: () => (cluster ? (cluster.isActiveController?.() ?? false) : true),
+      connections: () => server.connectionStats(),
+      groups: () => groupCoordinator.metricsView(),
+      process: io.process ?? null,
+      partitionLogMetrics: () => effective.metricsPartitionLogEnable,
+      logDirs: () => ({ total: config.logDirs.length, offline: logs.failedLogDirs.size }),
+    };
+    readinessProblems.fn = () => readinessProblemsOf(brokerId, controller.image, replicas, cluster);
+    const webConsole = admin && io.webConsole ? mountWebConsole(io.webConsole, config, bound, adminBound, logger('admin')) : null;
+    if (webConsole) closers.add(() => webConsole.close());
+    admin?.setHandlers(adminHandlers({ context, metricsSources: sources, readiness, webConsole: webConsole?.handler ?? null }));
     // A coordinated broker registers (ephemeral /brokers/ids/<id>) only once it serves.
     await cluster?.register(
       bound.map((b) => ({ name: b.name, port: b.port })),
       () => replicas.logEnds(),
     );
-    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator, txns, fatal);
+    metrics.state = BrokerState.RUNNING;
+    return new Broker(config, bound, controller, server, logs, replicas, purgatory, log, closers, cluster, groupCoordinator, txns, fatal, metrics, admin, adminBound);
   }
 
   async stop(): Promise<void> {
+    this.metrics.state = this.cluster ? BrokerState.PENDING_CONTROLLED_SHUTDOWN : BrokerState.SHUTTING_DOWN;
     await this.cluster?.beforeStop(); // controlled shutdown: leadership moves away first
+    this.metrics.state = BrokerState.SHUTTING_DOWN;
     this.log.info('shutting down: closing listeners, answering in-flight requests');
     this.purgatory.expireAll();
     this.groups.shutdown(); // answers parked JoinGroup/SyncGroup so connections drain
@@ -319,6 +395,8 @@ export class Broker {
     await this.replicas.shutdown(); // stops fetchers, fails waiting acks=all produces, writes the HW checkpoint
     await this.cluster?.close(); // ends the ZooKeeper session: the registration goes at once
     await this.logs.close();
+    this.metrics.state = BrokerState.NOT_RUNNING;
+    await this.admin?.close(); // last listener to go: /ready answered 503 throughout the shutdown
     await this.closers.closeAll(this.log, { onlyAtStop: true }); // then the metadata log, then the locks
     this.log.info('shut down cleanly');
   }
@@ -352,10 +430,99 @@ function quorumView(metadataLog: MetadataLog, config: BrokerConfig, bound: Bound
   return { status: () => metadataLog.status(), endpoints };
 }
 
+/**
+ * The admin listener's handlers once the broker serves, in the order they are tried (the first
+ * non-null answer wins, 404 when none answers). A new admin feature (the web console) is one more
+ * entry here; `context` gives it the broker's services (controller, replicas, groups, config).
+ */
+export interface AdminDeps {
+  context: BrokerContext;
+  metricsSources: MetricsSources;
+  readiness: ReadinessView;
+  /** The web console's handler (tried last: it owns /, /console/* and /v1/*), or null. */
+  webConsole: AdminHttpHandler | null;
+}
+
+function adminHandlers(d: AdminDeps): AdminHttpHandler[] {
+  const handlers = [metricsHandler(() => d.metricsSources), healthHandler(d.readiness), readyHandler(d.readiness)];
+  return d.webConsole ? [...handlers, d.webConsole] : handlers;
+}
+
+export type WebConsoleFactory = (opts: { bootstrapServers: string[]; metricsUrl?: string }) => { handler: AdminHttpHandler; close(): Promise<void> };
+
+/**
+ * The console connects to this broker like any client: through a PLAINTEXT listener (the console's
+ * client speaks PLAINTEXT only), on loopback when the listener binds every interface. Null (and a
+ * log line) when every listener is secured.
+ */
+function mountWebConsole(factory: WebConsoleFactory, config: BrokerConfig, bound: BoundListener[], adminBound: ReadonlyArray<{ host: string; port: number }>, log: Logger): { handler: AdminHttpHandler; close(): Promise<void> } | null {
+  const plain = config.listeners.find((l) => l.securityProtocol === 'PLAINTEXT');
+  const port = plain ? bound.find((b) => b.name === plain.name)?.port : undefined;
+  if (!plain || port === undefined) {
+    log.warn('web console off: it connects through a PLAINTEXT listener and every listener is secured');
+    return null;
+  }
+  const loopback = (host: string): string => (host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host);
+  const admin = adminBound[0];
+  return factory({
+    bootstrapServers: [`${loopback(plain.host)}:${port}`],
+    ...(admin ? { metricsUrl: `http://${loopback(admin.host)}:${admin.port}/metrics` } : {}),
+  });
+}
+
+const EMPTY_IMAGE = new MetadataImage('', -1, new Map(), new Map());
+
+/** While the logs load: /health, /ready, and /metrics with the broker state, connections and the process only. */
+function startingAdminHandlers(metrics: BrokerMetrics, readiness: ReadinessView, server: Server, process: ProcessStats | null): AdminHttpHandler[] {
+  const starting: MetricsSources = {
+    brokerId: -1,
+    metrics,
+    image: () => EMPTY_IMAGE,
+    partitions: () => [],
+    minInsyncReplicas: () => 1,
+    isrShrinks: () => 0,
+    isrExpands: () => 0,
+    replicationBytesIn: () => 0,
+    producePurgatorySize: () => 0,
+    fetchPurgatorySize: () => 0,
+    isActiveController: () => false,
+    connections: () => server.connectionStats(),
+    groups: () => null,
+    process,
+    partitionLogMetrics: () => false,
+    logDirs: () => ({ total: 0, offline: 0 }),
+  };
+  return [metricsHandler(() => starting), healthHandler(readiness), readyHandler(readiness)];
+}
+
+/** Readiness beyond the broker state: cluster membership, and every partition the image says we lead served here. */
+function readinessProblemsOf(brokerId: number, image: MetadataImage, replicas: ReplicaManager, cluster: ClusterMembership | null): string[] {
+  const out: string[] = [];
+  const membership = cluster?.membershipProblem?.() ?? null;
+  if (membership !== null) out.push(membership);
+  const notServed: string[] = [];
+  for (const t of image.topics.values()) {
+    for (const p of t.partitions) {
+      if (p.leader !== brokerId) continue;
+      const here = replicas.partitionState(t.name, p.partition);
+      if (!here || !here.isLeader || here.log.offline) notServed.push(`${t.name}-${p.partition}`);
+    }
+  }
+  if (notServed.length > 0) {
+    const shown = notServed.slice(0, 5).join(', ');
+    out.push(`${notServed.length} partition(s) this broker leads are not served here (offline or not yet loaded): ${shown}${notServed.length > 5 ? ', ...' : ''}`);
+  }
+  return out;
+}
+
 /** A fatal failure, raised once, delivered to listeners registered before or after it. */
 class FatalSignal {
   #reason: string | null = null;
   readonly #listeners: Array<(reason: string) => void> = [];
+
+  get reason(): string | null {
+    return this.#reason;
+  }
 
   raise(reason: string): void {
     if (this.#reason !== null) return;

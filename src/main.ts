@@ -12,6 +12,9 @@ import { NodeClock } from './io/node/clock.js';
 import { NodeDisk } from './io/node/disk.js';
 import { NodeNet } from './io/node/net.js';
 import { NodeRandom } from './io/node/random.js';
+import { NodeHttp } from './io/node/http.js';
+import { createConsoleHandler } from './console/routes.js';
+import { NodeProcessStats } from './io/node/process-stats.js';
 import { logger } from './log.js';
 import { StartupError } from './startup-error.js';
 
@@ -51,9 +54,22 @@ async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const { config, warnings } = loadBrokerConfig({ ...args, env: process.env, readTextFile: readTextFileSync });
     for (const w of warnings) log.warn(w);
-    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination });
+    broker = await Broker.start(config, {
+      clock: new NodeClock(),
+      disk: new NodeDisk(),
+      net: new NodeNet(),
+      random: new NodeRandom(),
+      coordination: zookeeperCoordination,
+      http: new NodeHttp(),
+      process: new NodeProcessStats(),
+      webConsole: createConsoleHandler,
+    });
     for (const l of broker.listeners) {
       log.info(`Samsa broker ${config.brokerId} listening on ${l.name}://${l.host || '0.0.0.0'}:${l.port}, data in ${config.logDirs.join(',')}`);
+    }
+    for (const a of broker.adminListeners) {
+      const url = `http://${a.host === '' || a.host === '0.0.0.0' ? 'localhost' : a.host}:${a.port}`;
+      log.info(`console and metrics at ${url} (${url}/metrics, /health, /ready)`);
     }
     log.info(`[KafkaServer id=${config.brokerId}] started`);
     // Every log dir failed (e.g. the disk is full): halt at once, as Kafka does; no controlled

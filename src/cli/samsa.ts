@@ -99,11 +99,13 @@ program
   .option('--config <file>', 'a server.properties file to start from (its keys win over the dev defaults)')
   .option('-o, --override <key=value>', 'broker setting, repeatable (Kafka keys: num.partitions=3, …)', collect)
   .option('--log-level <level>', 'broker log level: fatal, error, warn, info, debug', 'warn')
+  .option('--admin-port <port>', 'port of the admin HTTP listener on 127.0.0.1 (/metrics, /health, /ready, console); 0 = a free port, off = none (default: 9644, or a free port when 9644 is taken)')
   .addHelpText(
     'after',
     `
 Examples:
   $ samsa start
+  $ curl -s localhost:9644/metrics | grep kafka_server_brokertopicmetrics_bytesin
   $ samsa start --port 9095 --data-dir /tmp/samsa-dev
   $ samsa start -o num.partitions=3 -o log.retention.hours=1
 

@@ -155,3 +155,20 @@ export function listenProblem(err: unknown, listener: { name: string; host: stri
       return null;
   }
 }
+
+/** One line for an admin HTTP listener (admin.listeners) that cannot be bound, or null when the error is not a user's to fix. */
+export function adminListenProblem(err: unknown, listener: { host: string; port: number }): string | null {
+  const where = `http://${listener.host.includes(':') ? `[${listener.host}]` : listener.host}:${listener.port}`;
+  switch (diskErrorCode(err)) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where} (admin.listeners): the address is already in use — is another broker running? Give this broker another admin port (admin.listeners=http://127.0.0.1:0 picks a free one), or admin.listeners= (empty) to turn the admin listener off`;
+    case 'EACCES':
+      return `cannot listen on ${where} (admin.listeners): permission denied (ports below 1024 need root); use a port above 1024, e.g. http://127.0.0.1:9644`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${where} (admin.listeners): ${listener.host} is not an address of this machine; use 127.0.0.1, or an empty host for every interface`;
+    default:
+      return null;
+  }
+}

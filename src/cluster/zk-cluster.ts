@@ -16,6 +16,9 @@ import { logger } from '../log.js';
 import { StartupError } from '../startup-error.js';
 import { isCoordinationError } from './coordination/coordination.js';
 import type { Coordination, CoordinationFactory } from './coordination/coordination.js';
+import { meteredCoordination } from './coordination/metered.js';
+import type { BrokerMetrics, ControllerEvent } from '../metrics/broker-metrics.js';
+import { ZkMetrics } from '../metrics/zk-metrics.js';
 import { ZkController } from './zk-controller.js';
 import type { ReplicaLogEnd } from './zk/layout.js';
 
@@ -36,6 +39,10 @@ export interface ClusterMembership {
   close(): Promise<void>;
   /** The coordination session (ACLs and client quotas live there too); absent in scripted tests. */
   readonly coordination?: Coordination;
+  /** Why this broker is not a sound member now (readiness), or null; absent = always sound. */
+  membershipProblem?(): string | null;
+  /** True while this broker is the active controller (metrics); absent = never. */
+  isActiveController?(): boolean;
 }
 
 /**
@@ -43,24 +50,26 @@ export interface ClusterMembership {
  * through `io.coordination`, and the ZkController). A test that decides leadership itself passes
  * its own (BrokerIo.cluster; test/replication/fixture.ts scripts elections and ISR answers).
  */
-export type ClusterFactory = (config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }) => Promise<ClusterMembership>;
+export type ClusterFactory = (config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }, metrics?: BrokerMetrics) => Promise<ClusterMembership>;
 
 export interface ZkCluster extends ClusterMembership {
   readonly controller: ZkController;
 }
 
-export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }): Promise<ZkCluster> {
+export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; random: Random; coordination?: CoordinationFactory }, metrics?: BrokerMetrics): Promise<ZkCluster> {
   const log = logger('cluster');
   const connect = config.zookeeperConnect;
   assert.ok(connect !== null, 'openZkCluster needs zookeeper.connect');
   assert.ok(io.coordination !== undefined, 'a broker with zookeeper.connect needs a coordination factory in its io bundle');
-  const coordination = io.coordination({
+  const bare = io.coordination({
     connect,
     sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
     connectionTimeoutMs: config.zookeeperConnectionTimeoutMs,
     clock: io.clock,
     log: logger('zookeeper'),
   });
+  if (metrics) metrics.zk = new ZkMetrics();
+  const coordination = metrics ? meteredCoordination(bare, io.clock, metrics.zk!) : bare;
   log.info({ zookeeperConnect: connect, connectionTimeoutMs: config.zookeeperConnectionTimeoutMs }, `connecting to ZooKeeper at ${connect} (zookeeper.connect)`);
   try {
     await coordination.start();
@@ -87,6 +96,7 @@ export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; ra
       leaderImbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage,
       leaderImbalanceCheckIntervalMs: Math.min(config.leaderImbalanceCheckIntervalSeconds * 1000, 2 ** 31 - 1),
     },
+    ...(metrics ? { onControllerEvent: (e: ControllerEvent) => metrics.controllerEvent(e) } : {}),
   });
   return {
     controller,
@@ -112,5 +122,7 @@ export async function openZkCluster(config: BrokerConfig, io: { clock: Clock; ra
       await controller.close();
       await coordination.close();
     },
+    membershipProblem: () => controller.membershipProblem,
+    isActiveController: () => controller.isActiveController,
   };
 }

@@ -47,6 +47,8 @@ export interface ZkControllerOptions {
   defaults: ZkDefaults;
   /** How long admin calls wait for their change to show in this broker's image. */
   adminWaitMs?: number;
+  /** Controller events, for metrics. */
+  onControllerEvent?: ZkContext['onControllerEvent'];
 }
 
 export class ZkController implements Controller {
@@ -91,6 +93,7 @@ export class ZkController implements Controller {
       defaults: opts.defaults,
       cache: this.#cache,
       images: this.#images,
+      ...(opts.onControllerEvent ? { onControllerEvent: opts.onControllerEvent } : {}),
     };
     this.#active = new ZkActiveController(ctx);
     this.#admin = new ZkAdmin(ctx, this.#active);
@@ -115,6 +118,15 @@ export class ZkController implements Controller {
   /** True while this broker is the active controller. */
   get isActiveController(): boolean {
     return this.#active.isActive;
+  }
+
+  /** Why this broker is not a sound member of the cluster now, or null (readiness: /ready). */
+  get membershipProblem(): string | null {
+    const cache = this.#cache;
+    if (cache.closed) return 'left the cluster (ZooKeeper session closed)';
+    if (cache.suspended) return 'ZooKeeper session suspect (disconnected or expired): leading nothing until it is confirmed or renewed';
+    if (!cache.registered) return 'not registered in ZooKeeper (/brokers/ids)';
+    return null;
   }
 
   subscribe(listener: (image: MetadataImage) => void | Promise<void>): void {

@@ -47,6 +47,7 @@ import {
 import { configFromEnv } from './env-overrides.js';
 import {
   SECURITY_PROTOCOLS,
+  parseHostPort,
   parseListeners,
   parseQuorumVoters,
   parseSecurityProtocolMap,
@@ -249,10 +250,13 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'controlled.shutdown.max.retries', type: 'int', default: '3', doc: 'Attempts at a controlled shutdown.' },
   { name: 'controlled.shutdown.retry.backoff.ms', type: 'long', default: '5000', doc: 'Pause between controlled shutdown attempts.' },
 
-  // Samsa only. The admin HTTP server (metrics, health) is off unless a port is given, so that
-  // several brokers on one machine never collide on a fixed default port.
-  { name: 'samsa.admin.port', type: 'int', default: '-1', validator: between(-1, 65_535), doc: 'Samsa: port of the admin HTTP server (metrics, health); -1 = disabled, 0 = any free port.' },
-  { name: 'samsa.admin.host', type: 'string', default: '127.0.0.1', doc: 'Samsa: address the admin HTTP server binds; empty = all interfaces.' },
+  // Admin HTTP listener and observability (docs/METRICS.md). Off by default, like Kafka, which
+  // exposes nothing over HTTP: several brokers on one machine (the multi-broker quickstart copies
+  // server.properties) never collide on a fixed port. `samsa start` turns it on at 127.0.0.1:9644.
+  { name: 'admin.listeners', type: 'string', default: '', doc: 'Admin HTTP listeners (read-only: /metrics, /health, /ready, the web console): http://HOST:PORT[,http://HOST:PORT]; empty host = all interfaces, port 0 = any free port. Empty (the default) = off; samsa start uses http://127.0.0.1:9644.' },
+  { name: 'samsa.metrics.partition.log.enable', type: 'boolean', default: 'false', doc: 'Samsa: expose per-partition log size, segment count and start/end offsets in /metrics (kafka_log_log_*; 4 series per partition replica, so off by default).' },
+  { name: 'samsa.slow.request.threshold.ms', type: 'long', default: '1000', validator: atLeast(-1), doc: 'Samsa: log (info) every request that takes longer than this, with API, version, client id, correlation id and phase times; the waits of Fetch, JoinGroup and SyncGroup (chosen by the client) do not count. -1 = off.' },
+  { name: 'samsa.request.log.sample.rate', type: 'double', default: '0', validator: between(0, 1), doc: 'Samsa: share of requests (0..1) logged at info with their phase times, for a view of production traffic without debug logging. 0 = off.' },
 ];
 
 assertDefaultsValid(BROKER_CONFIG_KEYS);
@@ -398,9 +402,12 @@ export interface BrokerConfig {
   controlledShutdownMaxRetries: number;
   controlledShutdownRetryBackoffMs: number;
 
-  /** -1 = admin HTTP server disabled. */
-  samsaAdminPort: number;
-  samsaAdminHost: string;
+  /** admin.listeners: empty = no admin HTTP listener. */
+  adminListeners: ReadonlyArray<{ host: string; port: number }>;
+  metricsPartitionLogEnable: boolean;
+  /** -1 = off. */
+  slowRequestThresholdMs: number;
+  requestLogSampleRate: number;
 
   /** Every key as given statically (file, env, override merged; unknown keys included), for DescribeConfigs. */
   raw: Map<string, string>;
@@ -807,11 +814,29 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     controlledShutdownMaxRetries: v.number('controlled.shutdown.max.retries'),
     controlledShutdownRetryBackoffMs: v.number('controlled.shutdown.retry.backoff.ms'),
 
-    samsaAdminPort: v.number('samsa.admin.port'),
-    samsaAdminHost: v.string('samsa.admin.host'),
+    adminListeners: resolveAdminListeners(v),
+    metricsPartitionLogEnable: v.bool('samsa.metrics.partition.log.enable'),
+    slowRequestThresholdMs: v.number('samsa.slow.request.threshold.ms'),
+    requestLogSampleRate: v.number('samsa.request.log.sample.rate'),
 
     raw: v.raw(),
   };
+}
+
+/** `admin.listeners`: http://HOST:PORT items (https waits for the security work). */
+function resolveAdminListeners(v: TypedValues): Array<{ host: string; port: number }> {
+  const out: Array<{ host: string; port: number }> = [];
+  for (const item of splitList(v.string('admin.listeners'))) {
+    const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(.*)$/.exec(item);
+    if (m === null) throw v.error('admin.listeners', `Listener '${item}' is not of the form http://HOST:PORT (e.g. http://127.0.0.1:9644)`);
+    if (m[1]!.toLowerCase() !== 'http') throw v.error('admin.listeners', `Listener '${item}': only http:// is supported (https comes with the security work); use http://HOST:PORT`);
+    const hostPort = parseHostPort(m[2]!);
+    if (!hostPort.ok) throw v.error('admin.listeners', `Listener '${item}': ${hostPort.reason}`);
+    const clash = out.find((o) => o.port === hostPort.value.port && o.port !== 0);
+    if (clash) throw v.error('admin.listeners', `Port ${hostPort.value.port} is listed twice`);
+    out.push(hostPort.value);
+  }
+  return out;
 }
 
 function emptyToNull(value: string | null): string | null {

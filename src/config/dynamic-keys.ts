@@ -35,6 +35,8 @@ const LIVE_KEYS = [
   'unclean.leader.election.enable',
   'leader.replication.throttled.rate',
   'follower.replication.throttled.rate',
+  'samsa.slow.request.threshold.ms',
+  'samsa.request.log.sample.rate',
 ];
 
 const ACCEPTED_KEYS = [

@@ -6,7 +6,7 @@
  * `KAFKA_FOO__BAR___BAZ` → foo_bar-baz).
  *
  * `SAMSA_` works the same way, and a `SAMSA_` name whose key is unknown but whose `samsa.`-prefixed
- * key is known maps there (`SAMSA_ADMIN_PORT` → samsa.admin.port). When both prefixes name the same
+ * key is known maps there (`SAMSA_SLOW_REQUEST_THRESHOLD_MS` → samsa.slow.request.threshold.ms). When both prefixes name the same
  * key, the SAMSA_ variable wins.
  *
  * Variables that are not configuration are skipped without a word: the Kafka launcher's own

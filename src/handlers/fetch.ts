@@ -33,7 +33,7 @@ import { BATCH_HEADER_BYTES, batch } from '../protocol/records/batch.js';
 import { partitionKey } from '../replication/replica-manager.js';
 import { codeForPartitionFailure } from './errors.js';
 import { downConversionEnabled, legacyMagicForFetch, readDownConverted } from './fetch-down-convert.js';
-import { defineHandler, type RequestContext } from './handler.js';
+import { asRemote, defineHandler, type RequestContext } from './handler.js';
 import { allowedOnCluster, deniedNames, Op, Res } from './authz.js';
 
 const READ_COMMITTED = 1;
@@ -172,7 +172,26 @@ async function readPartition(
   }
 }
 
-export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => {
+/** Metrics: record bytes sent per topic (consumers: BytesOut; followers: ReplicationBytesOut). */
+function recordFetched(ctx: RequestContext, req: FetchRequest, response: FetchResponse): FetchResponse {
+  const metrics = ctx.broker.metrics;
+  if (!metrics) return response;
+  const follower = req.replicaId >= 0;
+  response.responses.forEach((t, i) => {
+    const topic = topicName(ctx, req.topics[i]!);
+    if (topic === null || !ctx.image.topics.has(topic)) return; // unknown names would grow the per-topic map
+    for (const p of t.partitions) {
+      const bytes = p.records?.length ?? 0;
+      if (follower) metrics.replicationBytesOut.value += bytes;
+      else metrics.recordConsumerFetch(topic, bytes, p.errorCode !== ErrorCode.NONE);
+    }
+  });
+  return response;
+}
+
+export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => recordFetched(ctx, req, await fetch(ctx, req)));
+
+async function fetch(ctx: RequestContext, req: FetchRequest): Promise<FetchResponse> {
   const refused = refusedTopics(ctx, req);
   if (req.replicaId >= 0 && refused === null) {
     // A follower's fetch: its fetchOffset is its log end offset, which may move our high watermark
@@ -192,7 +211,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi,
     return first.response;
   }
   const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(topicName(ctx, t) ?? '', p.partition)));
-  return new Promise<FetchResponse>((resolve, reject) => {
+  const delayed = new Promise<FetchResponse>((resolve, reject) => {
     let finished = false;
     const finish = (r: FetchResponse): void => {
       if (finished) return;
@@ -224,4 +243,5 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi,
     );
     if (!watching) finish(first.response);
   });
-});
+  return asRemote(ctx, delayed);
+}

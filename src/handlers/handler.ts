@@ -22,6 +22,8 @@ import type { TransactionCoordinator } from '../coordinator/txn/transaction-coor
 import type { ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
 import type { LocalMarkerWriter } from '../coordinator/txn/marker-writer.js';
 import type { TxnVerifier } from '../coordinator/txn/txn-verifier.js';
+import type { BrokerMetrics } from '../metrics/broker-metrics.js';
+import type { RequestTiming } from '../metrics/request-metrics.js';
 
 export interface RequestContext {
   readonly header: RequestHeader;
@@ -38,6 +40,11 @@ export interface RequestContext {
   /** The metadata image captured when the request arrived. */
   readonly image: MetadataImage;
   readonly log: Logger;
+  /**
+   * This request's phase times (when the broker keeps metrics). A handler that waits in a
+   * purgatory brackets the wait with `enterRemote`/`leaveRemote` (Kafka's remote time).
+   */
+  readonly timing?: RequestTiming;
 }
 
 /** What a handler returns: the response body, or null for "send nothing" (Produce acks=0). */
@@ -108,4 +115,18 @@ export interface BrokerContext {
   readonly security?: SecurityStore;
   /** Client quotas (producer/consumer byte rates, request percentage, controller mutation rate); absent = none. */
   readonly quotas?: QuotaManager;
+  /** Counters the data path updates in place (src/metrics); absent in contexts built by unit tests. */
+  readonly metrics?: BrokerMetrics;
+}
+
+/** Brackets a purgatory wait of `ctx`'s request as remote time (no-op without metrics). */
+export async function asRemote<T>(ctx: RequestContext, wait: Promise<T>): Promise<T> {
+  const t = ctx.timing;
+  if (!t) return wait;
+  t.enterRemote(ctx.broker.clock.monotonicMs());
+  try {
+    return await wait;
+  } finally {
+    t.leaveRemote(ctx.broker.clock.monotonicMs());
+  }
 }

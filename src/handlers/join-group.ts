@@ -9,7 +9,7 @@ import { joinGroupApi, type JoinGroupRequest, type JoinGroupResponse } from '../
 import { ErrorCode } from '../protocol/error-codes.js';
 import { joinError } from '../coordinator/group/classic-rebalance.js';
 import { clientHostOf } from '../coordinator/group/group-coordinator.js';
-import { defineHandler } from './handler.js';
+import { asRemote, defineHandler } from './handler.js';
 import { allowed, Op, Res } from './authz.js';
 
 export const joinGroupHandler = defineHandler<JoinGroupRequest, JoinGroupResponse>(joinGroupApi, async (ctx, req) => {
@@ -17,19 +17,22 @@ export const joinGroupHandler = defineHandler<JoinGroupRequest, JoinGroupRespons
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, ...joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
   if (!allowed(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, ...joinError(req.memberId, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
-  const result = await groups.joinGroup({
-    groupId: req.groupId,
-    memberId: req.memberId,
-    groupInstanceId: v >= 5 ? req.groupInstanceId : null,
-    sessionTimeoutMs: req.sessionTimeoutMs,
-    rebalanceTimeoutMs: v >= 1 ? req.rebalanceTimeoutMs : -1,
-    protocolType: req.protocolType,
-    // Copies: the member keeps its metadata for the group's lifetime, the frame is gone after this request.
-    protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
-    reason: v >= 8 ? req.reason : null,
-    clientId: ctx.header.clientId ?? '',
-    clientHost: clientHostOf(ctx.clientAddress),
-    apiVersion: v,
-  });
+  const result = await asRemote(
+    ctx,
+    groups.joinGroup({
+      groupId: req.groupId,
+      memberId: req.memberId,
+      groupInstanceId: v >= 5 ? req.groupInstanceId : null,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: v >= 1 ? req.rebalanceTimeoutMs : -1,
+      protocolType: req.protocolType,
+      // Copies: the member keeps its metadata for the group's lifetime, the frame is gone after this request.
+      protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
+      reason: v >= 8 ? req.reason : null,
+      clientId: ctx.header.clientId ?? '',
+      clientHost: clientHostOf(ctx.clientAddress),
+      apiVersion: v,
+    }),
+  );
   return { throttleTimeMs: 0, ...result };
 });

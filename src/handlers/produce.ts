@@ -41,7 +41,7 @@ import { RecordBatchError, validateRecordSet, type RecordSetErrorKind } from '..
 import { CompressionError } from '../protocol/records/compression.js';
 import { recompressRecordSet, targetCompression } from './compression-policy.js';
 import { codeForPartitionFailure } from './errors.js';
-import { defineHandler, type BrokerContext, type RequestContext } from './handler.js';
+import { asRemote, defineHandler, type BrokerContext, type RequestContext } from './handler.js';
 import { allowed, deniedNames, Op, Res } from './authz.js';
 
 type RecordError = ProducePartitionResponse['recordErrors'][number];
@@ -217,8 +217,9 @@ async function preparedAndAppended(
     const appended = ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
     turn.end();
     const r = await appended;
+    ctx.broker.metrics?.recordProduced(topic, toAppend.length, r.lastOffset - r.baseOffset + 1);
     if (req.acks === -1) {
-      const outcome = await ctx.broker.replicas.waitForCommit(topic, index, r.lastOffset, Math.max(0, req.timeoutMs));
+      const outcome = await asRemote(ctx, ctx.broker.replicas.waitForCommit(topic, index, r.lastOffset, Math.max(0, req.timeoutMs)));
       if (outcome !== 'committed') {
         const code =
           outcome === 'notLeader'
@@ -307,13 +308,16 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(pro
       return {
         name: t.name,
         partitionResponses: await Promise.all(
-          t.partitionData.map((p) =>
-            !acksValid
-              ? Promise.resolve(failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS))
+          t.partitionData.map(async (p) => {
+            const r = !acksValid
+              ? failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
               : denied !== ErrorCode.NONE
-                ? Promise.resolve(failed(p.index, denied))
-                : producePartition(ctx, req, t.name, p.index, p.records),
-          ),
+                ? failed(p.index, denied)
+                : await producePartition(ctx, req, t.name, p.index, p.records);
+            // Per-topic counts only for topics that exist: unknown names would grow the map.
+            if (ctx.image.topics.has(t.name)) ctx.broker.metrics?.recordProduceRequest(t.name, r.errorCode !== ErrorCode.NONE);
+            return r;
+          }),
         ),
       };
     }),

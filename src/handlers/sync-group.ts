@@ -6,7 +6,7 @@
 import { syncGroupApi, type SyncGroupRequest, type SyncGroupResponse } from '../protocol/messages/sync-group.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { syncError } from '../coordinator/group/classic-rebalance.js';
-import { defineHandler } from './handler.js';
+import { asRemote, defineHandler } from './handler.js';
 import { allowed, Op, Res } from './authz.js';
 
 export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupResponse>(syncGroupApi, async (ctx, req) => {
@@ -14,13 +14,16 @@ export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupRespons
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, ...syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE) };
   if (!allowed(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, ...syncError(ErrorCode.GROUP_AUTHORIZATION_FAILED) };
-  const result = await groups.syncGroup(req.groupId, {
-    memberId: req.memberId,
-    groupInstanceId: v >= 3 ? req.groupInstanceId : null,
-    generationId: req.generationId,
-    protocolType: v >= 5 ? req.protocolType : null,
-    protocolName: v >= 5 ? req.protocolName : null,
-    assignments: req.assignments,
-  });
+  const result = await asRemote(
+    ctx,
+    groups.syncGroup(req.groupId, {
+      memberId: req.memberId,
+      groupInstanceId: v >= 3 ? req.groupInstanceId : null,
+      generationId: req.generationId,
+      protocolType: v >= 5 ? req.protocolType : null,
+      protocolName: v >= 5 ? req.protocolName : null,
+      assignments: req.assignments,
+    }),
+  );
   return { throttleTimeMs: 0, ...result };
 });

@@ -59,6 +59,8 @@ export interface FetcherDeps {
   /** The source broker's current endpoint, from the latest image; null when it is not registered. */
   endpoint(brokerId: number): { host: string; port: number } | null;
   log: Logger;
+  /** Record bytes appended to a local replica (metrics). */
+  onAppended?(bytes: number): void;
 }
 
 interface Entry {
@@ -379,6 +381,7 @@ export class ReplicaFetcher {
         p.fetcherOp = op;
         try {
           await op;
+          this.deps.onAppended?.(usable.length);
         } catch (err) {
           // Our log failed (offline, closed): this partition pauses; the others go on.
           if (!(err instanceof StorageError)) throw err;

@@ -133,6 +133,12 @@ export class ReplicaManager {
   /** Leadership hook (group coordinator): partition key → leader epoch of what listeners were last told we lead. */
   private readonly announcedLeadership = new Map<string, LeadershipChange>();
   private readonly leadershipListeners: Array<(change: LeadershipChange) => void> = [];
+  /**
+   * Counted in place for /metrics (src/metrics/collect.ts): ISR changes of partitions led here as
+   * the controller confirmed them (Kafka's IsrShrinksPerSec / IsrExpandsPerSec), and record bytes
+   * appended as a follower (ReplicationBytesInPerSec).
+   */
+  readonly stats = { isrShrinks: 0, isrExpands: 0, replicationBytesIn: 0 };
 
   /** Replication throttles (throttle.ts), rates from the (dynamic) broker config. */
   private readonly leaderThrottle: ReplicationThrottle;
@@ -346,6 +352,9 @@ export class ReplicaManager {
         },
         clock: this.clock,
         connector: this.connector,
+        onAppended: (bytes) => {
+          this.stats.replicationBytesIn += bytes;
+        },
         // Replication goes over inter.broker.listener.name (or security.inter.broker.protocol's listener).
         endpoint: (id) => {
           const b = this.image?.brokers.get(id);
@@ -594,6 +603,7 @@ export class ReplicaManager {
     if (why !== 'retry' && p.pendingIsr !== null) return;
     const leaderEpoch = p.leaderEpoch;
     const partitionEpoch = why === 'retry' ? p.pendingAtPartitionEpoch : p.partitionEpoch;
+    const fromIsr = p.isr;
     p.pendingIsr = isr;
     p.pendingAtPartitionEpoch = partitionEpoch;
     p.alterInFlight = true;
@@ -610,6 +620,9 @@ export class ReplicaManager {
           if (!settle()) return;
           if (result.ok) {
             p.pendingIsr = null;
+            // Counted against the ISR when the change was asked for: the new image may be in force already.
+            if (isr.some((id) => !fromIsr.includes(id))) this.stats.isrExpands++;
+            if (fromIsr.some((id) => !isr.includes(id))) this.stats.isrShrinks++;
             if (result.partitionEpoch > p.partitionEpoch) {
               p.isr = isr;
               p.partitionEpoch = result.partitionEpoch;
@@ -659,6 +672,11 @@ export class ReplicaManager {
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
     this.fetchers.clear();
     await this.checkpointHighWatermarks();
+  }
+
+  /** acks=all produces waiting for replication (Kafka's Produce purgatory size). */
+  get producePurgatorySize(): number {
+    return this.producePurgatory.pending;
   }
 
   /** The hosted partition (tests, tools). */

@@ -22,6 +22,7 @@ import type { Clock, Timer } from '../io/clock.js';
 import type { ByteStream } from '../io/net.js';
 import { limits } from '../limits.js';
 import type { Dispatcher, DispatchOutcome } from './dispatcher.js';
+import type { RequestTiming } from '../metrics/request-metrics.js';
 import { FrameSplitter } from '../protocol/frame.js';
 import type { AuthOutcome, SaslAuthenticator } from '../security/authenticator.js';
 import type { KafkaPrincipal } from '../security/principal.js';
@@ -45,6 +46,8 @@ export class Connection {
   private firstRequestDone = false;
   /** Set once a response carried a throttle: from then on requests are handled one at a time. */
   private serial = false;
+  /** Requests whose responses were handed to a full socket: their send ends at the next drain. */
+  private sending: RequestTiming[] = [];
 
   constructor(
     private readonly stream: ByteStream,
@@ -63,7 +66,7 @@ export class Connection {
       data: (chunk) => this.onData(chunk),
       close: () => this.finish(),
       error: (err) => this.log.debug({ client: stream.remoteAddress, err: err.message }, 'socket error'),
-      drain: () => {},
+      drain: () => this.onDrain(),
     });
   }
 
@@ -149,6 +152,7 @@ export class Connection {
     if (this.closed) return;
     this.ready.set(seq, outcome);
     const out: Buffer[] = [];
+    let timed: RequestTiming[] | null = null;
     let closeReason: string | null = null;
     let closeAfterResponse: string | null = null;
     let throttleMs = 0;
@@ -159,16 +163,27 @@ export class Connection {
       if (o.kind !== 'close' && 'throttleMs' in o) throttleMs = Math.max(throttleMs, o.throttleMs ?? 0);
       if (o.kind === 'response') {
         out.push(...o.chunks);
+        if ('timing' in o && o.timing) (timed ??= []).push(o.timing);
         if ('closeAfter' in o && o.closeAfter !== undefined) {
           closeAfterResponse = o.closeAfter;
           break;
         }
-      } else if (o.kind === 'close') {
+      } else if (o.kind === 'noResponse') {
+        if (o.timing) this.dispatcher.completed(o.timing, this.dispatcher.nowMs());
+      } else {
         closeReason = o.reason;
         break;
       }
     }
-    if (out.length > 0) this.stream.writev(out);
+    if (out.length > 0) {
+      const sendStartMs = timed ? this.dispatcher.nowMs() : 0;
+      if (timed) for (const t of timed) t.sendStartMs = sendStartMs;
+      const flushed = this.stream.writev(out);
+      if (timed) {
+        if (flushed) for (const t of timed) this.dispatcher.completed(t, this.dispatcher.nowMs());
+        else this.sending.push(...timed);
+      }
+    }
     if (closeAfterResponse !== null) {
       // The answer (e.g. SASL_AUTHENTICATION_FAILED) goes out first; the socket closes once the
       // client has read it and closed, or after a grace period.
@@ -209,6 +224,14 @@ export class Connection {
       if (!this.paused) this.stream.resume();
       this.onData(EMPTY); // frames that arrived before the mute and were left buffered
     });
+  }
+
+  private onDrain(): void {
+    if (this.sending.length === 0) return;
+    const done = this.sending;
+    this.sending = [];
+    const nowMs = this.dispatcher.nowMs();
+    for (const t of done) this.dispatcher.completed(t, nowMs);
   }
 
   /** Resolves when no request is in flight (graceful shutdown). */

@@ -19,14 +19,16 @@ import { DecodeError, Reader, Writer } from '../protocol/primitives.js';
 import type { BrokerContext } from '../handlers/handler.js';
 import { apiVersionsBody } from '../handlers/api-versions.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
+import { FETCH_CONSUMER_SLOT, FETCH_FOLLOWER_SLOT, RequestTiming } from '../metrics/request-metrics.js';
 
 /**
  * `throttleMs` (client quotas, security/quotas.ts): the connection is muted that long after the
- * response is written (KIP-219).
+ * response is written (KIP-219). `timing` is set when the request reached its handler (metrics:
+ * connection.ts completes it).
  */
 export type DispatchOutcome =
-  | { kind: 'response'; chunks: Buffer[]; throttleMs?: number }
-  | { kind: 'noResponse'; throttleMs?: number }
+  | { kind: 'response'; chunks: Buffer[]; throttleMs?: number; timing?: RequestTiming }
+  | { kind: 'noResponse'; throttleMs?: number; timing?: RequestTiming }
   | { kind: 'close'; reason: string };
 
 export class Dispatcher {
@@ -39,7 +41,18 @@ export class Dispatcher {
     for (const [key, handler] of broker.handlers) this.codecs.set(key, new ApiCodec(handler.api));
   }
 
+  /** Monotonic ms (the connection stamps when a response was sent). */
+  nowMs(): number {
+    return this.broker.clock.monotonicMs();
+  }
+
+  /** The response of `timing`'s request has been sent (or none is sent): record its phases. */
+  completed(timing: RequestTiming, sendDoneMs: number): void {
+    this.broker.metrics?.requests.complete(timing, sendDoneMs);
+  }
+
   async dispatch(frame: Buffer, clientAddress: string, listenerName = '', principal: KafkaPrincipal = ANONYMOUS): Promise<DispatchOutcome> {
+    const receivedMs = this.broker.clock.monotonicMs();
     const peek = peekRequestHeader(frame);
     if (!peek) return { kind: 'close', reason: `request of ${frame.length} bytes is shorter than a request header` };
     const { apiKey, apiVersion, correlationId } = peek;
@@ -76,6 +89,14 @@ export class Dispatcher {
       }
       throw err;
     }
+    const metrics = this.broker.metrics;
+    let timing: RequestTiming | undefined;
+    if (metrics) {
+      timing = new RequestTiming(apiKey, apiVersion, correlationId, receivedMs, frame.length);
+      timing.clientId = header.clientId;
+      timing.clientAddress = clientAddress;
+      if (apiKey === ApiKey.Fetch) timing.slot = (request as { replicaId: number }).replicaId >= 0 ? FETCH_FOLLOWER_SLOT : FETCH_CONSUMER_SLOT;
+    }
     // The per-request child logger is built only when a handler logs: pino's child() costs ~2 µs,
     // paid on every Produce/Fetch otherwise (docs/PERFORMANCE.md).
     const parentLog = this.log;
@@ -89,16 +110,22 @@ export class Dispatcher {
       principal,
       broker: this.broker,
       image: this.broker.controller.image,
+      ...(timing ? { timing } : {}),
       get log(): Logger {
         childLog ??= parentLog.child({ api: apiName(apiKey), v: apiVersion, correlationId, client: clientAddress, clientId: requestHeader.clientId });
         return childLog;
       },
     };
+    if (timing) timing.handlerStartMs = this.broker.clock.monotonicMs();
     const pending = handler.handle(ctx, request);
     const syncMs = startedMs === 0 ? 0 : this.broker.clock.monotonicMs() - startedMs;
     const response = await pending;
+    if (timing) {
+      timing.handlerDoneMs = this.broker.clock.monotonicMs();
+      if (response !== null) metrics!.requests.countErrors(timing, response);
+    }
     const throttleMs = startedMs === 0 ? 0 : this.throttle(apiKey, ctx, request, response, frame.length, syncMs);
-    if (response === null) return throttleMs > 0 ? { kind: 'noResponse', throttleMs } : { kind: 'noResponse' };
+    if (response === null) return annotate({ kind: 'noResponse' }, throttleMs, timing);
     if (throttleMs > 0 && typeof (response as { throttleTimeMs?: unknown }).throttleTimeMs === 'number') {
       const r = response as { throttleTimeMs: number };
       r.throttleTimeMs = Math.max(r.throttleTimeMs, throttleMs);
@@ -107,7 +134,9 @@ export class Dispatcher {
     w.int32(0);
     encodeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, flexible));
     codec.encodeResponse(apiVersion, response as Record<string, unknown>, w);
-    return throttleMs > 0 ? { kind: 'response', chunks: finishFrame(w), throttleMs } : { kind: 'response', chunks: finishFrame(w) };
+    const chunks = finishFrame(w);
+    if (timing) timing.responseBytes = w.length;
+    return annotate({ kind: 'response', chunks }, throttleMs, timing);
   }
 
   /** True when some client quota is configured (else nothing is measured). */
@@ -133,6 +162,13 @@ export class Dispatcher {
     }
     return Math.max(ms, quotas.record('request_percentage', ctx.principal, clientId, syncMs / 10));
   }
+}
+
+/** Adds the quota throttle and the metrics timing to an outcome (fields set only when present). */
+function annotate(o: Exclude<DispatchOutcome, { kind: 'close' }>, throttleMs: number, timing: RequestTiming | undefined): DispatchOutcome {
+  if (throttleMs > 0) o.throttleMs = throttleMs;
+  if (timing) o.timing = timing;
+  return o;
 }
 
 /** APIs outside client quotas (Kafka exempts these from throttling). */

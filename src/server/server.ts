@@ -37,6 +37,8 @@ export class Server {
   /** Connections accepted before serve(), not read yet. */
   private waiting: Array<{ stream: ByteStream; listener: ListenerSpec }> | null = [];
   private dispatcher: Dispatcher | null = null;
+  /** Per listener name: connections accepted and closed, counted in place (metrics). */
+  private readonly counts = new Map<string, { open: number; created: number; closed: number }>();
 
   constructor(
     private readonly net: Net,
@@ -52,6 +54,7 @@ export class Server {
   private readonly counter: ConnectionCounter;
 
   async listen(spec: ListenerSpec): Promise<BoundListener> {
+    this.counts.set(spec.name, { open: 0, created: 0, closed: 0 });
     const tls = spec.security?.tls ?? null;
     const l = await this.net.listen(
       spec.host,
@@ -98,10 +101,25 @@ export class Server {
       this.counter.release(stream.remoteAddress);
       return;
     }
+    const counts = this.counts.get(listener.name);
+    if (counts) {
+      counts.created++;
+      counts.open++;
+    }
     const sasl = security?.sasl ? new SaslAuthenticator(security.sasl, this.clock, this.log, stream.remoteAddress, listener.name) : null;
-    const c = new Connection(stream, listener.name, this.dispatcher, this.log, this.requestSizeBytesMax, (closed) => {
+    const c = new Connection(
+      stream,
+      listener.name,
+      this.dispatcher,
+      this.log,
+      this.requestSizeBytesMax,
+      (closed) => {
         this.connections.delete(closed);
         this.counter.release(stream.remoteAddress);
+        if (counts) {
+          counts.closed++;
+          counts.open--;
+        }
       },
       { principal, sasl },
       this.clock,
@@ -134,6 +152,11 @@ export class Server {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Connections per listener: open now, accepted and closed since start (metrics). */
+  connectionStats(): Array<{ listener: string; open: number; created: number; closed: number }> {
+    return [...this.counts].map(([listener, c]) => ({ listener, ...c }));
   }
 
   async stop(drainTimeoutMs: number): Promise<void> {

@@ -366,6 +366,11 @@ export class PartitionLog {
   }
 
   /** Total bytes of all segments' .log files. */
+  /** Segments of the log, the active one included (metrics). */
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
   sizeBytes(): number {
     return this.#sizeBytes;
   }

@@ -32,7 +32,8 @@ describe('samsa CLI', () => {
   before(async () => {
     dir = await makeTempDir('samsa-cli-start-');
     const port = await closedPort();
-    child = spawn(path.join(BIN, 'samsa'), ['start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data')], {
+    // --admin-port 0: a free port, so parallel runs never race for the default 9644.
+    child = spawn(path.join(BIN, 'samsa'), ['start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data'), '--admin-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -52,8 +53,13 @@ describe('samsa CLI', () => {
     if (dir) await removeDir(dir);
   });
 
-  it('start prints a banner with the address to connect to', () => {
+  it('start prints a banner with the address to connect to, and the console/metrics URL', async () => {
     assert.match(out, new RegExp(`Bootstrap server +${bs.replace(/\./g, '\\.')}`));
+    const url = /Console, metrics +(http:\/\/127\.0\.0\.1:\d+) /.exec(out);
+    assert.ok(url, `no console URL in the banner:\n${out}`);
+    const health = await fetch(`${url[1]}/health`);
+    assert.equal(health.status, 200);
+    assert.match(await (await fetch(`${url[1]}/metrics`)).text(), /^kafka_server_kafkaserver_brokerstate 3$/m);
     assert.match(out, new RegExp(`Data directory +${path.join(dir, 'data').replace(/[/.]/g, (m) => `\\${m}`)}`));
     assert.match(out, /Stop with Ctrl-C\./);
   });

@@ -83,7 +83,9 @@ test('defaults with no file, no environment and no overrides', () => {
   assert.equal(config.brokerRack, null);
   assert.equal(config.fetchMaxBytes, 57_671_680);
   assert.equal(config.connectionsMaxIdleMs, 600_000);
-  assert.equal(config.samsaAdminPort, -1);
+  assert.deepEqual(config.adminListeners, []);
+  assert.equal(config.slowRequestThresholdMs, 1000);
+  assert.equal(config.requestLogSampleRate, 0);
   assert.equal(config.raw.size, 0);
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.listeners) && Object.isFrozen(config.listeners[0]));
@@ -190,7 +192,7 @@ test('environment names: KAFKA_ and SAMSA_ prefixes, underscore runs, samsa. fal
     env: {
       KAFKA_NUM_PARTITIONS: '3',
       SAMSA_NUM_PARTITIONS: '5',
-      SAMSA_ADMIN_PORT: '0',
+      SAMSA_SLOW_REQUEST_THRESHOLD_MS: '250',
       KAFKA_HEAP_OPTS: '-Xmx1G',
       SAMSA_LOG_LEVEL: 'debug',
       KAFKA_SERVICE_HOST: '10.0.0.1',
@@ -199,7 +201,7 @@ test('environment names: KAFKA_ and SAMSA_ prefixes, underscore runs, samsa. fal
     },
   });
   assert.equal(config.numPartitions, 5, 'SAMSA_ wins over KAFKA_');
-  assert.equal(config.samsaAdminPort, 0);
+  assert.equal(config.slowRequestThresholdMs, 250);
   assert.deepEqual(warnings, []);
 });
 

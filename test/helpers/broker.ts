@@ -25,6 +25,9 @@ import { NodeClock } from '../../src/io/node/clock.js';
 import { NodeDisk } from '../../src/io/node/disk.js';
 import { NodeNet } from '../../src/io/node/net.js';
 import { NodeRandom } from '../../src/io/node/random.js';
+import { NodeHttp } from '../../src/io/node/http.js';
+import { createConsoleHandler } from '../../src/console/routes.js';
+import { NodeProcessStats } from '../../src/io/node/process-stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/test/helpers -> dist/src/main.js */
@@ -104,13 +107,15 @@ export async function startBroker(opts: { overrides?: string[]; dataDir?: string
     env: {},
   });
   let broker: Broker;
+  const processStats = new NodeProcessStats();
   try {
     broker = await withTimeout(
-      Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination }),
+      Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination, http: new NodeHttp(), process: processStats, webConsole: createConsoleHandler }),
       20_000,
       'the in-process broker to start',
     );
   } catch (err) {
+    processStats.close();
     if (ownDir) await removeDir(dataDir);
     throw err;
   }
@@ -127,6 +132,7 @@ export async function startBroker(opts: { overrides?: string[]; dataDir?: string
       try {
         await withTimeout(broker.stop(), 20_000, 'the in-process broker to stop');
       } finally {
+        processStats.close();
         if (ownDir) await removeDir(dataDir);
       }
     },

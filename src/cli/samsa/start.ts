@@ -6,6 +6,8 @@
  *   advertised.listeners           PLAINTEXT://localhost:9092 (what clients are told to connect to)
  *   group.initial.rebalance.delay.ms  0 (consumer groups form at once)
  *   offsets/transaction topics     replication factor 1
+ *   admin.listeners                http://127.0.0.1:9644 (--admin-port; a free port when 9644 is
+ *                                  taken and --admin-port was not given; --admin-port off: none)
  * Broker logs go to stdout at --log-level (default warn, so the banner stays readable). Ctrl-C or
  * SIGTERM stops the broker cleanly; a second Ctrl-C exits at once.
  */
@@ -23,6 +25,28 @@ interface StartOptions {
   config?: string;
   override?: string[];
   logLevel: string;
+  adminPort?: string;
+}
+
+/** Redpanda's admin port, outside Kafka's 9092-9094 and ZooKeeper's 2181. */
+export const ADMIN_PORT_DEFAULT = 9644;
+
+async function portFree(host: string, port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host, port }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** The admin.listeners value for --admin-port: null = off. */
+async function adminListenerFor(opt: string | undefined): Promise<string | null> {
+  if (opt === 'off') return null;
+  if (opt === undefined) return `http://127.0.0.1:${(await portFree('127.0.0.1', ADMIN_PORT_DEFAULT)) ? ADMIN_PORT_DEFAULT : 0}`;
+  const port = Number(opt);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--admin-port must be a port number or off, got '${opt}'`);
+  return `http://127.0.0.1:${port}`;
 }
 
 export function defaultDataDir(): string {
@@ -47,6 +71,8 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     'transaction.state.log.replication.factor': '1',
     'transaction.state.log.min.isr': '1',
   };
+  const adminListener = await adminListenerFor(opts.adminPort);
+  defaults['admin.listeners'] = adminListener ?? '';
   let fileKeys = new Set<string>();
   if (opts.config !== undefined) {
     if (!existsSync(opts.config)) throw new CliError(`config file ${opts.config} does not exist`, 'pass a server.properties file, e.g. --config config/server.properties');
@@ -57,12 +83,13 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   const explicit = new Set<string>();
   if (opts.dataDir !== undefined) explicit.add('log.dirs');
   if (opts.host !== undefined || opts.port !== '9092') explicit.add('listeners').add('advertised.listeners');
+  if (opts.adminPort !== undefined) explicit.add('admin.listeners');
   const overrides = Object.entries(defaults)
     .filter(([k]) => explicit.has(k) || !fileKeys.has(k))
     .map(([k, v]) => `${k}=${v}`)
     .concat(opts.override ?? []);
 
-  const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }, { StartupError }, { readTextFileSync }] = await Promise.all([
+  const [{ Broker }, { ConfigError, loadBrokerConfig }, { NodeClock }, { NodeDisk }, { NodeNet }, { NodeRandom }, { StartupError }, { readTextFileSync }, { NodeHttp }, { NodeProcessStats }, { createConsoleHandler }] = await Promise.all([
     import('../../broker.js'),
     import('../../config/broker-config.js'),
     import('../../io/node/clock.js'),
@@ -71,6 +98,9 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     import('../../io/node/random.js'),
     import('../../startup-error.js'),
     import('../../io/node/text-file.js'),
+    import('../../io/node/http.js'),
+    import('../../io/node/process-stats.js'),
+    import('../../console/routes.js'),
   ]);
   let config;
   try {
@@ -84,7 +114,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   let broker: Awaited<ReturnType<typeof Broker.start>>;
   try {
     const coordination = config.zookeeperConnect !== null ? (await import('../../cluster/coordination/zookeeper.js')).zookeeperCoordination : undefined;
-    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), ...(coordination ? { coordination } : {}) });
+    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), http: new NodeHttp(), process: new NodeProcessStats(), webConsole: createConsoleHandler, ...(coordination ? { coordination } : {}) });
   } catch (e) {
     if (e instanceof StartupError) {
       const inUse = /port is already in use/.test(e.message);
@@ -106,6 +136,11 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   print(`  ${c.dim('Bootstrap server')}  ${c.bold(c.green(address))}`);
   print(`  ${c.dim('Data directory  ')}  ${dataDir}`);
   print(`  ${c.dim('Broker id       ')}  ${config.brokerId}   ${c.dim('cluster id')} ${clusterId}`);
+  const admin = broker.adminListeners[0];
+  if (admin) {
+    const url = `http://${admin.host === '' || admin.host === '0.0.0.0' ? 'localhost' : admin.host}:${admin.port}`;
+    print(`  ${c.dim('Console, metrics')}  ${c.bold(url)}  ${c.dim(`(${url}/metrics, /health, /ready)`)}`);
+  }
   print();
   const b = bound.port === 9092 ? '' : ` -b ${address}`;
   print(`  ${c.dim('Try it:')}  samsa topic create hello${b}`);

@@ -110,6 +110,7 @@ export class ZkActiveController {
       throw err;
     }
     this.#isController = true;
+    this.ctx.onControllerEvent?.('ControllerChange');
     cache.controllerId = this.ctx.brokerId;
     log.info({ controllerEpoch: this.#controllerEpoch }, 'this broker is now the active controller');
     await this.readController(gen);
@@ -147,6 +148,7 @@ export class ZkActiveController {
   resign(reason: string): void {
     if (!this.#isController) return;
     this.#isController = false;
+    this.ctx.onControllerEvent?.('ControllerResign');
     this.#rebalanceTimer?.cancel();
     this.#rebalanceTimer = null;
     this.ctx.log.warn({ reason }, 'no longer the active controller');
@@ -189,6 +191,7 @@ export class ZkActiveController {
       if (this.#conflicts > 0) await sleep(this.ctx.clock, Math.min(1000, 5 * 2 ** Math.min(this.#conflicts, 8)));
       try {
         const before = this.#conflicts;
+        this.ctx.onControllerEvent?.('Reconcile');
         await this.reconcile();
         if (this.#conflicts === before) this.#conflicts = 0;
       } catch (err) {

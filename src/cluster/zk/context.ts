@@ -32,6 +32,8 @@ export interface ZkContext {
   readonly cache: ZkCache;
   /** Publishes the images built from `cache`. */
   readonly images: ImagePublisher;
+  /** Controller events, for metrics (kafka_controller_controllerstats_events). */
+  readonly onControllerEvent?: (event: 'ControllerChange' | 'ControllerResign' | 'Reconcile') => void;
 }
 
 export function sleep(clock: Clock, ms: number): Promise<void> {

@@ -101,6 +101,9 @@ const sessionKey = (g: ClassicGroup, memberId: string): string => `${groupTimerP
 const pendingKey = (g: ClassicGroup, memberId: string): string => `${groupTimerPrefix(g.groupId)}pending|${memberId}`;
 
 export class ClassicRebalancer {
+  /** Join phases that ended with members, i.e. a new generation to assign (metrics: completed rebalances). */
+  completedRebalances = 0;
+
   constructor(private readonly ctx: RebalanceContext) {}
 
   // ------------------------------------------------------------------------------- JoinGroup
@@ -368,6 +371,7 @@ export class ClassicRebalancer {
     }
     group.protocolName = group.selectProtocol();
     group.transitionTo('CompletingRebalance', nowMs);
+    this.completedRebalances++;
     group.pendingSync.clear();
     for (const id of group.members.keys()) group.pendingSync.add(id);
     this.ctx.log.info(

@@ -103,6 +103,12 @@ export interface ListedGroup {
   groupState: string;
 }
 
+/** What /metrics reads about the groups coordinated here (src/metrics/collect.ts). */
+export interface GroupMetricsView {
+  groups: Array<{ groupId: string; state: string; members: number; offsets: ReadonlyMap<string, ReadonlyMap<number, { offset: number }>> }>;
+  completedRebalances: number;
+}
+
 type ShardLookup = { shard: CoordinatorShard; errorCode: typeof ErrorCode.NONE } | { shard: null; errorCode: number };
 
 export class GroupCoordinator {
@@ -178,6 +184,19 @@ export class GroupCoordinator {
   partitionFor(groupId: string, image: MetadataImage = this.#opts.controller.image): number {
     const topic = image.topics.get(OFFSETS_TOPIC);
     return offsetsPartitionFor(groupId, topic ? topic.partitions.length : this.#opts.config.offsetsTopicNumPartitions);
+  }
+
+  /** Metrics view: every group of the shards loaded here (Dead ones excluded), read-only. */
+  metricsView(): GroupMetricsView {
+    const groups: GroupMetricsView['groups'] = [];
+    for (const shard of this.#shards.values()) {
+      if (!shard.active) continue;
+      for (const g of shard.groups.values()) {
+        if (g.is('Dead')) continue;
+        groups.push({ groupId: g.groupId, state: g.state, members: g.size, offsets: g.offsets });
+      }
+    }
+    return { groups, completedRebalances: this.#rebalancer.completedRebalances };
   }
 
   /** Test and admin view: the shard state of each partition led here. */
