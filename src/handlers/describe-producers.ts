@@ -8,6 +8,7 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { describeProducersApi, type DescribeProducersRequest, type DescribeProducersResponse } from '../protocol/messages/describe-producers.js';
+import { deniedNames, Op, Res } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type PartitionAnswer = DescribeProducersResponse['topics'][number]['partitions'][number];
@@ -32,7 +33,12 @@ function answer(ctx: RequestContext, topic: string, partition: number): Partitio
   };
 }
 
-export const describeProducersHandler = defineHandler<DescribeProducersRequest, DescribeProducersResponse>(describeProducersApi, (ctx, req) => ({
-  throttleTimeMs: 0,
-  topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => answer(ctx, t.name, p)) })),
-}));
+export const describeProducersHandler = defineHandler<DescribeProducersRequest, DescribeProducersResponse>(describeProducersApi, (ctx, req) => {
+  // Kafka's check: Read on each topic.
+  const denied = deniedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.name));
+  const refused = (p: number): PartitionAnswer => ({ partitionIndex: p, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.', activeProducers: [] });
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => (denied.has(t.name) ? refused(p) : answer(ctx, t.name, p))) })),
+  };
+});

@@ -10,9 +10,26 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { txnOffsetCommitApi, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/messages/txn-offset-commit.js';
 import { allPartitions } from '../coordinator/group/offset-manager.js';
-import { defineHandler } from './handler.js';
+import { allowed, deniedNames, Op, Res } from './authz.js';
+import { defineHandler, type RequestContext } from './handler.js';
 
 export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>(txnOffsetCommitApi, async (ctx, req) => {
+  // Kafka's checks: Write on the transactional id, Read on the group, then Read on each topic (the
+  // refused topics' partitions answer TOPIC_AUTHORIZATION_FAILED and are not committed).
+  if (!allowed(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
+  if (!allowed(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
+  const deniedTopics = deniedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.name));
+  if (deniedTopics.size > 0) {
+    const refused = allPartitions(req.topics.filter((t) => deniedTopics.has(t.name)), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const rest = req.topics.filter((t) => !deniedTopics.has(t.name));
+    if (rest.length === 0) return { throttleTimeMs: 0, topics: refused };
+    const served = await txnOffsetCommit(ctx, { ...req, topics: rest });
+    return { throttleTimeMs: 0, topics: [...served.topics, ...refused] };
+  }
+  return txnOffsetCommit(ctx, req);
+});
+
+async function txnOffsetCommit(ctx: RequestContext, req: TxnOffsetCommitRequest): Promise<TxnOffsetCommitResponse> {
   const v = ctx.apiVersion;
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
@@ -53,4 +70,4 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequest, TxnO
     topic?.partitions.push({ partitionIndex: bad.partitionIndex, errorCode: ErrorCode.INVALID_COMMIT_OFFSET_SIZE });
   }
   return { throttleTimeMs: 0, topics: results };
-});
+}

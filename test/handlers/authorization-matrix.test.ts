@@ -59,6 +59,8 @@ import { addOffsetsToTxnHandler } from '../../src/handlers/add-offsets-to-txn.js
 import { endTxnHandler } from '../../src/handlers/end-txn.js';
 import { writeTxnMarkersHandler } from '../../src/handlers/write-txn-markers.js';
 import { describeTransactionsHandler } from '../../src/handlers/describe-transactions.js';
+import { txnOffsetCommitHandler } from '../../src/handlers/txn-offset-commit.js';
+import { describeProducersHandler } from '../../src/handlers/describe-producers.js';
 
 const ALICE: KafkaPrincipal = { type: 'User', name: 'alice' };
 const T = 'orders';
@@ -202,6 +204,26 @@ const ROWS: Row[] = [
     request: () => ({ markers: [{ producerId: 1n, producerEpoch: 0, transactionResult: true, topics: [{ name: T, partitionIndexes: [0] }], coordinatorEpoch: 0 }] }),
     needs: [[ResourceType.CLUSTER, CLUSTER_NAME, AclOperation.CLUSTER_ACTION]],
     denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'TxnOffsetCommit',
+    handler: txnOffsetCommitHandler,
+    version: 3,
+    request: () => ({ transactionalId: 'tx-1', groupId: G, producerId: 1n, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: T, partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: '' }] }] }),
+    needs: [
+      [ResourceType.TRANSACTIONAL_ID, 'tx-1', AclOperation.WRITE],
+      [ResourceType.GROUP, G, AclOperation.READ],
+      [ResourceType.TOPIC, T, AclOperation.READ],
+    ],
+    denied: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  },
+  {
+    api: 'DescribeProducers',
+    handler: describeProducersHandler,
+    version: 0,
+    request: () => ({ topics: [{ name: T, partitionIndexes: [0] }] }),
+    needs: [[ResourceType.TOPIC, T, AclOperation.READ]],
+    denied: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
   },
   {
     api: 'DescribeTransactions',
