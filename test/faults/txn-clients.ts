@@ -3,8 +3,15 @@
  * txn-scripts.ts): each role is one /usr/bin/python3 process at a time, restarted when it exits
  * (a fatal client error) or after the nemesis kills it, until the run stops it. Their JSON lines
  * are parsed as they arrive into the histories the checkers read.
+ *
+ * Debugging: with TXN_CLIENT_LOG_DIR=<dir> each role's stdout and stderr are also appended to
+ * <dir>/<role>.log; TXN_CLIENT_DEBUG=eos,protocol adds librdkafka's `debug` to the writers, so those
+ * logs show every transactional request and answer. Writers' `error` events carry `ms` (wall clock)
+ * to line them up with broker logs (SAMSA_CLUSTER_LOG_LEVEL=debug logs each refused request).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import { PYTHON, sleep } from '../helpers/broker.js';
 import type { SeenRecord, TxnHistory, TxnRecord } from './txn-checker.js';
 
@@ -45,8 +52,17 @@ export class Supervised {
     const child = spawn(PYTHON, ['-c', this.script, ...this.args()], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     this.#partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => this.#lines(s));
+    // Debugging aid: TXN_CLIENT_LOG_DIR keeps every process's output (with TXN_CLIENT_DEBUG=eos,protocol, librdkafka's requests).
+    const logDir = process.env.TXN_CLIENT_LOG_DIR;
+    const keep = (s: string): void => {
+      if (logDir) appendFileSync(path.join(logDir, `${this.name}.log`), s);
+    };
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      keep(s);
+      this.#lines(s);
+    });
     child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      keep(s);
       this.stderrTail.push(s);
       if (this.stderrTail.length > 20) this.stderrTail.shift();
     });

@@ -28,9 +28,10 @@
  */
 
 export const WRITER = String.raw`
-import json, random, sys, time
+import json, os, random, sys, time
 from confluent_kafka import Producer, KafkaException
 bootstrap, topic, parts, wid, first, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+debug = {'debug': os.environ['TXN_CLIENT_DEBUG']} if os.environ.get('TXN_CLIENT_DEBUG') else {}
 rnd = random.Random(seed)
 def emit(o):
     sys.stdout.write(json.dumps(o) + '\n'); sys.stdout.flush()
@@ -38,7 +39,7 @@ def make():
     for attempt in range(30):
         p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': 'txw-' + wid,
                       'transaction.timeout.ms': 10000, 'message.timeout.ms': 10000,
-                      'socket.timeout.ms': 5000, 'linger.ms': 2, 'enable.idempotence': True})
+                      'socket.timeout.ms': 5000, 'linger.ms': 2, 'enable.idempotence': True, **debug})
         try:
             p.init_transactions(20)
             return p
@@ -77,14 +78,14 @@ for t in range(first, first + count):
             p = make()
     except KafkaException as e:
         err = e.args[0]
-        emit({'ev': 'error', 't': t, 'err': str(err), 'abortable': err.txn_requires_abort(), 'fatal': err.fatal()})
+        emit({'ev': 'error', 't': t, 'err': str(err), 'abortable': err.txn_requires_abort(), 'fatal': err.fatal(), 'ms': time.time() * 1000})
         if err.txn_requires_abort():
             try:
                 p.abort_transaction(20)
                 emit({'ev': 'aborted', 't': t})
                 continue
             except KafkaException as e2:
-                emit({'ev': 'error', 't': t, 'err': str(e2.args[0])})
+                emit({'ev': 'error', 't': t, 'err': str(e2.args[0]), 'ms': time.time() * 1000})
         emit({'ev': 'unknown', 't': t, 'why': str(err)})
         p = make()
 emit({'ev': 'end'})

@@ -284,7 +284,9 @@ export class TransactionCoordinator {
     let meta = found.meta;
     let created = false;
     if (meta === undefined) {
-      if (expected !== null) return refuse(ErrorCode.PRODUCER_FENCED); // KIP-360: the client's id is unknown here
+      // A KIP-360 call (`expected` set) for an id unknown here (expired, or never stored) gets a fresh
+      // producer id at epoch 0 as a first call would: Kafka's coordinator accepts any expected id/epoch
+      // against metadata it has just created, as the way back from UNKNOWN_PRODUCER_ID.
       let producerId: bigint;
       try {
         producerId = await this.#opts.producerIds.generate();
@@ -317,6 +319,9 @@ export class TransactionCoordinator {
       case 'Dead':
         return refuse(ErrorCode.CONCURRENT_TRANSACTIONS);
       case 'Ongoing': {
+        // Kafka checks only the producer id here and fences even for a stale epoch (whose retry is then
+        // fenced in CompleteAbort); we refuse the stale epoch at once and leave the live transaction be:
+        // the caller gets PRODUCER_FENCED either way.
         if (expected !== null && !matchesCurrentOrLast(meta, expected)) return refuse(ErrorCode.PRODUCER_FENCED);
         // Fence the old producer: abort its transaction under a bumped epoch; the client retries.
         const code = await this.#abortOngoing(shard, meta, 'fenced by InitProducerId');
@@ -416,19 +421,23 @@ export class TransactionCoordinator {
     switch (meta.state) {
       case 'Ongoing':
         break;
+      // Kafka's answers, state by state. An EndTxn whose outcome contradicts the state is
+      // INVALID_TXN_STATE, fatal to the client: e.g. librdkafka's abort after an AddPartitionsToTxn
+      // that was refused (CONCURRENT_TRANSACTIONS while the previous commit completes) finds
+      // PrepareCommit / CompleteCommit, and Kafka answers it the same (see docs/COMPATIBILITY.md).
       case 'CompleteCommit':
-        return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE; // a retried commit
+        return commit ? ErrorCode.NONE : this.#invalidState(meta, commit); // a retried commit
       case 'CompleteAbort':
-        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
+        return commit ? this.#invalidState(meta, commit) : ErrorCode.NONE;
       case 'PrepareCommit':
-        return commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE;
+        return commit ? ErrorCode.CONCURRENT_TRANSACTIONS : this.#invalidState(meta, commit);
       case 'PrepareAbort':
-        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS;
+        return commit ? this.#invalidState(meta, commit) : ErrorCode.CONCURRENT_TRANSACTIONS;
       case 'PrepareEpochFence':
         return ErrorCode.CONCURRENT_TRANSACTIONS;
       case 'Empty':
       case 'Dead':
-        return ErrorCode.INVALID_TXN_STATE;
+        return this.#invalidState(meta, commit);
     }
     const transit = meta.prepareTransition({ state: commit ? 'PrepareCommit' : 'PrepareAbort' }, this.#opts.clock.nowMs());
     const code = await this.#persist(found.shard, meta, transit);
@@ -436,12 +445,25 @@ export class TransactionCoordinator {
     return code;
   }
 
+  /** INVALID_TXN_STATE for an EndTxn that contradicts the state, logged with the state (as Kafka logs it). */
+  #invalidState(meta: TransactionMetadata, commit: boolean): number {
+    this.#log.debug(
+      { transactionalId: meta.transactionalId, state: meta.state, producerId: meta.producerId.toString(), producerEpoch: meta.producerEpoch, commit },
+      'EndTxn contradicts the transaction state: INVALID_TXN_STATE',
+    );
+    return ErrorCode.INVALID_TXN_STATE;
+  }
+
   // ------------------------------------------------------------------------------- completion
 
-  /** Writes PrepareAbort for an ongoing transaction under a bumped epoch (fencing its producer); markers follow. */
+  /**
+   * Writes PrepareAbort for an ongoing transaction under a bumped epoch (fencing its producer); markers
+   * follow. As in Kafka's fence, the epoch before the last KIP-360 bump is forgotten: no KIP-360
+   * retry may come back after a fence.
+   */
   async #abortOngoing(shard: TxnShard, meta: TransactionMetadata, reason: string): Promise<number> {
     const bump = !meta.isProducerEpochExhausted;
-    const transit = meta.prepareTransition({ state: 'PrepareAbort', ...(bump ? { producerEpoch: meta.producerEpoch + 1 } : {}) }, this.#opts.clock.nowMs());
+    const transit = meta.prepareTransition({ state: 'PrepareAbort', lastProducerEpoch: -1, ...(bump ? { producerEpoch: meta.producerEpoch + 1 } : {}) }, this.#opts.clock.nowMs());
     const code = await this.#persist(shard, meta, transit);
     if (code === ErrorCode.NONE) {
       this.#log.info({ transactionalId: meta.transactionalId, producerEpoch: meta.producerEpoch, reason }, 'aborting ongoing transaction');
