@@ -112,6 +112,10 @@ describe('samsa cluster start', () => {
     assert.equal(brokerProcs(dir).length, 3, 'three broker processes');
     assert.equal(zookeeperProcs(dir).length, 1, 'one ZooKeeper process');
     assert.ok(existsSync(path.join(dir, 'zookeeper', 'version-2')), 'ZooKeeper keeps its data under the cluster dir');
+    // Each broker's admin listener (console, /metrics) is named in the banner and answers.
+    const adminUrls = [...(/Console, metrics +(.*)\n/.exec(out)?.[1] ?? '').matchAll(/http:\/\/localhost:(\d+)/g)].map((m) => `http://127.0.0.1:${m[1]}`);
+    assert.equal(adminUrls.length, 3, `three admin URLs in the banner:\n${out}`);
+    for (const url of adminUrls) assert.equal((await fetch(`${url}/health`)).status, 200, `${url}/health`);
 
     await toolOk('kafka-topics', ['--create', '--bootstrap-server', first.bootstrap, '--topic', 'replicated', '--partitions', '2', '--replication-factor', '3']);
     await kcat(['-P', '-b', first.bootstrap, '-t', 'replicated', '-X', 'acks=all'], { input: `${records.join('\n')}\n` });

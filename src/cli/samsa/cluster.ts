@@ -23,7 +23,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Child, brokersReady, describeExit, MAIN_JS, waitUntil, writeZooKeeperConfig, ZK_START, zookeeperMissing, zookeeperServing, type ExitStatus } from './cluster-procs.js';
-import { assertNotRunning, ensureWritableDir, planBrokerPorts, planZooKeeperPort, readClusterFile, removeRunningFile, writeClusterFile, writeRunningFile, type ClusterFile } from './cluster-state.js';
+import { assertNotRunning, ensureWritableDir, pickFreePort, planBrokerPorts, portFree, planZooKeeperPort, readClusterFile, removeRunningFile, writeClusterFile, writeRunningFile, type ClusterFile } from './cluster-state.js';
 import { c, ce, CliError, print } from './ui.js';
 
 interface ClusterOptions {
@@ -43,6 +43,8 @@ const BROKER_STOP_GRACE_MS = 45_000;
 const ZK_STOP_GRACE_MS = 10_000;
 /** With tickTime 500 ms: a broker that dies loses leadership ~6 s later (Kafka's default is 18 s). */
 const SESSION_TIMEOUT_MS = 6000;
+/** Admin listeners (console, /metrics) from here up, as `samsa start` uses 9644 (Redpanda's admin port). */
+const ADMIN_PORT_BASE = 9644;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 function intOption(flag: string, value: string, min: number, max: number, what: string): number {
@@ -59,6 +61,8 @@ interface Plan {
   dir: string;
   ids: number[];
   ports: number[];
+  /** Each broker's admin listener (console, /metrics): 9644 + i when free, else a free port. */
+  adminPorts: number[];
   /** Our own ZooKeeper's port, or null with an external one. */
   zkPort: number | null;
   zkConnect: string;
@@ -125,7 +129,14 @@ async function plan(opts: ClusterOptions): Promise<Plan> {
     brokers: ids.map((id, i) => ({ id, port: brokers.ports[i]! })),
     zookeeper: zkPort !== null ? { port: zkPort } : { connect: external! },
   };
-  return { dir, ids, ports: brokers.ports, zkPort, zkConnect: external ?? `127.0.0.1:${zkPort}`, overrides: opts.override ?? [], logLevel, file };
+  const adminPorts: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const preferred = ADMIN_PORT_BASE + i;
+    const port = !taken.has(preferred) && (await portFree(preferred)) ? preferred : await pickFreePort(taken);
+    taken.add(port);
+    adminPorts.push(port);
+  }
+  return { dir, ids, ports: brokers.ports, adminPorts, zkPort, zkConnect: external ?? `127.0.0.1:${zkPort}`, overrides: opts.override ?? [], logLevel, file };
 }
 
 function brokerArgs(p: Plan, i: number): string[] {
@@ -139,6 +150,7 @@ function brokerArgs(p: Plan, i: number): string[] {
       `advertised.listeners=PLAINTEXT://localhost:${port}`,
       `log.dirs=${path.join(p.dir, `broker-${p.ids[i]}`)}`,
       `zookeeper.connect=${p.zkConnect}`,
+      `admin.listeners=http://127.0.0.1:${p.adminPorts[i]}`,
       `zookeeper.session.timeout.ms=${SESSION_TIMEOUT_MS}`,
       'group.initial.rebalance.delay.ms=0',
       `offsets.topic.replication.factor=${Math.min(3, n)}`,
@@ -265,6 +277,7 @@ export async function clusterStartCommand(opts: ClusterOptions): Promise<void> {
   print(`  ${c.dim('ZooKeeper        ')}  ${p.zkConnect}${c.dim(p.zkPort !== null ? ' (started by samsa)' : ' (external)')}`);
   print(`  ${c.dim('Data directory   ')}  ${p.dir}`);
   print(`  ${c.dim('Broker ids       ')}  ${p.ids.join(', ')}`);
+  print(`  ${c.dim('Console, metrics ')}  ${p.adminPorts.map((port, i) => `${c.bold(`http://localhost:${port}`)} ${c.dim(`(broker ${p.ids[i]})`)}`).join(', ')}`);
   print();
   print(`  ${c.dim('Try it:')}  samsa topic create replicated -p 3 -r ${Math.min(3, n)} -b ${bootstrap}`);
   print(`           samsa topic describe replicated -b ${bootstrap}`);
