@@ -17,6 +17,7 @@ import {
 import { replicaListProblem } from './create-topics.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { MutationQuota, THROTTLED_MESSAGE } from './mutation-quota.js';
 import { allowed, Op, Res } from './authz.js';
 
 type CreatePartitionsTopic = CreatePartitionsRequest['topics'][number];
@@ -26,7 +27,7 @@ function outcome(name: string, errorCode: number, errorMessage: string | null): 
   return { name, errorCode, errorMessage };
 }
 
-async function createPartitions(ctx: RequestContext, t: CreatePartitionsTopic, validateOnly: boolean): Promise<CreatePartitionsTopicResult> {
+async function createPartitions(ctx: RequestContext, t: CreatePartitionsTopic, validateOnly: boolean, quota: MutationQuota): Promise<CreatePartitionsTopicResult> {
   // Authorization (Kafka's): Alter on the topic.
   if (!allowed(ctx, Op.ALTER, Res.TOPIC, t.name)) return outcome(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
   const image = ctx.broker.controller.image;
@@ -51,6 +52,7 @@ async function createPartitions(ctx: RequestContext, t: CreatePartitionsTopic, v
     }
     assignments = t.assignments.map((a) => [...a.brokerIds]);
   }
+  if (t.count > current && quota.admit(t.count - current) !== ErrorCode.NONE) return outcome(t.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLED_MESSAGE);
   const result = await ctx.broker.controller.createPartitions(t.name, t.count, assignments, validateOnly);
   if (!result.ok) {
     ctx.log.info({ topic: t.name, count: t.count, error: result.error }, `create partitions refused: ${result.message}`);
@@ -67,12 +69,13 @@ export const createPartitionsHandler = defineHandler<CreatePartitionsRequest, Cr
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: CreatePartitionsTopicResult[] = [];
     const reported = new Set<string>();
+    const quota = new MutationQuota(ctx, 3, req.validateOnly);
     for (const t of req.topics) {
       if (reported.has(t.name)) continue;
       reported.add(t.name);
       if (counts.get(t.name)! > 1) results.push(outcome(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
-      else results.push(await createPartitions(ctx, t, req.validateOnly));
+      else results.push(await createPartitions(ctx, t, req.validateOnly, quota));
     }
-    return { throttleTimeMs: 0, results };
+    return { throttleTimeMs: quota.throttleMs, results };
   },
 );

@@ -27,6 +27,7 @@ import {
 import { ZERO_UUID } from '../protocol/primitives.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { MutationQuota, THROTTLED_MESSAGE } from './mutation-quota.js';
 import { mayCreateTopic } from './authz.js';
 
 type CreatableTopic = CreateTopicsRequest['topics'][number];
@@ -138,7 +139,7 @@ function describeCreated(ctx: RequestContext, topic: TopicInfo): CreatableTopicR
   };
 }
 
-async function createOne(ctx: RequestContext, topic: CreatableTopic, validateOnly: boolean): Promise<CreatableTopicResult> {
+async function createOne(ctx: RequestContext, topic: CreatableTopic, validateOnly: boolean, quota: MutationQuota): Promise<CreatableTopicResult> {
   // Authorization (Kafka's): Create on the cluster or on the topic; nothing is created without it.
   if (!mayCreateTopic(ctx, topic.name)) return failed(topic.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
   const image = ctx.broker.controller.image;
@@ -156,6 +157,8 @@ async function createOne(ctx: RequestContext, topic: CreatableTopic, validateOnl
   }
   const configs = configsOf(topic);
   if (configs instanceof Rejection) return failed(topic.name, configs.code, configs.message);
+  const partitions = assignments.length > 0 ? assignments.length : topic.numPartitions === -1 ? ctx.broker.config.numPartitions : topic.numPartitions;
+  if (!image.topics.has(topic.name) && quota.admit(partitions) !== ErrorCode.NONE) return failed(topic.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLED_MESSAGE);
 
   const result = await ctx.broker.controller.createTopic({
     name: topic.name,
@@ -182,13 +185,14 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
   const validateOnly = ctx.apiVersion >= 1 && req.validateOnly;
   const topics: CreatableTopicResult[] = [];
   const reported = new Set<string>();
+  const quota = new MutationQuota(ctx, 6, validateOnly);
   // One at a time, in request order: the controller serialises them anyway, and a later topic's
   // checks then see the earlier ones.
   for (const t of req.topics) {
     if (reported.has(t.name)) continue;
     reported.add(t.name);
     if (counts.get(t.name)! > 1) topics.push(failed(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
-    else topics.push(await createOne(ctx, t, validateOnly));
+    else topics.push(await createOne(ctx, t, validateOnly, quota));
   }
-  return { throttleTimeMs: 0, topics };
+  return { throttleTimeMs: quota.throttleMs, topics };
 });

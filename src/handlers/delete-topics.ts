@@ -17,6 +17,7 @@ import { deleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponse } 
 import { ZERO_UUID } from '../protocol/primitives.js';
 import { adminErrorCode } from './errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { MutationQuota, THROTTLED_MESSAGE } from './mutation-quota.js';
 import { allowed, Op, Res } from './authz.js';
 
 type DeletableTopicResult = DeleteTopicsResponse['responses'][number];
@@ -36,9 +37,11 @@ function result(name: string | null, topicId: string, errorCode: number, errorMe
   return { name, topicId, errorCode, errorMessage };
 }
 
-async function deleteByName(ctx: RequestContext, name: string, topicId: string): Promise<DeletableTopicResult> {
+async function deleteByName(ctx: RequestContext, name: string, topicId: string, quota: MutationQuota): Promise<DeletableTopicResult> {
   // Authorization (Kafka's): Delete on the topic; the topic stays without it.
   if (!allowed(ctx, Op.DELETE, Res.TOPIC, name)) return result(name, ctx.apiVersion >= 6 && topicId !== ZERO_UUID ? topicId : ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
+  const partitions = ctx.broker.controller.image.topics.get(name)?.partitions.length;
+  if (partitions !== undefined && quota.admit(partitions) !== ErrorCode.NONE) return result(name, topicId, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLED_MESSAGE);
   const outcome = await ctx.broker.controller.deleteTopic(name);
   if (outcome.ok) {
     ctx.log.info({ topic: name, topicId }, 'deleted topic');
@@ -74,6 +77,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
     if (id !== undefined && idCounts.has(id)) conflictIds.add(id);
   }
   const responses: DeletableTopicResult[] = [];
+  const quota = new MutationQuota(ctx, 5);
   const reportedNames = new Set<string>();
   const reportedIds = new Set<string>();
   for (const e of entries) {
@@ -97,7 +101,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
         responses.push(result(e.name, topicId, ErrorCode.INVALID_REQUEST, CONFLICT_MESSAGE));
         continue;
       }
-      responses.push(await deleteByName(ctx, e.name, topicId));
+      responses.push(await deleteByName(ctx, e.name, topicId, quota));
       continue;
     }
     if (reportedIds.has(e.topicId)) continue;
@@ -115,7 +119,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
       responses.push(result(null, e.topicId, ErrorCode.UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_ID_MESSAGE));
       continue;
     }
-    responses.push(await deleteByName(ctx, topic.name, topic.topicId));
+    responses.push(await deleteByName(ctx, topic.name, topic.topicId, quota));
   }
-  return { throttleTimeMs: 0, responses };
+  return { throttleTimeMs: quota.throttleMs, responses };
 });

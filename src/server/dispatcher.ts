@@ -124,7 +124,9 @@ export class Dispatcher {
       timing.handlerDoneMs = this.broker.clock.monotonicMs();
       if (response !== null) metrics!.requests.countErrors(timing, response);
     }
-    const throttleMs = startedMs === 0 ? 0 : this.throttle(apiKey, ctx, request, response, frame.length, syncMs);
+    let throttleMs = startedMs === 0 ? 0 : this.throttle(apiKey, ctx, request, response, frame.length, syncMs);
+    // The controller mutation quota is applied by its handlers (handlers/mutation-quota.ts); the mute follows their throttle too.
+    if (startedMs !== 0 && response !== null && MUTATION_APIS.has(apiKey)) throttleMs = Math.max(throttleMs, (response as { throttleTimeMs: number }).throttleTimeMs);
     if (response === null) return annotate({ kind: 'noResponse' }, throttleMs, timing);
     if (throttleMs > 0 && typeof (response as { throttleTimeMs?: unknown }).throttleTimeMs === 'number') {
       const r = response as { throttleTimeMs: number };
@@ -170,6 +172,9 @@ function annotate(o: Exclude<DispatchOutcome, { kind: 'close' }>, throttleMs: nu
   if (timing) o.timing = timing;
   return o;
 }
+
+/** APIs under the controller mutation quota (KIP-599): CreateTopics, DeleteTopics, CreatePartitions. */
+const MUTATION_APIS = new Set<number>([19, 20, 37]);
 
 /** APIs outside client quotas (Kafka exempts these from throttling). */
 const QUOTA_EXEMPT = new Set<number>([ApiKey.ApiVersions, 17 /* SaslHandshake */, 36 /* SaslAuthenticate */]);

@@ -10,12 +10,15 @@
  * acknowledged after a 3 s warm-up and the largest `throttle` librdkafka reports per broker. The
  * connection test opens raw sockets from 127.0.0.2 (limited to 3) while kcat works from 127.0.0.1
  * (overridden to 100).
+ * controller_mutation_rate (KIP-599): set for every user with kafka-configs --entity-default; a
+ * kafka-topics --create that crosses it goes ahead, the next one is refused with
+ * THROTTLING_QUOTA_EXCEEDED and creates nothing, and once the window has passed creates work again.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { kcat, lastJsonLine, requireKcat, requirePythonModule, runPython, sleep, startBroker } from '../helpers/broker.js';
-import { toolOk } from '../cli/tools.js';
+import { tool, toolOk } from '../cli/tools.js';
 
 const QUOTA_BYTES_PER_S = 300_000;
 
@@ -118,6 +121,28 @@ test('max.connections.per.ip refuses extra connections from one address while ot
     assert.equal(await closedWithin(again, 500), false, 'a freed slot admits a new connection');
   } finally {
     for (const s of sockets) s.destroy();
+    await b.stop();
+  }
+});
+
+test('controller_mutation_rate: the create that crosses it goes ahead, the next is refused with THROTTLING_QUOTA_EXCEEDED, then the window passes', async () => {
+  const b = await startBroker({ overrides: ['quota.window.num=2', 'quota.window.size.seconds=1'] });
+  try {
+    await toolOk('kafka-configs', ['--bootstrap-server', b.bootstrap, '--alter', '--entity-type', 'users', '--entity-default', '--add-config', 'controller_mutation_rate=2']);
+    await toolOk('kafka-topics', ['--bootstrap-server', b.bootstrap, '--create', '--topic', 'm1', '--partitions', '6']);
+    const refused = await tool('kafka-topics', ['--bootstrap-server', b.bootstrap, '--create', '--topic', 'm2', '--partitions', '1']);
+    assert.notEqual(refused.code, 0, `second create refused:\n${refused.stdout}${refused.stderr}`);
+    assert.match(refused.stdout + refused.stderr, /quota|THROTTLING_QUOTA_EXCEEDED|throttl/i);
+    assert.ok(!b.broker.controller.image.topics.has('m2'), 'the refused topic was not created');
+    assert.ok(b.broker.controller.image.topics.has('m1'));
+    // 6 partitions at 2/s over a 2 s window: under the quota again within a few seconds.
+    let created = false;
+    for (let i = 0; i < 20 && !created; i++) {
+      await sleep(500);
+      created = (await tool('kafka-topics', ['--bootstrap-server', b.bootstrap, '--create', '--topic', 'm2', '--partitions', '1'])).code === 0;
+    }
+    assert.ok(created, 'created once the rate fell under the quota');
+  } finally {
     await b.stop();
   }
 });
