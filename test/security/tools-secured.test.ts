@@ -9,15 +9,17 @@
  * (ssl.client.auth=required) and a PLAINTEXT inter-broker listener the tools never use, an ACL
  * authorizer with super users admin and alice's certificate DN; certificates made with openssl
  * (test/helpers/certs.ts); every tool run as a child process through bin/, exactly as a user would,
- * with a properties file passed by --command-config / --producer.config / --consumer.config.
+ * with a properties file passed by --command-config / --producer.config / --consumer.config;
+ * `samsa` (--command-config, -X) and `samsa console` the same way.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBroker, type StartedBroker } from '../helpers/broker.js';
+import { spawn } from 'node:child_process';
+import { startBroker, waitFor, withTimeout, type StartedBroker } from '../helpers/broker.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
-import { lines, tool, toolOk } from '../cli/tools.js';
+import { BIN, lines, tool, toolOk } from '../cli/tools.js';
 
 let certs: TestCerts;
 let b: StartedBroker;
@@ -152,10 +154,23 @@ describe('SASL_SSL with SCRAM-SHA-512', () => {
     const r = await tool('kafka-topics', ['--bootstrap-server', sasl(), '--command-config', wrong, '--list']);
     assertOneLineFailure(r, /SaslAuthenticationException: SASL authentication failed at 127\.0\.0\.1:\d+ \(SCRAM-SHA-512 as carol\).*sasl\.jaas\.config/);
     assert.ok(!r.stderr.includes('not-her-password'), 'the password is never printed');
-    const p = await tool('kafka-console-producer', ['--bootstrap-server', sasl(), '--topic', 'secure-t', '--producer.config', wrong], { input: 'x\n' });
-    assert.equal(p.code, 1, p.stderr);
-    assert.match(p.stderr, /SASL authentication failed/);
-    assert.doesNotMatch(p.stderr, /^\s+at /m);
+    const others: Array<[string, string[]]> = [
+      ['kafka-console-producer', ['--topic', 'secure-t', '--producer.config', wrong]],
+      ['kafka-console-consumer', ['--topic', 'secure-t', '--consumer.config', wrong, '--timeout-ms', '5000']],
+      ['kafka-acls', ['--command-config', wrong, '--list']],
+      ['kafka-configs', ['--command-config', wrong, '--describe', '--entity-type', 'users']],
+      ['kafka-consumer-groups', ['--command-config', wrong, '--list']],
+      ['kafka-transactions', ['--command-config', wrong, 'list']],
+    ];
+    for (const [name, args] of others) {
+      const p = await tool(name, ['--bootstrap-server', sasl(), ...args], { input: 'x\n' });
+      // kafka-consumer-groups reports on stdout, as Kafka's does; the others on stderr.
+      const said = `${p.stderr}${p.stdout}`;
+      assert.equal(p.code, 1, `${name}: ${said}`);
+      assert.match(said, /SASL authentication failed at .*sasl\.jaas\.config/, name);
+      assert.doesNotMatch(said, /^\s+at /m, name);
+      assert.ok(lines(said).length <= 2, `${name} says it in a line or two:\n${said}`);
+    }
   });
 
   it('a broker certificate from a CA the client does not trust: one line about the trust store', async () => {
@@ -208,6 +223,35 @@ describe('SSL with a client certificate (mutual TLS)', () => {
   it('a PLAINTEXT client on the SSL listener is told to set security.protocol', async () => {
     const r = await tool('kafka-topics', ['--bootstrap-server', ssl(), '--list']);
     assertOneLineFailure(r, /security\.protocol/);
+  });
+});
+
+describe('samsa and its web console', () => {
+  it('samsa topic list with --command-config (SCRAM-SHA-512) and with -X options (mutual TLS)', async () => {
+    const r = await toolOk('samsa', ['topic', 'list', '--json', '-b', sasl(), '--command-config', adminScram]);
+    assert.match(r.stdout, /"secure-t"/);
+    const x = await toolOk('samsa', ['topic', 'list', '-b', ssl(), '-X', 'security.protocol=SSL', '-X', `ssl.truststore.location=${certs.caCert}`, '-X', `ssl.keystore.location=${certs.alice.keyAndCert}`]);
+    assert.match(x.stdout, /mtls-t/);
+    const wrong = await tool('samsa', ['topic', 'list', '-b', sasl(), '--command-config', adminScram, '-X', `sasl.jaas.config=${SCRAM} required username="admin" password="nope";`]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^error: SASL authentication failed at /);
+    assert.doesNotMatch(wrong.stderr, /^\s+at /m);
+  });
+
+  it('samsa console --command-config serves the topics of a SASL_SSL cluster', async () => {
+    const child = spawn(path.join(BIN, 'samsa'), ['console', '--port', '0', '-b', sasl(), '--command-config', adminScram], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const url = await waitFor(() => /(http:\/\/\S+)/.exec(out)?.[1], { timeoutMs: 15_000, what: 'the console to print its URL' });
+      const res = await fetch(new URL('/v1/topics', url));
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.match(await res.text(), /secure-t/);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await withTimeout(exited, 10_000, 'samsa console to exit on SIGTERM');
+    }
   });
 });
 
