@@ -100,6 +100,9 @@ function tlsError(err: Error, code: string, host: string, port: number): Connect
       `the broker refused the handshake (${code}); if the listener requires client certificates (ssl.client.auth=required), set ssl.keystore.location to a key store (PEM or PKCS12) whose certificate is signed by a CA the broker trusts`,
     );
   }
+  if (code === 'ECONNRESET' && err.message.includes('before secure TLS connection')) {
+    return make(`the broker hung up during the handshake; if the listener does not speak TLS (PLAINTEXT, SASL_PLAINTEXT), set security.protocol=PLAINTEXT or SASL_PLAINTEXT, or use the broker's SSL or SASL_SSL port`);
+  }
   if (code === 'ETLSCONFIG') return make(`cannot use the client key store or trust store: ${err.message}; check ssl.keystore.password / ssl.key.password and the files`);
   return null;
 }

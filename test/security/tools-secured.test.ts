@@ -220,6 +220,17 @@ describe('SSL with a client certificate (mutual TLS)', () => {
     assertOneLineFailure(r, /ssl\.keystore\.location/);
   });
 
+  it('a SASL_SSL client on a PLAINTEXT listener is told the listener does not speak TLS', async () => {
+    const r = await tool('kafka-topics', ['--bootstrap-server', `127.0.0.1:${port.INTERNAL}`, '--command-config', adminScram, '--list']);
+    assertOneLineFailure(r, /does not speak TLS.*security\.protocol=PLAINTEXT or SASL_PLAINTEXT/);
+  });
+
+  it('a SASL_PLAINTEXT client on a listener without SASL is told so', async () => {
+    const saslPlain = await props('sasl-plaintext', { 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.jaas.config': `${SCRAM} required username="admin" password="admin-scram-secret";` });
+    const r = await tool('kafka-topics', ['--bootstrap-server', `127.0.0.1:${port.INTERNAL}`, '--command-config', saslPlain, '--list']);
+    assertOneLineFailure(r, /does not enable SASL mechanism SCRAM-SHA-512.*a SASL listener\?.*security\.protocol=PLAINTEXT or SSL/);
+  });
+
   it('a PLAINTEXT client on the SSL listener is told to set security.protocol', async () => {
     const r = await tool('kafka-topics', ['--bootstrap-server', ssl(), '--list']);
     assertOneLineFailure(r, /security\.protocol/);
