@@ -12,7 +12,9 @@
 //   --smoke            tiny record counts, no installs, peers only if already installed
 //   --out DIR          where to write <date>.md/.json (default bench/results)
 //   --data-dir DIR     parent of the brokers' data dirs (default: a new dir under the OS temp dir)
-//   --only P1,P2,...   run only these scenarios (ceilings run as the scenarios need them)
+//   --only P1,P2,...   run only these scenarios (ceilings run as the scenarios need them); S1 (or
+//                      S2, S3) runs the security produce/fetch/connection rows, A1 the auth micro
+//                      benchmark (bench/auth-micro.mjs)
 //   --records N        records for P1/P1b (default 5,000,000; smoke 20,000)
 //   --drop-caches      for P2 cold, drop the whole page cache (echo 1 > /proc/sys/vm/drop_caches,
 //                      root only) instead of evicting only the topic's segment files
@@ -23,6 +25,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { securityRows } from './security-bench.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');
@@ -263,8 +266,8 @@ async function producerPerf(bootstrap, topic, records, { throughput = -1, props 
   };
 }
 
-async function consumerPerf(bootstrap, topic, messages) {
-  const r = await run(process.execPath, [path.join(perf, 'consumer-perf-test.js'), '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(messages), '--timeout', '20000']);
+async function consumerPerf(bootstrap, topic, messages, { configFile = null } = {}) {
+  const r = await run(process.execPath, [path.join(perf, 'consumer-perf-test.js'), '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(messages), '--timeout', '20000', ...(configFile ? ['--consumer.config', configFile] : [])]);
   const lines = r.stdout.trim().split('\n');
   const header = lines.findIndex((l) => l.startsWith('start.time'));
   if (r.code !== 0 || header < 0) throw new Error(`kafka-consumer-perf-test failed (${r.code}): ${r.stderr || r.stdout}`);
@@ -445,20 +448,27 @@ async function main() {
   const raw = {};
   try {
     // -------------------------------------------------- ceilings
-    const sink = await startNullSink();
-    // Best of two: the first write into fresh guest memory can be much slower than steady state.
-    const ddPageCache = Math.max(await ddWrite(work, N.ddMiB, false), await ddWrite(work, N.ddMiB, false));
-    const ddFsync = Math.max(await ddWrite(work, N.ddMiB, true), await ddWrite(work, N.ddMiB, true));
-    raw.dd = { pageCacheBytesPerSec: ddPageCache, fdatasyncBytesPerSec: ddFsync };
-    row('C1', 'dd sequential write of the data dir (page cache)', ddPageCache / 2 ** 20, 'MiB/s', null, '', `${N.ddMiB} MiB, bs=1M`);
-    row('C2', 'dd sequential write of the data dir (conv=fdatasync)', ddFsync / 2 ** 20, 'MiB/s', null, '', `${N.ddMiB} MiB, bs=1M`);
-    await createTopic(sink.bootstrap, 'sink1', 1);
-    await createTopic(sink.bootstrap, 'sink8', 8);
-    const sink1 = await producerPerf(sink.bootstrap, 'sink1', N.p1, { cpuPid: sink.pid });
-    const sink8 = await producerPerf(sink.bootstrap, 'sink8', N.p1, { cpuPid: sink.pid });
-    raw.nullSink = { p1: sink1, p1b: sink8 };
-    row('C3', 'null sink, 1 partition, same generator', sink1.rps, 'records/s', null, '', `null sink CPU ${fmt(sink1.brokerCpuUsPerRecord, 2)} µs/record`);
-    row('C4', 'null sink, 8 partitions, same generator', sink8.rps, 'records/s', null, '');
+    // Only the security rows (--only S1,A1): no ceilings needed, skip the dd and null-sink runs.
+    const needCeilings = !only || only.some((id) => !/^[SA]\d/.test(id));
+    const sink = needCeilings ? await startNullSink() : null;
+    let ddPageCache = null;
+    let sink1 = null;
+    let sink8 = null;
+    if (needCeilings) {
+      // Best of two: the first write into fresh guest memory can be much slower than steady state.
+      ddPageCache = Math.max(await ddWrite(work, N.ddMiB, false), await ddWrite(work, N.ddMiB, false));
+      const ddFsync = Math.max(await ddWrite(work, N.ddMiB, true), await ddWrite(work, N.ddMiB, true));
+      raw.dd = { pageCacheBytesPerSec: ddPageCache, fdatasyncBytesPerSec: ddFsync };
+      row('C1', 'dd sequential write of the data dir (page cache)', ddPageCache / 2 ** 20, 'MiB/s', null, '', `${N.ddMiB} MiB, bs=1M`);
+      row('C2', 'dd sequential write of the data dir (conv=fdatasync)', ddFsync / 2 ** 20, 'MiB/s', null, '', `${N.ddMiB} MiB, bs=1M`);
+      await createTopic(sink.bootstrap, 'sink1', 1);
+      await createTopic(sink.bootstrap, 'sink8', 8);
+      sink1 = await producerPerf(sink.bootstrap, 'sink1', N.p1, { cpuPid: sink.pid });
+      sink8 = await producerPerf(sink.bootstrap, 'sink8', N.p1, { cpuPid: sink.pid });
+      raw.nullSink = { p1: sink1, p1b: sink8 };
+      row('C3', 'null sink, 1 partition, same generator', sink1.rps, 'records/s', null, '', `null sink CPU ${fmt(sink1.brokerCpuUsPerRecord, 2)} µs/record`);
+      row('C4', 'null sink, 8 partitions, same generator', sink8.rps, 'records/s', null, '');
+    }
 
     // -------------------------------------------------- broker
     const dataDir = path.join(work, 'broker');
@@ -534,7 +544,7 @@ async function main() {
     } else if (want('T1')) {
       na('T1', 'transactional produce', peers.notes.join('; ') || 'rdkafka-txn-perf not built');
     }
-    await stopChild(sink);
+    if (sink) await stopChild(sink);
 
     // -------------------------------------------------- P2 consume
     if (want('P2')) {
@@ -645,6 +655,9 @@ async function main() {
         row('P4', `${fmt(N.p4Partitions)} partitions: idle CPU`, idlePct, '% of a core', null, '', `over ${N.p4IdleMs / 1000} s`);
       });
     }
+
+    // -------------------------------------------------- S1-S3, A1-A2: security (bench/security-bench.mjs)
+    await securityRows({ work, root, dist, smoke, want, row, na, guard, fmt, run, startChild, stopChild, waitForPort, freePort, createTopic, producerPerf, consumerPerf, HOST, raw });
 
     // -------------------------------------------------- NATS JetStream peer
     if (want('NATS')) {

@@ -451,9 +451,10 @@ function adminHandlers(d: AdminDeps): AdminHttpHandler[] {
 export type WebConsoleFactory = (opts: { bootstrapServers: string[]; metricsUrl?: string }) => { handler: AdminHttpHandler; close(): Promise<void> };
 
 /**
- * The console connects to this broker like any client: through a PLAINTEXT listener (the console's
- * client speaks PLAINTEXT only), on loopback when the listener binds every interface. Null (and a
- * log line) when every listener is secured.
+ * The console connects to this broker like any client: through a PLAINTEXT listener (the broker has
+ * no client credentials to give it; `samsa console --command-config` reaches secured listeners), on
+ * loopback when the listener binds every interface. Null (and a log line) when every listener is
+ * secured.
  */
 function mountWebConsole(factory: WebConsoleFactory, config: BrokerConfig, bound: BoundListener[], adminBound: ReadonlyArray<{ host: string; port: number }>, log: Logger): { handler: AdminHttpHandler; close(): Promise<void> } | null {
   const plain = config.listeners.find((l) => l.securityProtocol === 'PLAINTEXT');

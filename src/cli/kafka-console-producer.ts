@@ -198,6 +198,7 @@ async function main(args: ParsedArgs): Promise<number> {
   }
   const settings = clientSettings(props);
   const client = new KafkaClient({
+      security: settings.security,
     bootstrapServers: bootstrap,
     clientId: settings.clientId ?? 'console-producer',
     connectTimeoutMs: settings.connectTimeoutMs ?? 5000,

@@ -631,6 +631,7 @@ async function main(args: ParsedArgs): Promise<number> {
     const settings = clientSettings(props);
     const [{ KafkaClient }, { Admin }] = await Promise.all([import('../client/client.js'), import('../client/admin.js')]);
     client = new KafkaClient({
+      security: settings.security,
       bootstrapServers: bootstrap,
       clientId: settings.clientId ?? 'samsa-consumer-groups',
       requestTimeoutMs: args.int('timeout') ?? settings.requestTimeoutMs ?? 5000,

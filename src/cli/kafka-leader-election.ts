@@ -175,6 +175,7 @@ async function main(args: ParsedArgs): Promise<number> {
     const bootstrap = await resolveBootstrap(args, { props });
     const settings = clientSettings(props);
     client = new KafkaClient({
+      security: settings.security,
       bootstrapServers: bootstrap,
       clientId: settings.clientId ?? 'samsa-leader-election',
       requestTimeoutMs: settings.requestTimeoutMs ?? 60_000,

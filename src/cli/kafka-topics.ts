@@ -6,7 +6,7 @@
  */
 import { Admin, DEFAULT_CONFIG_SOURCE, ResourceType } from '../client/admin.js';
 import { KafkaClient, type TopicMetadata } from '../client/client.js';
-import { KafkaError } from '../client/errors.js';
+import { ConnectionError, KafkaError } from '../client/errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { UsageError, type ParsedArgs, type ToolSpec } from './tool/args.js';
 import {
@@ -299,7 +299,7 @@ async function main(args: ParsedArgs): Promise<number> {
     const name = e instanceof CommandError || e instanceof ConfigFileError || e instanceof BootstrapError ? 'java.lang.IllegalArgumentException' : exceptionName(e);
     logLine('ERROR', `${name}: ${messageOf(e).split('\n')[0]}`, 'kafka.admin.TopicCommand$');
     if (!(e instanceof Error)) throw e;
-    if (!(e instanceof KafkaError) && !(e instanceof CommandError) && !(e instanceof ConfigFileError) && !(e instanceof BootstrapError) && e.name !== 'ConnectionError' && e.name !== 'TimeoutError') {
+    if (!(e instanceof KafkaError) && !(e instanceof CommandError) && !(e instanceof ConfigFileError) && !(e instanceof BootstrapError) && !(e instanceof ConnectionError) && e.name !== 'TimeoutError') {
       // An unexpected failure (a bug): keep the stack for the report.
       process.stderr.write(`${e.stack}\n`);
     }

@@ -44,7 +44,8 @@ ${c.bold('See inside')}
 
 ${c.bold('Options for every command')}
   -b, --brokers <host:port,…> brokers to talk to ${c.dim('(default: $SAMSA_BROKERS or localhost:9092)')}
-  -X <key=value>              client property, repeatable ${c.dim('(client.id, request.timeout.ms, …)')}
+  -X <key=value>              client property, repeatable ${c.dim('(client.id, request.timeout.ms, security.protocol, …)')}
+  --command-config <file>     client properties file ${c.dim('(TLS/SASL: security.protocol, sasl.*, ssl.*; docs/SECURITY.md)')}
   --json                      machine-readable output for scripts
   --no-color                  plain output even on a terminal
   -h, --help                  help for any command, e.g. samsa topic consume --help
@@ -69,7 +70,8 @@ bin/kafka-configs, bin/kafka-server-start, bin/kafka-server-stop (see docs/CLI.m
 function clientOptions(cmd: Command): Command {
   return cmd
     .option('-b, --brokers <list>', 'brokers to talk to, host:port[,host:port…] (default: $SAMSA_BROKERS or localhost:9092)')
-    .option('-X, --property <key=value>', 'client property, repeatable (client.id, request.timeout.ms, …)', collect)
+    .option('-X, --property <key=value>', 'client property, repeatable (client.id, request.timeout.ms, security.protocol, …)', collect)
+    .option('--command-config <file>', "client properties file, as Kafka's tools take it (security.protocol, sasl.*, ssl.*; -X wins)")
     .option('--json', 'machine-readable output for scripts')
     .option('--no-color', 'plain output even on a terminal');
 }

@@ -18,7 +18,8 @@ import { metadataApi, type MetadataResponse } from '../protocol/messages/metadat
 import { ZERO_UUID } from '../protocol/primitives.js';
 import type { ApiDef } from '../protocol/schema.js';
 import { formatAddress, KafkaConnection, type RequestOptions } from './connection.js';
-import { ConnectionError, KafkaError, needsMetadataRefresh, TimeoutError } from './errors.js';
+import { AuthenticationError, ConnectionError, KafkaError, needsMetadataRefresh, TimeoutError } from './errors.js';
+import type { ClientSecurity } from './security.js';
 
 export interface ClientOptions {
   /** "host:port,host:port" or a list of them. */
@@ -31,6 +32,8 @@ export interface ClientOptions {
   retryBackoffMs?: number;
   /** Hint appended to "cannot connect" errors. */
   startHint?: string;
+  /** TLS and SASL for every connection (security.ts: securityFromProps); default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 export interface BrokerInfo {
@@ -154,6 +157,7 @@ export class KafkaClient {
       connectTimeoutMs: this.#opts.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       startHint: this.#opts.startHint,
+      ...(this.#opts.security !== undefined ? { security: this.#opts.security } : {}),
     });
     this.#connections.set(key, p);
     p.then(
@@ -196,6 +200,8 @@ export class KafkaClient {
       try {
         return await this.connectionTo(c.host, c.port);
       } catch (err) {
+        // Refused credentials will be refused by the next broker too: say so at once.
+        if (err instanceof AuthenticationError) throw err;
         failures.push(err as Error);
       }
     }

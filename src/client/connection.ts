@@ -26,7 +26,10 @@ import { apiVersionsApi, type ApiVersionsResponse } from '../protocol/messages/a
 import type { Struct } from '../protocol/codec.js';
 import type { ApiDef } from '../protocol/schema.js';
 import { WireClient, type WireErrorKind } from '../protocol/wire-client.js';
-import { ConnectionError, KafkaError, TimeoutError, UnsupportedVersionError } from './errors.js';
+import { randomBytes } from 'node:crypto';
+import { saslAuthenticate, SaslClientError } from '../security/sasl/client.js';
+import { AuthenticationError, ConnectionError, KafkaError, TimeoutError, TlsHandshakeError, UnsupportedVersionError } from './errors.js';
+import type { ClientSecurity } from './security.js';
 import { openSocket, SocketStream } from './socket-stream.js';
 
 export const CLIENT_SOFTWARE_NAME = 'samsa-client';
@@ -42,6 +45,8 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   /** Hint appended when nothing listens at the address (default: start one with `samsa start`). */
   startHint?: string;
+  /** TLS and SASL (security.ts); default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 export interface RequestOptions {
@@ -65,9 +70,48 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Certificate codes (OpenSSL's) that mean "the broker's certificate does not chain to a trusted CA". */
+const UNTRUSTED_CERT = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** A TLS failure as one line naming the fix; null when `code` is not a TLS one. */
+function tlsError(err: Error, code: string, host: string, port: number): ConnectionError | null {
+  const address = formatAddress(host, port);
+  const make = (why: string): ConnectionError => new TlsHandshakeError(`TLS handshake with ${address} failed: ${why}`, address, code, { cause: err });
+  if (UNTRUSTED_CERT.has(code)) {
+    return make(`the broker's certificate is not trusted (${code}); set ssl.truststore.location to the PEM file of the CA that signed it (ssl.truststore.type=PEM)`);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return make(`the broker's certificate is not valid for the name '${host}'; connect with a name its certificate lists, or set ssl.endpoint.identification.algorithm= (empty) to skip the host name check`);
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return make(`the broker's certificate ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (${code}); renew it on the broker`);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'EPROTO') {
+    return make(`the listener does not speak TLS (${code}); use the broker's SSL or SASL_SSL listener, or set security.protocol=PLAINTEXT or SASL_PLAINTEXT`);
+  }
+  if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) {
+    return make(
+      `the broker refused the handshake (${code}); if the listener requires client certificates (ssl.client.auth=required), set ssl.keystore.location to a key store (PEM or PKCS12) whose certificate is signed by a CA the broker trusts`,
+    );
+  }
+  if (code === 'ECONNRESET' && err.message.includes('before secure TLS connection')) {
+    return make(`the broker hung up during the handshake; if the listener does not speak TLS (PLAINTEXT, SASL_PLAINTEXT), set security.protocol=PLAINTEXT or SASL_PLAINTEXT, or use the broker's SSL or SASL_SSL port`);
+  }
+  if (code === 'ETLSCONFIG') return make(`cannot use the client key store or trust store: ${err.message}; check ssl.keystore.password / ssl.key.password and the files`);
+  return null;
+}
+
 function connectError(err: NodeJS.ErrnoException, host: string, port: number, hint: string): ConnectionError {
   const address = formatAddress(host, port);
   const code = err.code ?? 'UNKNOWN';
+  const tls = tlsError(err, code, host, port);
+  if (tls !== null) return tls;
   switch (code) {
     case 'ECONNREFUSED':
       return new ConnectionError(`cannot connect to ${address} (connection refused) — ${hint}`, address, code, { cause: err });
@@ -114,11 +158,13 @@ export class KafkaConnection {
   #stream: SocketStream;
   #wire: WireClient;
   #chosen = new Map<number, number>();
+  #security: ClientSecurity | undefined;
 
   private constructor(socket: net.Socket, opts: ConnectionOptions) {
     this.host = opts.host;
     this.port = opts.port;
     this.address = formatAddress(opts.host, opts.port);
+    this.#security = opts.security;
     this.#stream = new SocketStream(socket);
     this.#wire = new WireClient(this.#stream, {
       clientId: opts.clientId ?? CLIENT_SOFTWARE_NAME,
@@ -130,21 +176,26 @@ export class KafkaConnection {
     });
   }
 
-  /** Opens the socket and negotiates versions. */
+  /**
+   * Opens the socket (TLS when security.protocol is SSL or SASL_SSL), negotiates versions and, on
+   * SASL listeners, authenticates. Sessions are not re-authenticated (KIP-368): when a broker with
+   * connections.max.reauth.ms closes an expired session, the client opens a new connection.
+   */
   static async connect(opts: ConnectionOptions): Promise<KafkaConnection> {
     const hint = opts.startHint ?? DEFAULT_START_HINT;
     let socket: net.Socket;
     try {
-      socket = await openSocket(opts.host, opts.port, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT);
+      socket = await openSocket(opts.host, opts.port, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, opts.security?.tls);
     } catch (err) {
       throw connectError(err as NodeJS.ErrnoException, opts.host, opts.port, hint);
     }
     const conn = new KafkaConnection(socket, opts);
     try {
       await conn.#negotiate();
+      if (opts.security?.sasl) await conn.#authenticate();
     } catch (err) {
       conn.#wire.close();
-      throw err;
+      throw conn.#explain(err);
     }
     return conn;
   }
@@ -236,6 +287,46 @@ export class KafkaConnection {
 
   #closedError(): ConnectionError {
     return new ConnectionError(`connection to ${this.address} is closed`, this.address, 'CLOSED');
+  }
+
+  /** A failure while setting the connection up, said in terms of what the user can change. */
+  #explain(err: unknown): unknown {
+    if (!(err instanceof ConnectionError)) return err;
+    const cause = err.cause as NodeJS.ErrnoException | undefined;
+    const tls = cause?.code !== undefined ? tlsError(cause, cause.code, this.host, this.port) : null;
+    if (tls !== null) return tls;
+    if (err.reason === 'CLOSED' && !this.#security?.tls) {
+      return new ConnectionError(
+        `${err.message} while setting up the connection; if ${this.address} is an SSL or SASL_SSL listener, set security.protocol (and ssl.truststore.location) in the client properties`,
+        this.address,
+        err.reason,
+        { cause: err },
+      );
+    }
+    return err;
+  }
+
+  async #authenticate(): Promise<void> {
+    const login = this.#security!.sasl!;
+    const who = login.mechanism === 'OAUTHBEARER' ? login.subject : login.username;
+    try {
+      await saslAuthenticate((api, version, body) => this.request(api, body, { ...(version !== null ? { version } : {}), timeoutMs: NEGOTIATE_TIMEOUT_MS }), login, {
+        nowMs: clock.nowMs(),
+        nonce: randomBytes(24).toString('base64'),
+        handshakeVersion: 1,
+        authenticateVersion: null,
+      });
+    } catch (err) {
+      if (!(err instanceof SaslClientError)) throw err;
+      if (err.stage === 'handshake') {
+        const fix = err.detail === 'nothing' ? `is ${this.address} a SASL listener? if not, set security.protocol=PLAINTEXT or SSL` : `set sasl.mechanism to one of them`;
+        throw new KafkaError(err.errorCode, `the broker at ${this.address} does not enable SASL mechanism ${login.mechanism} (it enables ${err.detail}); ${fix}`);
+      }
+      if (err.stage === 'authenticate') {
+        throw new AuthenticationError(`SASL authentication failed at ${this.address} (${login.mechanism} as ${who}): ${err.detail || 'no reason given'}; check the username and password in sasl.jaas.config`);
+      }
+      throw new AuthenticationError(`SASL authentication with ${this.address} (${login.mechanism} as ${who}) failed: ${err.message}`);
+    }
   }
 
   async #negotiate(): Promise<void> {

@@ -5,7 +5,9 @@
  * - `ConnectionError`: the socket could not be opened or was lost; the message names the address and,
  *   when nothing listens there, the fix (`is a broker running? start one with \`samsa start\``).
  * - `TimeoutError`: a request or a wait took longer than its deadline.
- * `UnsupportedVersionError` (a KafkaError) says which API the broker does not offer.
+ * `UnsupportedVersionError` (a KafkaError) says which API the broker does not offer;
+ * `AuthenticationError` (a KafkaError, SASL_AUTHENTICATION_FAILED) that the broker refused our
+ * SASL credentials. TLS failures are ConnectionErrors whose message names the setting to fix.
  */
 import { ErrorCode, errorName } from '../protocol/error-codes.js';
 
@@ -114,6 +116,14 @@ export class UnsupportedVersionError extends KafkaError {
   }
 }
 
+/** The broker refused our SASL credentials (SASL_AUTHENTICATION_FAILED), or could not prove it knows them (SCRAM). Not retriable. */
+export class AuthenticationError extends KafkaError {
+  override name = 'AuthenticationError';
+  constructor(message: string) {
+    super(ErrorCode.SASL_AUTHENTICATION_FAILED, message);
+  }
+}
+
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
   constructor(
@@ -125,6 +135,11 @@ export class ConnectionError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** The TLS handshake failed (untrusted or mismatched certificate, refused client certificate, not a TLS listener). */
+export class TlsHandshakeError extends ConnectionError {
+  override name = 'TlsHandshakeError';
 }
 
 export class TimeoutError extends Error {

@@ -4,7 +4,8 @@
  */
 export { KafkaClient, parseBootstrap, parseHostPort, type BrokerInfo, type ClientOptions, type ClusterMetadata, type PartitionInfo, type TopicMetadata } from './client.js';
 export { KafkaConnection, type ConnectionOptions } from './connection.js';
-export { ConnectionError, KafkaError, TimeoutError, UnsupportedVersionError } from './errors.js';
+export { AuthenticationError, ConnectionError, KafkaError, TimeoutError, TlsHandshakeError, UnsupportedVersionError } from './errors.js';
+export { securityFromProps, SecurityConfigError, type ClientSecurity, type ClientTls, type SecurityProtocol } from './security.js';
 export { Producer, type DeliveryCallback, type ProducerOptions, type ProducerRecord, type RecordMetadata } from './producer.js';
 export { Consumer, type ConsumerOptions, type OffsetSpec, type TopicPartitionOffset } from './consumer.js';
 export { Admin, ResourceType, type ConfigEntry, type GroupDescription, type NewTopic } from './admin.js';

@@ -8,20 +8,33 @@
  * after the kernel buffer filled, `waitForDrain()`; a write's `onFlushed` runs once the socket has
  * handed it to the kernel (the perf producer reuses an acks=0 request buffer only then).
  *
- * Client code, not broker code: it uses node:net and node timers directly.
+ * Client code, not broker code: it uses node:net, node:tls and node timers directly.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ClientTls } from './security.js';
 import type { WireStream } from '../protocol/wire-client.js';
 
-/** Connects; rejects with the socket's error (a `code` such as ECONNREFUSED) or, after `timeoutMs`, one with code ETIMEDOUT. */
-export function openSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+/**
+ * Connects (with `tls`, resolves once the TLS handshake is done); rejects with the socket's error
+ * (a `code` such as ECONNREFUSED or a TLS one such as UNABLE_TO_VERIFY_LEAF_SIGNATURE) or, after
+ * `timeoutMs`, one with code ETIMEDOUT. Key material node cannot use (a wrong PKCS12 password)
+ * rejects with code ETLSCONFIG.
+ */
+export function openSocket(host: string, port: number, timeoutMs: number, tlsOptions?: ClientTls | null): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
+    let socket: net.Socket;
+    try {
+      socket = tlsOptions ? tls.connect(tlsConnectOptions(host, port, tlsOptions)) : net.connect({ host, port, noDelay: true });
+    } catch (err) {
+      reject(Object.assign(new Error((err as Error).message, { cause: err }), { code: 'ETLSCONFIG' }));
+      return;
+    }
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
@@ -32,6 +45,24 @@ export function openSocket(host: string, port: number, timeoutMs: number): Promi
       reject(err);
     });
   });
+}
+
+function tlsConnectOptions(host: string, port: number, t: ClientTls): tls.ConnectionOptions {
+  return {
+    host,
+    port,
+    ...(t.ca !== undefined ? { ca: t.ca } : {}),
+    ...(t.key !== undefined ? { key: t.key } : {}),
+    ...(t.cert !== undefined ? { cert: t.cert } : {}),
+    ...(t.pfx !== undefined ? { pfx: t.pfx } : {}),
+    ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
+    minVersion: t.minVersion,
+    maxVersion: t.maxVersion,
+    // SNI takes names only; the identity check uses servername, else host (IP SANs work too).
+    ...(net.isIP(host) === 0 ? { servername: host } : {}),
+    // ssl.endpoint.identification.algorithm= (empty): the chain is still checked, the name is not.
+    ...(t.verifyHostName ? {} : { checkServerIdentity: () => undefined }),
+  };
 }
 
 export class SocketStream implements WireStream {

@@ -9,6 +9,7 @@
  */
 import { Admin, KafkaClient, Producer, type ClusterMetadata } from '../client/index.js';
 import { ConnectionError, KafkaError, TimeoutError } from '../client/errors.js';
+import type { ClientSecurity } from '../client/security.js';
 import type { LogDirInfo } from '../client/log-admin.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, tpKey } from '../client/offsets.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -61,6 +62,7 @@ export interface ConsoleContextOptions {
   clientId?: string;
   requestTimeoutMs?: number;
   now?: () => number;
+  security?: ClientSecurity;
 }
 
 export class ConsoleContext {
@@ -78,6 +80,7 @@ export class ConsoleContext {
       connectTimeoutMs: 3_000,
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       retries: 2,
+      ...(opts.security !== undefined ? { security: opts.security } : {}),
     });
     this.admin = new Admin(this.client);
     this.now = opts.now ?? Date.now;

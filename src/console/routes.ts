@@ -25,6 +25,7 @@
  * hostile page cannot create, delete or produce through a user's browser. `readOnly` refuses every
  * mutation. See docs/CONSOLE.md.
  */
+import type { ClientSecurity } from '../client/security.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,8 @@ export interface ConsoleOptions {
   clientId?: string;
   /** Per Kafka request (default 10 s). */
   requestTimeoutMs?: number;
+  /** TLS / SASL towards the brokers (client/security.ts); default PLAINTEXT. */
+  security?: ClientSecurity;
 }
 
 export const MUTATION_HEADER = 'x-samsa-console';
@@ -123,7 +126,7 @@ function segment(s: string): string {
 
 export function createConsoleHandler(opts: ConsoleOptions): { handler: AdminHttpHandler; close(): Promise<void> } {
   if (opts.bootstrapServers.length === 0) throw new Error('the console needs at least one bootstrap server (host:port)');
-  const ctx = new ConsoleContext({ bootstrapServers: opts.bootstrapServers, clientId: opts.clientId, requestTimeoutMs: opts.requestTimeoutMs });
+  const ctx = new ConsoleContext({ bootstrapServers: opts.bootstrapServers, clientId: opts.clientId, requestTimeoutMs: opts.requestTimeoutMs, security: opts.security });
   const metricsUrl = opts.metricsUrl ?? null;
   const readOnly = opts.readOnly ?? false;
   const modules = new Map<string, Promise<Buffer>>();

@@ -12,24 +12,17 @@ import type { Clock } from '../io/clock.js';
 import type { Disk } from '../io/disk.js';
 import type { Net, TlsClientOptions } from '../io/net.js';
 import type { Random } from '../io/random.js';
-import { ErrorCode, errorName } from '../protocol/error-codes.js';
-import { saslAuthenticateApi, type SaslAuthenticateResponse } from '../protocol/messages/sasl-authenticate.js';
-import { saslHandshakeApi, type SaslHandshakeResponse } from '../protocol/messages/sasl-handshake.js';
+import type { Struct } from '../protocol/codec.js';
+import { errorName } from '../protocol/error-codes.js';
 import type { Connector, RequestFn } from '../replication/connector.js';
 import { wireStreamOf } from '../replication/connector.js';
 import { StartupError } from '../startup-error.js';
 import { enabledMechanisms, jaasModules } from './listener-security.js';
 import { ListenerConfig } from './listener-config.js';
 import { findModule, OAUTHBEARER_LOGIN_MODULE, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE } from './sasl/jaas.js';
-import { bearerMessage, unsecuredJwt } from './sasl/oauthbearer.js';
-import { isScramMechanism, ScramClient } from './sasl/scram.js';
+import { saslAuthenticate, SaslClientError, type SaslLogin } from './sasl/client.js';
+import { isScramMechanism } from './sasl/scram.js';
 import { tlsClientOptions } from './tls-config.js';
-
-/** How this broker proves itself to others over SASL. */
-type SaslLogin =
-  | { mechanism: 'PLAIN'; username: string; password: string }
-  | { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
-  | { mechanism: 'OAUTHBEARER'; subject: string; lifetimeSeconds: number };
 
 export class InterBrokerAuthError extends Error {
   override name = 'InterBrokerAuthError';
@@ -65,25 +58,13 @@ function saslLogin(lc: ListenerConfig, config: BrokerConfig): SaslLogin {
 }
 
 async function authenticate(request: RequestFn, login: SaslLogin, clock: Clock, random: Random): Promise<void> {
-  const hs = await request<SaslHandshakeResponse>(saslHandshakeApi, 1, { mechanism: login.mechanism });
-  if (hs.errorCode !== ErrorCode.NONE) {
-    throw new InterBrokerAuthError(`SaslHandshake for ${login.mechanism} failed with ${errorName(hs.errorCode)} (the peer enables ${hs.mechanisms.join(',') || 'nothing'})`);
-  }
-  const send = async (token: Buffer): Promise<Buffer> => {
-    const r = await request<SaslAuthenticateResponse>(saslAuthenticateApi, 1, { authBytes: token });
-    if (r.errorCode !== ErrorCode.NONE) throw new InterBrokerAuthError(`SASL ${login.mechanism} authentication to the peer broker failed: ${errorName(r.errorCode)}: ${r.errorMessage ?? ''}`);
-    return r.authBytes;
-  };
-  if (login.mechanism === 'PLAIN') {
-    await send(Buffer.concat([Buffer.from([0]), Buffer.from(login.username, 'utf8'), Buffer.from([0]), Buffer.from(login.password, 'utf8')]));
-  } else if (login.mechanism === 'OAUTHBEARER') {
-    const nowSeconds = Math.floor(clock.nowMs() / 1000);
-    await send(bearerMessage(unsecuredJwt({ sub: login.subject, iat: nowSeconds, exp: nowSeconds + login.lifetimeSeconds })));
-  } else {
-    const client = new ScramClient(login.mechanism, login.username, login.password, random.base64Id() + random.base64Id());
-    const serverFirst = await send(client.first());
-    const serverFinal = await send(client.final(serverFirst));
-    client.verify(serverFinal);
+  try {
+    await saslAuthenticate((api, version, body) => request(api, version ?? 1, body as Struct), login, { nowMs: clock.nowMs(), nonce: random.base64Id() + random.base64Id() });
+  } catch (err) {
+    if (!(err instanceof SaslClientError)) throw err;
+    if (err.stage === 'handshake') throw new InterBrokerAuthError(`SaslHandshake for ${login.mechanism} failed with ${errorName(err.errorCode)} (the peer enables ${err.detail})`);
+    if (err.stage === 'authenticate') throw new InterBrokerAuthError(`SASL ${login.mechanism} authentication to the peer broker failed: ${errorName(err.errorCode)}: ${err.detail}`);
+    throw new InterBrokerAuthError(err.message);
   }
 }
 

@@ -10,12 +10,12 @@
 import type { Disk } from '../io/disk.js';
 import type { TlsClientOptions, TlsMaterial, TlsServerOptions } from '../io/net.js';
 import { StartupError } from '../startup-error.js';
+import { pemBlocks } from './pem.js';
 import type { ListenerConfig } from './listener-config.js';
 
 /** A client that has connected but not finished its TLS handshake after this long is dropped. */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 /** IANA names of common TLS 1.2 suites → OpenSSL's names (node takes OpenSSL names for TLS 1.2). */
 const TLS12_SUITES: Record<string, string> = {
@@ -30,21 +30,6 @@ const TLS12_SUITES: Record<string, string> = {
   TLS_RSA_WITH_AES_128_GCM_SHA256: 'AES128-GCM-SHA256',
   TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
 };
-
-/**
- * The PEM blocks of `text`. A value given inline on one line (Kafka accepts
- * `-----BEGIN CERTIFICATE----- MIID... -----END CERTIFICATE-----`) is re-wrapped, since OpenSSL
- * needs the line breaks; blocks with headers (legacy encrypted keys) are kept as they are.
- */
-function pemBlocks(text: string): Array<{ label: string; pem: string }> {
-  return [...text.matchAll(PEM_BLOCK)].map((m) => {
-    const label = m[1]!;
-    const body = m[0].slice(`-----BEGIN ${label}-----`.length, m[0].length - `-----END ${label}-----`.length);
-    if (body.includes(':')) return { label, pem: m[0] };
-    const b64 = body.replace(/\s+/g, '');
-    return { label, pem: `-----BEGIN ${label}-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n` };
-  });
-}
 
 async function readBytes(disk: Disk, path: string, key: string): Promise<Buffer> {
   try {

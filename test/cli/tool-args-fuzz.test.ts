@@ -65,11 +65,23 @@ describe('every bin/ tool answers any argument vector without a stack trace or a
       json: path.join(dir, 'reassign.json'),
       props: path.join(dir, 'client.properties'),
       kraft: path.join(dir, 'kraft.properties'),
+      // Client security settings (docs/SECURITY.md): TLS to a PLAINTEXT broker, SASL on a listener
+      // without it, a JKS trust store, Kafka's default GSSAPI, a missing trust store file.
+      ssl: path.join(dir, 'ssl.properties'),
+      saslPlain: path.join(dir, 'sasl-plaintext.properties'),
+      jks: path.join(dir, 'jks.properties'),
+      gssapi: path.join(dir, 'gssapi.properties'),
+      noTrust: path.join(dir, 'missing-truststore.properties'),
     };
     await writeFile(files.empty, '');
     await writeFile(files.garbage, '{"partitions": [ {"topic": 7, ');
     await writeFile(files.json, JSON.stringify({ version: 1, partitions: [{ topic: 'fuzz', partition: 0, replicas: [0], offset: 1 }] }));
     await writeFile(files.props, 'request.timeout.ms=abc\nbootstrap.servers=localhost:218192\n');
+    await writeFile(files.ssl, 'security.protocol=SSL\nssl.endpoint.identification.algorithm=\n');
+    await writeFile(files.saslPlain, 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="a" password="b";\n');
+    await writeFile(files.jks, 'security.protocol=SSL\nssl.truststore.location=/etc/hostname\nssl.truststore.type=JKS\n');
+    await writeFile(files.gssapi, 'security.protocol=SASL_SSL\nsasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required;\n');
+    await writeFile(files.noTrust, 'security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b";\nssl.truststore.location=/nonexistent/ca.pem\n');
     await writeFile(files.kraft, `process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@localhost:1\nlisteners=PLAINTEXT://:0,CONTROLLER://:0\ncontroller.listener.names=CONTROLLER\nlog.dirs=${path.join(dir, 'kraft-logs')}\n`);
     const closed = await closedPort();
     values = [
@@ -121,6 +133,12 @@ describe('every bin/ tool answers any argument vector without a stack trace or a
       'clients',
       'producer_byte_rate=1024',
       'producer_byte_rate=-5',
+      // client security properties (-property / -X / --consumer-property)
+      'security.protocol=SSL',
+      'security.protocol=SASL_SSL',
+      'security.protocol=bogus',
+      'sasl.mechanism=GSSAPI',
+      'sasl.jaas.config=nonsense',
       '/nonexistent/file',
       dir,
       ...Object.values(files),

@@ -1,4 +1,8 @@
 /** Tiny argument parsing for the perf tools: Kafka's `--flag value` style, with `key=value` lists. */
+import { readFileSync } from 'node:fs';
+import { securityFromProps, SecurityConfigError, type ClientSecurity } from '../../client/security.js';
+import { parseProperties } from '../../config/properties.js';
+
 export class ArgError extends Error {}
 
 export interface ParsedArgs {
@@ -35,6 +39,30 @@ export function parseArgs(argv: string[], opts: { valued: string[]; multi?: stri
     values.set(name, [v]);
   }
   return { values, flags };
+}
+
+/**
+ * TLS/SASL from client properties (Kafka's security.protocol, sasl.*, ssl.* keys): those of
+ * `file` (--producer.config / --consumer.config) overlaid by `inline` (--producer-props).
+ */
+export function securityOf(file: string | undefined, inline: Map<string, string> = new Map()): ClientSecurity {
+  const all: Record<string, string> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ArgError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    for (const [k, v] of parseProperties(text, file)) all[k] = v.value.trim();
+  }
+  for (const [k, v] of inline) all[k] = v;
+  try {
+    return securityFromProps(all);
+  } catch (e) {
+    if (e instanceof SecurityConfigError) throw new ArgError(e.message);
+    throw e;
+  }
 }
 
 export function props(list: string[] | undefined): Map<string, string> {

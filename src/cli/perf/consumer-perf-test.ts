@@ -5,17 +5,18 @@
  * broker; each response's batches are walked record by record without allocation to count
  * messages and key+value bytes exactly (stopping at --messages).
  * Flags: --bootstrap-server HOST:PORT --topic T --messages N [--fetch-size 1048576]
- *        [--timeout 10000] [--print-metrics]  (--broker-list is accepted as Kafka's old name)
+ *        [--timeout 10000] [--consumer.config FILE (TLS/SASL keys)] [--print-metrics]  (--broker-list is accepted as Kafka's old name)
  * Output: Kafka's header and one CSV-ish line:
  *   start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
  */
-import { ArgError, num, parseArgs, str } from './args.js';
+import { ArgError, num, parseArgs, securityOf, str } from './args.js';
 import { nowMs } from './latency.js';
 import { advanceOffsets, earliestOffsets, sendFetch, tallyRecords, type ConsumeTally, type FetchResponseParts } from './fetcher.js';
 import { PerfConnection, parseHostPort, topicPartitions } from './wire.js';
 
 const USAGE = `usage: kafka-consumer-perf-test --bootstrap-server HOST:PORT --topic TOPIC --messages N
-       [--fetch-size BYTES] [--timeout MS] [--print-metrics]`;
+       [--fetch-size BYTES] [--timeout MS] [--consumer.config FILE] [--print-metrics]
+  security: security.protocol, sasl.* and ssl.* in the --consumer.config file (docs/SECURITY.md)`;
 
 function kafkaDate(ms: number): string {
   const d = new Date(ms);
@@ -25,7 +26,7 @@ function kafkaDate(ms: number): string {
 
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2), {
-    valued: ['bootstrap-server', 'broker-list', 'topic', 'messages', 'fetch-size', 'timeout', 'reporting-interval', 'group', 'num-fetch-threads', 'threads'],
+    valued: ['bootstrap-server', 'broker-list', 'topic', 'messages', 'fetch-size', 'timeout', 'reporting-interval', 'group', 'num-fetch-threads', 'threads', 'consumer.config'],
     flags: ['print-metrics', 'help', 'show-detailed-stats', 'hide-header', 'from-latest'],
   });
   if (a.flags.has('help')) {
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   const fetchSize = num(a, 'fetch-size', 1048576);
   const timeoutMs = num(a, 'timeout', 10000);
   const { host, port } = parseHostPort(bootstrap);
-  const conn = await PerfConnection.connect(host, port);
+  const conn = await PerfConnection.connect(host, port, 10_000, undefined, securityOf(a.values.get('consumer.config')?.[0]));
   try {
     const startMs = Date.now();
     const t0 = nowMs();

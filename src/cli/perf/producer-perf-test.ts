@@ -5,21 +5,24 @@
  * linger.ms, batch.size, max.in.flight.requests.per.connection, request.timeout.ms, max.request.size.
  * Output: Kafka's progress lines every 5 s and its final line,
  *   N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency, p50 ms 50th, p95 ms 95th, p99 ms 99th, p999 ms 99.9th.
+ * TLS/SASL: Kafka's security.protocol, sasl.* and ssl.* in --producer-props or --producer.config.
  * --print-metrics adds a table (name : value) with sub-millisecond percentiles and request counts.
  * Exit status 1 when any partition answered an error.
  */
-import { ArgError, num, parseArgs, props, str } from './args.js';
+import { ArgError, num, parseArgs, props, securityOf, str } from './args.js';
 import { runProducer } from './producer-engine.js';
 import { PerfConnection, parseHostPort, topicPartitions } from './wire.js';
 
 const USAGE = `usage: kafka-producer-perf-test --topic TOPIC --num-records N --record-size BYTES --throughput RECORDS_PER_SEC|-1
        --producer-props bootstrap.servers=HOST:PORT [acks=1] [linger.ms=0] [batch.size=16384]
        [max.in.flight.requests.per.connection=5] [request.timeout.ms=30000] [max.request.size=1048576]
-       [--print-metrics]`;
+       [--producer.config FILE] [--print-metrics]
+  security: security.protocol, sasl.mechanism, sasl.jaas.config and ssl.* in --producer-props or the
+  --producer.config file (docs/SECURITY.md)`;
 
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2), {
-    valued: ['topic', 'num-records', 'record-size', 'throughput', 'partitions-per-request'],
+    valued: ['topic', 'num-records', 'record-size', 'throughput', 'partitions-per-request', 'producer.config'],
     multi: ['producer-props'],
     flags: ['print-metrics', 'help'],
   });
@@ -45,7 +48,8 @@ async function main(): Promise<number> {
   if (!(numRecords > 0 && recordSize > 0 && batchBytes > 0 && maxInflight > 0)) throw new ArgError('--num-records, --record-size, batch.size and max.in.flight must be positive');
 
   const { host, port } = parseHostPort(bootstrap);
-  const conn = await PerfConnection.connect(host, port);
+  const security = securityOf(a.values.get('producer.config')?.[0], p);
+  const conn = await PerfConnection.connect(host, port, 10_000, requestTimeoutMs, security);
   try {
     let partitions = -1;
     for (let i = 0; i < 50 && partitions < 0; i++) {

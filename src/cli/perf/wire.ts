@@ -15,7 +15,10 @@ import { NodeClock } from '../../io/node/clock.js';
 import { metadataApi } from '../../protocol/messages/metadata.js';
 import { createTopicsApi } from '../../protocol/messages/create-topics.js';
 import { WireClient, type FrameCallback } from '../../protocol/wire-client.js';
+import { randomBytes } from 'node:crypto';
 import { openSocket, SocketStream } from '../../client/socket-stream.js';
+import { PLAINTEXT_SECURITY, type ClientSecurity } from '../../client/security.js';
+import { saslAuthenticate } from '../../security/sasl/client.js';
 
 export { codecFor } from '../../protocol/wire-client.js';
 
@@ -29,15 +32,28 @@ const clock = new NodeClock();
 export class PerfConnection {
   private constructor(private readonly wire: WireClient) {}
 
-  static async connect(host: string, port: number, timeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS_DEFAULT): Promise<PerfConnection> {
+  /**
+   * Connects; with `security`, over TLS and/or authenticated with SASL (SaslHandshake v1,
+   * SaslAuthenticate v1) before anything else, as client/connection.ts does for our client.
+   */
+  static async connect(host: string, port: number, timeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS_DEFAULT, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<PerfConnection> {
     let socket;
     try {
-      socket = await openSocket(host, port, timeoutMs);
+      socket = await openSocket(host, port, timeoutMs, security.tls);
     } catch (err) {
       throw new Error(`connect to ${host}:${port} failed: ${(err as Error).message}`, { cause: err });
     }
     const wire = new WireClient(new SocketStream(socket), { clientId: CLIENT_ID, peer: `${host}:${port}`, timers: clock, requestTimeoutMs, responseBytesMax: RESPONSE_BYTES_MAX });
-    return new PerfConnection(wire);
+    const conn = new PerfConnection(wire);
+    if (security.sasl !== null) {
+      try {
+        await saslAuthenticate((api, version, body) => wire.request(api, version ?? 1, body as Struct), security.sasl, { nowMs: Date.now(), nonce: randomBytes(24).toString('base64') });
+      } catch (err) {
+        wire.close();
+        throw new Error(`SASL authentication with ${host}:${port} failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return conn;
   }
 
   get inflight(): number {

@@ -5,7 +5,7 @@
  */
 import { parseBootstrap } from '../../client/client.js';
 import { startConsoleServer } from '../../console/server.js';
-import { bootstrapOf, type GlobalOptions } from './connect.js';
+import { bootstrapOf, securityOf, type GlobalOptions } from './connect.js';
 import { c, CliError, print, warn } from './ui.js';
 
 export interface ConsoleCommandOptions extends GlobalOptions {
@@ -35,6 +35,7 @@ export async function consoleCommand(opts: ConsoleCommandOptions): Promise<void>
       port,
       metricsUrl: opts.metricsUrl,
       readOnly: opts.readOnly === true,
+      security: securityOf(opts),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

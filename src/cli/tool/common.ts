@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { parseProperties } from '../../config/properties.js';
 import { parseBootstrap, type ClientOptions } from '../../client/client.js';
 import { parseZookeeperConnect } from '../../config/listeners.js';
-import { ConnectionError, KafkaError, TimeoutError } from '../../client/errors.js';
+import { ConnectionError, KafkaError, TimeoutError, TlsHandshakeError } from '../../client/errors.js';
+import { securityFromProps, SecurityConfigError, type ClientSecurity } from '../../client/security.js';
 import { formatHelp, parseToolArgs, UsageError, type ParsedArgs, type ToolSpec } from './args.js';
 
 import { SAMSA_VERSION } from './version.js';
@@ -64,6 +65,7 @@ export function exceptionName(e: unknown): string {
       NOT_LEADER_OR_FOLLOWER: 'NotLeaderOrFollowerException',
       UNKNOWN_SERVER_ERROR: 'UnknownServerException',
       KAFKA_STORAGE_ERROR: 'KafkaStorageException',
+      SASL_AUTHENTICATION_FAILED: 'SaslAuthenticationException',
     };
     const name =
       special[e.type] ??
@@ -75,6 +77,7 @@ export function exceptionName(e: unknown): string {
     return `org.apache.kafka.common.errors.${name}`;
   }
   if (e instanceof TimeoutError) return 'org.apache.kafka.common.errors.TimeoutException';
+  if (e instanceof TlsHandshakeError) return 'org.apache.kafka.common.errors.SslAuthenticationException';
   if (e instanceof ConnectionError) return 'org.apache.kafka.common.errors.NetworkException';
   if (e instanceof UsageError) return 'java.lang.IllegalArgumentException';
   return 'java.lang.IllegalArgumentException';
@@ -177,6 +180,8 @@ export interface ClientSettings {
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
   retryBackoffMs?: number;
+  /** security.protocol, sasl.*, ssl.* (client/security.ts). */
+  security: ClientSecurity;
 }
 
 const INT_KEYS = new Set([
@@ -212,9 +217,16 @@ export function validateClientProps(props: Record<string, string>, source: strin
       throw new ConfigFileError(`Invalid value ${v} for configuration ${k}: Not a number of type INT (in ${source})`);
     }
   }
-  const protocol = props['security.protocol'];
-  if (protocol !== undefined && protocol.toUpperCase() !== 'PLAINTEXT') {
-    throw new ConfigFileError(`security.protocol=${protocol} is not supported by Samsa's tools yet (only PLAINTEXT) (in ${source})`);
+  securityOf(props, source);
+}
+
+/** The security settings of client properties; ConfigFileError naming the fix (and `source`) when they are bad. */
+export function securityOf(props: Record<string, string>, source?: string): ClientSecurity {
+  try {
+    return securityFromProps(props);
+  } catch (e) {
+    if (e instanceof SecurityConfigError) throw new ConfigFileError(source ? `${e.message} (in ${source})` : e.message);
+    throw e;
   }
 }
 
@@ -230,6 +242,7 @@ export function clientSettings(props: Record<string, string>): ClientSettings {
     requestTimeoutMs: intProp(props, 'request.timeout.ms'),
     connectTimeoutMs: intProp(props, 'socket.connection.setup.timeout.ms'),
     retryBackoffMs: intProp(props, 'retry.backoff.ms'),
+    security: securityOf(props),
   };
 }
 
@@ -254,6 +267,7 @@ export async function adminClientOptions(
     requestTimeoutMs: settings.requestTimeoutMs,
     connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
     startHint: START_HINT,
+    security: settings.security,
   };
 }
 

@@ -77,6 +77,7 @@ export function onStopSignal(onStop: () => void): void {
 export async function connect(props: Record<string, string>, bootstrap: string, clientId: string): Promise<KafkaClient | null> {
   const settings = clientSettings(props);
   const client = new KafkaClient({
+      security: settings.security,
     bootstrapServers: props['bootstrap.servers'] ?? bootstrap,
     clientId: settings.clientId ?? clientId,
     connectTimeoutMs: settings.connectTimeoutMs ?? 5000,
