@@ -30,7 +30,7 @@ test('bench/run.mjs --smoke runs every scenario and writes the table', { timeout
       rows: Array<{ id: string; figure: number | null }>;
     };
     assert.ok(report.machine.cores > 0 && report.machine.node.startsWith('v'));
-    for (const id of ['C3', 'P1', 'P1b', 'P2', 'P2c', 'P3', 'P4', 'P5', 'S1', 'S2', 'S1f', 'S2f', 'S3', 'A1', 'A2']) {
+    for (const id of ['C3', 'P1', 'P1b', 'P2', 'P2c', 'P3', 'P4', 'P5', 'S1', 'S2', 'S1f', 'S2f', 'S3', 'A1', 'A2', 'T1', 'T1b', 'T1L']) {
       const row = report.rows.find((x) => x.id === id);
       assert.ok(row, `row ${id} missing`);
       assert.ok(row.figure !== null && Number.isFinite(row.figure), `row ${id} has no figure`);
