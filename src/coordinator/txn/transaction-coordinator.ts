@@ -32,6 +32,7 @@ import type { MetadataImage } from '../../cluster/metadata-image.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Clock, Timer } from '../../io/clock.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
+import type { DescribedTransaction } from '../../protocol/messages/describe-transactions.js';
 import { FIND_COORDINATOR_LOAD_WAIT_MS, LedShards, type CoordinatorLookup, type LeadershipSource, type ShardLookup } from '../led-shards.js';
 import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
 import { OFFSETS_TOPIC } from '../offsets/records.js';
@@ -64,15 +65,11 @@ export interface InitProducerIdResult {
   producerEpoch: number;
 }
 
-export interface DescribedTxn {
-  errorCode: number;
-  transactionalId: string;
-  transactionState: string;
-  transactionTimeoutMs: number;
-  transactionStartTimeMs: bigint;
-  producerId: bigint;
-  producerEpoch: number;
-  topics: Array<{ topic: string; partitions: number[] }>;
+export type DescribedTxn = DescribedTransaction;
+
+/** A DescribeTransactions entry that answers only an error code (the other fields Kafka's way: empty, -1). */
+export function describedTxnError(transactionalId: string, errorCode: number): DescribedTxn {
+  return { errorCode, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
 }
 
 export interface ListedTxn {
@@ -493,21 +490,12 @@ export class TransactionCoordinator {
   describe(transactionalIds: readonly string[]): DescribedTxn[] {
     return transactionalIds.map((transactionalId) => {
       const found = this.#find(transactionalId);
-      const base: DescribedTxn = {
+      if (found.shard === null) return describedTxnError(transactionalId, found.errorCode);
+      const meta = found.meta;
+      if (meta === undefined || meta.state === 'Dead' || meta.producerEpoch < 0) return describedTxnError(transactionalId, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+      return {
         errorCode: ErrorCode.NONE,
         transactionalId,
-        transactionState: '',
-        transactionTimeoutMs: 0,
-        transactionStartTimeMs: -1n,
-        producerId: -1n,
-        producerEpoch: -1,
-        topics: [],
-      };
-      if (found.shard === null) return { ...base, errorCode: found.errorCode };
-      const meta = found.meta;
-      if (meta === undefined || meta.state === 'Dead' || meta.producerEpoch < 0) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
-      return {
-        ...base,
         transactionState: meta.state,
         transactionTimeoutMs: meta.transactionTimeoutMs,
         transactionStartTimeMs: BigInt(meta.startTimestampMs),
