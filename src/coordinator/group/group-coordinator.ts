@@ -35,7 +35,7 @@ import type { MetadataImage } from '../../cluster/metadata-image.js';
 import type { Clock, Timer } from '../../io/clock.js';
 import type { Random } from '../../io/random.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
+import { writeFailureCode, type OffsetsTopicLog, type WriteFailure } from '../offsets/offsets-topic-log.js';
 import { FIND_COORDINATOR_LOAD_WAIT_MS, LedShards, type CoordinatorLookup, type LeadershipSource, type ShardLookup } from '../led-shards.js';
 import { encodeGroupMetadataKey, encodeGroupMetadataValue, encodeOffsetCommitKey, OFFSETS_TOPIC, offsetsPartitionFor } from '../offsets/records.js';
 import { ClassicGroup, GROUP_STATES, type JoinGroupResult, type SyncGroupResult } from './classic-group.js';
@@ -526,17 +526,8 @@ export class GroupCoordinator {
 }
 
 function groupWriteErrorCode(failure: WriteFailure): number {
-  switch (failure) {
-    case 'notLeader':
-    case 'storage':
-      return ErrorCode.NOT_COORDINATOR;
-    case 'unavailable':
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case 'invalidProducerEpoch':
-      return ErrorCode.INVALID_PRODUCER_EPOCH;
-    case 'tooLarge':
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-  }
+  // tooLarge: a group metadata record over the limit (our bug, or a huge assignment).
+  return writeFailureCode(failure, { tooLarge: ErrorCode.UNKNOWN_SERVER_ERROR, invalidProducerEpoch: ErrorCode.INVALID_PRODUCER_EPOCH });
 }
 
 /** An Empty group with the same stored state as a group whose deletion failed to write. */

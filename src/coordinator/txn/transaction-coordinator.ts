@@ -34,7 +34,7 @@ import type { Clock, Timer } from '../../io/clock.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { DescribedTransaction } from '../../protocol/messages/describe-transactions.js';
 import { FIND_COORDINATOR_LOAD_WAIT_MS, LedShards, type CoordinatorLookup, type LeadershipSource, type ShardLookup } from '../led-shards.js';
-import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
+import { writeFailureCode, type OffsetsTopicLog, type WriteFailure } from '../offsets/offsets-topic-log.js';
 import { OFFSETS_TOPIC } from '../offsets/records.js';
 import type { TxnMarkerSender } from './marker-sender.js';
 import { ProducerIdAllocationError, type ProducerIdManager } from './producer-id-manager.js';
@@ -554,14 +554,6 @@ function matchesCurrentOrLast(meta: TransactionMetadata, expected: { producerId:
 }
 
 function writeErrorCode(failure: WriteFailure): number {
-  switch (failure) {
-    case 'notLeader':
-    case 'storage':
-      return ErrorCode.NOT_COORDINATOR;
-    case 'unavailable':
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    default:
-      // tooLarge (a state record is small: our bug), or a kind only transactional offset writes produce.
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-  }
+  // tooLarge (a state record is small: our bug), or a kind only transactional offset writes produce.
+  return writeFailureCode(failure, { tooLarge: ErrorCode.UNKNOWN_SERVER_ERROR, invalidProducerEpoch: ErrorCode.UNKNOWN_SERVER_ERROR });
 }
