@@ -8,7 +8,7 @@
  * → the shard is closed and dropped. A load that finds the log not yet readable as leader (replication
  * still applying the image) is retried shortly while leadership holds. Without a leadership source
  * (unit tests) the owner follows the metadata image and calls `load`/`unload` itself; a retry then
- * hands the current image back to it (`followImage`).
+ * hands the current image back to it (`onImage`).
  *
  * `lookup` answers in the protocol's codes: COORDINATOR_NOT_AVAILABLE once stopped, NOT_COORDINATOR
  * for a partition not led here, COORDINATOR_LOAD_IN_PROGRESS while loading. `findCoordinator` is
@@ -67,8 +67,8 @@ export interface LedShardsOptions<S extends LedShard> {
   loaded(shard: S): void;
   /** After a shard was closed and dropped. */
   unloaded(shard: S): void;
-  /** Without a leadership source: a load retry applies the image again. */
-  followImage(image: MetadataImage): void;
+  /** The owner's metadata image handler: called at start, on every image, and (without a leadership source) on a load retry. */
+  onImage(image: MetadataImage): void;
 }
 
 export class LedShards<S extends LedShard> {
@@ -84,11 +84,13 @@ export class LedShards<S extends LedShard> {
     this.#opts = opts;
   }
 
-  /** Subscribes to the leadership source, if any. */
+  /** Subscribes to the leadership source, if any, then to the metadata image (applying the current one). */
   start(): void {
     this.#opts.leadership?.onLeadershipChange((c) => {
       if (c.topic === this.#opts.topic) this.#onLeadership(c.partition, c.isLeader, c.leaderEpoch);
     });
+    this.#opts.controller.subscribe((image) => this.#opts.onImage(image));
+    this.#opts.onImage(this.#opts.controller.image);
   }
 
   /** Unloads every shard; lookups answer COORDINATOR_NOT_AVAILABLE from now on. */
@@ -178,7 +180,7 @@ export class LedShards<S extends LedShard> {
   /** A load found the log not readable as leader yet: again, while leadership still names us. */
   #retryLoad(partition: number): void {
     if (this.#stopped || this.#shards.has(partition)) return;
-    if (this.#opts.leadership === undefined) this.#opts.followImage(this.#opts.controller.image);
+    if (this.#opts.leadership === undefined) this.#opts.onImage(this.#opts.controller.image);
     else if (this.#led.has(partition)) this.load(partition, this.#led.get(partition)!);
   }
 

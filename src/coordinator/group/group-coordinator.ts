@@ -164,7 +164,7 @@ export class GroupCoordinator {
       unloaded: (shard) => {
         for (const group of shard.groups.values()) this.#rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
       },
-      followImage: (image) => this.#onImage(image),
+      onImage: (image) => this.#onImage(image),
     });
   }
 
@@ -175,8 +175,6 @@ export class GroupCoordinator {
   /** Follows the metadata image (shards for the partitions led here) and starts offset expiry. */
   start(): void {
     this.#shards.start();
-    this.#opts.controller.subscribe((image) => this.#onImage(image));
-    this.#onImage(this.#opts.controller.image);
     this.#expiryTimer = this.#opts.clock.setInterval(this.#opts.config.offsetsRetentionCheckIntervalMs, () => void this.runExpiry(), { unref: true });
   }
 

@@ -117,7 +117,7 @@ export class TransactionCoordinator {
         for (const meta of shard.txns.values()) if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') this.#completeInBackground(shard, meta);
       },
       unloaded: () => {},
-      followImage: (image) => this.#onImage(image),
+      onImage: (image) => this.#onImage(image),
     });
   }
 
@@ -127,8 +127,6 @@ export class TransactionCoordinator {
 
   start(): void {
     this.#shards.start();
-    this.#opts.controller.subscribe((image) => this.#onImage(image));
-    this.#onImage(this.#opts.controller.image);
     const config = this.#opts.config;
     const clock = this.#opts.clock;
     this.#timers.push(clock.setInterval(config.transactionAbortTimedOutTransactionCleanupIntervalMs, () => void this.abortTimedOutTransactions(), { unref: true }));
