@@ -32,7 +32,7 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Controller } from '../../cluster/controller.js';
 import type { MetadataImage } from '../../cluster/metadata-image.js';
-import type { Clock, Timer } from '../../io/clock.js';
+import { sleepOn, type Clock, type Timer } from '../../io/clock.js';
 import type { Random } from '../../io/random.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { writeFailureCode, type OffsetsTopicLog, type WriteFailure } from '../offsets/offsets-topic-log.js';
@@ -275,7 +275,7 @@ export class GroupCoordinator {
       // With a leadership source the image may name us before the replicas took the role: the
       // shard appears shortly (a just-created __consumer_offsets, a failover).
       if (loading || shard || this.#opts.leadership === undefined || this.#stopped || left <= 0) break;
-      await new Promise<void>((resolve) => clock.setTimer(Math.min(20, left), resolve, { unref: true }));
+      await sleepOn(clock, Math.min(20, left));
     }
   }
 

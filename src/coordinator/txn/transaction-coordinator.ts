@@ -30,7 +30,7 @@ import type { Logger } from 'pino';
 import type { Controller } from '../../cluster/controller.js';
 import type { MetadataImage } from '../../cluster/metadata-image.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
-import type { Clock, Timer } from '../../io/clock.js';
+import { sleepOn, type Clock, type Timer } from '../../io/clock.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { DescribedTransaction } from '../../protocol/messages/describe-transactions.js';
 import { FIND_COORDINATOR_LOAD_WAIT_MS, LedShards, type CoordinatorLookup, type LeadershipSource, type ShardLookup } from '../led-shards.js';
@@ -184,7 +184,7 @@ export class TransactionCoordinator {
       if (shard?.active || this.#stopped) return;
       const left = deadline - clock.monotonicMs();
       if (left <= 0) return;
-      await new Promise<void>((resolve) => clock.setTimer(Math.min(20, left), resolve, { unref: true }));
+      await sleepOn(clock, Math.min(20, left));
     }
   }
 
@@ -424,7 +424,7 @@ export class TransactionCoordinator {
         }
         if (code === ErrorCode.NOT_COORDINATOR) return;
       }
-      await new Promise<void>((resolve) => this.#opts.clock.setTimer(COMPLETE_WRITE_RETRY_MS, resolve, { unref: true }));
+      await sleepOn(this.#opts.clock, COMPLETE_WRITE_RETRY_MS);
     }
     if (this.#owns(shard)) this.#log.error({ transactionalId: meta.transactionalId }, 'could not write the Complete record; the transaction completes when the partition is loaded again');
   }
