@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { FaultCluster } from './fault-cluster.js';
-import type { Nemesis } from './nemesis.js';
+import { Nemesis, type NemesisOptions } from './nemesis.js';
 
 /** Creates `topics` (replication factor 3, min.insync.replicas=2) through `bootstrap` and waits for their leaders. */
 export async function createFaultTopics(bootstrap: string, topics: readonly string[], partitions: number): Promise<void> {
@@ -23,6 +23,18 @@ export async function createFaultTopics(bootstrap: string, topics: readonly stri
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The run's nemesis on `topic`: the run's hold/pause/quiet times, 60 s to recover from each fault. */
+export function runNemesis(
+  fc: FaultCluster,
+  topic: string,
+  opts: { partitions: number; faultMs: number; pauseMs: number; quietMs: number; log: (line: string) => void },
+  random: () => number,
+  pickTarget?: NemesisOptions['pickTarget'],
+): Nemesis {
+  const { partitions, faultMs, pauseMs, quietMs, log } = opts;
+  return new Nemesis(fc, { topic, partitions, faultMs, pauseMs, quietMs, recoverTimeoutMs: 60_000, random, log, ...(pickTarget ? { pickTarget } : {}) });
 }
 
 /**

@@ -9,8 +9,8 @@ import { sleep } from '../helpers/broker.js';
 import { checkQueue, ListAppendChecker, type Anomaly, type AnomalyKind, type QueueResult } from './checker.js';
 import { startFaultCluster } from './fault-cluster.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import { Nemesis, type FaultEvent, type FaultKind } from './nemesis.js';
-import { brokerErrorLines, createFaultTopics, runSchedule, saveBrokerLogs } from './run-common.js';
+import type { FaultEvent, FaultKind } from './nemesis.js';
+import { brokerErrorLines, createFaultTopics, runNemesis, runSchedule, saveBrokerLogs } from './run-common.js';
 import { startWorkload } from './workload.js';
 
 export interface RunOptions {
@@ -60,16 +60,7 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
   try {
     log(`cluster up: clients at ${fc.clientBootstrap}; disk-full ${fc.disk.available ? `on ${fc.disk.sizeBytes / 1048576} MiB tmpfs dirs` : fc.disk.reason}`);
     await createFaultTopics(fc.clientBootstrap, [TOPIC], opts.partitions);
-    const nemesis = new Nemesis(fc, {
-      topic: TOPIC,
-      partitions: opts.partitions,
-      faultMs: opts.faultMs,
-      pauseMs: opts.pauseMs,
-      quietMs: opts.quietMs,
-      recoverTimeoutMs: 60_000,
-      random,
-      log,
-    });
+    const nemesis = runNemesis(fc, TOPIC, opts, random);
     if ((await nemesis.waitWhole(30_000)) === null) throw new Error(`topic ${TOPIC} never had a full ISR`);
 
     const listAppend = new ListAppendChecker();

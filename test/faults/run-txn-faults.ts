@@ -26,7 +26,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 import { startFaultCluster, type FaultCluster } from './fault-cluster.js';
 import { FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
 import { checkPipeline, checkTransactions, TXN_ANOMALY_KINDS, type PipelineCheckResult, type TxnAnomalyKind, type TxnCheckResult } from './txn-checker.js';
-import { brokerErrorLines, createFaultTopics, runSchedule, saveBrokerLogs } from './run-common.js';
+import { brokerErrorLines, createFaultTopics, runNemesis, runSchedule, saveBrokerLogs } from './run-common.js';
 import { drain, seenRecord, Supervised, WriterHistory } from './txn-clients.js';
 import { DRAIN, PIPELINE, TAIL, WRITER } from './txn-scripts.js';
 
@@ -106,17 +106,7 @@ export async function runTxnFaults(opts: TxnRunOptions): Promise<TxnRunReport> {
     for (const r of roles) r.start();
 
     const coordinatorOf = coordinatorFinder(fc);
-    const nemesis = new Nemesis(fc, {
-      topic: TXN_TOPIC,
-      partitions: opts.partitions,
-      faultMs: opts.faultMs,
-      pauseMs: opts.pauseMs,
-      quietMs: opts.quietMs,
-      recoverTimeoutMs: 60_000,
-      random,
-      log,
-      pickTarget: async (kind) => (kind === 'kill' && random() < 0.5 ? coordinatorOf('txw-0') : null),
-    });
+    const nemesis = runNemesis(fc, TXN_TOPIC, opts, random, async (kind) => (kind === 'kill' && random() < 0.5 ? coordinatorOf('txw-0') : null));
     if ((await nemesis.waitWhole(30_000)) === null) throw new Error(`topic ${TXN_TOPIC} never had a full ISR`);
     const faults: Record<string, number> = {};
     await sleep(3000);
