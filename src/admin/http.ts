@@ -16,21 +16,9 @@
 import type { Logger } from 'pino';
 import type { Http, HttpRequestIn, HttpResponseOut } from '../io/http.js';
 import type { Listener } from '../io/net.js';
+import type { AdminHttpHandler, AdminHttpRequest, AdminHttpResponse } from './http-types.js';
 
-export interface AdminHttpRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-}
-export interface AdminHttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string | Buffer;
-}
-/** Answers a request it owns, or null to let the next handler try. */
-export type AdminHttpHandler = (req: AdminHttpRequest) => Promise<AdminHttpResponse | null>;
+export type { AdminHttpHandler, AdminHttpRequest, AdminHttpResponse };
 
 /** Bounds of the admin listener (read-only API: small bodies). */
 export const adminHttpLimits = {

@@ -29,6 +29,7 @@ import type { ClientSecurity } from '../client/security.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AdminHttpHandler, AdminHttpRequest, AdminHttpResponse } from '../admin/http-types.js';
 import { ConsoleContext, HttpError, httpErrorOf } from './context.js';
 import { groupDetail, groupList, resetOffsets } from './groups.js';
 import { browse, parseBrowseQuery, produce } from './messages.js';
@@ -36,19 +37,7 @@ import { metricsOverview } from './metrics.js';
 import { CONSOLE_CSS, consolePage } from './page.js';
 import { addPartitions, alterTopicConfigs, clusterView, createTopic, deleteTopic, topicDetail, topicList } from './topics.js';
 
-export interface AdminHttpRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-}
-export interface AdminHttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string | Buffer;
-}
-export type AdminHttpHandler = (req: AdminHttpRequest) => Promise<AdminHttpResponse | null>;
+export type { AdminHttpHandler, AdminHttpRequest, AdminHttpResponse };
 
 export interface ConsoleOptions {
   /** Brokers to bootstrap from (host:port). */

@@ -142,17 +142,30 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
   }
 }
 
-export const alterConfigsHandler = defineHandler<AlterConfigsRequest, AlterConfigsResponse>(alterConfigsApi, async (ctx, req) => {
-  const duplicate = duplicateResourceFlags(req.resources);
-  const responses: AlterConfigsResponse['responses'] = [];
-  for (const [i, r] of req.resources.entries()) {
+/**
+ * Both AlterConfigs APIs' loop over resources, in request order: a resource listed twice answers
+ * INVALID_REQUEST, one not authorized its authorization code, the others what `alter` answers.
+ */
+export async function alterEachResource<R extends { resourceType: number; resourceName: string }>(
+  ctx: RequestContext,
+  resources: readonly R[],
+  alter: (r: R) => Promise<AlterOutcome>,
+): Promise<Array<AlterOutcome & { resourceType: number; resourceName: string }>> {
+  const duplicate = duplicateResourceFlags(resources);
+  const responses: Array<AlterOutcome & { resourceType: number; resourceName: string }> = [];
+  for (const [i, r] of resources.entries()) {
     const denied = configResourceRefusal(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
     const outcome = duplicate[i]
       ? refused(ErrorCode.INVALID_REQUEST, DUPLICATE_RESOURCE)
       : denied !== null
         ? refused(denied, 'Authorization failed.')
-        : await alterResource(ctx, r, req.validateOnly);
+        : await alter(r);
     responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
   }
-  return { throttleTimeMs: 0, responses };
-});
+  return responses;
+}
+
+export const alterConfigsHandler = defineHandler<AlterConfigsRequest, AlterConfigsResponse>(alterConfigsApi, async (ctx, req) => ({
+  throttleTimeMs: 0,
+  responses: await alterEachResource(ctx, req.resources, (r) => alterResource(ctx, r, req.validateOnly)),
+}));

@@ -22,15 +22,7 @@ const UNSUPPORTED_ENDPOINT_TYPE = 115;
 const EndpointType = { BROKER: 1, CONTROLLER: 2 } as const;
 
 /** AclOperation codes Kafka allows on the CLUSTER resource (AclEntry.supportedOperations). */
-const CLUSTER_OPERATIONS = {
-  CREATE: 5,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-} as const;
+const CLUSTER_OPERATIONS = [Op.CREATE, Op.ALTER, Op.DESCRIBE, Op.CLUSTER_ACTION, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS, Op.IDEMPOTENT_WRITE];
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
@@ -80,7 +72,7 @@ export const describeClusterHandler = defineHandler<DescribeClusterRequest, Desc
     controllerId: image.brokers.has(image.controllerId) ? image.controllerId : -1,
     brokers,
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-      ? to32BitField(Object.values(CLUSTER_OPERATIONS))
+      ? to32BitField(CLUSTER_OPERATIONS)
       : AUTHORIZED_OPERATIONS_OMITTED,
   };
 });

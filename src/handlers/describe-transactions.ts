@@ -6,6 +6,7 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { describeTransactionsApi, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from '../protocol/messages/describe-transactions.js';
+import { describedTxnError } from '../coordinator/txn/transaction-coordinator.js';
 import { deniedNames, Op, Res } from './authz.js';
 import { defineHandler } from './handler.js';
 
@@ -13,19 +14,9 @@ export const describeTransactionsHandler = defineHandler<DescribeTransactionsReq
   const txns = ctx.broker.txnCoordinator;
   // Describe on each transactional id (Kafka's check); refused ids answer TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
   const denied = deniedNames(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, req.transactionalIds);
-  const refused = (transactionalId: string, errorCode: number): DescribeTransactionsResponse['transactionStates'][number] => ({
-    errorCode,
-    transactionalId,
-    transactionState: '',
-    transactionTimeoutMs: 0,
-    transactionStartTimeMs: -1n,
-    producerId: -1n,
-    producerEpoch: -1,
-    topics: [],
-  });
   const allowedIds = req.transactionalIds.filter((id) => !denied.has(id));
-  const described = allowedIds.length === 0 ? [] : txns ? txns.describe(allowedIds) : allowedIds.map((id) => refused(id, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+  const described = allowedIds.length === 0 ? [] : txns ? txns.describe(allowedIds) : allowedIds.map((id) => describedTxnError(id, ErrorCode.COORDINATOR_NOT_AVAILABLE));
   const byId = new Map(described.map((s) => [s.transactionalId, s]));
-  const transactionStates = req.transactionalIds.map((id) => (denied.has(id) ? refused(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) : byId.get(id)!));
+  const transactionStates = req.transactionalIds.map((id) => (denied.has(id) ? describedTxnError(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) : byId.get(id)!));
   return { throttleTimeMs: 0, transactionStates };
 });

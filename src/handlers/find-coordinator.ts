@@ -9,7 +9,7 @@
 import { brokerEndpoint } from '../cluster/metadata-image.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/messages/find-coordinator.js';
-import type { CoordinatorLookup } from '../coordinator/group/group-coordinator.js';
+import type { CoordinatorLookup } from '../coordinator/led-shards.js';
 import { defineHandler, type RequestContext } from './handler.js';
 import { allowed, Op, Res } from './authz.js';
 

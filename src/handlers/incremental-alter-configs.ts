@@ -34,11 +34,10 @@ import {
 import {
   ALTER_OK,
   DUPLICATE_KEYS,
-  DUPLICATE_RESOURCE,
   alterBroker,
+  alterEachResource,
   alterTopic,
   brokerResourceProblem,
-  duplicateResourceFlags,
   hasDuplicateNames,
   nodeIdProblem,
   refused,
@@ -47,7 +46,6 @@ import {
 } from './alter-configs.js';
 import { ResourceType } from './describe-configs.js';
 import { defineHandler, type RequestContext } from './handler.js';
-import { configResourceRefusal, Op } from './authz.js';
 
 export const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
@@ -152,20 +150,7 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
   }
 }
 
-export const incrementalAlterConfigsHandler = defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(
-  incrementalAlterConfigsApi,
-  async (ctx, req) => {
-    const duplicate = duplicateResourceFlags(req.resources);
-    const responses: IncrementalAlterConfigsResponse['responses'] = [];
-    for (const [i, r] of req.resources.entries()) {
-      const denied = configResourceRefusal(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
-      const outcome = duplicate[i]
-        ? refused(ErrorCode.INVALID_REQUEST, DUPLICATE_RESOURCE)
-        : denied !== null
-          ? refused(denied, 'Authorization failed.')
-          : await alterResource(ctx, r, req.validateOnly);
-      responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
-    }
-    return { throttleTimeMs: 0, responses };
-  },
-);
+export const incrementalAlterConfigsHandler = defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(incrementalAlterConfigsApi, async (ctx, req) => ({
+  throttleTimeMs: 0,
+  responses: await alterEachResource(ctx, req.resources, (r) => alterResource(ctx, r, req.validateOnly)),
+}));

@@ -7,7 +7,7 @@
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { offsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/messages/offset-commit.js';
-import { allPartitions } from '../coordinator/group/offset-manager.js';
+import { allPartitions, type CommitRequest, type PartitionResults } from '../coordinator/group/offset-manager.js';
 import { defineHandler } from './handler.js';
 import { allowed, deniedNames, Op, Res } from './authz.js';
 
@@ -25,8 +25,33 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
     const r = rest as OffsetCommitResponse;
     return { throttleTimeMs: 0, topics: [...refused, ...r.topics] };
   }
+  const results = await commitSafeOffsets(
+    req.topics,
+    (p) => ({ committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1, commitTimestampMs: v === 1 ? Number(p.commitTimestamp) : -1 }),
+    (topics) =>
+      groups.commitOffsets({
+        groupId: req.groupId,
+        generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+        memberId: v >= 1 ? req.memberId : '',
+        groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+        topics,
+      }),
+  );
+  return { throttleTimeMs: 0, topics: results };
+});
+
+/**
+ * Commits through `commit` the offsets that can be log positions; offsets beyond 2^53 cannot be a
+ * position in any log we hold and answer INVALID_COMMIT_OFFSET_SIZE in their topic's results.
+ * OffsetCommit and TxnOffsetCommit share it; `fields` gives the version-dependent partition fields.
+ */
+export async function commitSafeOffsets<P extends { partitionIndex: number; committedOffset: bigint; committedMetadata: string | null }>(
+  requested: ReadonlyArray<{ name: string; partitions: readonly P[] }>,
+  fields: (p: P) => { committedLeaderEpoch: number; commitTimestampMs: number },
+  commit: (topics: CommitRequest['topics']) => Promise<PartitionResults>,
+): Promise<PartitionResults> {
   const invalid: Array<{ name: string; partitionIndex: number }> = [];
-  const topics = req.topics.map((t) => ({
+  const topics = requested.map((t) => ({
     name: t.name,
     partitions: t.partitions.flatMap((p) => {
       const committedOffset = Number(p.committedOffset);
@@ -34,28 +59,13 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
         invalid.push({ name: t.name, partitionIndex: p.partitionIndex });
         return [];
       }
-      return [
-        {
-          partitionIndex: p.partitionIndex,
-          committedOffset,
-          committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
-          commitTimestampMs: v === 1 ? Number(p.commitTimestamp) : -1,
-          committedMetadata: p.committedMetadata,
-        },
-      ];
+      return [{ partitionIndex: p.partitionIndex, committedOffset, ...fields(p), committedMetadata: p.committedMetadata }];
     }),
   }));
-  const results = await groups.commitOffsets({
-    groupId: req.groupId,
-    generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
-    memberId: v >= 1 ? req.memberId : '',
-    groupInstanceId: v >= 7 ? req.groupInstanceId : null,
-    topics,
-  });
-  // Offsets beyond 2^53 cannot be positions in any log we hold.
+  const results = await commit(topics);
   for (const bad of invalid) {
     const topic = results.find((t) => t.name === bad.name);
     topic?.partitions.push({ partitionIndex: bad.partitionIndex, errorCode: ErrorCode.INVALID_COMMIT_OFFSET_SIZE });
   }
-  return { throttleTimeMs: 0, topics: results };
-});
+  return results;
+}

@@ -12,6 +12,7 @@ import { txnOffsetCommitApi, type TxnOffsetCommitRequest, type TxnOffsetCommitRe
 import { allPartitions } from '../coordinator/group/offset-manager.js';
 import { allowed, deniedNames, Op, Res } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { commitSafeOffsets } from './offset-commit.js';
 
 export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>(txnOffsetCommitApi, async (ctx, req) => {
   // Kafka's checks: Write on the transactional id, Read on the group, then Read on each topic (the
@@ -34,40 +35,20 @@ async function txnOffsetCommit(ctx: RequestContext, req: TxnOffsetCommitRequest)
   const groups = ctx.broker.groupCoordinator;
   if (!groups) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE) };
   if (req.producerId < 0n || req.producerEpoch < 0) return { throttleTimeMs: 0, topics: allPartitions(req.topics, ErrorCode.INVALID_PRODUCER_EPOCH) };
-  const invalid: Array<{ name: string; partitionIndex: number }> = [];
-  const topics = req.topics.map((t) => ({
-    name: t.name,
-    partitions: t.partitions.flatMap((p) => {
-      const committedOffset = Number(p.committedOffset);
-      if (!Number.isSafeInteger(committedOffset)) {
-        invalid.push({ name: t.name, partitionIndex: p.partitionIndex });
-        return [];
-      }
-      return [
-        {
-          partitionIndex: p.partitionIndex,
-          committedOffset,
-          committedLeaderEpoch: v >= 2 ? p.committedLeaderEpoch : -1,
-          commitTimestampMs: -1,
-          committedMetadata: p.committedMetadata,
-        },
-      ];
-    }),
-  }));
-  const results = await groups.commitTxnOffsets({
-    transactionalId: req.transactionalId,
-    producerId: req.producerId,
-    producerEpoch: req.producerEpoch,
-    groupId: req.groupId,
-    generationId: v >= 3 ? req.generationId : -1,
-    memberId: v >= 3 ? req.memberId : '',
-    groupInstanceId: v >= 3 ? req.groupInstanceId : null,
-    topics,
-  });
-  // Offsets beyond 2^53 cannot be positions in any log we hold.
-  for (const bad of invalid) {
-    const topic = results.find((t) => t.name === bad.name);
-    topic?.partitions.push({ partitionIndex: bad.partitionIndex, errorCode: ErrorCode.INVALID_COMMIT_OFFSET_SIZE });
-  }
+  const results = await commitSafeOffsets(
+    req.topics,
+    (p) => ({ committedLeaderEpoch: v >= 2 ? p.committedLeaderEpoch : -1, commitTimestampMs: -1 }),
+    (topics) =>
+      groups.commitTxnOffsets({
+        transactionalId: req.transactionalId,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
+        groupId: req.groupId,
+        generationId: v >= 3 ? req.generationId : -1,
+        memberId: v >= 3 ? req.memberId : '',
+        groupInstanceId: v >= 3 ? req.groupInstanceId : null,
+        topics,
+      }),
+  );
   return { throttleTimeMs: 0, topics: results };
 }

@@ -17,3 +17,8 @@ export interface Clock {
   /** Runs `fn` every `intervalMs` until cancelled. */
   setInterval(intervalMs: number, fn: () => void, opts?: { unref?: boolean }): Timer;
 }
+
+/** Resolves after `delayMs` on `clock` (an unref'd timer: a pending sleep does not keep the process alive). */
+export function sleepOn(clock: Clock, delayMs: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimer(delayMs, resolve, { unref: true }));
+}

@@ -39,6 +39,15 @@ const add = (f: TxnFixture, p: { producerId: bigint; producerEpoch: number }, pa
   drive(f, f.coordinator.addPartitions('tx', p.producerId, p.producerEpoch, [{ topic: 'a', partitions: [partition] }]));
 const end = (f: TxnFixture, p: { producerId: bigint; producerEpoch: number }, commit: boolean) => drive(f, f.coordinator.endTxn('tx', p.producerId, p.producerEpoch, commit));
 
+/** A transaction on partition 0 ended (commit or abort) while marker writes fail: it stays in Prepare*. */
+async function endWithMarkersFailing(f: TxnFixture, p: { producerId: bigint; producerEpoch: number }, commit: boolean): Promise<void> {
+  assert.equal(await add(f, p), ErrorCode.NONE);
+  f.appender.failing = true;
+  assert.equal(await end(f, p, commit), ErrorCode.NONE);
+  await advance(f, 300);
+  assert.equal(f.coordinator.stateOf('tx')?.state, commit ? 'PrepareCommit' : 'PrepareAbort');
+}
+
 /** Holds every `__transaction_state` append of a record in `state` until released. */
 function holdStateWrites(f: TxnFixture, state: string): { release(): void; held(): number } {
   const append = f.stateLog.append.bind(f.stateLog);
@@ -86,11 +95,7 @@ describe('TransactionCoordinator: client request sequences around failures', () 
   it('EndTxn(abort) in PrepareCommit (markers still being written) is INVALID_TXN_STATE; EndTxn(commit) CONCURRENT_TRANSACTIONS', async () => {
     const f = await txnFixture();
     const p = await setup(f);
-    assert.equal(await add(f, p), ErrorCode.NONE);
-    f.appender.failing = true;
-    assert.equal(await end(f, p, true), ErrorCode.NONE);
-    await advance(f, 300);
-    assert.equal(f.coordinator.stateOf('tx')?.state, 'PrepareCommit');
+    await endWithMarkersFailing(f, p, true);
     assert.equal(await add(f, p, 1), ErrorCode.CONCURRENT_TRANSACTIONS);
     assert.equal(await end(f, p, false), ErrorCode.INVALID_TXN_STATE);
     assert.equal(await end(f, p, true), ErrorCode.CONCURRENT_TRANSACTIONS);
@@ -119,11 +124,7 @@ describe('TransactionCoordinator: client request sequences around failures', () 
   it('KIP-360 after an abortable error: EndTxn(abort), InitProducerId(id, epoch) waits out PrepareAbort, then bumps; EndTxn in Empty is INVALID_TXN_STATE', async () => {
     const f = await txnFixture();
     const p = await setup(f);
-    assert.equal(await add(f, p), ErrorCode.NONE);
-    f.appender.failing = true;
-    assert.equal(await end(f, p, false), ErrorCode.NONE);
-    await advance(f, 300);
-    assert.equal(f.coordinator.stateOf('tx')?.state, 'PrepareAbort');
+    await endWithMarkersFailing(f, p, false);
     assert.equal((await init(f, p)).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
     assert.equal(await end(f, p, false), ErrorCode.CONCURRENT_TRANSACTIONS); // a retried abort
     f.appender.failing = false;

@@ -95,16 +95,21 @@ describe('transactions in a 3-broker cluster: coordinator failover', () => {
     return lastJsonLine((await runPython(READ_COMMITTED_PY, [c.liveBootstrap(), TOPIC, '3'], { timeoutMs: 90_000 })).stdout);
   }
 
+  /** A PRODUCER_PY process: a transaction of records `<prefix>-<n>` for `tid`, committed on "commit\n"; its output so far. */
+  function startProducer(tid: string, prefix: string) {
+    const child = spawn(PYTHON, ['-c', PRODUCER_PY, c.bootstrap, TOPIC, tid, prefix], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const output = { out: '', err: '' };
+    child.stdout.on('data', (d: Buffer) => (output.out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output.err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, output, exited };
+  }
+
   it('the coordinator is killed mid-transaction; the commit completes at the new coordinator and the LSO advances', async () => {
     const tid = 'ct-tx';
-    const child = spawn(PYTHON, ['-c', PRODUCER_PY, c.bootstrap, TOPIC, tid, 'first'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, exited } = startProducer(tid, 'first');
     try {
-      await waitFor(() => out.includes('"produced"'), { timeoutMs: 60_000, what: `the producer's first records (stderr: ${err.slice(-500)})` });
+      await waitFor(() => output.out.includes('"produced"'), { timeoutMs: 60_000, what: `the producer's first records (stderr: ${output.err.slice(-500)})` });
       const txnPartition = txnStatePartitionFor(tid, TXN_PARTITIONS);
       const coordinator = await c.leaderOf(TXN_STATE_TOPIC, txnPartition);
       await c.kill(coordinator);
@@ -112,8 +117,8 @@ describe('transactions in a 3-broker cluster: coordinator failover', () => {
       assert.notEqual(next, coordinator);
       child.stdin.write('commit\n');
       const code = await withTimeout(exited, 120_000, 'the producer to commit');
-      assert.equal(code, 0, `producer failed: ${err.slice(-2000)}`);
-      assert.ok(out.includes('"committed": true'), out);
+      assert.equal(code, 0, `producer failed: ${output.err.slice(-2000)}`);
+      assert.ok(output.out.includes('"committed": true'), output.out);
       await c.restart(coordinator);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -125,16 +130,11 @@ describe('transactions in a 3-broker cluster: coordinator failover', () => {
   });
 
   it('after the restart a second transaction commits too', async () => {
-    const child = spawn(PYTHON, ['-c', PRODUCER_PY, c.bootstrap, TOPIC, 'ct-tx', 'second'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, exited } = startProducer('ct-tx', 'second');
     try {
-      await waitFor(() => out.includes('"produced"'), { timeoutMs: 60_000, what: `the producer's records (stderr: ${err.slice(-500)})` });
+      await waitFor(() => output.out.includes('"produced"'), { timeoutMs: 60_000, what: `the producer's records (stderr: ${output.err.slice(-500)})` });
       child.stdin.write('commit\n');
-      assert.equal(await withTimeout(exited, 90_000, 'the producer to commit'), 0, err.slice(-2000));
+      assert.equal(await withTimeout(exited, 90_000, 'the producer to commit'), 0, output.err.slice(-2000));
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

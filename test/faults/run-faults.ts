@@ -5,14 +5,12 @@
  * partition back and check the history (checker.ts). Used by `npm run faults` (run.ts) and by the
  * bounded CI test (faults.test.ts).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { sleep } from '../helpers/broker.js';
 import { checkQueue, ListAppendChecker, type Anomaly, type AnomalyKind, type QueueResult } from './checker.js';
 import { startFaultCluster } from './fault-cluster.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import { Nemesis, type FaultEvent, type FaultKind } from './nemesis.js';
+import type { FaultEvent, FaultKind } from './nemesis.js';
+import { brokerErrorLines, createFaultTopics, runNemesis, runSchedule, saveBrokerLogs } from './run-common.js';
 import { startWorkload } from './workload.js';
 
 export interface RunOptions {
@@ -61,25 +59,8 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
   const startMs = Date.now();
   try {
     log(`cluster up: clients at ${fc.clientBootstrap}; disk-full ${fc.disk.available ? `on ${fc.disk.sizeBytes / 1048576} MiB tmpfs dirs` : fc.disk.reason}`);
-    const kafka = new Kafka({ brokers: fc.clientBootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10 } });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic: TOPIC, numPartitions: opts.partitions, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-      waitForLeaders: true,
-      timeout: 30_000,
-    });
-    await admin.disconnect();
-    const nemesis = new Nemesis(fc, {
-      topic: TOPIC,
-      partitions: opts.partitions,
-      faultMs: opts.faultMs,
-      pauseMs: opts.pauseMs,
-      quietMs: opts.quietMs,
-      recoverTimeoutMs: 60_000,
-      random,
-      log,
-    });
+    await createFaultTopics(fc.clientBootstrap, [TOPIC], opts.partitions);
+    const nemesis = runNemesis(fc, TOPIC, opts, random);
     if ((await nemesis.waitWhole(30_000)) === null) throw new Error(`topic ${TOPIC} never had a full ISR`);
 
     const listAppend = new ListAppendChecker();
@@ -93,18 +74,8 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
       requestTimeoutMs: 5000,
       onRead: (read) => listAppend.observe(read),
     });
-    try {
-      await sleep(2000);
-      // Bounded: the schedule repeats until durationMs, each fault bounded by its hold and recovery.
-      for (let i = 0; i === 0 || Date.now() - startMs < opts.durationMs; i++) {
-        for (const kind of opts.schedule) {
-          if (i > 0 && Date.now() - startMs >= opts.durationMs) break;
-          await nemesis.run(kind, startMs);
-        }
-      }
-    } finally {
-      await nemesis.healEverything();
-    }
+    await sleep(2000);
+    await runSchedule(nemesis, opts.schedule, startMs, opts.durationMs, (kind) => nemesis.run(kind, startMs));
     const recovered = await nemesis.waitWhole(60_000);
     log(`faults over; cluster ${recovered === null ? 'NOT whole after 60 s' : `whole after ${recovered} ms`}; writers run 2 s more`);
     await sleep(2000);
@@ -114,12 +85,6 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
     listAppend.checkAcks(workload.sends, finals);
     const faultsByKind: Record<string, number> = {};
     for (const e of nemesis.events) faultsByKind[e.kind] = (faultsByKind[e.kind] ?? 0) + 1;
-    const brokerErrors: string[] = [];
-    for (const id of fc.ids) {
-      for (const line of fc.cluster.broker(id).output().split('\n')) {
-        if (/"level":(50|60)/.test(line) || /^\s*at .*\.js:\d+/.test(line)) brokerErrors.push(`b${id}: ${line.slice(0, 400)}`);
-      }
-    }
     return {
       seed: opts.seed,
       schedule: opts.schedule,
@@ -133,15 +98,11 @@ export async function runFaults(opts: RunOptions): Promise<RunReport> {
       anomalyExamples: listAppend.examples.slice(0, 10),
       client: { ...workload.counters },
       net: { ...fc.net.counters },
-      brokerErrors,
+      brokerErrors: brokerErrorLines(fc),
       diskFull: fc.disk.available ? `tmpfs ${fc.disk.sizeBytes} bytes per broker` : fc.disk.reason,
     };
   } finally {
-    if (opts.logDir) {
-      await mkdir(opts.logDir, { recursive: true });
-      for (const id of fc.ids) await writeFile(path.join(opts.logDir, `broker-${id}.log`), fc.cluster.broker(id).output());
-      log(`broker logs in ${opts.logDir}`);
-    }
+    await saveBrokerLogs(fc, opts.logDir, log);
     await fc.stop();
   }
 }

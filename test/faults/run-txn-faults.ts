@@ -18,8 +18,6 @@
  * `out` are drained read_committed and checked, and every partition's last stable offset must have
  * caught up with its high watermark (no hanging transaction).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaClient } from '../../src/client/client.js';
 import { findCoordinator } from '../../src/client/offsets.js';
@@ -28,6 +26,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 import { startFaultCluster, type FaultCluster } from './fault-cluster.js';
 import { FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
 import { checkPipeline, checkTransactions, TXN_ANOMALY_KINDS, type PipelineCheckResult, type TxnAnomalyKind, type TxnCheckResult } from './txn-checker.js';
+import { brokerErrorLines, createFaultTopics, runNemesis, runSchedule, saveBrokerLogs } from './run-common.js';
 import { drain, seenRecord, Supervised, WriterHistory } from './txn-clients.js';
 import { DRAIN, PIPELINE, TAIL, WRITER } from './txn-scripts.js';
 
@@ -84,7 +83,7 @@ export async function runTxnFaults(opts: TxnRunOptions): Promise<TxnRunReport> {
   try {
     log(`cluster up: clients at ${fc.clientBootstrap}`);
     const bootstrap = fc.clientBootstrap;
-    await createTopics(bootstrap, opts.partitions);
+    await createFaultTopics(bootstrap, [TXN_TOPIC, IN_TOPIC, OUT_TOPIC], opts.partitions);
     const inputs = await fillInput(bootstrap, opts.partitions, opts.inputRecords);
     log(`${inputs.length} input records in '${IN_TOPIC}'`);
 
@@ -107,31 +106,14 @@ export async function runTxnFaults(opts: TxnRunOptions): Promise<TxnRunReport> {
     for (const r of roles) r.start();
 
     const coordinatorOf = coordinatorFinder(fc);
-    const nemesis = new Nemesis(fc, {
-      topic: TXN_TOPIC,
-      partitions: opts.partitions,
-      faultMs: opts.faultMs,
-      pauseMs: opts.pauseMs,
-      quietMs: opts.quietMs,
-      recoverTimeoutMs: 60_000,
-      random,
-      log,
-      pickTarget: async (kind) => (kind === 'kill' && random() < 0.5 ? coordinatorOf('txw-0') : null),
-    });
+    const nemesis = runNemesis(fc, TXN_TOPIC, opts, random, async (kind) => (kind === 'kill' && random() < 0.5 ? coordinatorOf('txw-0') : null));
     if ((await nemesis.waitWhole(30_000)) === null) throw new Error(`topic ${TXN_TOPIC} never had a full ISR`);
     const faults: Record<string, number> = {};
-    try {
-      await sleep(3000);
-      for (let i = 0; i === 0 || Date.now() - startMs < opts.durationMs; i++) {
-        for (const kind of opts.schedule) {
-          if (i > 0 && Date.now() - startMs >= opts.durationMs) break;
-          faults[kind] = (faults[kind] ?? 0) + 1;
-          await injectTxnFault(kind, { nemesis, fc, writers, pipeline, random, coordinatorOf, opts, startMs });
-        }
-      }
-    } finally {
-      await nemesis.healEverything();
-    }
+    await sleep(3000);
+    await runSchedule(nemesis, opts.schedule, startMs, opts.durationMs, (kind) => {
+      faults[kind] = (faults[kind] ?? 0) + 1;
+      return injectTxnFault(kind, { nemesis, fc, writers, pipeline, random, coordinatorOf, opts, startMs });
+    });
     const recovered = await nemesis.waitWhole(60_000);
     log(`faults over; cluster ${recovered === null ? 'NOT whole after 60 s' : `whole after ${recovered} ms`}; writers run 3 s more`);
     await sleep(3000);
@@ -173,11 +155,7 @@ export async function runTxnFaults(opts: TxnRunOptions): Promise<TxnRunReport> {
     };
   } finally {
     for (const r of roles) await r.stop();
-    if (opts.logDir) {
-      await mkdir(opts.logDir, { recursive: true });
-      for (const id of fc.ids) await writeFile(path.join(opts.logDir, `broker-${id}.log`), fc.cluster.broker(id).output());
-      log(`broker logs in ${opts.logDir}`);
-    }
+    await saveBrokerLogs(fc, opts.logDir, log);
     await fc.stop();
   }
 }
@@ -239,21 +217,6 @@ function coordinatorFinder(fc: FaultCluster): (transactionalId: string) => Promi
   };
 }
 
-async function createTopics(bootstrap: string, partitions: number): Promise<void> {
-  const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10 } });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [TXN_TOPIC, IN_TOPIC, OUT_TOPIC].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] })),
-      waitForLeaders: true,
-      timeout: 30_000,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Writes `count` records `i-<seq>` with key `k<seq % KEYS>` to partition (key number % partitions), acks=all. */
 async function fillInput(bootstrap: string, partitions: number, count: number): Promise<Array<{ key: string; seq: number }>> {
   const kafka = new Kafka({ brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10 } });
@@ -303,16 +266,6 @@ async function waitPipelineDone(bootstrap: string, inputCount: number, partition
   } finally {
     await admin.disconnect();
   }
-}
-
-function brokerErrorLines(fc: FaultCluster): string[] {
-  const lines: string[] = [];
-  for (const id of fc.ids) {
-    for (const line of fc.cluster.broker(id).output().split('\n')) {
-      if (/"level":(50|60)/.test(line) || /^\s*at .*\.js:\d+/.test(line)) lines.push(`b${id}: ${line.slice(0, 400)}`);
-    }
-  }
-  return lines;
 }
 
 export function txnVerdict(r: TxnRunReport): boolean {

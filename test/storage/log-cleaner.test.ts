@@ -14,7 +14,7 @@ import { buildRecordBatchSync, readRecordsSync } from '../../src/protocol/record
 import { LogCleaner } from '../../src/storage/log-cleaner.js';
 import type { LogConfig } from '../../src/storage/log-config.js';
 import type { PartitionLog } from '../../src/storage/partition-log.js';
-import { fixture as storageFixture, settle, testConfig } from './support.js';
+import { logBatches, fixture as storageFixture, settle, testConfig } from './support.js';
 
 function compactConfig(extra: Record<string, unknown> = {}): LogConfig {
   return { ...testConfig({ segmentBytes: 600, retentionMs: 1, retentionBytes: 1 }), cleanupPolicy: ['compact'], deleteRetentionMs: 10_000, minCompactionLagMs: 0, minCleanableDirtyRatio: 0.5, ...extra } as LogConfig;
@@ -27,15 +27,8 @@ async function put(log: PartitionLog, nowMs: number, key: string, value: string 
 
 async function readAll(log: PartitionLog): Promise<Array<{ offset: number; key: string; value: string | null }>> {
   const out: Array<{ offset: number; key: string; value: string | null }> = [];
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const { records } = await log.read(offset, 1 << 20, { minOneMessage: true });
-    if (records.length === 0) break;
-    for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
-      const b = records.subarray(at, at + batch.totalBytes(records, at));
-      for (const r of readRecordsSync(b)) out.push({ offset: r.offset, key: r.key!.toString(), value: r.value === null ? null : r.value.toString() });
-      offset = batch.lastOffset(b) + 1;
-    }
+  for (const b of await logBatches(log)) {
+    for (const r of readRecordsSync(b)) out.push({ offset: r.offset, key: r.key!.toString(), value: r.value === null ? null : r.value.toString() });
   }
   return out;
 }

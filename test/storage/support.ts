@@ -3,6 +3,7 @@
  * src/io/sim/manual-clock.ts, and small LogConfig/PartitionLog factories over the memory disk.
  */
 import { MemoryDisk } from '../../src/io/memory/disk.js';
+import { batch } from '../../src/protocol/records/batch.js';
 import { ManualClock } from '../../src/io/sim/manual-clock.js';
 
 export { ManualClock };
@@ -36,4 +37,20 @@ export function fixture(config: Partial<LogConfig> = {}): Fixture {
 /** Lets pending promise callbacks (background flushes, deletions) run. */
 export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Every batch of the log, from its start offset to its end, in order. */
+export async function logBatches(log: PartitionLog): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const { records } = await log.read(offset, 1 << 20, { minOneMessage: true });
+    if (records.length === 0) break;
+    for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
+      const b = records.subarray(at, at + batch.totalBytes(records, at));
+      out.push(b);
+      offset = batch.lastOffset(b) + 1;
+    }
+  }
+  return out;
 }

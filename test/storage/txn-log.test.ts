@@ -17,7 +17,7 @@ import type { LogConfig } from '../../src/storage/log-config.js';
 import type { PartitionLog } from '../../src/storage/partition-log.js';
 import { ProducerStateError } from '../../src/storage/producer-state.js';
 import { buildBatch } from '../helpers/batches.js';
-import { fixture, settle, testConfig } from './support.js';
+import { fixture, logBatches, settle, testConfig } from './support.js';
 
 const DIR = '/data/orders-0';
 const file = (base: number, suffix: string): string => `${DIR}/${String(base).padStart(20, '0')}${suffix}`;
@@ -235,16 +235,9 @@ describe('log cleaner and transactions', () => {
   async function keyValues(log: PartitionLog): Promise<{ values: Array<[string, string]>; markers: number }> {
     const values: Array<[string, string]> = [];
     let markers = 0;
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const { records } = await log.read(offset, 1 << 20, { minOneMessage: true });
-      if (records.length === 0) break;
-      for (let at = 0; at < records.length; at += batch.totalBytes(records, at)) {
-        const b = records.subarray(at, at + batch.totalBytes(records, at));
-        if (batch.isControl(b)) markers++;
-        else for (const r of readRecordsSync(b)) values.push([r.key!.toString(), r.value!.toString()]);
-        offset = batch.lastOffset(b) + 1;
-      }
+    for (const b of await logBatches(log)) {
+      if (batch.isControl(b)) markers++;
+      else for (const r of readRecordsSync(b)) values.push([r.key!.toString(), r.value!.toString()]);
     }
     return { values, markers };
   }

@@ -32,11 +32,11 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { Controller } from '../../cluster/controller.js';
 import type { MetadataImage } from '../../cluster/metadata-image.js';
-import type { Clock, Timer } from '../../io/clock.js';
+import { sleepOn, type Clock, type Timer } from '../../io/clock.js';
 import type { Random } from '../../io/random.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
-import type { LeadershipChange } from '../../replication/replica-manager.js';
+import { writeFailureCode, type OffsetsTopicLog, type WriteFailure } from '../offsets/offsets-topic-log.js';
+import { FIND_COORDINATOR_LOAD_WAIT_MS, LedShards, type CoordinatorLookup, type LeadershipSource, type ShardLookup } from '../led-shards.js';
 import { encodeGroupMetadataKey, encodeGroupMetadataValue, encodeOffsetCommitKey, OFFSETS_TOPIC, offsetsPartitionFor } from '../offsets/records.js';
 import { ClassicGroup, GROUP_STATES, type JoinGroupResult, type SyncGroupResult } from './classic-group.js';
 import {
@@ -56,10 +56,6 @@ import { allPartitions, OffsetManager, type CommitRequest, type FetchedTopics, t
 const EMPTY = Buffer.alloc(0);
 /** Kafka's offset.metadata.max.bytes default (no typed broker key yet; read from the raw config). */
 const OFFSET_METADATA_MAX_BYTES_DEFAULT = 4096;
-/** How long FindCoordinator waits for a shard that is loading before answering anyway. */
-const FIND_COORDINATOR_LOAD_WAIT_MS = 5_000;
-/** Delay before loading a led partition again when its log was not readable yet. */
-const SHARD_LOAD_RETRY_MS = 500;
 
 export interface GroupCoordinatorOptions {
   brokerId: number;
@@ -70,15 +66,7 @@ export interface GroupCoordinatorOptions {
   offsetsLog: OffsetsTopicLog;
   log: Logger;
   /** Leadership of this broker's partitions (ReplicaManager); absent: follow the image's leader field. */
-  leadership?: { onLeadershipChange(listener: (change: LeadershipChange) => void): void };
-}
-
-export interface CoordinatorLookup {
-  errorCode: number;
-  errorMessage: string | null;
-  nodeId: number;
-  host: string;
-  port: number;
+  leadership?: LeadershipSource;
 }
 
 export interface DescribedGroup {
@@ -109,8 +97,6 @@ export interface GroupMetricsView {
   completedRebalances: number;
 }
 
-type ShardLookup = { shard: CoordinatorShard; errorCode: typeof ErrorCode.NONE } | { shard: null; errorCode: number };
-
 export class GroupCoordinator {
   readonly #opts: GroupCoordinatorOptions;
   readonly #log: Logger;
@@ -118,17 +104,12 @@ export class GroupCoordinator {
   readonly #rebalancer: ClassicRebalancer;
   readonly #offsets: OffsetManager;
   readonly #settings: GroupSettings;
-  readonly #shards = new Map<number, CoordinatorShard>();
-  readonly #loads = new Map<CoordinatorShard, Promise<void>>();
-  /** With a leadership source: the __consumer_offsets partitions it says we lead, and at which epoch. */
-  readonly #led = new Map<number, number>();
+  readonly #shards: LedShards<CoordinatorShard>;
   #offsetsTopicId: string | null = null;
   /** Topic name → id in the last image seen, to notice deleted topics. */
   #topicIds = new Map<string, string>();
-  #creatingTopic: Promise<void> | null = null;
   #expiryTimer: Timer | null = null;
   #expiryRunning = false;
-  #stopped = false;
 
   constructor(opts: GroupCoordinatorOptions) {
     this.#opts = opts;
@@ -160,23 +141,47 @@ export class GroupCoordinator {
       rebalancer: this.#rebalancer,
       image: () => this.#opts.controller.image,
     });
+    this.#shards = new LedShards({
+      topic: OFFSETS_TOPIC,
+      brokerId: opts.brokerId,
+      clock: opts.clock,
+      controller: opts.controller,
+      log: this.#log,
+      leadership: opts.leadership,
+      topicSpec: () => ({
+        name: OFFSETS_TOPIC,
+        numPartitions: config.offsetsTopicNumPartitions,
+        replicationFactor: config.offsetsTopicReplicationFactor,
+        assignments: [],
+        configs: { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
+        validateOnly: false,
+      }),
+      items: { field: 'groups', noun: 'groups', count: (shard) => shard.groups.size },
+      create: (partition) => new CoordinatorShard(partition, opts.offsetsLog, opts.clock, this.#log),
+      loaded: (shard) => {
+        for (const group of shard.groups.values()) this.#rebalancer.onLoaded(group);
+      },
+      unloaded: (shard) => {
+        for (const group of shard.groups.values()) this.#rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
+      },
+      onImage: (image) => this.#onImage(image),
+    });
+  }
+
+  get #stopped(): boolean {
+    return this.#shards.stopped;
   }
 
   /** Follows the metadata image (shards for the partitions led here) and starts offset expiry. */
   start(): void {
-    this.#opts.leadership?.onLeadershipChange((c) => {
-      if (c.topic === OFFSETS_TOPIC) this.#onLeadership(c.partition, c.isLeader, c.leaderEpoch);
-    });
-    this.#opts.controller.subscribe((image) => this.#onImage(image));
-    this.#onImage(this.#opts.controller.image);
+    this.#shards.start();
     this.#expiryTimer = this.#opts.clock.setInterval(this.#opts.config.offsetsRetentionCheckIntervalMs, () => void this.runExpiry(), { unref: true });
   }
 
   /** Answers every parked JoinGroup/SyncGroup (NOT_COORDINATOR) and stops all timers. */
   shutdown(): void {
-    this.#stopped = true;
     this.#expiryTimer?.cancel();
-    for (const p of [...this.#shards.keys()]) this.#unloadShard(p, 'broker shutting down');
+    this.#shards.stop();
     this.#timers.close();
   }
 
@@ -201,24 +206,10 @@ export class GroupCoordinator {
 
   /** Test and admin view: the shard state of each partition led here. */
   shardStatuses(): Map<number, string> {
-    return new Map([...this.#shards].map(([p, s]) => [p, s.status]));
+    return this.#shards.statuses();
   }
 
   // ------------------------------------------------------------------------------- ownership
-
-  /** From the leadership source: load on a gain (again, at a new epoch), unload on a loss. */
-  #onLeadership(partition: number, isLeader: boolean, leaderEpoch: number): void {
-    if (this.#stopped) return;
-    if (!isLeader) {
-      if (this.#led.get(partition) === leaderEpoch) this.#led.delete(partition);
-      this.#unloadShard(partition, 'no longer the partition leader');
-      return;
-    }
-    this.#led.set(partition, leaderEpoch);
-    this.#unloadShard(partition, `leader again at epoch ${leaderEpoch}`);
-    this.#log.info({ partition, leaderEpoch }, 'became the coordinator of a __consumer_offsets partition; loading');
-    this.#loadShard(partition);
-  }
 
   #onImage(image: MetadataImage): void {
     if (this.#stopped) return;
@@ -226,12 +217,12 @@ export class GroupCoordinator {
     if (this.#opts.leadership === undefined) {
       // No leadership source: the image's leader field decides (its recreation unloads everything).
       if (topic && this.#offsetsTopicId !== null && topic.topicId !== this.#offsetsTopicId) {
-        for (const p of [...this.#shards.keys()]) this.#unloadShard(p, '__consumer_offsets was recreated');
+        for (const [p] of this.#shards.entries()) this.#shards.unload(p, '__consumer_offsets was recreated');
       }
-      const led = new Set<number>();
-      if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.add(p.partition);
-      for (const p of [...this.#shards.keys()]) if (!led.has(p)) this.#unloadShard(p, 'no longer the partition leader');
-      for (const p of led) if (!this.#shards.has(p)) this.#loadShard(p);
+      const led = new Map<number, number>();
+      if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.set(p.partition, p.leaderEpoch);
+      for (const [p] of this.#shards.entries()) if (!led.has(p)) this.#shards.unload(p, 'no longer the partition leader');
+      for (const [p, epoch] of led) if (!this.#shards.has(p)) this.#shards.load(p, epoch);
     }
     this.#offsetsTopicId = topic?.topicId ?? null;
     const deleted = [...this.#topicIds].filter(([name, id]) => image.topics.get(name)?.topicId !== id).map(([name]) => name);
@@ -241,7 +232,7 @@ export class GroupCoordinator {
 
   /** A deleted (or recreated) topic's committed offsets go too, as in Kafka: tombstones per group. */
   async #removeOffsetsOfDeletedTopics(topics: ReadonlySet<string>): Promise<void> {
-    for (const shard of [...this.#shards.values()]) {
+    for (const [, shard] of this.#shards.entries()) {
       if (!shard.active) continue;
       for (const group of [...shard.groups.values()]) {
         const gone: Array<{ topic: string; partition: number }> = [];
@@ -261,102 +252,31 @@ export class GroupCoordinator {
     }
   }
 
-  #loadShard(partition: number): void {
-    const shard = new CoordinatorShard(partition, this.#opts.offsetsLog, this.#opts.clock, this.#log);
-    this.#shards.set(partition, shard);
-    const done = shard
-      .load()
-      .then((ok) => {
-        if (ok) {
-          for (const group of shard.groups.values()) this.#rebalancer.onLoaded(group);
-        } else if (this.#shards.get(partition) === shard) {
-          // The partition's log was not readable as leader yet (replication still applying the
-          // image): try again shortly while the image still names us.
-          this.#shards.delete(partition);
-          this.#timers.schedule(`shard-retry|${partition}`, SHARD_LOAD_RETRY_MS, () => {
-            if (this.#opts.leadership === undefined) this.#onImage(this.#opts.controller.image);
-            else if (this.#led.has(partition) && !this.#shards.has(partition)) this.#loadShard(partition);
-          });
-        }
-      })
-      .catch((err: unknown) => {
-        // Leadership moved on while loading (the shard was closed or replaced): nothing went wrong.
-        if (this.#shards.get(partition) !== shard || shard.status === 'closed') this.#log.info({ err, partition }, 'loading stopped: leadership moved on');
-        else this.#log.error({ err, partition }, 'loading __consumer_offsets partition failed; its groups are unavailable until leadership changes');
-        shard.close();
-        if (this.#shards.get(partition) === shard) this.#shards.delete(partition);
-      })
-      .finally(() => this.#loads.delete(shard));
-    this.#loads.set(shard, done);
-  }
-
-  #unloadShard(partition: number, reason: string): void {
-    const shard = this.#shards.get(partition);
-    if (!shard) return;
-    this.#shards.delete(partition);
-    shard.close();
-    for (const group of shard.groups.values()) this.#rebalancer.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
-    this.#log.info({ partition, groups: shard.groups.size, reason }, 'unloaded __consumer_offsets partition');
-  }
-
-  #shardFor(groupId: string): ShardLookup {
-    if (this.#stopped) return { shard: null, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-    const image = this.#opts.controller.image;
-    const partition = this.partitionFor(groupId, image);
-    const shard = this.#shards.get(partition);
-    if (!shard) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
-    if (shard.status === 'loading') return { shard: null, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
-    return { shard, errorCode: ErrorCode.NONE };
+  #shardFor(groupId: string): ShardLookup<CoordinatorShard> {
+    return this.#shards.lookup(this.partitionFor(groupId));
   }
 
   // ------------------------------------------------------------------------------- FindCoordinator
 
   /** The broker coordinating `groupId`; creates __consumer_offsets on first use. */
   async findGroupCoordinator(groupId: string): Promise<CoordinatorLookup> {
-    const fail = (errorCode: number, errorMessage: string): CoordinatorLookup => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 });
-    if (this.#stopped) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is shutting down.');
-    if (!this.#opts.controller.image.topics.has(OFFSETS_TOPIC)) await this.#ensureOffsetsTopic();
-    const image = this.#opts.controller.image;
-    const topic = image.topics.get(OFFSETS_TOPIC);
-    if (!topic) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The internal topic ${OFFSETS_TOPIC} is not available yet.`);
-    const partition = this.partitionFor(groupId, image);
-    const leaderId = topic.partitions[partition]!.leader;
-    const leader = image.brokers.get(leaderId);
-    if (!leader) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partition} has no live leader.`);
-    if (leaderId === this.#opts.brokerId) {
-      const clock = this.#opts.clock;
-      const deadline = clock.monotonicMs() + FIND_COORDINATOR_LOAD_WAIT_MS;
-      for (;;) {
-        const shard = this.#shards.get(partition);
-        const loading = shard ? this.#loads.get(shard) : undefined;
-        const left = deadline - clock.monotonicMs();
-        if (loading) await this.#waitBounded(loading, Math.max(0, left));
-        // With a leadership source the image may name us before the replicas took the role: the
-        // shard appears shortly (a just-created __consumer_offsets, a failover).
-        if (loading || shard || this.#opts.leadership === undefined || this.#stopped || left <= 0) break;
-        await new Promise<void>((resolve) => clock.setTimer(Math.min(20, left), resolve, { unref: true }));
-      }
-    }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
+    return this.#shards.findCoordinator((image) => this.partitionFor(groupId, image), (partition) => this.#awaitShard(partition));
   }
 
-  #ensureOffsetsTopic(): Promise<void> {
-    this.#creatingTopic ??= (async () => {
-      const config = this.#opts.config;
-      const result = await this.#opts.controller.createTopic({
-        name: OFFSETS_TOPIC,
-        numPartitions: config.offsetsTopicNumPartitions,
-        replicationFactor: config.offsetsTopicReplicationFactor,
-        assignments: [],
-        configs: { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
-        validateOnly: false,
-      });
-      if (result.ok) this.#log.info({ partitions: config.offsetsTopicNumPartitions }, `created ${OFFSETS_TOPIC}`);
-      else if (result.error !== 'topicAlreadyExists') this.#log.warn({ error: result.error, message: result.message }, `creating ${OFFSETS_TOPIC} failed`);
-    })().finally(() => {
-      this.#creatingTopic = null;
-    });
-    return this.#creatingTopic;
+  /** Waits (bounded) for the loading shard of a partition the image says we lead. */
+  async #awaitShard(partition: number): Promise<void> {
+    const clock = this.#opts.clock;
+    const deadline = clock.monotonicMs() + FIND_COORDINATOR_LOAD_WAIT_MS;
+    for (;;) {
+      const shard = this.#shards.get(partition);
+      const loading = shard ? this.#shards.loading(shard) : undefined;
+      const left = deadline - clock.monotonicMs();
+      if (loading) await this.#waitBounded(loading, Math.max(0, left));
+      // With a leadership source the image may name us before the replicas took the role: the
+      // shard appears shortly (a just-created __consumer_offsets, a failover).
+      if (loading || shard || this.#opts.leadership === undefined || this.#stopped || left <= 0) break;
+      await sleepOn(clock, Math.min(20, left));
+    }
   }
 
   #waitBounded(p: Promise<void>, ms: number): Promise<void> {
@@ -604,17 +524,8 @@ export class GroupCoordinator {
 }
 
 function groupWriteErrorCode(failure: WriteFailure): number {
-  switch (failure) {
-    case 'notLeader':
-    case 'storage':
-      return ErrorCode.NOT_COORDINATOR;
-    case 'unavailable':
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case 'invalidProducerEpoch':
-      return ErrorCode.INVALID_PRODUCER_EPOCH;
-    case 'tooLarge':
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-  }
+  // tooLarge: a group metadata record over the limit (our bug, or a huge assignment).
+  return writeFailureCode(failure, { tooLarge: ErrorCode.UNKNOWN_SERVER_ERROR, invalidProducerEpoch: ErrorCode.INVALID_PRODUCER_EPOCH });
 }
 
 /** An Empty group with the same stored state as a group whose deletion failed to write. */

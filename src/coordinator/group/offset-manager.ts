@@ -28,7 +28,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../io/clock.js';
 import type { MetadataImage } from '../../cluster/metadata-image.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { Appended, WriteFailure } from '../offsets/offsets-topic-log.js';
+import { writeFailureCode, type Appended, type WriteFailure } from '../offsets/offsets-topic-log.js';
 import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from '../offsets/records.js';
 import { ClassicGroup, inFlightKey, type CommittedOffset } from './classic-group.js';
 import type { ClassicRebalancer } from './classic-rebalance.js';
@@ -88,17 +88,7 @@ export interface FetchedPartition {
 export type FetchedTopics = Array<{ name: string; partitions: FetchedPartition[] }>;
 
 export function offsetWriteErrorCode(failure: WriteFailure): number {
-  switch (failure) {
-    case 'notLeader':
-    case 'storage':
-      return ErrorCode.NOT_COORDINATOR;
-    case 'unavailable':
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case 'invalidProducerEpoch':
-      return ErrorCode.INVALID_PRODUCER_EPOCH;
-    case 'tooLarge':
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-  }
+  return writeFailureCode(failure, { tooLarge: ErrorCode.INVALID_COMMIT_OFFSET_SIZE, invalidProducerEpoch: ErrorCode.INVALID_PRODUCER_EPOCH });
 }
 
 /** Every partition of the request answered with one code. */

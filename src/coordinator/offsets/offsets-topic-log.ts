@@ -13,12 +13,30 @@
  * the partition's producer state checks them like any idempotent batch: the writer asks
  * `producerSequence` for the next sequence and serialises its transactional appends per partition.
  */
+import { ErrorCode } from '../../protocol/error-codes.js';
 import { ReplicaManager } from '../../replication/replica-manager.js';
 import { StorageError } from '../../storage/errors.js';
 import { ProducerStateError } from '../../storage/producer-state.js';
 import { OFFSETS_TOPIC } from './records.js';
 
 export type WriteFailure = 'notLeader' | 'unavailable' | 'tooLarge' | 'storage' | 'invalidProducerEpoch';
+
+/**
+ * The code a coordinator answers for a failed write (groups, offsets, transaction state): leadership
+ * lost or storage → NOT_COORDINATOR, unavailable → COORDINATOR_NOT_AVAILABLE; the codes for tooLarge
+ * and invalidProducerEpoch depend on what was written and are the caller's.
+ */
+export function writeFailureCode(failure: WriteFailure, codes: { tooLarge: number; invalidProducerEpoch: number }): number {
+  switch (failure) {
+    case 'notLeader':
+    case 'storage':
+      return ErrorCode.NOT_COORDINATOR;
+    case 'unavailable':
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    default:
+      return codes[failure];
+  }
+}
 
 /** A committed append: where its batch starts in the log. */
 export interface Appended {

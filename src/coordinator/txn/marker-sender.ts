@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { MetadataImage } from '../../cluster/metadata-image.js';
-import type { Clock } from '../../io/clock.js';
+import { sleepOn, type Clock } from '../../io/clock.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { writeTxnMarkersApi, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../../protocol/messages/write-txn-markers.js';
 import type { BrokerChannels } from './broker-channels.js';
@@ -101,7 +101,7 @@ export class TxnMarkerSender {
       if (round % 10 === 0) {
         this.opts.log.info({ transactionalId: job.transactionalId, pending: [...pending.values()], round }, 'still writing transaction markers');
       }
-      await this.#sleep(backoffMs);
+      await sleepOn(this.opts.clock, backoffMs);
       backoffMs = Math.min(backoffMs * 2, BACKOFF_MS_MAX);
     }
     return this.#stopped || !owned() ? 'stopped' : 'written';
@@ -142,9 +142,5 @@ export class TxnMarkerSender {
     const failed = out.filter((r) => r.errorCode !== ErrorCode.NONE);
     if (failed.length > 0) this.opts.log.debug({ transactionalId: job.transactionalId, leader, failed }, 'some markers not written yet');
     return out;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.opts.clock.setTimer(ms, resolve, { unref: true }));
   }
 }

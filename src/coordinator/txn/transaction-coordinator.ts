@@ -30,10 +30,11 @@ import type { Logger } from 'pino';
 import type { Controller } from '../../cluster/controller.js';
 import type { MetadataImage } from '../../cluster/metadata-image.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
-import type { Clock, Timer } from '../../io/clock.js';
+import { sleepOn, type Clock, type Timer } from '../../io/clock.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { LeadershipChange } from '../../replication/replica-manager.js';
-import type { OffsetsTopicLog, WriteFailure } from '../offsets/offsets-topic-log.js';
+import type { DescribedTransaction } from '../../protocol/messages/describe-transactions.js';
+import { FIND_COORDINATOR_LOAD_WAIT_MS, LedShards, type CoordinatorLookup, type LeadershipSource, type ShardLookup } from '../led-shards.js';
+import { writeFailureCode, type OffsetsTopicLog, type WriteFailure } from '../offsets/offsets-topic-log.js';
 import { OFFSETS_TOPIC } from '../offsets/records.js';
 import type { TxnMarkerSender } from './marker-sender.js';
 import { ProducerIdAllocationError, type ProducerIdManager } from './producer-id-manager.js';
@@ -41,8 +42,6 @@ import { TXN_STATE_TOPIC, TXN_STATES, txnStatePartitionFor, type TxnState, type 
 import { TransactionMetadata, unionPartitions, type TxnTransit } from './txn-metadata.js';
 import { TxnShard } from './txn-shard.js';
 
-const FIND_COORDINATOR_LOAD_WAIT_MS = 5_000;
-const SHARD_LOAD_RETRY_MS = 500;
 const COMPLETE_WRITE_RETRY_MS = 200;
 const COMPLETE_WRITE_ATTEMPTS_MAX = 50;
 
@@ -57,15 +56,7 @@ export interface TransactionCoordinatorOptions {
   log: Logger;
   /** The __consumer_offsets partition of a group (AddOffsetsToTxn). */
   offsetsPartitionFor(groupId: string): number;
-  leadership?: { onLeadershipChange(listener: (change: LeadershipChange) => void): void };
-}
-
-export interface TxnCoordinatorLookup {
-  errorCode: number;
-  errorMessage: string | null;
-  nodeId: number;
-  host: string;
-  port: number;
+  leadership?: LeadershipSource;
 }
 
 export interface InitProducerIdResult {
@@ -74,15 +65,11 @@ export interface InitProducerIdResult {
   producerEpoch: number;
 }
 
-export interface DescribedTxn {
-  errorCode: number;
-  transactionalId: string;
-  transactionState: string;
-  transactionTimeoutMs: number;
-  transactionStartTimeMs: bigint;
-  producerId: bigint;
-  producerEpoch: number;
-  topics: Array<{ topic: string; partitions: number[] }>;
+export type DescribedTxn = DescribedTransaction;
+
+/** A DescribeTransactions entry that answers only an error code (the other fields Kafka's way: empty, -1). */
+export function describedTxnError(transactionalId: string, errorCode: number): DescribedTxn {
+  return { errorCode, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
 }
 
 export interface ListedTxn {
@@ -91,159 +78,26 @@ export interface ListedTxn {
   transactionState: string;
 }
 
-type Found = { shard: TxnShard; meta: TransactionMetadata | undefined; errorCode: typeof ErrorCode.NONE } | { shard: null; meta: undefined; errorCode: number };
+type Found = ShardLookup<TxnShard> & { meta: TransactionMetadata | undefined };
 
 export class TransactionCoordinator {
   readonly #opts: TransactionCoordinatorOptions;
   readonly #log: Logger;
-  readonly #shards = new Map<number, TxnShard>();
-  readonly #loads = new Map<TxnShard, Promise<void>>();
-  /** With a leadership source: the partitions it says we lead, at which leader epoch. */
-  readonly #led = new Map<number, number>();
-  #creatingTopic: Promise<void> | null = null;
+  readonly #shards: LedShards<TxnShard>;
   readonly #timers: Timer[] = [];
-  #stopped = false;
 
   constructor(opts: TransactionCoordinatorOptions) {
     this.#opts = opts;
     this.#log = opts.log;
-  }
-
-  start(): void {
-    this.#opts.leadership?.onLeadershipChange((c) => {
-      if (c.topic === TXN_STATE_TOPIC) this.#onLeadership(c.partition, c.isLeader, c.leaderEpoch);
-    });
-    this.#opts.controller.subscribe((image) => this.#onImage(image));
-    this.#onImage(this.#opts.controller.image);
-    const config = this.#opts.config;
-    const clock = this.#opts.clock;
-    this.#timers.push(clock.setInterval(config.transactionAbortTimedOutTransactionCleanupIntervalMs, () => void this.abortTimedOutTransactions(), { unref: true }));
-    this.#timers.push(clock.setInterval(config.transactionRemoveExpiredTransactionCleanupIntervalMs, () => void this.removeExpiredTransactionalIds(), { unref: true }));
-  }
-
-  shutdown(): void {
-    this.#stopped = true;
-    for (const t of this.#timers) t.cancel();
-    this.#opts.markers.stop();
-    for (const p of [...this.#shards.keys()]) this.#unloadShard(p, 'broker shutting down');
-  }
-
-  partitionFor(transactionalId: string, image: MetadataImage = this.#opts.controller.image): number {
-    const topic = image.topics.get(TXN_STATE_TOPIC);
-    return txnStatePartitionFor(transactionalId, topic ? topic.partitions.length : this.#opts.config.transactionStateLogNumPartitions);
-  }
-
-  /** Test and admin view: shard status per led partition. */
-  shardStatuses(): Map<number, string> {
-    return new Map([...this.#shards].map(([p, s]) => [p, s.status]));
-  }
-
-  // ------------------------------------------------------------------------------- ownership
-
-  #onLeadership(partition: number, isLeader: boolean, leaderEpoch: number): void {
-    if (this.#stopped) return;
-    if (!isLeader) {
-      if (this.#led.get(partition) === leaderEpoch) this.#led.delete(partition);
-      this.#unloadShard(partition, 'no longer the partition leader');
-      return;
-    }
-    this.#led.set(partition, leaderEpoch);
-    this.#unloadShard(partition, `leader again at epoch ${leaderEpoch}`);
-    this.#loadShard(partition, leaderEpoch);
-  }
-
-  #onImage(image: MetadataImage): void {
-    if (this.#stopped || this.#opts.leadership !== undefined) return;
-    const topic = image.topics.get(TXN_STATE_TOPIC);
-    const led = new Map<number, number>();
-    if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.set(p.partition, p.leaderEpoch);
-    for (const [p, shard] of [...this.#shards]) if (led.get(p) !== shard.coordinatorEpoch) this.#unloadShard(p, 'no longer the partition leader');
-    for (const [p, epoch] of led) if (!this.#shards.has(p)) this.#loadShard(p, epoch);
-  }
-
-  #loadShard(partition: number, coordinatorEpoch: number): void {
-    const shard = new TxnShard(partition, coordinatorEpoch, this.#opts.stateLog, this.#opts.clock, this.#log);
-    this.#shards.set(partition, shard);
-    this.#log.info({ partition, coordinatorEpoch }, 'became the coordinator of a __transaction_state partition; loading');
-    const done = shard
-      .load()
-      .then((ok) => {
-        if (ok) {
-          for (const meta of shard.txns.values()) if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') this.#completeInBackground(shard, meta);
-        } else if (this.#shards.get(partition) === shard) {
-          this.#shards.delete(partition);
-          // Not readable as leader yet (replication still applying the image): try again shortly.
-          this.#opts.clock.setTimer(SHARD_LOAD_RETRY_MS, () => {
-            if (this.#stopped || this.#shards.has(partition)) return;
-            if (this.#opts.leadership === undefined) this.#onImage(this.#opts.controller.image);
-            else if (this.#led.has(partition)) this.#loadShard(partition, this.#led.get(partition)!);
-          }, { unref: true });
-        }
-      })
-      .catch((err: unknown) => {
-        if (this.#shards.get(partition) !== shard || shard.status === 'closed') this.#log.info({ err, partition }, 'loading stopped: leadership moved on');
-        else this.#log.error({ err, partition }, 'loading __transaction_state partition failed; its transactional ids are unavailable until leadership changes');
-        shard.close();
-        if (this.#shards.get(partition) === shard) this.#shards.delete(partition);
-      })
-      .finally(() => this.#loads.delete(shard));
-    this.#loads.set(shard, done);
-  }
-
-  #unloadShard(partition: number, reason: string): void {
-    const shard = this.#shards.get(partition);
-    if (!shard) return;
-    this.#shards.delete(partition);
-    shard.close();
-    this.#log.info({ partition, transactionalIds: shard.txns.size, reason }, 'unloaded __transaction_state partition');
-  }
-
-  #owns(shard: TxnShard): boolean {
-    return !this.#stopped && this.#shards.get(shard.partition) === shard && shard.active;
-  }
-
-  #find(transactionalId: string): Found {
-    if (this.#stopped) return { shard: null, meta: undefined, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-    const shard = this.#shards.get(this.partitionFor(transactionalId));
-    if (!shard) return { shard: null, meta: undefined, errorCode: ErrorCode.NOT_COORDINATOR };
-    if (shard.status === 'loading') return { shard: null, meta: undefined, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
-    return { shard, meta: shard.txns.get(transactionalId), errorCode: ErrorCode.NONE };
-  }
-
-  // ------------------------------------------------------------------------------- FindCoordinator
-
-  async findCoordinator(transactionalId: string): Promise<TxnCoordinatorLookup> {
-    const fail = (errorCode: number, errorMessage: string): TxnCoordinatorLookup => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 });
-    if (this.#stopped) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is shutting down.');
-    if (!this.#opts.controller.image.topics.has(TXN_STATE_TOPIC)) await this.#ensureTopic();
-    const image = this.#opts.controller.image;
-    const topic = image.topics.get(TXN_STATE_TOPIC);
-    if (!topic) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The internal topic ${TXN_STATE_TOPIC} is not available yet.`);
-    const partition = this.partitionFor(transactionalId, image);
-    const leaderId = topic.partitions[partition]!.leader;
-    const leader = image.brokers.get(leaderId);
-    if (!leader) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${TXN_STATE_TOPIC}-${partition} has no live leader.`);
-    if (leaderId === this.#opts.brokerId) await this.#awaitShard(partition);
-    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
-  }
-
-  /** Waits (bounded) for the shard of a partition the image says we lead to appear and load. */
-  async #awaitShard(partition: number): Promise<void> {
-    const clock = this.#opts.clock;
-    const deadline = clock.monotonicMs() + FIND_COORDINATOR_LOAD_WAIT_MS;
-    for (;;) {
-      const shard = this.#shards.get(partition);
-      if (shard?.active || this.#stopped) return;
-      const left = deadline - clock.monotonicMs();
-      if (left <= 0) return;
-      await new Promise<void>((resolve) => clock.setTimer(Math.min(20, left), resolve, { unref: true }));
-    }
-  }
-
-  #ensureTopic(): Promise<void> {
-    this.#creatingTopic ??= (async () => {
-      const config = this.#opts.config;
-      const result = await this.#opts.controller.createTopic({
+    const config = opts.config;
+    this.#shards = new LedShards({
+      topic: TXN_STATE_TOPIC,
+      brokerId: opts.brokerId,
+      clock: opts.clock,
+      controller: opts.controller,
+      log: this.#log,
+      leadership: opts.leadership,
+      topicSpec: () => ({
         name: TXN_STATE_TOPIC,
         numPartitions: config.transactionStateLogNumPartitions,
         replicationFactor: config.transactionStateLogReplicationFactor,
@@ -256,13 +110,82 @@ export class TransactionCoordinator {
           'unclean.leader.election.enable': 'false',
         },
         validateOnly: false,
-      });
-      if (result.ok) this.#log.info({ partitions: config.transactionStateLogNumPartitions }, `created ${TXN_STATE_TOPIC}`);
-      else if (result.error !== 'topicAlreadyExists') this.#log.warn({ error: result.error, message: result.message }, `creating ${TXN_STATE_TOPIC} failed`);
-    })().finally(() => {
-      this.#creatingTopic = null;
+      }),
+      items: { field: 'transactionalIds', noun: 'transactional ids', count: (shard) => shard.txns.size },
+      create: (partition, leaderEpoch) => new TxnShard(partition, leaderEpoch, opts.stateLog, opts.clock, this.#log),
+      loaded: (shard) => {
+        for (const meta of shard.txns.values()) if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') this.#completeInBackground(shard, meta);
+      },
+      unloaded: () => {},
+      onImage: (image) => this.#onImage(image),
     });
-    return this.#creatingTopic;
+  }
+
+  get #stopped(): boolean {
+    return this.#shards.stopped;
+  }
+
+  start(): void {
+    this.#shards.start();
+    const config = this.#opts.config;
+    const clock = this.#opts.clock;
+    this.#timers.push(clock.setInterval(config.transactionAbortTimedOutTransactionCleanupIntervalMs, () => void this.abortTimedOutTransactions(), { unref: true }));
+    this.#timers.push(clock.setInterval(config.transactionRemoveExpiredTransactionCleanupIntervalMs, () => void this.removeExpiredTransactionalIds(), { unref: true }));
+  }
+
+  shutdown(): void {
+    for (const t of this.#timers) t.cancel();
+    this.#opts.markers.stop();
+    this.#shards.stop();
+  }
+
+  partitionFor(transactionalId: string, image: MetadataImage = this.#opts.controller.image): number {
+    const topic = image.topics.get(TXN_STATE_TOPIC);
+    return txnStatePartitionFor(transactionalId, topic ? topic.partitions.length : this.#opts.config.transactionStateLogNumPartitions);
+  }
+
+  /** Test and admin view: shard status per led partition. */
+  shardStatuses(): Map<number, string> {
+    return this.#shards.statuses();
+  }
+
+  // ------------------------------------------------------------------------------- ownership
+
+  #onImage(image: MetadataImage): void {
+    if (this.#stopped || this.#opts.leadership !== undefined) return;
+    const topic = image.topics.get(TXN_STATE_TOPIC);
+    const led = new Map<number, number>();
+    if (topic) for (const p of topic.partitions) if (p.leader === this.#opts.brokerId) led.set(p.partition, p.leaderEpoch);
+    for (const [p, shard] of this.#shards.entries()) if (led.get(p) !== shard.coordinatorEpoch) this.#shards.unload(p, 'no longer the partition leader');
+    for (const [p, epoch] of led) if (!this.#shards.has(p)) this.#shards.load(p, epoch);
+  }
+
+  #owns(shard: TxnShard): boolean {
+    return !this.#stopped && this.#shards.get(shard.partition) === shard && shard.active;
+  }
+
+  #find(transactionalId: string): Found {
+    const found = this.#shards.lookup(this.partitionFor(transactionalId));
+    return { ...found, meta: found.shard?.txns.get(transactionalId) };
+  }
+
+  // ------------------------------------------------------------------------------- FindCoordinator
+
+  async findCoordinator(transactionalId: string): Promise<CoordinatorLookup> {
+    return this.#shards.findCoordinator((image) => this.partitionFor(transactionalId, image), (partition) => this.#awaitShard(partition));
+  }
+
+  /** Waits (bounded) for the shard of a partition the image says we lead to appear and load. */
+  async #awaitShard(partition: number): Promise<void> {
+    const clock = this.#opts.clock;
+    const deadline = clock.monotonicMs() + FIND_COORDINATOR_LOAD_WAIT_MS;
+    for (;;) {
+      const shard = this.#shards.get(partition);
+      if (shard?.active || this.#stopped) return;
+      const left = deadline - clock.monotonicMs();
+      if (left <= 0) return;
+      await sleepOn(clock, Math.min(20, left));
+    }
   }
 
   // ------------------------------------------------------------------------------- InitProducerId
@@ -501,7 +424,7 @@ export class TransactionCoordinator {
         }
         if (code === ErrorCode.NOT_COORDINATOR) return;
       }
-      await new Promise<void>((resolve) => this.#opts.clock.setTimer(COMPLETE_WRITE_RETRY_MS, resolve, { unref: true }));
+      await sleepOn(this.#opts.clock, COMPLETE_WRITE_RETRY_MS);
     }
     if (this.#owns(shard)) this.#log.error({ transactionalId: meta.transactionalId }, 'could not write the Complete record; the transaction completes when the partition is loaded again');
   }
@@ -529,7 +452,7 @@ export class TransactionCoordinator {
   /** Aborts (with an epoch bump) every ongoing transaction past its timeout; what the cleanup timer runs. */
   async abortTimedOutTransactions(): Promise<void> {
     const nowMs = this.#opts.clock.nowMs();
-    for (const shard of [...this.#shards.values()]) {
+    for (const [, shard] of this.#shards.entries()) {
       if (!shard.active) continue;
       for (const meta of [...shard.txns.values()]) {
         if (meta.state !== 'Ongoing' || meta.pendingState !== null) continue;
@@ -543,7 +466,7 @@ export class TransactionCoordinator {
   async removeExpiredTransactionalIds(): Promise<void> {
     const nowMs = this.#opts.clock.nowMs();
     const expirationMs = this.#opts.config.transactionalIdExpirationMs;
-    for (const shard of [...this.#shards.values()]) {
+    for (const [, shard] of this.#shards.entries()) {
       if (!shard.active) continue;
       for (const meta of [...shard.txns.values()]) {
         const idle = meta.state === 'Empty' || meta.state === 'CompleteCommit' || meta.state === 'CompleteAbort';
@@ -565,21 +488,12 @@ export class TransactionCoordinator {
   describe(transactionalIds: readonly string[]): DescribedTxn[] {
     return transactionalIds.map((transactionalId) => {
       const found = this.#find(transactionalId);
-      const base: DescribedTxn = {
+      if (found.shard === null) return describedTxnError(transactionalId, found.errorCode);
+      const meta = found.meta;
+      if (meta === undefined || meta.state === 'Dead' || meta.producerEpoch < 0) return describedTxnError(transactionalId, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+      return {
         errorCode: ErrorCode.NONE,
         transactionalId,
-        transactionState: '',
-        transactionTimeoutMs: 0,
-        transactionStartTimeMs: -1n,
-        producerId: -1n,
-        producerEpoch: -1,
-        topics: [],
-      };
-      if (found.shard === null) return { ...base, errorCode: found.errorCode };
-      const meta = found.meta;
-      if (meta === undefined || meta.state === 'Dead' || meta.producerEpoch < 0) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
-      return {
-        ...base,
         transactionState: meta.state,
         transactionTimeoutMs: meta.transactionTimeoutMs,
         transactionStartTimeMs: BigInt(meta.startTimestampMs),
@@ -638,14 +552,6 @@ function matchesCurrentOrLast(meta: TransactionMetadata, expected: { producerId:
 }
 
 function writeErrorCode(failure: WriteFailure): number {
-  switch (failure) {
-    case 'notLeader':
-    case 'storage':
-      return ErrorCode.NOT_COORDINATOR;
-    case 'unavailable':
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    default:
-      // tooLarge (a state record is small: our bug), or a kind only transactional offset writes produce.
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-  }
+  // tooLarge (a state record is small: our bug), or a kind only transactional offset writes produce.
+  return writeFailureCode(failure, { tooLarge: ErrorCode.UNKNOWN_SERVER_ERROR, invalidProducerEpoch: ErrorCode.UNKNOWN_SERVER_ERROR });
 }

@@ -6,6 +6,9 @@
  * principal, host, operation, permissionType]], one result per filter in order.
  */
 import { f, type ApiDef } from '../schema.js';
+import { aclFilterFields, type AclFilterFields } from './describe-acls.js';
+
+export type { AclFilterFields };
 
 export const deleteAclsApi: ApiDef = {
   apiKey: 31,
@@ -14,15 +17,7 @@ export const deleteAclsApi: ApiDef = {
   versionMax: 3,
   flexibleMin: 2,
   request: [
-    f('filters', [
-      f('resourceTypeFilter', 'int8'),
-      f('resourceNameFilter', 'string', '0+', { nullable: '0+' }),
-      f('patternTypeFilter', 'int8', '1+', { default: 3 }),
-      f('principalFilter', 'string', '0+', { nullable: '0+' }),
-      f('hostFilter', 'string', '0+', { nullable: '0+' }),
-      f('operation', 'int8'),
-      f('permissionType', 'int8'),
-    ]),
+    f('filters', aclFilterFields),
   ],
   response: [
     f('throttleTimeMs', 'int32'),
@@ -43,16 +38,6 @@ export const deleteAclsApi: ApiDef = {
     ]),
   ],
 };
-
-export interface AclFilterFields {
-  resourceTypeFilter: number;
-  resourceNameFilter: string | null;
-  patternTypeFilter: number;
-  principalFilter: string | null;
-  hostFilter: string | null;
-  operation: number;
-  permissionType: number;
-}
 
 export interface DeleteAclsRequest {
   filters: AclFilterFields[];

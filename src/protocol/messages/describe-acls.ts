@@ -5,7 +5,18 @@
  * (codes in security/acl.ts). Response: throttleTimeMs, errorCode, errorMessage, resources[resourceType,
  * resourceName, patternType (v1+), acls[principal, host, operation, permissionType]].
  */
-import { f, type ApiDef } from '../schema.js';
+import { f, type ApiDef, type FieldDef } from '../schema.js';
+
+/** An ACL binding filter: DescribeAcls's request, and each of DeleteAcls's filters. */
+export const aclFilterFields: FieldDef[] = [
+  f('resourceTypeFilter', 'int8'),
+  f('resourceNameFilter', 'string', '0+', { nullable: '0+' }),
+  f('patternTypeFilter', 'int8', '1+', { default: 3 }),
+  f('principalFilter', 'string', '0+', { nullable: '0+' }),
+  f('hostFilter', 'string', '0+', { nullable: '0+' }),
+  f('operation', 'int8'),
+  f('permissionType', 'int8'),
+];
 
 export const describeAclsApi: ApiDef = {
   apiKey: 29,
@@ -13,15 +24,7 @@ export const describeAclsApi: ApiDef = {
   versionMin: 0,
   versionMax: 3,
   flexibleMin: 2,
-  request: [
-    f('resourceTypeFilter', 'int8'),
-    f('resourceNameFilter', 'string', '0+', { nullable: '0+' }),
-    f('patternTypeFilter', 'int8', '1+', { default: 3 }),
-    f('principalFilter', 'string', '0+', { nullable: '0+' }),
-    f('hostFilter', 'string', '0+', { nullable: '0+' }),
-    f('operation', 'int8'),
-    f('permissionType', 'int8'),
-  ],
+  request: aclFilterFields,
   response: [
     f('throttleTimeMs', 'int32'),
     f('errorCode', 'int16'),
@@ -35,7 +38,7 @@ export const describeAclsApi: ApiDef = {
   ],
 };
 
-export interface DescribeAclsRequest {
+export interface AclFilterFields {
   resourceTypeFilter: number;
   resourceNameFilter: string | null;
   patternTypeFilter: number;
@@ -44,6 +47,8 @@ export interface DescribeAclsRequest {
   operation: number;
   permissionType: number;
 }
+
+export type DescribeAclsRequest = AclFilterFields;
 
 export interface AclDescription {
   principal: string;
