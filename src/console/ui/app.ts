@@ -24,6 +24,11 @@ export interface ViewContext {
   query: URLSearchParams;
   /** Re-runs update() now (after a change the user made). */
   refresh(): void;
+  /**
+   * Pauses this view's refresh loop (before a change that removes what it shows, e.g. deleting its
+   * topic); the returned function resumes it (the change failed).
+   */
+  stop(): () => void;
   setStatus(text: string, error?: boolean): void;
 }
 
@@ -111,6 +116,17 @@ function show(): void {
     params: parts.slice(1),
     query: new URLSearchParams(queryPart),
     refresh: () => void tick(gen),
+    stop: () => {
+      const shown = current;
+      if (shown?.generation !== gen) return () => {};
+      window.clearTimeout(timer);
+      shown.generation = -1; // tick(gen) no longer matches: no further update of this view
+      return () => {
+        if (current !== shown) return;
+        shown.generation = gen;
+        void tick(gen);
+      };
+    },
     setStatus,
   };
   current = { view: factory(ctx), generation: gen, running: false, again: false };

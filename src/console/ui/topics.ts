@@ -131,7 +131,13 @@ export function topicView(ctx: ViewContext): View {
     [field(`Type the topic name to delete it`, confirm)],
     'Delete topic',
     async () => {
-      await postJson(`${api}/delete`, { confirm: confirm.value });
+      const resume = ctx.stop(); // no refresh may ask for the topic once it is gone
+      try {
+        await postJson(`${api}/delete`, { confirm: confirm.value });
+      } catch (err) {
+        resume();
+        throw err;
+      }
       location.hash = '#/topics';
       return `Deleted ${name}`;
     },
