@@ -3,7 +3,8 @@
  * and bumps epochs (fencing the previous producer, aborting its ongoing transaction first), AddPartitions
  * / AddOffsets move a transaction to Ongoing, EndTxn answers after Prepare* is written and the
  * markers then reach every partition (retried while leaders refuse) before Complete* is written;
- * concurrent requests meanwhile get CONCURRENT_TRANSACTIONS; a restarted coordinator resumes markers
+ * concurrent requests meanwhile get CONCURRENT_TRANSACTIONS (InitProducerId and AddPartitions after
+ * waiting up to 100 ms for the completion in flight, so back-to-back transactions do not); a restarted coordinator resumes markers
  * of a Prepare* transaction; timeouts abort with an epoch bump; expired ids are removed; KIP-360
  * retries and verification answer as specified; the state records are Kafka's.
  * Method: txn-support.ts's fixture (real EmbeddedController, in-memory __transaction_state, real
@@ -98,6 +99,7 @@ describe('TransactionCoordinator', () => {
     await advance(f, 3_000);
     assert.ok(f.appender.attempts >= 4, `retried (${f.appender.attempts} attempts)`);
     assert.equal(f.coordinator.stateOf('tx')?.state, 'PrepareAbort');
+    // Markers are being retried: after waiting up to 100 ms for the completion, the answer is CONCURRENT_TRANSACTIONS.
     assert.equal(await drive(f, f.coordinator.addPartitions('tx', producerId, producerEpoch, [{ topic: 'a', partitions: [0] }])), ErrorCode.CONCURRENT_TRANSACTIONS);
     assert.equal((await init(f, 'tx')).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
     assert.equal(await drive(f, f.coordinator.endTxn('tx', producerId, producerEpoch, false)), ErrorCode.CONCURRENT_TRANSACTIONS);
@@ -107,6 +109,39 @@ describe('TransactionCoordinator', () => {
     assert.equal(f.coordinator.stateOf('tx')?.state, 'CompleteAbort');
     assert.deepEqual(f.appender.written.map((w) => [w.topic, w.partition, w.marker.commit]), [['a', 0, false]]);
     assert.equal((await init(f, 'tx')).producerEpoch, 1);
+  });
+
+  it('AddPartitionsToTxn and InitProducerId right after EndTxn wait for the completion in flight instead of CONCURRENT_TRANSACTIONS', async () => {
+    const f = await txnFixture();
+    await f.controller.createTopic({ name: 'a', numPartitions: 2, replicationFactor: 1, assignments: [], configs: {}, validateOnly: false });
+    const { producerId, producerEpoch } = await init(f, 'tx');
+    await drive(f, f.coordinator.addPartitions('tx', producerId, producerEpoch, [{ topic: 'a', partitions: [0] }]));
+    let release!: () => void;
+    f.appender.gate = new Promise<void>((resolve) => (release = resolve));
+    assert.equal(await drive(f, f.coordinator.endTxn('tx', producerId, producerEpoch, true)), ErrorCode.NONE);
+    // The next transaction starts while the commit marker is still being written: the add is held.
+    let added: number | null = null;
+    void f.coordinator.addPartitions('tx', producerId, producerEpoch, [{ topic: 'a', partitions: [1] }]).then((code) => (added = code));
+    await advance(f, 40, 10);
+    assert.equal(added, null, 'held while the marker is unwritten');
+    assert.equal(f.coordinator.stateOf('tx')?.state, 'PrepareCommit');
+    release();
+    f.appender.gate = null;
+    await advance(f, 10, 10);
+    assert.equal(added, ErrorCode.NONE);
+    assert.deepEqual(f.coordinator.stateOf('tx')?.partitions, [{ topic: 'a', partitions: [1] }]);
+    assert.deepEqual(writtenStates(f, 'tx'), ['Empty', 'Ongoing', 'PrepareCommit', 'CompleteCommit', 'Ongoing']);
+    // Same for a new producer instance (InitProducerId) arriving during the abort's markers.
+    f.appender.gate = new Promise<void>((resolve) => (release = resolve));
+    assert.equal(await drive(f, f.coordinator.endTxn('tx', producerId, producerEpoch, false)), ErrorCode.NONE);
+    let initialized: { errorCode: number; producerId: bigint; producerEpoch: number } | null = null;
+    void f.coordinator.initProducerId('tx', 60_000, null).then((r) => (initialized = r));
+    await advance(f, 40, 10);
+    assert.equal(initialized, null);
+    release();
+    f.appender.gate = null;
+    await advance(f, 10, 10);
+    assert.deepEqual(initialized, { errorCode: ErrorCode.NONE, producerId, producerEpoch: producerEpoch + 1 });
   });
 
   it('a restarted coordinator resumes the markers of a transaction left in PrepareCommit', async () => {

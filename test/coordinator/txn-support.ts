@@ -21,12 +21,15 @@ export class FakeAppender implements ControlAppender {
   /** While set, appends fail with this error code's kind (NOT_LEADER_OR_FOLLOWER by default). */
   failing = false;
   attempts = 0;
+  /** While set, appends wait for it (a slow marker write) before they succeed or fail. */
+  gate: Promise<void> | null = null;
 
-  appendControlAsLeader(topic: string, partition: number, marker: TxnMarkerSpec): Promise<unknown> {
+  async appendControlAsLeader(topic: string, partition: number, marker: TxnMarkerSpec): Promise<unknown> {
     this.attempts++;
-    if (this.failing) return Promise.reject(new Error('not leader (test)'));
+    if (this.gate !== null) await this.gate;
+    if (this.failing) throw new Error('not leader (test)');
     this.written.push({ topic, partition, marker });
-    return Promise.resolve({});
+    return {};
   }
 }
 

@@ -14,8 +14,11 @@
  * Every state change is written to `__transaction_state` (acks=all) before it takes effect
  * (TransactionMetadata's prepare/complete transitions). EndTxn answers once PrepareCommit /
  * PrepareAbort is durable; the markers are written asynchronously by TxnMarkerSender, and only then
- * is CompleteCommit / CompleteAbort written. Until then InitProducerId, AddPartitionsToTxn and EndTxn
- * for the id answer CONCURRENT_TRANSACTIONS. A shard loaded with transactions in Prepare* resumes
+ * is CompleteCommit / CompleteAbort written. Until then EndTxn for the id answers
+ * CONCURRENT_TRANSACTIONS; InitProducerId and AddPartitionsToTxn first wait (up to
+ * COMPLETION_WAIT_MS_MAX) for the completion in flight, so a producer starting its next transaction
+ * right away is not sent into the client's 20 ms retry backoff, and answer CONCURRENT_TRANSACTIONS
+ * only if it is still not done. A shard loaded with transactions in Prepare* resumes
  * their markers, so a coordinator crash between the two writes still completes the transaction.
  *
  * Timers: every transaction.abort.timed.out.transaction.cleanup.interval.ms, ongoing transactions
@@ -44,6 +47,15 @@ import { TxnShard } from './txn-shard.js';
 
 const COMPLETE_WRITE_RETRY_MS = 200;
 const COMPLETE_WRITE_ATTEMPTS_MAX = 50;
+/**
+ * How long InitProducerId / AddPartitionsToTxn / AddOffsetsToTxn wait for the previous transaction
+ * of their id to complete (markers, then the Complete record) before answering
+ * CONCURRENT_TRANSACTIONS. Completion on one broker takes ~0.5 ms (p99 ~5 ms), while a client that is
+ * refused retries only after 20 ms (librdkafka, the Java producer) or more; back-to-back
+ * transactions hit that window a few times in a hundred. Past this bound (markers being retried: a
+ * leader is down) the answer is CONCURRENT_TRANSACTIONS as before.
+ */
+const COMPLETION_WAIT_MS_MAX = 100;
 
 export interface TransactionCoordinatorOptions {
   brokerId: number;
@@ -85,6 +97,8 @@ export class TransactionCoordinator {
   readonly #log: Logger;
   readonly #shards: LedShards<TxnShard>;
   readonly #timers: Timer[] = [];
+  /** Transactions whose markers and Complete record are being written, and when that ends. */
+  readonly #completing = new Map<TransactionMetadata, Promise<void>>();
 
   constructor(opts: TransactionCoordinatorOptions) {
     this.#opts = opts;
@@ -200,6 +214,7 @@ export class TransactionCoordinator {
   async initProducerId(transactionalId: string, transactionTimeoutMs: number, expected: { producerId: bigint; producerEpoch: number } | null): Promise<InitProducerIdResult> {
     const refuse = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
     if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.#opts.config.transactionMaxTimeoutMs) return refuse(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    await this.#previousCompletion(transactionalId);
     const found = this.#find(transactionalId);
     if (found.shard === null) return refuse(found.errorCode);
     const shard = found.shard;
@@ -292,6 +307,7 @@ export class TransactionCoordinator {
 
   /** The per-partition answer for adding `topics` to the producer's transaction (one code for all, or per-topic checks). */
   async addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, topics: TxnTopicPartitions[]): Promise<number> {
+    await this.#previousCompletion(transactionalId);
     const found = this.#find(transactionalId);
     if (found.shard === null) return found.errorCode;
     const meta = found.meta;
@@ -396,7 +412,32 @@ export class TransactionCoordinator {
   }
 
   #completeInBackground(shard: TxnShard, meta: TransactionMetadata): void {
-    void this.#complete(shard, meta).catch((err: unknown) => this.#log.error({ err, transactionalId: meta.transactionalId }, 'completing transaction failed'));
+    const done: Promise<void> = this.#complete(shard, meta)
+      .catch((err: unknown) => this.#log.error({ err, transactionalId: meta.transactionalId }, 'completing transaction failed'))
+      .finally(() => {
+        if (this.#completing.get(meta) === done) this.#completing.delete(meta);
+      });
+    this.#completing.set(meta, done);
+  }
+
+  /**
+   * Resolves when the id's previous transaction has completed, or after COMPLETION_WAIT_MS_MAX;
+   * at once when none is completing. The caller then checks the state as usual (still Prepare*:
+   * CONCURRENT_TRANSACTIONS).
+   */
+  async #previousCompletion(transactionalId: string): Promise<void> {
+    const meta = this.#find(transactionalId).meta;
+    const done = meta === undefined ? undefined : this.#completing.get(meta);
+    if (done === undefined) return;
+    let timer: Timer | null = null;
+    const bound = new Promise<void>((resolve) => {
+      timer = this.#opts.clock.setTimer(COMPLETION_WAIT_MS_MAX, resolve, { unref: true });
+    });
+    try {
+      await Promise.race([done, bound]);
+    } finally {
+      (timer as Timer | null)?.cancel();
+    }
   }
 
   /** Markers for a Prepare* transaction, then the Complete* record (retried while we own the shard). */
