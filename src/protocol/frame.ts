@@ -52,6 +52,16 @@ export class FrameSplitter {
     return this.bufferedBytes;
   }
 
+  /**
+   * What the buffered bytes will need (the receive pool's claim): the whole frame (4 + size) when
+   * the first buffered frame is still arriving and its size is readable, else the bytes buffered.
+   */
+  claimBytes(): number {
+    if (this.bufferedBytes < 4) return this.bufferedBytes;
+    const size = this.readSize();
+    return size >= 0 && size <= this.frameBytesMax ? Math.max(this.bufferedBytes, 4 + size) : this.bufferedBytes;
+  }
+
   /** True when bytes are buffered but the frame they start is not complete yet (waiting for the sender). */
   hasPartialFrame(): boolean {
     if (this.bufferedBytes === 0) return false;

@@ -21,8 +21,8 @@
  * a connection with nothing read or written for that long and no request in progress), and the
  * time the frame now arriving began (samsa.request.receive.timeout.ms: a frame still incomplete
  * that long after its first byte closes the connection, so a slow-loris trickle cannot hold it
- * open). After each read the connection reports the bytes it buffers to the ReceivePool
- * (queued.max.request.bytes); over the pool's bound it stops reading until the pool wakes it.
+ * open). After each read the connection claims the frame it is receiving from the ReceivePool
+ * (queued.max.request.bytes); a refused claim stops reading until the pool grants it.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../io/clock.js';
@@ -65,7 +65,7 @@ export class Connection implements PoolMember {
   /** Stopped reading for good (server shutdown). */
   private stopped = false;
   poolHeldBytes = 0;
-  poolReservedBytes = 0;
+  poolWantedBytes = 0;
 
   constructor(
     private readonly stream: ByteStream,
@@ -116,8 +116,10 @@ export class Connection implements PoolMember {
   /** Reads and dispatches the buffered frames, then reports what stays buffered to the receive pool. */
   private pump(): void {
     this.pumpFrames();
-    if (this.closed || (this.frames.buffered === this.poolHeldBytes && this.poolReservedBytes === 0)) return;
-    const mayRead = this.pool.update(this, this.frames.buffered);
+    if (this.closed) return;
+    const claimBytes = this.frames.claimBytes();
+    if (claimBytes === this.poolHeldBytes && !this.poolPaused) return;
+    const mayRead = this.pool.request(this, claimBytes, this.frames.buffered);
     if (!mayRead && !this.poolPaused) {
       this.poolPaused = true;
       this.stream.pause();
@@ -126,7 +128,7 @@ export class Connection implements PoolMember {
     }
   }
 
-  /** The receive pool has room again. */
+  /** The receive pool granted this connection's claim. */
   poolResume(): void {
     this.poolPaused = false;
     this.resumeReading();
