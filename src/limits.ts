@@ -18,6 +18,13 @@ export const limits = {
    * reserve up to socket.request.max.bytes for it. First requests are ApiVersions, Metadata or SASL.
    */
   firstRequestBytesMax: 1024 * 1024,
+  /**
+   * Bytes held in received but not yet dispatched request frames, over all connections, when
+   * queued.max.request.bytes is -1 (Kafka: unbounded). Samsa keeps a bound anyway so thousands of
+   * connections each sending most of a large frame cannot exhaust memory; the effective bound is
+   * the larger of this and socket.request.max.bytes (one largest request must always fit).
+   */
+  queuedRequestBytesDefault: 256 * 1024 * 1024,
   /** Largest record batch accepted (Kafka message.max.bytes default 1048588). */
   messageBytesMax: 1_048_588,
   /** Largest Fetch response we build, whatever the client asks for. */

@@ -121,7 +121,9 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'num.network.threads', type: 'int', default: '3', validator: atLeast(1), doc: 'Threads serving network requests.' },
   { name: 'num.io.threads', type: 'int', default: '8', validator: atLeast(1), doc: 'Threads processing requests.' },
   { name: 'queued.max.requests', type: 'int', default: '500', validator: atLeast(1), doc: 'Requests queued before the network stops reading.' },
-  { name: 'connections.max.idle.ms', type: 'long', default: '600000', doc: 'Idle connections are closed after this long.' },
+  { name: 'connections.max.idle.ms', type: 'long', default: '600000', doc: 'A client connection with nothing read or written for this long, and no request in progress, is closed; negative = never.' },
+  { name: 'queued.max.request.bytes', type: 'long', default: '-1', doc: 'Bytes of received request data (partial and unprocessed frames) held over all connections before the broker stops reading from connections that want more; -1 or 0 = Samsa\'s default bound, the larger of 256 MiB and socket.request.max.bytes. When set, at least socket.request.max.bytes.' },
+  { name: 'samsa.request.receive.timeout.ms', type: 'long', default: '60000', validator: atLeast(-1), doc: 'Samsa: a request frame must arrive completely within this long of its first byte, or the connection is closed (slow-loris senders; a trickle of bytes keeps connections.max.idle.ms from firing). -1 = off.' },
   { name: 'max.connections', type: 'int', default: INT_MAX_STRING, validator: atLeast(0), doc: 'Connections accepted by the broker at once.' },
   { name: 'max.connections.per.ip', type: 'int', default: INT_MAX_STRING, validator: atLeast(0), doc: 'Connections accepted from one address at once.' },
 
@@ -300,6 +302,10 @@ export interface BrokerConfig {
   numIoThreads: number;
   queuedMaxRequests: number;
   connectionsMaxIdleMs: number;
+  /** queued.max.request.bytes as set (<= 0: Samsa's default bound, see limits.queuedRequestBytesDefault). */
+  queuedMaxRequestBytes: number;
+  /** samsa.request.receive.timeout.ms (-1 = off). */
+  requestReceiveTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
 
@@ -718,6 +724,8 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     numIoThreads: v.number('num.io.threads'),
     queuedMaxRequests: v.number('queued.max.requests'),
     connectionsMaxIdleMs: v.number('connections.max.idle.ms'),
+    queuedMaxRequestBytes: queuedMaxRequestBytes(v),
+    requestReceiveTimeoutMs: v.number('samsa.request.receive.timeout.ms'),
     maxConnections: v.number('max.connections'),
     maxConnectionsPerIp: v.number('max.connections.per.ip'),
 
@@ -1029,4 +1037,14 @@ export function brokerConfigLayers(config: BrokerConfig, name: string): Array<{ 
   const given = config.raw.get(name);
   if (given !== undefined) out.push({ value: normalised(given), source: 'STATIC_BROKER_CONFIG' });
   return out;
+}
+
+/** queued.max.request.bytes: -1, or at least socket.request.max.bytes (Kafka's rule: one largest request must fit). */
+function queuedMaxRequestBytes(v: TypedValues): number {
+  const bytes = v.number('queued.max.request.bytes');
+  const requestMax = v.number('socket.request.max.bytes');
+  if (bytes > 0 && bytes < requestMax) {
+    throw v.error('queued.max.request.bytes', `Must be -1 or 0 (Samsa's default bound) or at least socket.request.max.bytes (${requestMax}), so that one largest request fits; raise it or lower socket.request.max.bytes`);
+  }
+  return bytes;
 }

@@ -42,6 +42,8 @@ export interface MetricsSources {
   fetchPurgatorySize(): number;
   isActiveController(): boolean;
   connections(): ConnectionStats[];
+  /** The receive pool (queued.max.request.bytes): request bytes held now and the bound. */
+  receivePool(): { usedBytes: number; bytesMax: number };
   groups(): GroupMetricsView | null;
   readonly process: ProcessStats | null;
   /** samsa.metrics.partition.log.enable */
@@ -231,6 +233,9 @@ function writeNetworkMetrics(w: ExpositionWriter, src: MetricsSources): void {
   w.gauge('kafka_server_socketservermetrics_connection_count', 'Open client connections, by listener.', conns.map((c) => [l(c), c.open] as const));
   w.counter('kafka_server_socketservermetrics_connection_creation', 'Client connections accepted, by listener.', conns.map((c) => [l(c), c.created] as const));
   w.counter('kafka_server_socketservermetrics_connection_close', 'Client connections closed, by listener.', conns.map((c) => [l(c), c.closed] as const));
+  const pool = src.receivePool();
+  w.gauge('kafka_network_socketserver_memorypoolused', 'Bytes of received request frames not yet dispatched, over all connections (queued.max.request.bytes).', one(pool.usedBytes));
+  w.gauge('kafka_network_socketserver_memorypoolavailable', 'Bytes the receive pool can still take before connections stop being read (may be negative by one read per connection).', one(pool.bytesMax - pool.usedBytes));
 }
 
 function writeProcessMetrics(w: ExpositionWriter, stats: ProcessStats): void {

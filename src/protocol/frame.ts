@@ -3,12 +3,21 @@
  * kept in a list; a frame that sits inside one chunk is returned as a subarray view, and bytes are
  * copied only when a frame spans chunks. The size is checked against `frameBytesMax` as soon as the
  * 4-byte prefix is readable, before any of the frame is buffered.
+ * Reads smaller than SMALL_READ_BYTES are copied into a shared tail buffer rather than kept as
+ * chunks of their own: each Buffer object costs a few hundred bytes beyond its data, so a sender
+ * trickling one byte per packet would otherwise make the broker hold ~300x what it sent.
  */
+const SMALL_READ_BYTES = 512;
+const TAIL_BYTES = 16 * 1024;
+
 export type FrameResult = { kind: 'frame'; frame: Buffer } | { kind: 'tooLarge'; sizeBytes: number } | { kind: 'none' };
 
 export class FrameSplitter {
   private chunks: Buffer[] = [];
   private bufferedBytes = 0;
+  /** Where small reads are gathered; append-only, so frames cut from it stay valid. */
+  private tail: Buffer | null = null;
+  private tailFill = 0;
 
   constructor(private frameBytesMax: number) {}
 
@@ -19,12 +28,46 @@ export class FrameSplitter {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
     this.bufferedBytes += chunk.length;
+    if (chunk.length >= SMALL_READ_BYTES) {
+      this.chunks.push(chunk);
+      return;
+    }
+    if (this.tail === null || this.tailFill + chunk.length > this.tail.length) {
+      this.tail = Buffer.allocUnsafeSlow(TAIL_BYTES);
+      this.tailFill = 0;
+    }
+    chunk.copy(this.tail, this.tailFill);
+    const last = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]! : null;
+    if (last !== null && last.buffer === this.tail.buffer && last.byteOffset + last.length === this.tail.byteOffset + this.tailFill) {
+      // The last chunk ends where the tail's written bytes end: grow it in place.
+      this.chunks[this.chunks.length - 1] = this.tail.subarray(last.byteOffset - this.tail.byteOffset, this.tailFill + chunk.length);
+    } else {
+      this.chunks.push(this.tail.subarray(this.tailFill, this.tailFill + chunk.length));
+    }
+    this.tailFill += chunk.length;
   }
 
   get buffered(): number {
     return this.bufferedBytes;
+  }
+
+  /**
+   * What the buffered bytes will need (the receive pool's claim): the whole frame (4 + size) when
+   * the first buffered frame is still arriving and its size is readable, else the bytes buffered.
+   */
+  claimBytes(): number {
+    if (this.bufferedBytes < 4) return this.bufferedBytes;
+    const size = this.readSize();
+    return size >= 0 && size <= this.frameBytesMax ? Math.max(this.bufferedBytes, 4 + size) : this.bufferedBytes;
+  }
+
+  /** True when bytes are buffered but the frame they start is not complete yet (waiting for the sender). */
+  hasPartialFrame(): boolean {
+    if (this.bufferedBytes === 0) return false;
+    if (this.bufferedBytes < 4) return true;
+    const size = this.readSize();
+    return size >= 0 && size <= this.frameBytesMax && this.bufferedBytes < 4 + size;
   }
 
   /** Returns the next complete frame, a size violation, or none (wait for more bytes). */

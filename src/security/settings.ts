@@ -6,6 +6,7 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import { parseConnectionOverrides } from '../config/security-keys.js';
 import { ACL_AUTHORIZER_CLASS_NAMES, parseSuperUsers } from './authorizer.js';
+import { limits } from '../limits.js';
 
 export interface SecuritySettings {
   /** True when authorizer.class.name names the ACL authorizer. */
@@ -18,6 +19,12 @@ export interface SecuritySettings {
   maxConnectionsPerIp: number;
   maxConnectionsPerIpOverrides: Map<string, number>;
   maxConnectionCreationRate: number;
+  /** connections.max.idle.ms (negative = off). */
+  connectionsMaxIdleMs: number;
+  /** samsa.request.receive.timeout.ms (negative = off). */
+  requestReceiveTimeoutMs: number;
+  /** The receive pool's bound: queued.max.request.bytes, or Samsa's default when it is <= 0. */
+  queuedRequestBytesMax: number;
 }
 
 export function securitySettings(config: BrokerConfig): SecuritySettings {
@@ -34,5 +41,8 @@ export function securitySettings(config: BrokerConfig): SecuritySettings {
     // Validated at load: a string here would be our bug.
     maxConnectionsPerIpOverrides: typeof overrides === 'string' ? new Map() : overrides,
     maxConnectionCreationRate: Number(raw('max.connection.creation.rate', String(2 ** 31 - 1))),
+    connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+    requestReceiveTimeoutMs: config.requestReceiveTimeoutMs,
+    queuedRequestBytesMax: config.queuedMaxRequestBytes > 0 ? config.queuedMaxRequestBytes : Math.max(limits.queuedRequestBytesDefault, config.socketRequestMaxBytes),
   };
 }

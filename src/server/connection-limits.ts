@@ -6,6 +6,8 @@
  * Kafka closes over-per-IP connections the same way; for max.connections and the creation rate it
  * instead waits before accepting (the socket backlog holds the client) — Samsa closes, so a client
  * retries after its reconnect backoff (docs/SECURITY.md).
+ * The same settings carry what bounds a connection once accepted: connections.max.idle.ms,
+ * samsa.request.receive.timeout.ms (Server's sweep) and queued.max.request.bytes (ReceivePool).
  */
 import { hostOf } from '../security/authorizer.js';
 import type { SecuritySettings } from '../security/settings.js';
@@ -16,6 +18,12 @@ export interface ConnectionLimitSettings {
   maxConnectionsPerIp: number;
   perIpOverrides: ReadonlyMap<string, number>;
   creationRatePerSec: number;
+  /** connections.max.idle.ms: nothing read or written for this long closes a connection (negative = off). */
+  idleMs: number;
+  /** samsa.request.receive.timeout.ms: a frame incomplete this long after its first byte closes it (negative = off). */
+  receiveTimeoutMs: number;
+  /** Bytes of received, undispatched request data held over all connections (queued.max.request.bytes). */
+  queuedRequestBytesMax: number;
 }
 
 export function connectionLimits(s: SecuritySettings): ConnectionLimitSettings {
@@ -24,6 +32,9 @@ export function connectionLimits(s: SecuritySettings): ConnectionLimitSettings {
     maxConnectionsPerIp: s.maxConnectionsPerIp,
     perIpOverrides: s.maxConnectionsPerIpOverrides,
     creationRatePerSec: s.maxConnectionCreationRate,
+    idleMs: s.connectionsMaxIdleMs,
+    receiveTimeoutMs: s.requestReceiveTimeoutMs,
+    queuedRequestBytesMax: s.queuedRequestBytesMax,
   };
 }
 
@@ -32,6 +43,9 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimitSettings = {
   maxConnectionsPerIp: Number.MAX_SAFE_INTEGER,
   perIpOverrides: new Map(),
   creationRatePerSec: Number.MAX_SAFE_INTEGER,
+  idleMs: 600_000,
+  receiveTimeoutMs: 60_000,
+  queuedRequestBytesMax: Math.max(limits.queuedRequestBytesDefault, limits.requestSizeBytesMax),
 };
 
 const RATE_WINDOW_MS = 1000;

@@ -16,6 +16,13 @@
  * muted (not read) for that long. Until its first request is complete a connection may announce
  * frames of at most limits.firstRequestBytesMax (a slow-loris or a bogus size cannot reserve
  * socket.request.max.bytes).
+ *
+ * Hostile senders: every read records the time (connections.max.idle.ms: the Server's sweep closes
+ * a connection with nothing read or written for that long and no request in progress), and the
+ * time the frame now arriving began (samsa.request.receive.timeout.ms: a frame still incomplete
+ * that long after its first byte closes the connection, so a slow-loris trickle cannot hold it
+ * open). After each read the connection claims the frame it is receiving from the ReceivePool
+ * (queued.max.request.bytes); a refused claim stops reading until the pool grants it.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../io/clock.js';
@@ -26,12 +33,13 @@ import type { RequestTiming } from '../metrics/request-metrics.js';
 import { FrameSplitter } from '../protocol/frame.js';
 import type { AuthOutcome, SaslAuthenticator } from '../security/authenticator.js';
 import type { KafkaPrincipal } from '../security/principal.js';
+import type { PoolMember, ReceivePool } from './receive-pool.js';
 
 /** After an answer that ends the connection (a failed SASL exchange), the client gets this long to read it. */
 const CLOSE_AFTER_RESPONSE_GRACE_MS = 5000;
 const EMPTY = Buffer.alloc(0);
 
-export class Connection {
+export class Connection implements PoolMember {
   private readonly frames: FrameSplitter;
   private nextSeq = 0;
   private nextSeqToSend = 0;
@@ -48,6 +56,16 @@ export class Connection {
   private serial = false;
   /** Requests whose responses were handed to a full socket: their send ends at the next drain. */
   private sending: RequestTiming[] = [];
+  /** Monotonic time of the last byte read or response written (connections.max.idle.ms). */
+  private lastActivityMs: number;
+  /** Monotonic time the frame now arriving began (meaningful while the splitter holds a partial frame). */
+  private frameStartMs: number;
+  /** Stopped reading because the receive pool is over its bound. */
+  private poolPaused = false;
+  /** Stopped reading for good (server shutdown). */
+  private stopped = false;
+  poolHeldBytes = 0;
+  poolWantedBytes = 0;
 
   constructor(
     private readonly stream: ByteStream,
@@ -59,7 +77,9 @@ export class Connection {
     private readonly onClose: (c: Connection) => void,
     private readonly security: { principal: KafkaPrincipal; sasl: SaslAuthenticator | null },
     private readonly clock: Clock,
+    private readonly pool: ReceivePool,
   ) {
+    this.lastActivityMs = this.frameStartMs = clock.monotonicMs();
     const sasl = security.sasl;
     this.frames = new FrameSplitter(Math.min(requestSizeBytesMax, limits.firstRequestBytesMax, sasl ? sasl.receiveBytesMax : requestSizeBytesMax));
     stream.start({
@@ -80,7 +100,12 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.frames.push(chunk);
+    if (chunk.length > 0) {
+      const nowMs = this.clock.monotonicMs();
+      this.lastActivityMs = nowMs;
+      if (this.frames.buffered === 0) this.frameStartMs = nowMs;
+      this.frames.push(chunk);
+    }
     this.pump();
   }
 
@@ -88,8 +113,51 @@ export class Connection {
     return this.security.sasl?.principal ?? this.security.principal;
   }
 
-  /** Reads and dispatches the buffered frames (stops while a SASL step runs). */
+  /** Reads and dispatches the buffered frames, then reports what stays buffered to the receive pool. */
   private pump(): void {
+    this.pumpFrames();
+    if (this.closed) return;
+    const claimBytes = this.frames.claimBytes();
+    if (claimBytes === this.poolHeldBytes && !this.poolPaused) return;
+    const mayRead = this.pool.request(this, claimBytes, this.frames.buffered);
+    if (!mayRead && !this.poolPaused) {
+      this.poolPaused = true;
+      this.stream.pause();
+    } else if (mayRead && this.poolPaused) {
+      this.poolResume(); // released bytes of its own (a frame dispatched) while waiting
+    }
+  }
+
+  /** The receive pool granted this connection's claim. */
+  poolResume(): void {
+    this.poolPaused = false;
+    this.resumeReading();
+  }
+
+  /** Reads again unless something else holds the socket paused. */
+  private resumeReading(): void {
+    if (this.closed || this.stopped || this.paused || this.muteTimer !== null || this.poolPaused) return;
+    this.stream.resume();
+  }
+
+  /**
+   * Why this connection should be closed at `nowMs`, or null: a frame incomplete for
+   * `receiveTimeoutMs` while the broker was reading it, or nothing read or written for `idleMs`
+   * with no request in progress (negative = that check is off).
+   */
+  expiry(nowMs: number, idleMs: number, receiveTimeoutMs: number): string | null {
+    if (this.closed) return null;
+    const brokerHolds = this.paused || this.muteTimer !== null || this.authBusy;
+    if (receiveTimeoutMs >= 0 && !brokerHolds && this.frames.hasPartialFrame() && nowMs - this.frameStartMs >= receiveTimeoutMs) {
+      return `a request frame is incomplete ${nowMs - this.frameStartMs} ms after its first byte (${this.frames.buffered} bytes buffered; samsa.request.receive.timeout.ms=${receiveTimeoutMs})`;
+    }
+    if (idleMs >= 0 && !brokerHolds && this.inflight === 0 && nowMs - this.lastActivityMs >= idleMs) {
+      return `idle for ${nowMs - this.lastActivityMs} ms (connections.max.idle.ms=${idleMs})`;
+    }
+    return null;
+  }
+
+  private pumpFrames(): void {
     while (!this.closed && !this.authBusy) {
       // A throttled connection takes one request at a time, as Kafka's channels do: the next one
       // waits for the answer (and the mute) of the previous, so a backlog cannot bypass the quota.
@@ -108,6 +176,8 @@ export class Connection {
         this.close();
         return;
       }
+      // Bytes left after this frame arrived by the last read at the latest: the next frame's clock.
+      if (this.frames.buffered > 0) this.frameStartMs = this.lastActivityMs;
       const sasl = this.security.sasl;
       if (!this.firstRequestDone) {
         this.firstRequestDone = true;
@@ -176,6 +246,7 @@ export class Connection {
       }
     }
     if (out.length > 0) {
+      this.lastActivityMs = this.clock.monotonicMs();
       const sendStartMs = timed ? this.dispatcher.nowMs() : 0;
       if (timed) for (const t of timed) t.sendStartMs = sendStartMs;
       const flushed = this.stream.writev(out);
@@ -208,7 +279,8 @@ export class Connection {
     }
     if (this.paused && this.inflight < limits.inflightRequestsPerConnectionMax / 2) {
       this.paused = false;
-      if (this.muteTimer === null) this.stream.resume();
+      this.frameStartMs = this.clock.monotonicMs(); // the broker held the frame back, not the client
+      this.resumeReading();
     }
     if (this.inflight === 0) this.wakeDrainWaiters();
   }
@@ -221,7 +293,8 @@ export class Connection {
     this.muteTimer = this.clock.setTimer(ms, () => {
       this.muteTimer = null;
       if (this.closed) return;
-      if (!this.paused) this.stream.resume();
+      this.frameStartMs = this.clock.monotonicMs(); // the broker held the frame back, not the client
+      this.resumeReading();
       this.onData(EMPTY); // frames that arrived before the mute and were left buffered
     });
   }
@@ -242,6 +315,7 @@ export class Connection {
 
   /** Stops reading further requests (shutdown); in-flight ones still get answers. */
   stopReading(): void {
+    this.stopped = true;
     this.stream.pause();
   }
 
@@ -256,6 +330,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.muteTimer?.cancel();
+    this.pool.remove(this);
     this.wakeDrainWaiters();
     this.onClose(this);
   }

@@ -4,18 +4,25 @@
  * `serve(dispatcher)`: clients that connect while the broker is still recovering wait rather than
  * fail. `stop()` closes the listeners, stops reading new requests, waits (bounded) for in-flight
  * requests to be answered and then closes every connection.
+ * Hostile or dead clients: one periodic sweep (not a timer per connection) closes connections idle
+ * for connections.max.idle.ms or stuck in one frame for samsa.request.receive.timeout.ms; every
+ * connection shares one ReceivePool bounding the request bytes held in memory (queued.max.request.bytes).
  */
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import type { Clock } from '../io/clock.js';
+import type { Clock, Timer } from '../io/clock.js';
 import type { ByteStream, Listener, Net } from '../io/net.js';
 import { Connection } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
+import { ReceivePool } from './receive-pool.js';
 import { ConnectionCounter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitSettings } from './connection-limits.js';
 import { SaslAuthenticator } from '../security/authenticator.js';
 import type { ListenerSecurity } from '../security/listener-security.js';
 import { mapPrincipal } from '../security/principal-mapper.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
+
+const SWEEP_INTERVAL_MS_MIN = 50;
+const SWEEP_INTERVAL_MS_MAX = 5000;
 
 export interface ListenerSpec {
   name: string;
@@ -45,10 +52,16 @@ export class Server {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly requestSizeBytesMax: number,
-    connectionLimits: ConnectionLimitSettings = DEFAULT_CONNECTION_LIMITS,
+    private readonly connectionLimits: ConnectionLimitSettings = DEFAULT_CONNECTION_LIMITS,
   ) {
     this.counter = new ConnectionCounter(connectionLimits);
+    this.pool = new ReceivePool(connectionLimits.queuedRequestBytesMax);
   }
+
+  /** Request bytes received and not yet dispatched, over all connections (queued.max.request.bytes). */
+  private readonly pool: ReceivePool;
+  /** The idle / receive-timeout sweep, running between serve() and stop(). */
+  private sweepTimer: Timer | null = null;
 
   /** Open connections per address and in total (max.connections, max.connections.per.ip, creation rate). */
   private readonly counter: ConnectionCounter;
@@ -76,6 +89,7 @@ export class Server {
   serve(dispatcher: Dispatcher): void {
     assert.equal(this.dispatcher, null, 'serve() runs once');
     this.dispatcher = dispatcher;
+    this.startSweep();
     const waiting = this.waiting ?? [];
     this.waiting = null;
     for (const w of waiting) this.accept(w.stream, w.listener, true);
@@ -123,6 +137,7 @@ export class Server {
       },
       { principal, sasl },
       this.clock,
+      this.pool,
     );
     this.connections.add(c);
   }
@@ -150,6 +165,34 @@ export class Server {
     return { type: 'User', name };
   }
 
+  /**
+   * Checks every connection against connections.max.idle.ms and samsa.request.receive.timeout.ms
+   * every tenth of the shorter one (50 ms .. 5 s): a connection is closed at most that much late.
+   */
+  private startSweep(): void {
+    const { idleMs, receiveTimeoutMs } = this.connectionLimits;
+    const enabled = [idleMs, receiveTimeoutMs].filter((ms) => ms >= 0);
+    if (enabled.length === 0) return;
+    const intervalMs = Math.min(SWEEP_INTERVAL_MS_MAX, Math.max(SWEEP_INTERVAL_MS_MIN, Math.floor(Math.min(...enabled) / 10)));
+    this.sweepTimer = this.clock.setInterval(intervalMs, () => this.sweep(), { unref: true });
+  }
+
+  private sweep(): void {
+    const nowMs = this.clock.monotonicMs();
+    const { idleMs, receiveTimeoutMs } = this.connectionLimits;
+    for (const c of this.connections) {
+      const reason = c.expiry(nowMs, idleMs, receiveTimeoutMs);
+      if (reason === null) continue;
+      this.log.info({ client: c.address }, `closing connection: ${reason}`);
+      c.close();
+    }
+  }
+
+  /** The receive pool: bytes held now and the bound (metrics). */
+  receivePoolStats(): { usedBytes: number; bytesMax: number } {
+    return { usedBytes: this.pool.usedBytes, bytesMax: this.pool.bytesMax };
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -160,6 +203,8 @@ export class Server {
   }
 
   async stop(drainTimeoutMs: number): Promise<void> {
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
     const closing = this.listeners.splice(0).map((l) => l.close());
     for (const w of this.waiting ?? []) {
       w.stream.destroy();

@@ -83,6 +83,8 @@ test('defaults with no file, no environment and no overrides', () => {
   assert.equal(config.brokerRack, null);
   assert.equal(config.fetchMaxBytes, 57_671_680);
   assert.equal(config.connectionsMaxIdleMs, 600_000);
+  assert.equal(config.queuedMaxRequestBytes, -1);
+  assert.equal(config.requestReceiveTimeoutMs, 60_000);
   assert.deepEqual(config.adminListeners, []);
   assert.equal(config.slowRequestThresholdMs, 1000);
   assert.equal(config.requestLogSampleRate, 0);
@@ -361,4 +363,10 @@ test('log.message.format.version is accepted and ignored (KIP-724), with a warni
   assert.deepEqual(load('log.message.format.version=2.8\n').warnings, []);
   assert.equal(load(null).config.logMessageFormatVersion, '3.0-IV1');
   assertConfigError(() => load('log.message.format.version=0.10\n'), /log\.message\.format\.version.*Version `0\.10` is not a valid version/);
+});
+
+test('queued.max.request.bytes must leave room for one largest request', () => {
+  assertConfigError(() => load(null, { overrides: ['queued.max.request.bytes=1000'] }), /queued\.max\.request\.bytes.*at least socket\.request\.max\.bytes \(104857600\)/);
+  assert.equal(load(null, { overrides: ['queued.max.request.bytes=8388608', 'socket.request.max.bytes=8388608'] }).config.queuedMaxRequestBytes, 8_388_608);
+  assert.equal(load(null, { overrides: ['queued.max.request.bytes=0'] }).config.queuedMaxRequestBytes, 0);
 });

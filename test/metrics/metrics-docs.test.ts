@@ -53,6 +53,7 @@ function fullSources(): MetricsSources {
     fetchPurgatorySize: () => 0,
     isActiveController: () => true,
     connections: () => [{ listener: 'PLAINTEXT', open: 1, created: 1, closed: 0 }],
+    receivePool: () => ({ usedBytes: 0, bytesMax: 268435456 }),
     groups: () => ({ groups: [{ groupId: 'g', state: 'Stable', members: 1, offsets: new Map([['t', new Map([[0, { offset: 1 }]])]]) }], completedRebalances: 1 }),
     process: stats,
     partitionLogMetrics: () => true,

@@ -7,6 +7,10 @@
  * Method: streams built by hand (empty frames, frames across chunks, a bad size after good
  * frames) and random streams split at random points (fast-check), compared with a reference that
  * reads the whole stream at once.
+ * Small reads (under 512 bytes) are gathered into a shared tail buffer: frames cut from it must
+ * stay intact while later reads are appended (random mixes of small and large chunks), and a
+ * trickle of 1-byte reads must not keep one Buffer per byte. hasPartialFrame tells a frame still
+ * arriving from a complete one.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -68,5 +72,51 @@ describe('FrameSplitter', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps frames cut from gathered small reads intact while more small and large reads arrive', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 1200 }), { maxLength: 40 }), (sizes, cutLengths) => {
+        const bodies = sizes.map((n, i) => Buffer.alloc(n, (i * 37 + 11) % 256));
+        const stream = Buffer.concat(bodies.map(sized));
+        const chunks: Buffer[] = [];
+        let from = 0;
+        for (const len of cutLengths) {
+          if (from >= stream.length) break;
+          chunks.push(Buffer.from(stream.subarray(from, from + len))); // copies: the splitter must not rely on the caller's buffer
+          from += len;
+        }
+        if (from < stream.length) chunks.push(Buffer.from(stream.subarray(from)));
+        const s = new FrameSplitter(4096);
+        const frames: Buffer[] = [];
+        for (const c of chunks) {
+          s.push(c);
+          for (let r = s.next(); r.kind === 'frame'; r = s.next()) frames.push(r.frame);
+        }
+        // Checked only at the end: later pushes must not have overwritten earlier frames' bytes.
+        assert.deepEqual(frames.map((f) => f.toString('hex')), bodies.map((b) => b.toString('hex')));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gathers a 1-byte trickle into a few buffers and reports the frame as partial until it is complete', () => {
+    const s = new FrameSplitter(1 << 20);
+    const body = Buffer.alloc(20_000, 7);
+    const stream = sized(body);
+    for (let i = 0; i < stream.length - 1; i++) {
+      s.push(stream.subarray(i, i + 1));
+      assert.equal(s.hasPartialFrame(), true);
+    }
+    // 20,003 one-byte reads held in 16 KiB tails, not one Buffer each.
+    assert.ok((s as unknown as { chunks: Buffer[] }).chunks.length <= 3, 'small reads are gathered');
+    assert.equal(s.next().kind, 'none');
+    s.push(stream.subarray(stream.length - 1));
+    assert.equal(s.hasPartialFrame(), false, 'complete frame: not partial');
+    const r = s.next();
+    assert.ok(r.kind === 'frame' && r.frame.equals(body));
+    assert.equal(s.hasPartialFrame(), false, 'nothing buffered: not partial');
+    s.push(Buffer.from([0, 0]));
+    assert.equal(s.hasPartialFrame(), true, 'half a size prefix is a partial frame');
   });
 });
