@@ -34,7 +34,8 @@ describe('samsa console', { timeout: 90_000 }, () => {
     child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const url = await waitFor((): string | undefined => /Samsa console for \S+: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1], { timeoutMs: 20_000, what: `the console URL in:\n${out}` }) as string;
+      // Both banner lines (they may arrive in separate chunks).
+      const url = await waitFor((): string | undefined => (/Ctrl-C stops it/.test(out) ? /Samsa console for \S+: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1] : undefined), { timeoutMs: 20_000, what: `the console URL in:\n${out}` }) as string;
       assert.match(out, new RegExp(`^Samsa console for ${broker.bootstrap.replace(/\./g, '\\.')}: http://127\\.0\\.0\\.1:\\d+/\\nCtrl-C stops it\\.\\n$`));
       const page = await fetch(url);
       assert.equal(page.status, 200);
