@@ -30,7 +30,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Clock } from '../io/clock.js';
-import type { Disk } from '../io/disk.js';
+import type { DirEntry, Disk } from '../io/disk.js';
 import type { Logger } from '../log.js';
 import { BATCH_HEADER_BYTES, batch } from '../protocol/records/batch.js';
 import { BatchReader, walkBatches } from './batch-scan.js';
@@ -79,6 +79,8 @@ export interface LogLoadOptions {
   logStartOffset?: number;
   /** True when the log was closed cleanly: indexes are trusted and only the last batches are checked. */
   cleanShutdown?: boolean;
+  /** The directory is known to exist (LogManager found it): no mkdir. */
+  dirExists?: boolean;
 }
 
 /** A recovered log: everything in it is on disk and fsynced. */
@@ -96,6 +98,8 @@ export interface LoadedLog {
 interface DirListing {
   logBases: number[];
   snapshotBases: number[];
+  /** Names of the files kept (leftovers and orphaned indexes removed). */
+  files: Set<string>;
 }
 
 /**
@@ -108,28 +112,37 @@ export async function loadLog(opts: LogLoadOptions, log: Logger): Promise<Loaded
   const { disk, dir, config } = opts;
   const nowMs = opts.clock.nowMs();
   const limits = { segmentIndexBytes: config.segmentIndexBytes };
-  await disk.mkdir(dir);
+  if (opts.dirExists !== true) await disk.mkdir(dir);
   // Log cleaner hook: a crash mid-swap leaves a complete `.swap` segment that must replace the old ones.
-  await recoverInterruptedSwaps(disk, dir, log);
-  const listing = await listPartitionDir(disk, dir, log);
-  const loaded = await loadSegments(opts, listing.logBases, limits, nowMs, log);
-  const { segments, logStartOffset } = await reconcileLogStart(opts, loaded.segments, limits, nowMs, log);
+  // One directory listing serves both steps unless a swap was completed (which changes the files).
+  let entries = await disk.readdir(dir);
+  if (await recoverInterruptedSwaps(disk, dir, log, entries)) entries = await disk.readdir(dir);
+  const listing = await listPartitionDir(disk, dir, log, entries);
+  const loaded = await loadSegments(opts, listing.logBases, listing.files, limits, nowMs, log);
+  const { segments, logStartOffset } = await reconcileLogStart(opts, loaded.segments, listing.files, limits, nowMs, log);
   const last = segments.at(-1)!;
   for (const seg of segments) if (seg !== last) seg.markInactive();
   await last.initRollBase(nowMs);
   const producer = await loadProducerState(opts, segments, logStartOffset, listing.snapshotBases, nowMs, log);
   // Make what recovery checked (and rebuilt indexes, txn indexes included) durable, so the recovery point can move to the end.
   for (const seg of segments) if (seg.hasUnsyncedData) await seg.flush();
-  if (loaded.recovered || segments.some((s) => s.sizeBytes === 0)) await disk.syncDir(dir);
+  // The directory is fsynced when recovery touched it or a segment file was created now. After a
+  // clean shutdown every segment file found was already durable (created, then its dir fsynced at
+  // creation or at the flush that followed a roll): no directory fsync per partition on a clean open.
+  const listed = new Set(listing.logBases);
+  const created = segments.some((s) => !listed.has(s.baseOffset));
+  const emptyAfterCrash = opts.cleanShutdown !== true && segments.some((s) => s.sizeBytes === 0);
+  if (loaded.recovered || created || emptyAfterCrash) await disk.syncDir(dir);
   return { segments, logStartOffset, recoveryPoint: last.nextOffset, ...producer };
 }
 
 /** Step 2: removes leftovers and orphaned indexes; returns the segment and snapshot base offsets, sorted. */
-async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<DirListing> {
+async function listPartitionDir(disk: Disk, dir: string, log: Logger, entries: readonly DirEntry[]): Promise<DirListing> {
   const logBases: number[] = [];
   const snapshotBases: number[] = [];
   const indexBases: { base: number; name: string }[] = [];
-  for (const entry of await disk.readdir(dir)) {
+  const files = new Set<string>();
+  for (const entry of entries) {
     if (entry.isDirectory) continue;
     const name = entry.name;
     if (LEFTOVER_SUFFIXES.some((s) => name.endsWith(s))) {
@@ -137,6 +150,7 @@ async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<D
       await disk.rm(path.join(dir, name));
       continue;
     }
+    files.add(name);
     const logBase = parseSegmentFileName(name, LOG_FILE_SUFFIX);
     if (logBase !== null) {
       logBases.push(logBase);
@@ -158,15 +172,17 @@ async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<D
     if (!logBaseSet.has(base)) {
       log.info({ file: path.join(dir, name) }, 'removing index without a segment');
       await disk.rm(path.join(dir, name));
+      files.delete(name);
     }
   }
-  return { logBases, snapshotBases: snapshotBases.sort((a, b) => a - b) };
+  return { logBases, snapshotBases: snapshotBases.sort((a, b) => a - b), files };
 }
 
 /** Step 3: opens the segments, checking the untrusted ones; `recovered` when any was checked. */
 async function loadSegments(
   opts: LogLoadOptions,
   logBases: readonly number[],
+  files: ReadonlySet<string>,
   limits: SegmentLimits,
   nowMs: number,
   log: Logger,
@@ -192,6 +208,7 @@ async function loadSegments(
       indexIntervalBytes: config.indexIntervalBytes,
       nowMs,
       log,
+      files,
     });
     if (!trusted) recovered = true;
     segments.push(segment);
@@ -217,6 +234,7 @@ async function loadSegments(
 async function reconcileLogStart(
   opts: LogLoadOptions,
   found: LogSegment[],
+  files: ReadonlySet<string>,
   limits: SegmentLimits,
   nowMs: number,
   log: Logger,
@@ -225,7 +243,7 @@ async function reconcileLogStart(
   let segments = found;
   let logStartOffset = opts.logStartOffset ?? 0;
   if (segments.length === 0) {
-    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs)];
+    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs, { txnIndexAbsent: !files.has(segmentFileName(logStartOffset, TXN_INDEX_FILE_SUFFIX)) })];
   }
   logStartOffset = Math.max(logStartOffset, segments[0]!.baseOffset);
   const logEndOffset = segments.at(-1)!.nextOffset;
@@ -237,7 +255,7 @@ async function reconcileLogStart(
       await seg.close();
       await removeSegmentFiles(disk, dir, seg.baseOffset);
     }
-    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs)];
+    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs, { txnIndexAbsent: !files.has(segmentFileName(logStartOffset, TXN_INDEX_FILE_SUFFIX)) })];
   }
   return { segments, logStartOffset };
 }
@@ -349,8 +367,9 @@ function readFailure(opts: LogLoadOptions, err: unknown, log: Logger): Error {
  * A `.swap` whose batches do not check out to its last byte was not written by a finished cleaner
  * pass (or is another program's leftover): it is removed and the old segments stay.
  */
-export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logger): Promise<void> {
-  const names = (await disk.readdir(dir)).filter((e) => !e.isDirectory).map((e) => e.name);
+export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logger, entries: readonly DirEntry[]): Promise<boolean> {
+  const names = entries.filter((e) => !e.isDirectory).map((e) => e.name);
+  let changed = false;
   for (const name of names) {
     const base = parseSegmentFileName(name.slice(0, -SWAP_FILE_SUFFIX.length), LOG_FILE_SUFFIX);
     if (!name.endsWith(SWAP_FILE_SUFFIX) || base === null) continue;
@@ -371,8 +390,10 @@ export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logg
       // Not a file our cleaner finished (it fsyncs before renaming to .swap): the old segments stand.
       log.warn({ file: swapPath }, 'removing a damaged .swap file; keeping the segments it would have replaced');
       await disk.rm(swapPath);
+      changed = true;
       continue;
     }
+    changed = true;
     for (const other of names) {
       const otherBase = parseSegmentFileName(other, LOG_FILE_SUFFIX);
       if (otherBase === null || otherBase < base || otherBase > lastOffset) continue;
@@ -383,4 +404,5 @@ export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logg
     await disk.syncDir(dir);
     log.warn({ file: swapPath, lastOffset }, 'completed a log cleaner swap interrupted by a crash');
   }
+  return changed;
 }
