@@ -92,6 +92,11 @@ export interface LoadedLog {
   recoveryPoint: number;
   producerState: ProducerStateManager;
   producerSnapshots: ProducerSnapshotFiles;
+  /**
+   * A brand-new log (its directory held no segment): its files exist but the directory was not
+   * fsynced; the log's first flush does it (as after a roll), and nothing is durable before then.
+   */
+  dirSyncPending: boolean;
 }
 
 /** What step 2 found in the directory (base offsets, sorted). */
@@ -129,11 +134,14 @@ export async function loadLog(opts: LogLoadOptions, log: Logger): Promise<Loaded
   // The directory is fsynced when recovery touched it or a segment file was created now. After a
   // clean shutdown every segment file found was already durable (created, then its dir fsynced at
   // creation or at the flush that followed a roll): no directory fsync per partition on a clean open.
+  // A brand-new log defers it to its first flush (a roll does the same): it holds nothing yet, its
+  // recovery point is 0, and close() flushes, so 10,000 new partitions cost no fsync each here.
   const listed = new Set(listing.logBases);
   const created = segments.some((s) => !listed.has(s.baseOffset));
   const emptyAfterCrash = opts.cleanShutdown !== true && segments.some((s) => s.sizeBytes === 0);
-  if (loaded.recovered || created || emptyAfterCrash) await disk.syncDir(dir);
-  return { segments, logStartOffset, recoveryPoint: last.nextOffset, ...producer };
+  const brandNew = listing.logBases.length === 0 && !loaded.recovered;
+  if (!brandNew && (loaded.recovered || created || emptyAfterCrash)) await disk.syncDir(dir);
+  return { segments, logStartOffset, recoveryPoint: last.nextOffset, ...producer, dirSyncPending: brandNew };
 }
 
 /** Step 2: removes leftovers and orphaned indexes; returns the segment and snapshot base offsets, sorted. */

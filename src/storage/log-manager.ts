@@ -51,8 +51,8 @@ const OTHER_DIR_SUFFIXES = ['-future', '-stray'];
 /** Logs opened (recovered) at once per log dir (Kafka: num.recovery.threads.per.data.dir). */
 const RECOVERY_CONCURRENCY = 8;
 /**
- * Logs opened at once after a clean shutdown: each open is a short chain of small file calls
- * (no scan), so more of them in flight keep the thread pool busy (10,000 partitions: issue 15).
+ * Logs opened at once after a clean shutdown, and closed at once: each is a short chain of small
+ * file calls (no scan), so more of them in flight keep the thread pool busy (10,000 partitions: issue 15).
  */
 const CLEAN_OPEN_CONCURRENCY = 32;
 
@@ -434,7 +434,7 @@ export class LogManager {
       this.#logDirs.map(async (logDir) => {
         const logs: PartitionLog[] = [];
         for (const e of this.#logs.values()) if (e.logDir === logDir && e.log) logs.push(e.log);
-        await forEachLimit(logs, RECOVERY_CONCURRENCY, async (log) => {
+        await forEachLimit(logs, CLEAN_OPEN_CONCURRENCY, async (log) => {
           try {
             await log.close();
           } catch (err) {

@@ -143,6 +143,43 @@ describe('a clean empty log (10,000 idle partitions)', () => {
   });
 });
 
+describe('directory fsyncs (10,000 partitions: one per partition costs seconds)', () => {
+  it('a new log syncs its directory at its first flush, a clean reopen not at all, an unclean one at once', async () => {
+    const f = fixture();
+    const synced: string[] = [];
+    const syncDir = f.disk.syncDir.bind(f.disk);
+    f.disk.syncDir = async (dir: string) => {
+      synced.push(dir);
+      await syncDir(dir);
+    };
+    const log = await f.open();
+    assert.deepEqual(synced, [], 'creating an empty log fsyncs nothing');
+    await appendBatches(log, 3);
+    await log.flush();
+    assert.deepEqual(synced, [DIR], 'the first flush makes the new files durable');
+    await log.flush();
+    assert.deepEqual(synced, [DIR], 'once');
+    await log.close();
+    synced.length = 0;
+    await (await f.open({ cleanShutdown: true })).close();
+    assert.deepEqual(synced, [], 'a clean reopen fsyncs no directory');
+    await f.open({ cleanShutdown: false, recoveryPoint: 0 });
+    assert.deepEqual(synced, [DIR], 'recovery fsyncs what it checked');
+  });
+
+  it('closing a new, never flushed log still makes its directory durable', async () => {
+    const f = fixture();
+    const synced: string[] = [];
+    const syncDir = f.disk.syncDir.bind(f.disk);
+    f.disk.syncDir = async (dir: string) => {
+      synced.push(dir);
+      await syncDir(dir);
+    };
+    await (await f.open()).close();
+    assert.deepEqual(synced, [DIR]);
+  });
+});
+
 describe('recovery of damaged tails', () => {
   for (const cleanShutdown of [false, true]) {
     it(`truncates a torn last batch (cleanShutdown=${cleanShutdown})`, async () => {
