@@ -13,7 +13,8 @@
 //
 // Output: with --report-every-s, one JSON line per window ({"window":…,"rps":…,"p50":…,"p99":…});
 // always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50", "p99",
-// "p999", "max", "errors"} over the measured time (after the warm-up). Bounded: it stops after
+// "p999", "max", "clientCpuPct" (this process, % of a core), "clientLoopLagMaxMs", "errors"} over
+// the measured time (after the warm-up). Bounded: it stops after
 // --seconds (+ warm-up + 10 s to drain) whatever happens.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -73,6 +74,9 @@ class Histogram {
 const total = new Histogram();
 const windowHist = reportEveryS > 0 ? new Histogram() : null;
 let measuring = false;
+/** Records sent in [measureFrom, measureTo] (performance.now()) are the measured ones, wherever they arrive. */
+let measureFrom = Infinity;
+let measureTo = Infinity;
 let sent = 0;
 let acked = 0;
 let consumed = 0;
@@ -127,8 +131,9 @@ async function consumeLoop(c) {
     const now = performance.now();
     for (const r of records) {
       if (!r.value || r.value.length < 8) continue;
-      const latencyMs = now - r.value.readDoubleBE(0);
-      if (!measuring) continue;
+      const sentAt = r.value.readDoubleBE(0);
+      if (sentAt < measureFrom || sentAt > measureTo) continue;
+      const latencyMs = now - sentAt;
       consumed++;
       consumedInWindow++;
       total.add(latencyMs);
@@ -180,29 +185,48 @@ const produced = produceLoop(start + (warmupSeconds + seconds) * 1000);
 await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
 measuring = true;
 const measureStart = performance.now();
+measureFrom = measureStart;
+const cpuStart = process.cpuUsage();
+const lagStart = { max: 0 };
+// Event-loop lag of this (client) process: if it is large, the clients, not the broker, set the latency.
+let lagLast = performance.now();
+const lagTimer = setInterval(() => {
+  const now = performance.now();
+  lagStart.max = Math.max(lagStart.max, now - lagLast - 100);
+  lagLast = now;
+}, 100);
 let reporter = null;
+let reportWindow = null;
 if (windowHist) {
   let windowStart = performance.now();
   let index = 0;
-  reporter = setInterval(() => {
+  reportWindow = () => {
     const now = performance.now();
     const line = { window: index++, atS: Number(((now - measureStart) / 1000).toFixed(1)), rps: Math.round(consumedInWindow / ((now - windowStart) / 1000)), p50: windowHist.quantile(0.5), p99: windowHist.quantile(0.99), p999: windowHist.quantile(0.999) };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     windowHist.reset();
     consumedInWindow = 0;
     windowStart = now;
-  }, reportEveryS * 1000);
+  };
+  reporter = setInterval(reportWindow, reportEveryS * 1000);
 }
 await produced;
-const measuredS = (performance.now() - measureStart) / 1000;
+measureTo = performance.now();
+const measuredS = (measureTo - measureStart) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+const clientCpuPct = Math.round(((cpu.user + cpu.system) / 1e6 / measuredS) * 100);
+clearInterval(lagTimer);
 measuring = false;
 if (reporter) clearInterval(reporter);
+if (reportWindow && consumedInWindow > 0) reportWindow(); // the last, partial window
 await Promise.race([Promise.all(producers.map((p) => p.producer.flush())), new Promise((r) => setTimeout(r, DRAIN_MS))]);
-await new Promise((r) => setTimeout(r, 500)); // the last fetches
+// The measured records still on their way to the consumers (bounded).
+for (let i = 0; i < 100 && consumed < acked; i++) await new Promise((r) => setTimeout(r, 100));
+await new Promise((r) => setTimeout(r, 200));
 stopping = true;
 await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);
 await Promise.race([Promise.all([...producers.map((p) => p.producer.close().then(() => p.client.close())), ...consumers.map((c) => c.consumer.close().then(() => c.client.close()))]), new Promise((r) => setTimeout(r, 5000))]);
 process.stdout.write(
-  `${JSON.stringify({ summary: true, producers: producersN, consumers: consumersN, partitions, rate, measuredS: Number(measuredS.toFixed(2)), sent, acked, consumed, rps: Math.round(acked / measuredS), consumedRps: Math.round(consumed / measuredS), p50: total.quantile(0.5), p99: total.quantile(0.99), p999: total.quantile(0.999), max: total.maxMs, errors, firstError })}\n`,
+  `${JSON.stringify({ summary: true, producers: producersN, consumers: consumersN, partitions, rate, measuredS: Number(measuredS.toFixed(2)), sent, acked, consumed, rps: Math.round(acked / measuredS), consumedRps: Math.round(consumed / measuredS), p50: total.quantile(0.5), p99: total.quantile(0.99), p999: total.quantile(0.999), max: total.maxMs, clientCpuPct, clientLoopLagMaxMs: Math.round(lagStart.max), errors, firstError })}\n`,
 );
 process.exit(0);

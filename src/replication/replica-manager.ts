@@ -128,8 +128,7 @@ export class ReplicaManager {
   private isrTimer: Timer | null = null;
   private checkpointTimer: Timer | null = null;
   private checkpointWrite: Promise<void> = Promise.resolve();
-  /** Checkpointed high watermarks per log dir, read once per process. */
-  /** The high-watermark checkpoint per log dir, read once (a promise: new partitions load concurrently). */
+  /** Checkpointed high watermarks per log dir, read once per process (a promise: new partitions load concurrently). */
   private readonly checkpointed = new Map<string, Promise<Map<string, number>>>();
   /** What each log dir's checkpoint last held, to skip unchanged rewrites. */
   private readonly lastCheckpoint = new Map<string, CheckpointEntry[]>();
@@ -553,7 +552,6 @@ export class ReplicaManager {
     this.checkpointed.set(logDir, m);
     return m;
   }
-
 
   /** Writes every log dir's high-watermark checkpoint (serialised; skipped when nothing is hosted). */
   checkpointHighWatermarks(): Promise<void> {
