@@ -11,14 +11,17 @@
  *      segment and `.snapshot` base offsets, sorted.
  *   3. Open every segment (log-segment.ts). A segment is trusted when everything in it was fsynced:
  *      after a clean shutdown, or when it lies wholly below the checkpointed recovery point. Trusted
- *      segments load their index files and check only the tail after the last index entry; the
+ *      segments load their index files (none when the .log is empty: it indexes nothing) and check
+ *      only the tail after the last index entry; the
  *      others are scanned batch by batch (magic 2, sane length, CRC32C, increasing offsets), their
  *      indexes rebuilt, and cut after the last whole batch. A cut in an untrusted (unflushed)
  *      segment, or in the last one, drops every later segment.
  *   4. Reconcile the checkpointed log start offset with the segments found (an empty directory gets
  *      one empty segment at the log start offset; a start offset past the recovered end restarts the
  *      log empty there), mark all but the last segment inactive and fsync what recovery touched, so
- *      the recovery point can start at the log end.
+ *      the recovery point can start at the log end. The directory is fsynced only when recovery
+ *      touched it or this open created a segment; a brand-new log leaves it to its first flush.
+ *      (One directory listing serves steps 1 and 2: 10,000 partitions open in seconds, issue 15.)
  *   5. Rebuild producer state (idempotence and transactions): the newest valid snapshot at or below
  *      the log end (and at or below the first segment whose txn index may be incomplete), then the
  *      batches after it, which also re-adds the aborted transactions a crash kept out of the
