@@ -18,6 +18,8 @@
 //   --records N        records for P1/P1b (default 5,000,000; smoke 20,000)
 //   --drop-caches      for P2 cold, drop the whole page cache (echo 1 > /proc/sys/vm/drop_caches,
 //                      root only) instead of evicting only the topic's segment files
+//   --soak-minutes N   run P7 (soak at 50% load for N minutes; not part of the default suite
+//                      nor of --smoke; `--only P7` alone soaks for 30 minutes)
 // Every load is bounded (record counts and a timeout per step) and goes only to 127.0.0.1.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -59,7 +61,18 @@ const N = {
   txnWarm: smoke ? 10 : 200,
   txnLatency: smoke ? 50 : 500,
   ddMiB: smoke ? 16 : 2048,
+  // P6 many clients / P7 soak (issue 15), bench/many-clients.mjs
+  p6Clients: smoke ? 10 : 100,
+  p6Partitions: smoke ? 10 : 100,
+  p6MaxSeconds: smoke ? 1 : 10,
+  p6Seconds: smoke ? 2 : 20,
+  p6WarmupSeconds: smoke ? 0.5 : 2,
+  p7Clients: 10,
+  p7Partitions: 10,
+  p7Minutes: Number(opt('soak-minutes', only?.includes('P7') ? 30 : 0)),
 };
+/** P7 windows: 30 s, shorter for short soaks so that there are at least ~10 of them. */
+N.p7WindowS = Math.max(5, Math.min(30, Math.round((N.p7Minutes * 60) / 10)));
 const RECORD_SIZE = 100;
 const STEP_TIMEOUT_MS = smoke ? 60_000 : 600_000;
 
@@ -412,6 +425,96 @@ async function rdkafkaTxnPerf(bin, bootstrap, topic, partitions, txns, perTxn, t
   return txnsPerSec > 0 ? { records: Number(m[1]), p50: Number(m[2]), p99: Number(m[3]) } : { rps: Number(m[3]), tps: Number(m[4]) };
 }
 
+/** In this process (no child start-up in the figure): the partition count Metadata gives for `topic`, once the broker answers. */
+async function partitionsServed(port, topic) {
+  const { PerfConnection, topicPartitions } = await import(pathToFileURL(path.join(perf, 'wire.js')).href);
+  const c = await PerfConnection.connect(HOST, port, 10_000, 120_000);
+  try {
+    return await topicPartitions(c, topic);
+  } finally {
+    c.close();
+  }
+}
+
+// ------------------------------------------------------------------ P6 many clients, P7 soak (issue 15)
+// bench/many-clients.mjs runs every client of a scenario in one process (our own client library,
+// one KafkaClient and connection per producer and per consumer); its max phase (as fast as the
+// producers go) sets the 50% rate of the measured phase.
+
+/** Runs bench/many-clients.mjs; resolves { summary, windows } (windows: one per --report-every-s). */
+async function manyClients(bootstrap, topic, { producers, consumers, partitions, rate, seconds, warmupSeconds, reportEveryS = 0 }) {
+  const args = [
+    path.join(benchDir, 'many-clients.mjs'),
+    '--bootstrap', bootstrap, '--topic', topic, '--partitions', String(partitions),
+    '--producers', String(producers), '--consumers', String(consumers),
+    '--rate', String(rate), '--seconds', String(seconds), '--warmup-seconds', String(warmupSeconds),
+    '--record-size', String(RECORD_SIZE), '--report-every-s', String(reportEveryS),
+  ];
+  const r = await run(process.execPath, args, { timeoutMs: (warmupSeconds + seconds) * 1000 + 120_000 });
+  const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const summary = lines.find((l) => l.summary);
+  if (r.code !== 0 || !summary) throw new Error(`many-clients failed (${r.code}): ${r.stderr || r.stdout}`);
+  if (summary.errors > 0) throw new Error(`many-clients: ${summary.errors} client errors, first: ${summary.firstError}`);
+  return { summary, windows: lines.filter((l) => !l.summary) };
+}
+
+async function runP6(work, p1, raw) {
+  const b = await startBroker(path.join(work, 'p6'));
+  try {
+    const clients = N.p6Clients;
+    await createTopic(b.bootstrap, 'p6', N.p6Partitions);
+    const shape = { producers: clients, consumers: clients, partitions: N.p6Partitions, warmupSeconds: N.p6WarmupSeconds };
+    const max = await manyClients(b.bootstrap, 'p6', { ...shape, rate: 0, seconds: N.p6MaxSeconds });
+    const rate = Math.max(100, Math.round(max.summary.rps / 2));
+    const cpu0 = cpuSeconds(b.pid);
+    const half = await manyClients(b.bootstrap, 'p6', { ...shape, rate, seconds: N.p6Seconds });
+    const cpu1 = cpuSeconds(b.pid);
+    const s = half.summary;
+    const cpuUs = cpu0 !== null && cpu1 !== null && s.acked > 0 ? ((cpu1 - cpu0) * 1e6) / (s.acked + s.consumed) : null;
+    raw.p6 = { max: max.summary, half: s, brokerCpuUsPerRecordInOut: cpuUs };
+    const who = `${clients} producers + ${clients} consumers, ${N.p6Partitions} partitions, keyed, acks=1, linger.ms=5`;
+    row('P6', `many clients, max: ${who}`, max.summary.rps, 'records/s', p1?.rps ?? null, 'P1 (1 producer)', `all clients in one process (src/client), one connection each; consumed ${fmt(max.summary.consumedRps)} records/s`);
+    row('P6', `many clients at ${fmt(rate)} records/s (50% of max): e2e p50`, s.p50, 'ms', null, '', `achieved ${fmt(s.rps)} records/s produced, ${fmt(s.consumedRps)} consumed; broker ${fmt(cpuUs, 2)} µs CPU per record in+out`, false);
+    row('P6', 'many clients at 50% of max: e2e p99', s.p99, 'ms', 20, 'target 20 ms', `p99.9 ${fmt(s.p999, 1)} ms, max ${fmt(s.max, 1)} ms over ${fmt(s.consumed)} records`, false);
+  } finally {
+    await stopChild(b);
+  }
+}
+
+/** First third vs last third of the windows (the first window, warm-up, left out): the ratio last ÷ first. */
+function drift(values) {
+  const v = values.slice(1).filter((x) => Number.isFinite(x));
+  if (v.length < 3) return null;
+  const k = Math.max(1, Math.floor(v.length / 3));
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  return mean(v.slice(-k)) / mean(v.slice(0, k));
+}
+
+async function runP7(work, raw) {
+  const b = await startBroker(path.join(work, 'p7'));
+  const rss = [];
+  const sampler = setInterval(() => rss.push(rssMiB(b.pid)), N.p7WindowS * 1000);
+  try {
+    await createTopic(b.bootstrap, 'p7', N.p7Partitions);
+    const shape = { producers: N.p7Clients, consumers: N.p7Clients, partitions: N.p7Partitions, warmupSeconds: 2 };
+    const max = await manyClients(b.bootstrap, 'p7', { ...shape, rate: 0, seconds: 10 });
+    const rate = Math.max(100, Math.round(max.summary.rps / 2));
+    rss.length = 0;
+    const soak = await manyClients(b.bootstrap, 'p7', { ...shape, rate, seconds: N.p7Minutes * 60, reportEveryS: N.p7WindowS });
+    const w = soak.windows;
+    const d = { rps: drift(w.map((x) => x.rps)), p99: drift(w.map((x) => x.p99)), rss: drift(rss) };
+    raw.p7 = { minutes: N.p7Minutes, rate, max: max.summary, soak: soak.summary, windows: w, rssMiB: rss, drift: d };
+    const flag = (x) => (x === null ? 'n/a' : `${((x - 1) * 100).toFixed(1)}%${Math.abs(x - 1) > 0.1 ? ' DRIFT (beyond ±10%)' : ''}`);
+    const desc = `${N.p7Clients} producers + ${N.p7Clients} consumers, ${N.p7Partitions} partitions, ${N.p7Minutes} min at ${fmt(rate)} records/s (50% of max)`;
+    row('P7', `soak: ${desc}: throughput`, soak.summary.consumedRps, 'records/s', rate, 'target rate', `drift last vs first third of ${w.length} windows of ${N.p7WindowS} s: ${flag(d.rps)}`);
+    row('P7', 'soak: e2e p99', soak.summary.p99, 'ms', 20, 'target 20 ms', `p99 drift: ${flag(d.p99)}; per-window p99 ${w.map((x) => fmt(x.p99, 1)).join(' ')}`, false);
+    row('P7', 'soak: broker RSS at the end', rss.at(-1) ?? null, 'MiB', rss[0] ?? null, 'RSS at the start', `RSS drift: ${flag(d.rss)}`, false);
+  } finally {
+    clearInterval(sampler);
+    await stopChild(b);
+  }
+}
+
 // ------------------------------------------------------------------ the suite
 const rows = [];
 const fmt = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -645,19 +748,30 @@ async function main() {
         const stopT0 = performance.now();
         await stopChild(broker, 60_000);
         const stopMs = performance.now() - stopT0;
+        // The listeners bind before the logs load (connections wait), so "restarted" is the first
+        // Metadata answer listing every partition, not the port listening.
+        const restartT0 = performance.now();
         broker = await startBroker(dir4);
-        const restartMs = broker.startMs;
+        const listeningMs = broker.startMs;
+        const served = await partitionsServed(broker.port, 'p4');
+        const restartMs = performance.now() - restartT0;
+        if (served !== N.p4Partitions) throw new Error(`after the restart Metadata shows ${served} of ${N.p4Partitions} partitions`);
         const rssAfter = rssMiB(broker.pid);
         await stopChild(broker, 60_000);
-        raw.p4 = { partitions: N.p4Partitions, createMs: created.ms, rssMiB: rss, rssAfterRestartMiB: rssAfter, idleCpuPct: idlePct, stopMs, restartMs };
-        row('P4', `${fmt(N.p4Partitions)} partitions: RSS`, rss, 'MiB', 500, 'target 500 MB', `after restart ${fmt(rssAfter)} MiB; CreateTopics took ${fmt(created.ms)} ms`, false);
-        row('P4', `${fmt(N.p4Partitions)} partitions: restart (spawn → listening)`, restartMs / 1000, 's', 3, 'target 3 s', `clean shutdown took ${fmt(stopMs / 1000, 2)} s`, false);
-        row('P4', `${fmt(N.p4Partitions)} partitions: idle CPU`, idlePct, '% of a core', null, '', `over ${N.p4IdleMs / 1000} s`);
+        raw.p4 = { partitions: N.p4Partitions, createMs: created.ms, rssMiB: rss, rssAfterRestartMiB: rssAfter, idleCpuPct: idlePct, stopMs, restartMs, listeningMs };
+        row('P4', `${fmt(N.p4Partitions)} partitions: RSS`, rss, 'MiB', 300, 'target 300 MB', `after restart ${fmt(rssAfter)} MiB; CreateTopics took ${fmt(created.ms)} ms`, false);
+        row('P4', `${fmt(N.p4Partitions)} partitions: restart (spawn → serving every partition)`, restartMs / 1000, 's', 3, 'target 3 s', `listening after ${fmt(listeningMs / 1000, 2)} s; clean shutdown took ${fmt(stopMs / 1000, 2)} s`, false);
+        row('P4', `${fmt(N.p4Partitions)} partitions: CreateTopics`, created.ms / 1000, 's', 5, 'target 5 s', 'one request, until every partition shows in Metadata', false);
+        row('P4', `${fmt(N.p4Partitions)} partitions: idle CPU`, idlePct, '% of a core', 0.5, 'target 0.5%', `over ${N.p4IdleMs / 1000} s`, false);
       });
     }
 
     // -------------------------------------------------- S1-S3, A1-A2: security (bench/security-bench.mjs)
     await securityRows({ work, root, dist, smoke, want, row, na, guard, fmt, run, startChild, stopChild, waitForPort, freePort, createTopic, producerPerf, consumerPerf, HOST, raw });
+    // -------------------------------------------------- P6 many clients, P7 soak (issue 15)
+    if (want('P6')) await guard('P6', 'many clients', () => runP6(work, p1, raw));
+    if (want('P7') && !smoke && N.p7Minutes > 0) await guard('P7', 'soak', () => runP7(work, raw));
+    else if (want('P7') && !only) na('P7', 'soak at 50% load', smoke ? 'not part of --smoke' : 'a long mode: node bench/run.mjs --only P7 --soak-minutes 30');
 
     // -------------------------------------------------- NATS JetStream peer
     if (want('NATS')) {

@@ -28,6 +28,8 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { toLogConfig } from '../config/topic-config.js';
+import { forEachLimit } from '../for-each-limit.js';
+import type { LogConfig } from '../storage/log-config.js';
 import { isThrottledReplica, ReplicationThrottle } from './throttle.js';
 import type { Controller } from '../cluster/controller.js';
 import { brokerEndpoint, type MetadataImage, type PartitionInfo, type TopicInfo } from '../cluster/metadata-image.js';
@@ -38,7 +40,7 @@ import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog, TxnMarker } from '../storage/partition-log.js';
 import { StorageError } from '../storage/errors.js';
 import { LeaderEpochCache } from '../storage/leader-epoch-cache.js';
-import { checkpointKey, readOffsetCheckpoint, writeOffsetCheckpoint } from '../storage/checkpoint-file.js';
+import { checkpointKey, readOffsetCheckpoint, sameCheckpointEntries, writeOffsetCheckpoint, type CheckpointEntry } from '../storage/checkpoint-file.js';
 import type { Connector } from './connector.js';
 import { Partition } from './partition.js';
 import { Purgatory } from './purgatory.js';
@@ -101,6 +103,8 @@ export interface ReplicaManagerDeps {
 
 /** How long a transaction marker may wait for the ISR (Kafka uses request.timeout.ms, default 30 s). */
 const MARKER_COMMIT_TIMEOUT_MS = 30_000;
+/** Partitions new to this process opened or created at once by applyImage (issue 15: 10,000 partitions). */
+const NEW_PARTITIONS_CONCURRENCY = 32;
 
 /** Smallest ISR check interval, whatever replica.lag.time.max.ms says. */
 const ISR_CHECK_INTERVAL_MS_MIN = 50;
@@ -124,10 +128,10 @@ export class ReplicaManager {
   private isrTimer: Timer | null = null;
   private checkpointTimer: Timer | null = null;
   private checkpointWrite: Promise<void> = Promise.resolve();
-  /** Checkpointed high watermarks per log dir, read once per process. */
-  private readonly checkpointed = new Map<string, Map<string, number>>();
+  /** Checkpointed high watermarks per log dir, read once per process (a promise: new partitions load concurrently). */
+  private readonly checkpointed = new Map<string, Promise<Map<string, number>>>();
   /** What each log dir's checkpoint last held, to skip unchanged rewrites. */
-  private readonly lastCheckpoint = new Map<string, string>();
+  private readonly lastCheckpoint = new Map<string, CheckpointEntry[]>();
   private applying: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Leadership hook (group coordinator): partition key → leader epoch of what listeners were last told we lead. */
@@ -282,8 +286,12 @@ export class ReplicaManager {
     this.announceLeadership();
     // 2. Partitions new to this process: open or create the log, load its epochs and checkpointed
     //    high watermark, then take the role.
-    for (const { key, topic, info } of missing) {
-      const logConfig = toLogConfig(this.config, topic.configs);
+    //    Partitions are independent: up to NEW_PARTITIONS_CONCURRENCY at once (10,000 partitions at
+    //    start or in one CreateTopics would otherwise wait on each other's file calls one by one).
+    const logConfigs = new Map<TopicInfo, LogConfig>();
+    await forEachLimit(missing, NEW_PARTITIONS_CONCURRENCY, async ({ key, topic, info }) => {
+      let logConfig = logConfigs.get(topic);
+      if (!logConfig) logConfigs.set(topic, (logConfig = toLogConfig(this.config, topic.configs)));
       let plog = this.logs.getLog(topic.name, info.partition);
       if (plog) plog.updateConfig(logConfig);
       else plog = await this.logs.createLog(topic.name, info.partition, logConfig);
@@ -296,7 +304,7 @@ export class ReplicaManager {
       this.removeFromFetchers(key);
       this.partitions.set(key, p);
       this.applyPartition(key, p, info, this.clock.monotonicMs());
-    }
+    });
     this.announceLeadership();
     this.ensureIsrTimer();
     for (const plog of this.logs.allLogs()) {
@@ -531,13 +539,16 @@ export class ReplicaManager {
 
   // ---------------------------------------------------------------- ISR changes
 
-  private async checkpointedHighWatermarks(disk: Disk, logDir: string): Promise<Map<string, number>> {
+  private checkpointedHighWatermarks(disk: Disk, logDir: string): Promise<Map<string, number>> {
     let m = this.checkpointed.get(logDir);
     if (m) return m;
     const file = path.join(logDir, HIGH_WATERMARK_CHECKPOINT_FILE);
-    const read = await readOffsetCheckpoint(disk, file);
-    if (typeof read === 'string') this.log.warn({ file, reason: read }, 'ignoring malformed high-watermark checkpoint');
-    m = read instanceof Map ? read : new Map<string, number>();
+    m = readOffsetCheckpoint(disk, file).then((read) => {
+      if (typeof read === 'string') this.log.warn({ file, reason: read }, 'ignoring malformed high-watermark checkpoint');
+      return read instanceof Map ? read : new Map<string, number>();
+    });
+    // A failed read is not cached: the next partition tries again.
+    m.catch(() => this.checkpointed.delete(logDir));
     this.checkpointed.set(logDir, m);
     return m;
   }
@@ -557,10 +568,9 @@ export class ReplicaManager {
       const first = [...this.partitions.values()][0];
       if (!first) return;
       for (const [dir, entries] of byDir) {
-        const signature = entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`).join('\n');
-        if (this.lastCheckpoint.get(dir) === signature) continue;
+        if (sameCheckpointEntries(this.lastCheckpoint.get(dir), entries)) continue;
         await writeOffsetCheckpoint(first.log.disk, path.join(dir, HIGH_WATERMARK_CHECKPOINT_FILE), entries);
-        this.lastCheckpoint.set(dir, signature);
+        this.lastCheckpoint.set(dir, entries);
       }
     });
     this.checkpointWrite = run.catch((err: unknown) => this.log.warn({ err }, 'writing the high-watermark checkpoint failed'));

@@ -68,3 +68,17 @@ export async function readOffsetCheckpoint(disk: Disk, filePath: string): Promis
 export async function writeOffsetCheckpoint(disk: Disk, filePath: string, entries: readonly CheckpointEntry[]): Promise<void> {
   await disk.writeFileAtomic(filePath, encodeOffsetCheckpoint(entries));
 }
+
+/**
+ * True when two entry lists are equal, field by field: what the periodic checkpoint writers compare
+ * against their last write, so an idle tick over thousands of partitions builds no strings.
+ */
+export function sameCheckpointEntries(a: readonly CheckpointEntry[] | undefined, b: readonly CheckpointEntry[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.offset !== y.offset || x.partition !== y.partition || x.topic !== y.topic) return false;
+  }
+  return true;
+}

@@ -24,6 +24,8 @@ export class IndexEntries {
   #persistedEntries = 0;
   /** Entries the file holds (-1 = unknown, e.g. a bad file that is being replaced). */
   #fileEntries = -1;
+  /** The file was taken as empty without being read: the first persist() also cuts it to length. */
+  #lengthUnchecked = false;
 
   constructor(entryBytes: number) {
     this.entryBytes = entryBytes;
@@ -78,6 +80,18 @@ export class IndexEntries {
     this.#fileEntries = entries;
   }
 
+  /**
+   * Takes the index as empty without reading its file (a trusted segment whose .log is empty can
+   * index nothing): no write is due while it stays empty, and the first persist() also truncates
+   * the file to its entries, so bytes a consistent file could not have held never survive behind them.
+   */
+  assumeEmptyFile(): void {
+    this.#entries = 0;
+    this.#persistedEntries = 0;
+    this.#fileEntries = 0;
+    this.#lengthUnchecked = true;
+  }
+
   /** Forgets what the file holds: the next persist() rewrites it whole. */
   markFileStale(): void {
     this.#persistedEntries = 0;
@@ -92,12 +106,13 @@ export class IndexEntries {
       // A view of the current storage: growth copies into a new Buffer, so these bytes stay put.
       await file.write(this.#buf.subarray(from * this.entryBytes, entries * this.entryBytes), from * this.entryBytes);
     }
-    if (this.#fileEntries === -1 || this.#fileEntries > entries) await file.truncate(entries * this.entryBytes);
+    if (this.#fileEntries === -1 || this.#fileEntries > entries || this.#lengthUnchecked) await file.truncate(entries * this.entryBytes);
     await file.sync();
     // Truncation is serialised with persist() by the owner, so `entries` is still a prefix of the live entries.
     assert.ok(this.#entries >= entries);
     this.#persistedEntries = entries;
     this.#fileEntries = entries;
+    this.#lengthUnchecked = false;
   }
 }
 

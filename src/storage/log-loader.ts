@@ -11,14 +11,17 @@
  *      segment and `.snapshot` base offsets, sorted.
  *   3. Open every segment (log-segment.ts). A segment is trusted when everything in it was fsynced:
  *      after a clean shutdown, or when it lies wholly below the checkpointed recovery point. Trusted
- *      segments load their index files and check only the tail after the last index entry; the
+ *      segments load their index files (none when the .log is empty: it indexes nothing) and check
+ *      only the tail after the last index entry; the
  *      others are scanned batch by batch (magic 2, sane length, CRC32C, increasing offsets), their
  *      indexes rebuilt, and cut after the last whole batch. A cut in an untrusted (unflushed)
  *      segment, or in the last one, drops every later segment.
  *   4. Reconcile the checkpointed log start offset with the segments found (an empty directory gets
  *      one empty segment at the log start offset; a start offset past the recovered end restarts the
  *      log empty there), mark all but the last segment inactive and fsync what recovery touched, so
- *      the recovery point can start at the log end.
+ *      the recovery point can start at the log end. The directory is fsynced only when recovery
+ *      touched it or this open created a segment; a brand-new log leaves it to its first flush.
+ *      (One directory listing serves steps 1 and 2: 10,000 partitions open in seconds, issue 15.)
  *   5. Rebuild producer state (idempotence and transactions): the newest valid snapshot at or below
  *      the log end (and at or below the first segment whose txn index may be incomplete), then the
  *      batches after it, which also re-adds the aborted transactions a crash kept out of the
@@ -30,7 +33,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Clock } from '../io/clock.js';
-import type { Disk } from '../io/disk.js';
+import type { DirEntry, Disk } from '../io/disk.js';
 import type { Logger } from '../log.js';
 import { BATCH_HEADER_BYTES, batch } from '../protocol/records/batch.js';
 import { BatchReader, walkBatches } from './batch-scan.js';
@@ -79,6 +82,8 @@ export interface LogLoadOptions {
   logStartOffset?: number;
   /** True when the log was closed cleanly: indexes are trusted and only the last batches are checked. */
   cleanShutdown?: boolean;
+  /** The directory is known to exist (LogManager found it): no mkdir. */
+  dirExists?: boolean;
 }
 
 /** A recovered log: everything in it is on disk and fsynced. */
@@ -90,12 +95,19 @@ export interface LoadedLog {
   recoveryPoint: number;
   producerState: ProducerStateManager;
   producerSnapshots: ProducerSnapshotFiles;
+  /**
+   * A brand-new log (its directory held no segment): its files exist but the directory was not
+   * fsynced; the log's first flush does it (as after a roll), and nothing is durable before then.
+   */
+  dirSyncPending: boolean;
 }
 
 /** What step 2 found in the directory (base offsets, sorted). */
 interface DirListing {
   logBases: number[];
   snapshotBases: number[];
+  /** Names of the files kept (leftovers and orphaned indexes removed). */
+  files: Set<string>;
 }
 
 /**
@@ -108,28 +120,40 @@ export async function loadLog(opts: LogLoadOptions, log: Logger): Promise<Loaded
   const { disk, dir, config } = opts;
   const nowMs = opts.clock.nowMs();
   const limits = { segmentIndexBytes: config.segmentIndexBytes };
-  await disk.mkdir(dir);
+  if (opts.dirExists !== true) await disk.mkdir(dir);
   // Log cleaner hook: a crash mid-swap leaves a complete `.swap` segment that must replace the old ones.
-  await recoverInterruptedSwaps(disk, dir, log);
-  const listing = await listPartitionDir(disk, dir, log);
-  const loaded = await loadSegments(opts, listing.logBases, limits, nowMs, log);
-  const { segments, logStartOffset } = await reconcileLogStart(opts, loaded.segments, limits, nowMs, log);
+  // One directory listing serves both steps unless a swap was completed (which changes the files).
+  let entries = await disk.readdir(dir);
+  if (await recoverInterruptedSwaps(disk, dir, log, entries)) entries = await disk.readdir(dir);
+  const listing = await listPartitionDir(disk, dir, log, entries);
+  const loaded = await loadSegments(opts, listing.logBases, listing.files, limits, nowMs, log);
+  const { segments, logStartOffset } = await reconcileLogStart(opts, loaded.segments, listing.files, limits, nowMs, log);
   const last = segments.at(-1)!;
   for (const seg of segments) if (seg !== last) seg.markInactive();
   await last.initRollBase(nowMs);
   const producer = await loadProducerState(opts, segments, logStartOffset, listing.snapshotBases, nowMs, log);
   // Make what recovery checked (and rebuilt indexes, txn indexes included) durable, so the recovery point can move to the end.
   for (const seg of segments) if (seg.hasUnsyncedData) await seg.flush();
-  if (loaded.recovered || segments.some((s) => s.sizeBytes === 0)) await disk.syncDir(dir);
-  return { segments, logStartOffset, recoveryPoint: last.nextOffset, ...producer };
+  // The directory is fsynced when recovery touched it or a segment file was created now. After a
+  // clean shutdown every segment file found was already durable (created, then its dir fsynced at
+  // creation or at the flush that followed a roll): no directory fsync per partition on a clean open.
+  // A brand-new log defers it to its first flush (a roll does the same): it holds nothing yet, its
+  // recovery point is 0, and close() flushes, so 10,000 new partitions cost no fsync each here.
+  const listed = new Set(listing.logBases);
+  const created = segments.some((s) => !listed.has(s.baseOffset));
+  const emptyAfterCrash = opts.cleanShutdown !== true && segments.some((s) => s.sizeBytes === 0);
+  const brandNew = listing.logBases.length === 0 && !loaded.recovered;
+  if (!brandNew && (loaded.recovered || created || emptyAfterCrash)) await disk.syncDir(dir);
+  return { segments, logStartOffset, recoveryPoint: last.nextOffset, ...producer, dirSyncPending: brandNew };
 }
 
 /** Step 2: removes leftovers and orphaned indexes; returns the segment and snapshot base offsets, sorted. */
-async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<DirListing> {
+async function listPartitionDir(disk: Disk, dir: string, log: Logger, entries: readonly DirEntry[]): Promise<DirListing> {
   const logBases: number[] = [];
   const snapshotBases: number[] = [];
   const indexBases: { base: number; name: string }[] = [];
-  for (const entry of await disk.readdir(dir)) {
+  const files = new Set<string>();
+  for (const entry of entries) {
     if (entry.isDirectory) continue;
     const name = entry.name;
     if (LEFTOVER_SUFFIXES.some((s) => name.endsWith(s))) {
@@ -137,6 +161,7 @@ async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<D
       await disk.rm(path.join(dir, name));
       continue;
     }
+    files.add(name);
     const logBase = parseSegmentFileName(name, LOG_FILE_SUFFIX);
     if (logBase !== null) {
       logBases.push(logBase);
@@ -158,15 +183,17 @@ async function listPartitionDir(disk: Disk, dir: string, log: Logger): Promise<D
     if (!logBaseSet.has(base)) {
       log.info({ file: path.join(dir, name) }, 'removing index without a segment');
       await disk.rm(path.join(dir, name));
+      files.delete(name);
     }
   }
-  return { logBases, snapshotBases: snapshotBases.sort((a, b) => a - b) };
+  return { logBases, snapshotBases: snapshotBases.sort((a, b) => a - b), files };
 }
 
 /** Step 3: opens the segments, checking the untrusted ones; `recovered` when any was checked. */
 async function loadSegments(
   opts: LogLoadOptions,
   logBases: readonly number[],
+  files: ReadonlySet<string>,
   limits: SegmentLimits,
   nowMs: number,
   log: Logger,
@@ -192,6 +219,7 @@ async function loadSegments(
       indexIntervalBytes: config.indexIntervalBytes,
       nowMs,
       log,
+      files,
     });
     if (!trusted) recovered = true;
     segments.push(segment);
@@ -217,6 +245,7 @@ async function loadSegments(
 async function reconcileLogStart(
   opts: LogLoadOptions,
   found: LogSegment[],
+  files: ReadonlySet<string>,
   limits: SegmentLimits,
   nowMs: number,
   log: Logger,
@@ -225,7 +254,7 @@ async function reconcileLogStart(
   let segments = found;
   let logStartOffset = opts.logStartOffset ?? 0;
   if (segments.length === 0) {
-    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs)];
+    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs, { txnIndexAbsent: !files.has(segmentFileName(logStartOffset, TXN_INDEX_FILE_SUFFIX)) })];
   }
   logStartOffset = Math.max(logStartOffset, segments[0]!.baseOffset);
   const logEndOffset = segments.at(-1)!.nextOffset;
@@ -237,7 +266,7 @@ async function reconcileLogStart(
       await seg.close();
       await removeSegmentFiles(disk, dir, seg.baseOffset);
     }
-    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs)];
+    segments = [await LogSegment.create(disk, dir, logStartOffset, limits, nowMs, { txnIndexAbsent: !files.has(segmentFileName(logStartOffset, TXN_INDEX_FILE_SUFFIX)) })];
   }
   return { segments, logStartOffset };
 }
@@ -349,8 +378,9 @@ function readFailure(opts: LogLoadOptions, err: unknown, log: Logger): Error {
  * A `.swap` whose batches do not check out to its last byte was not written by a finished cleaner
  * pass (or is another program's leftover): it is removed and the old segments stay.
  */
-export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logger): Promise<void> {
-  const names = (await disk.readdir(dir)).filter((e) => !e.isDirectory).map((e) => e.name);
+export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logger, entries: readonly DirEntry[]): Promise<boolean> {
+  const names = entries.filter((e) => !e.isDirectory).map((e) => e.name);
+  let changed = false;
   for (const name of names) {
     const base = parseSegmentFileName(name.slice(0, -SWAP_FILE_SUFFIX.length), LOG_FILE_SUFFIX);
     if (!name.endsWith(SWAP_FILE_SUFFIX) || base === null) continue;
@@ -371,8 +401,10 @@ export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logg
       // Not a file our cleaner finished (it fsyncs before renaming to .swap): the old segments stand.
       log.warn({ file: swapPath }, 'removing a damaged .swap file; keeping the segments it would have replaced');
       await disk.rm(swapPath);
+      changed = true;
       continue;
     }
+    changed = true;
     for (const other of names) {
       const otherBase = parseSegmentFileName(other, LOG_FILE_SUFFIX);
       if (otherBase === null || otherBase < base || otherBase > lastOffset) continue;
@@ -383,4 +415,5 @@ export async function recoverInterruptedSwaps(disk: Disk, dir: string, log: Logg
     await disk.syncDir(dir);
     log.warn({ file: swapPath, lastOffset }, 'completed a log cleaner swap interrupted by a crash');
   }
+  return changed;
 }

@@ -32,6 +32,7 @@ import {
   LOG_START_OFFSET_CHECKPOINT_FILE,
   readOffsetCheckpoint,
   RECOVERY_POINT_CHECKPOINT_FILE,
+  sameCheckpointEntries,
   writeOffsetCheckpoint,
   type CheckpointEntry,
 } from './checkpoint-file.js';
@@ -39,6 +40,7 @@ import { StorageError } from './errors.js';
 import { validateLogConfig, type LogConfig } from './log-config.js';
 import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
+import { forEachLimit } from '../for-each-limit.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
 /** The KRaft metadata log's directory (Kafka's name); not a data partition. */
@@ -48,6 +50,11 @@ const DELETE_DIR_SUFFIX = '-delete';
 const OTHER_DIR_SUFFIXES = ['-future', '-stray'];
 /** Logs opened (recovered) at once per log dir (Kafka: num.recovery.threads.per.data.dir). */
 const RECOVERY_CONCURRENCY = 8;
+/**
+ * Logs opened at once after a clean shutdown, and closed at once: each is a short chain of small
+ * file calls (no scan), so more of them in flight keep the thread pool busy (10,000 partitions: issue 15).
+ */
+const CLEAN_OPEN_CONCURRENCY = 32;
 
 export interface LogManagerOptions {
   disk: Disk;
@@ -99,7 +106,7 @@ export class LogManager {
   /** Serialises checkpoint writes per log dir. */
   readonly #checkpointQueues = new Map<string, Promise<unknown>>();
   /** Last checkpoint contents written per log dir and file, to skip unchanged rewrites. */
-  readonly #lastCheckpoint = new Map<string, string>();
+  readonly #lastCheckpoint = new Map<string, CheckpointEntry[]>();
   readonly #backgroundRemovals = new Set<Promise<void>>();
   readonly #runningTasks = new Map<string, Promise<void>>();
   readonly #cleaner: LogCleaner;
@@ -176,7 +183,7 @@ export class LogManager {
       this.#logs.set(key, { log: null, logDir });
       toOpen.push({ name: entry.name, ...parsed });
     }
-    await forEachLimit(toOpen, RECOVERY_CONCURRENCY, async ({ name, topic, partition }) => {
+    await forEachLimit(toOpen, cleanShutdown ? CLEAN_OPEN_CONCURRENCY : RECOVERY_CONCURRENCY, async ({ name, topic, partition }) => {
       const log = await PartitionLog.open({
         disk,
         clock: this.#clock,
@@ -187,6 +194,7 @@ export class LogManager {
         recoveryPoint: recoveryPoints.get(name),
         logStartOffset: logStartOffsets.get(name),
         cleanShutdown,
+        dirExists: true,
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
         onOffline: (err) => this.#logDirFailed(logDir, err),
       });
@@ -263,6 +271,7 @@ export class LogManager {
   }
 
   #leastLoadedLogDir(): string {
+    if (this.#logDirs.length === 1) return this.#logDirs[0]!; // no walk over every log per creation
     const counts = new Map<string, number>(this.#logDirs.map((d) => [d, 0]));
     for (const e of [...this.#logs.values(), ...this.#creating.values()]) counts.set(e.logDir, (counts.get(e.logDir) ?? 0) + 1);
     let best = this.#logDirs[0]!;
@@ -403,10 +412,9 @@ export class LogManager {
 
   async #writeIfChanged(logDir: string, file: string, entries: CheckpointEntry[]): Promise<void> {
     const filePath = path.join(logDir, file);
-    const signature = entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`).join('\n');
-    if (this.#lastCheckpoint.get(filePath) === signature) return;
+    if (sameCheckpointEntries(this.#lastCheckpoint.get(filePath), entries)) return;
     await writeOffsetCheckpoint(this.#disk, filePath, entries);
-    this.#lastCheckpoint.set(filePath, signature);
+    this.#lastCheckpoint.set(filePath, entries);
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -426,7 +434,7 @@ export class LogManager {
       this.#logDirs.map(async (logDir) => {
         const logs: PartitionLog[] = [];
         for (const e of this.#logs.values()) if (e.logDir === logDir && e.log) logs.push(e.log);
-        await forEachLimit(logs, RECOVERY_CONCURRENCY, async (log) => {
+        await forEachLimit(logs, CLEAN_OPEN_CONCURRENCY, async (log) => {
           try {
             await log.close();
           } catch (err) {
@@ -450,13 +458,4 @@ export class LogManager {
     }
     this.#state = 'closed';
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
 }

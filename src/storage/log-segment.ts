@@ -143,15 +143,20 @@ export class LogSegment {
     this.timeIndex = new TimeIndex(baseOffset, Math.floor(limits.segmentIndexBytes / TIME_INDEX_ENTRY_BYTES));
   }
 
-  /** A new, empty segment (its .log is created, or emptied if a stale one exists). */
-  static async create(disk: Disk, dir: string, baseOffset: number, limits: SegmentLimits, nowMs: number): Promise<LogSegment> {
+  /**
+   * A new, empty segment: its .log, .index and .timeindex are created empty (or emptied if stale
+   * ones exist). Empty files need no fsync of their own: the caller fsyncs the directory (the log
+   * loader at once, a roll at the next flush), which makes the new names durable. `txnIndexAbsent`:
+   * the caller just listed the directory and no .txnindex of this base is there.
+   */
+  static async create(disk: Disk, dir: string, baseOffset: number, limits: SegmentLimits, nowMs: number, opts: { txnIndexAbsent?: boolean } = {}): Promise<LogSegment> {
     const file = await disk.open(path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX)), 'w+');
     const seg = new LogSegment(disk, dir, baseOffset, file, 0, limits, nowMs);
-    // No index file exists yet: the first persist writes both from scratch.
-    seg.offsetIndex.store.markFileStale();
-    seg.timeIndex.store.markFileStale();
+    for (const suffix of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) await (await disk.open(path.join(dir, segmentFileName(baseOffset, suffix)), 'w+')).close();
+    seg.offsetIndex.store.loadFromFile(Buffer.alloc(0));
+    seg.timeIndex.store.loadFromFile(Buffer.alloc(0));
     // The .txnindex appears with the first abort; a stale one of an earlier segment here goes.
-    await disk.rm(path.join(dir, segmentFileName(baseOffset, TXN_INDEX_FILE_SUFFIX)));
+    if (opts.txnIndexAbsent !== true) await disk.rm(path.join(dir, segmentFileName(baseOffset, TXN_INDEX_FILE_SUFFIX)));
     seg.txnIndex.initEmpty();
     return seg;
   }
@@ -173,12 +178,33 @@ export class LogSegment {
     indexIntervalBytes: number;
     nowMs: number;
     log: Logger;
+    /**
+     * The files of `dir` as listed just before (optional): a .txnindex not among them is not read,
+     * and a trusted empty segment whose index files are among them does not read them either.
+     */
+    files?: ReadonlySet<string>;
   }): Promise<{ segment: LogSegment; problem: SegmentProblem | null }> {
-    const { disk, dir, baseOffset } = args;
+    const { disk, dir, baseOffset, files } = args;
     const file = await disk.open(path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX)), 'r+');
     const sizeBytes = await file.size();
     const seg = new LogSegment(disk, dir, baseOffset, file, sizeBytes, args.limits, args.nowMs);
-    await seg.#loadTxnIndex(args.log);
+    const listed = (suffix: string): boolean => files?.has(segmentFileName(baseOffset, suffix)) === true;
+    if (args.mode === 'trust' && sizeBytes === 0 && listed(INDEX_FILE_SUFFIX) && listed(TIME_INDEX_FILE_SUFFIX)) {
+      // Clean, empty (10,000 idle partitions after a restart): an empty .log indexes nothing, so
+      // nothing is read; each index file is cut to length at its first persist (assumeEmptyFile).
+      seg.offsetIndex.store.assumeEmptyFile();
+      seg.timeIndex.store.assumeEmptyFile();
+      if (listed(TXN_INDEX_FILE_SUFFIX)) seg.txnIndex.store.assumeEmptyFile();
+      else seg.txnIndex.initEmpty();
+      seg.#txnIndexComplete = true;
+      return { segment: seg, problem: null };
+    }
+    if (files !== undefined && !listed(TXN_INDEX_FILE_SUFFIX)) {
+      seg.txnIndex.initEmpty(); // none: no aborts (as #loadTxnIndex on ENOENT), without a failing open
+      seg.#txnIndexComplete = true;
+    } else {
+      await seg.#loadTxnIndex(args.log);
+    }
     if (args.mode === 'trust') {
       const why = await seg.#loadIndexes(args.nextSegmentBaseOffset);
       if (why === null) {

@@ -148,6 +148,7 @@ export class PartitionLog {
     this.#logEndOffset = active.nextOffset;
     this.#logStartOffset = logStartOffset;
     this.#recoveryPoint = loaded.recoveryPoint;
+    this.#segmentCreatedSinceDirSync = loaded.dirSyncPending;
     this.#highWatermark = clamp(opts.highWatermark ?? this.#logEndOffset, logStartOffset, this.#logEndOffset);
     this.#sizeBytes = segments.reduce((n, s) => n + s.sizeBytes, 0);
     this.#lastFlushMonotonicMs = opts.clock.monotonicMs();

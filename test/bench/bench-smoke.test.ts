@@ -30,12 +30,15 @@ test('bench/run.mjs --smoke runs every scenario and writes the table', { timeout
       rows: Array<{ id: string; figure: number | null }>;
     };
     assert.ok(report.machine.cores > 0 && report.machine.node.startsWith('v'));
-    for (const id of ['C3', 'P1', 'P1b', 'P2', 'P2c', 'P3', 'P4', 'P5', 'S1', 'S2', 'S1f', 'S2f', 'S3', 'A1', 'A2', 'T1', 'T1b', 'T1L']) {
+    for (const id of ['C3', 'P1', 'P1b', 'P2', 'P2c', 'P3', 'P4', 'P5', 'P6', 'S1', 'S2', 'S1f', 'S2f', 'S3', 'A1', 'A2', 'T1', 'T1b', 'T1L']) {
       const row = report.rows.find((x) => x.id === id);
       assert.ok(row, `row ${id} missing`);
       assert.ok(row.figure !== null && Number.isFinite(row.figure), `row ${id} has no figure`);
     }
     assert.match(r.stdout, /\| P1 \| produce, 1 partition/);
+    // P7 (soak) is a long mode only: in the smoke run it is a row saying so, without a figure.
+    const soak = report.rows.find((x) => x.id === 'P7') as { figure: number | null; notes: string } | undefined;
+    assert.ok(soak && soak.figure === null && /not part of --smoke/.test(soak.notes), 'P7 row says it is not part of --smoke');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -112,6 +112,74 @@ describe('recovery after a clean shutdown', () => {
   });
 });
 
+describe('a clean empty log (10,000 idle partitions)', () => {
+  it('opens without reading its index files; stale index bytes never survive behind new entries', async () => {
+    const build = async (f: ReturnType<typeof fixture>, stale: boolean): Promise<void> => {
+      const log = await f.open();
+      await log.close();
+      if (stale) {
+        // Bytes a consistent index of an empty .log cannot hold (more than the entries written below).
+        await f.disk.writeFileAtomic(file(0, '.index'), Buffer.alloc(4096, 7));
+        await f.disk.writeFileAtomic(file(0, '.timeindex'), Buffer.alloc(4092, 9));
+      }
+      const bytesBefore = f.disk.bytesRead;
+      const reopened = await f.open({ cleanShutdown: true });
+      assert.equal(f.disk.bytesRead - bytesBefore, 0, 'nothing read at open');
+      await appendBatches(reopened, 60);
+      await reopened.close();
+    };
+    const clean = fixture({ indexIntervalBytes: 256 });
+    const dirty = fixture({ indexIntervalBytes: 256 });
+    await build(clean, false);
+    await build(dirty, true);
+    for (const suffix of ['.index', '.timeindex']) {
+      assert.ok(clean.disk.fileBytes(file(0, suffix)).length > 0, `${suffix} has entries`);
+      assert.deepEqual(dirty.disk.fileBytes(file(0, suffix)), clean.disk.fileBytes(file(0, suffix)), `${suffix} as if never stale`);
+    }
+    const reopened = await dirty.open({ cleanShutdown: true });
+    assert.equal(reopened.logEndOffset, 120);
+    assert.deepEqual(await reopened.offsetForTimestamp(1_000_000 + 300), { offset: 60, timestampMs: 1_000_300 });
+    await reopened.close();
+  });
+});
+
+describe('directory fsyncs (10,000 partitions: one per partition costs seconds)', () => {
+  it('a new log syncs its directory at its first flush, a clean reopen not at all, an unclean one at once', async () => {
+    const f = fixture();
+    const synced: string[] = [];
+    const syncDir = f.disk.syncDir.bind(f.disk);
+    f.disk.syncDir = async (dir: string) => {
+      synced.push(dir);
+      await syncDir(dir);
+    };
+    const log = await f.open();
+    assert.deepEqual(synced, [], 'creating an empty log fsyncs nothing');
+    await appendBatches(log, 3);
+    await log.flush();
+    assert.deepEqual(synced, [DIR], 'the first flush makes the new files durable');
+    await log.flush();
+    assert.deepEqual(synced, [DIR], 'once');
+    await log.close();
+    synced.length = 0;
+    await (await f.open({ cleanShutdown: true })).close();
+    assert.deepEqual(synced, [], 'a clean reopen fsyncs no directory');
+    await f.open({ cleanShutdown: false, recoveryPoint: 0 });
+    assert.deepEqual(synced, [DIR], 'recovery fsyncs what it checked');
+  });
+
+  it('closing a new, never flushed log still makes its directory durable', async () => {
+    const f = fixture();
+    const synced: string[] = [];
+    const syncDir = f.disk.syncDir.bind(f.disk);
+    f.disk.syncDir = async (dir: string) => {
+      synced.push(dir);
+      await syncDir(dir);
+    };
+    await (await f.open()).close();
+    assert.deepEqual(synced, [DIR]);
+  });
+});
+
 describe('recovery of damaged tails', () => {
   for (const cleanShutdown of [false, true]) {
     it(`truncates a torn last batch (cleanShutdown=${cleanShutdown})`, async () => {
