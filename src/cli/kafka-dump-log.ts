@@ -38,7 +38,7 @@ const spec: ToolSpec = {
     { name: 'offsets-decoder', description: 'if set, log data will be parsed as offset data from the __consumer_offsets topic.' },
     { name: 'print-data-log', description: 'if set, printing the messages content when dumping data logs. Automatically set if any decoder option is specified.' },
     { name: 'skip-record-metadata', description: 'whether to skip printing metadata for each record.' },
-    { name: 'transaction-log-decoder', description: 'if set, log data will be parsed as transaction metadata from the __transaction_state topic. (Not supported by Samsa yet.)' },
+    { name: 'transaction-log-decoder', description: 'if set, log data will be parsed as transaction metadata from the __transaction_state topic. (Not supported by Samsa yet: use kafka-transactions describe.)' },
     { name: 'value-decoder-class', argName: 'String', description: 'if set, used to deserialize the messages. This class should implement kafka.serializer.Decoder trait. Custom jar should be available in kafka/libs directory.', defaultText: STRING_DECODER },
     { name: 'verify-index-only', description: 'if set, just verify the index log without printing its content.' },
     { name: 'version', description: 'Display Kafka version.' },
@@ -57,7 +57,7 @@ function checkOptions(args: ParsedArgs): void {
   checkDecoder(args, 'key-decoder-class');
   checkDecoder(args, 'value-decoder-class');
   if (args.has('transaction-log-decoder')) {
-    throw new UsageError('--transaction-log-decoder is not supported yet: Samsa has no transaction coordinator, so there is no __transaction_state log to decode');
+    throw new UsageError('--transaction-log-decoder is not supported yet: see a transaction\'s state with kafka-transactions --bootstrap-server HOST:PORT describe --transactional-id ID');
   }
   if (args.has('cluster-metadata-decoder')) {
     throw new UsageError('--cluster-metadata-decoder is not supported: Samsa keeps cluster metadata in ZooKeeper (or in memory on one node), not in a __cluster_metadata log');
