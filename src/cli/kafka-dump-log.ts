@@ -24,7 +24,7 @@ const spec: ToolSpec = {
   name: 'kafka-dump-log',
   summary: 'This tool helps to parse a log file and dump its contents to the console, useful for debugging a seemingly corrupt log segment.',
   options: [
-    { name: 'cluster-metadata-decoder', description: 'if set, log data will be parsed as cluster metadata records. (Not supported by Samsa: it keeps no __cluster_metadata log.)' },
+    { name: 'cluster-metadata-decoder', description: 'if set, log data will be parsed as cluster metadata records. (Not supported by Samsa: its KRaft metadata log holds whole-state JSON records; --print-data-log shows them.)' },
     { name: 'deep-iteration', description: 'if set, uses deep instead of shallow iteration. Automatically set if print-data-log is enabled.' },
     { name: 'files', argName: 'String: file1, file2, ...', description: 'REQUIRED: The comma separated list of data and index log files to be dumped.' },
     { name: 'help', description: 'Print usage information.' },
@@ -60,7 +60,7 @@ function checkOptions(args: ParsedArgs): void {
     throw new UsageError('--transaction-log-decoder is not supported yet: see a transaction\'s state with kafka-transactions --bootstrap-server HOST:PORT describe --transactional-id ID');
   }
   if (args.has('cluster-metadata-decoder')) {
-    throw new UsageError('--cluster-metadata-decoder is not supported: Samsa keeps cluster metadata in ZooKeeper (or in memory on one node), not in a __cluster_metadata log');
+    throw new UsageError('--cluster-metadata-decoder is not supported: Samsa\'s KRaft metadata log (__cluster_metadata-0) holds whole-state JSON records, not Kafka\'s metadata records; read them with --print-data-log');
   }
 }
 
