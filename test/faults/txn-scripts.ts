@@ -27,14 +27,35 @@
  *   orchestrator would). Events: {ev:'txn', n, ms} per committed transaction, {ev:'abort', err}.
  */
 
+/**
+ * Python shared by the transactional scripts: `emit` (one flushed JSON line) and `commit_retrying`
+ * (commit_transaction retried while librdkafka calls the error retriable; True once committed,
+ * False when it kept failing, raises for abortable and fatal errors).
+ */
+const PY_COMMON = String.raw`
+def emit(o):
+    sys.stdout.write(json.dumps(o) + '\n'); sys.stdout.flush()
+def commit_retrying(p, on_retry=lambda err: None, attempts=5):
+    for attempt in range(attempts):
+        try:
+            p.commit_transaction(20)
+            return True
+        except KafkaException as e:
+            err = e.args[0]
+            if err.retriable() and not err.txn_requires_abort() and not err.fatal():
+                on_retry(err)
+                continue
+            raise
+    return False
+`;
+
 export const WRITER = String.raw`
 import json, os, random, sys, time
 from confluent_kafka import Producer, KafkaException
 bootstrap, topic, parts, wid, first, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 debug = {'debug': os.environ['TXN_CLIENT_DEBUG']} if os.environ.get('TXN_CLIENT_DEBUG') else {}
 rnd = random.Random(seed)
-def emit(o):
-    sys.stdout.write(json.dumps(o) + '\n'); sys.stdout.flush()
+${PY_COMMON}
 def make():
     for attempt in range(30):
         p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': 'txw-' + wid,
@@ -62,17 +83,8 @@ for t in range(first, first + count):
             emit({'ev': 'aborted', 't': t})
             continue
         emit({'ev': 'commit-start', 't': t, 'ms': time.time() * 1000})
-        for attempt in range(5):
-            try:
-                p.commit_transaction(20)
-                emit({'ev': 'committed', 't': t})
-                break
-            except KafkaException as e:
-                err = e.args[0]
-                if err.retriable() and not err.txn_requires_abort() and not err.fatal():
-                    emit({'ev': 'commit-retry', 't': t, 'err': str(err)})
-                    continue
-                raise
+        if commit_retrying(p, lambda err: emit({'ev': 'commit-retry', 't': t, 'err': str(err)})):
+            emit({'ev': 'committed', 't': t})
         else:
             emit({'ev': 'unknown', 't': t, 'why': 'commit kept failing'})
             p = make()
@@ -138,8 +150,7 @@ export const PIPELINE = String.raw`
 import json, sys, time
 from confluent_kafka import Consumer, Producer, KafkaException, TopicPartition, OFFSET_BEGINNING
 bootstrap, src, dst, group, tid, duration = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]) / 1000.0
-def emit(o):
-    sys.stdout.write(json.dumps(o) + '\n'); sys.stdout.flush()
+${PY_COMMON}
 c = Consumer({'bootstrap.servers': bootstrap, 'group.id': group, 'enable.auto.commit': False,
               'isolation.level': 'read_committed', 'auto.offset.reset': 'earliest',
               'session.timeout.ms': 10000, 'socket.timeout.ms': 5000})
@@ -163,15 +174,7 @@ while time.time() < end:
         for m in msgs:
             p.produce(dst, key=m.key(), value=b'o' + m.value()[1:], partition=m.partition())
         p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 20)
-        for attempt in range(5):
-            try:
-                p.commit_transaction(20)
-                break
-            except KafkaException as e:
-                if e.args[0].retriable() and not e.args[0].txn_requires_abort() and not e.args[0].fatal():
-                    continue
-                raise
-        else:
+        if not commit_retrying(p):
             emit({'ev': 'exit', 'why': 'commit kept failing'})
             sys.exit(3)
         emit({'ev': 'txn', 'n': len(msgs), 'ms': time.time() * 1000})
