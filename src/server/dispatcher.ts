@@ -174,10 +174,10 @@ function annotate(o: Exclude<DispatchOutcome, { kind: 'close' }>, throttleMs: nu
 }
 
 /** APIs under the controller mutation quota (KIP-599): CreateTopics, DeleteTopics, CreatePartitions. */
-const MUTATION_APIS = new Set<number>([19, 20, 37]);
+const MUTATION_APIS = new Set<number>([ApiKey.CreateTopics, ApiKey.DeleteTopics, ApiKey.CreatePartitions]);
 
 /** APIs outside client quotas (Kafka exempts these from throttling). */
-const QUOTA_EXEMPT = new Set<number>([ApiKey.ApiVersions, 17 /* SaslHandshake */, 36 /* SaslAuthenticate */]);
+const QUOTA_EXEMPT = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 /** Record bytes in a Fetch response. */
 function fetchedBytes(response: object | null): number {
