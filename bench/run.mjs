@@ -203,10 +203,12 @@ async function startBroker(dataDir, extra = []) {
   const port = await freePort();
   const t0 = performance.now();
   const prefix = canRaiseNofile ? [`--nofile=${BROKER_NOFILE}:${BROKER_NOFILE}`, process.execPath] : [];
+  const { BROKER_NODE_FLAGS } = await import(pathToFileURL(path.join(dist, 'node-flags.js')).href);
   const b = startChild(
     canRaiseNofile ? 'prlimit' : process.execPath,
     [
       ...prefix,
+      ...BROKER_NODE_FLAGS,
       path.join(dist, 'main.js'),
       '--override', `log.dirs=${dataDir}`,
       '--override', `listeners=PLAINTEXT://${HOST}:${port}`,

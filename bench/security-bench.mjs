@@ -31,7 +31,9 @@ export async function securityRows(d) {
       const certs = await makeTestCerts();
       const ports = { PLAINTEXT: await freePort(), SSL: await freePort(), SASL_SSL: await freePort() };
       const listeners = Object.entries(ports).map(([n, p]) => `${n}://${HOST}:${p}`).join(',');
+      const { BROKER_NODE_FLAGS } = await import(pathToFileURL(path.join(dist, 'node-flags.js')).href);
       const broker = startChild(process.execPath, [
+        ...BROKER_NODE_FLAGS,
         path.join(dist, 'main.js'),
         ...[
           `log.dirs=${path.join(work, 'secure')}`,

@@ -234,6 +234,7 @@ export class Broker {
       clock: io.clock,
       logDirs: config.logDirs,
       defaults: toLogConfig(config, {}),
+      tailCacheBytes: config.logTailCacheBytes,
       onLogDirFailure: (_dir, failedDirs, err) => {
         if (config.logDirs.every((d) => failedDirs.has(d))) {
           fatal.raise(`shutting down: all log dirs in ${config.logDirs.join(',')} have failed (last: ${err.message}); free space or fix the disk, then restart`);
@@ -370,6 +371,7 @@ export class Broker {
       process: io.process ?? null,
       partitionLogMetrics: () => effective.metricsPartitionLogEnable,
       logDirs: () => ({ total: config.logDirs.length, offline: logs.failedLogDirs.size }),
+      tailCache: () => logs.tailCacheStats(),
     };
     readinessProblems.fn = () => readinessProblemsOf(brokerId, controller.image, replicas, cluster);
     const webConsole = admin && io.webConsole ? mountWebConsole(io.webConsole, config, bound, adminBound, logger('admin')) : null;
@@ -494,6 +496,7 @@ function startingAdminHandlers(metrics: BrokerMetrics, readiness: ReadinessView,
     process,
     partitionLogMetrics: () => false,
     logDirs: () => ({ total: 0, offline: 0 }),
+    tailCache: () => ({ bytes: 0, hits: 0, misses: 0 }),
   };
   return [metricsHandler(() => starting), healthHandler(readiness), readyHandler(readiness)];
 }

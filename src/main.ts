@@ -16,6 +16,7 @@ import { NodeHttp } from './io/node/http.js';
 import { createConsoleHandler } from './console/routes.js';
 import { NodeProcessStats } from './io/node/process-stats.js';
 import { logger } from './log.js';
+import { missingNodeFlags } from './node-flags.js';
 import { StartupError } from './startup-error.js';
 
 const USAGE = 'usage: kafka-server-start [server.properties] [--override key=value]...';
@@ -72,6 +73,10 @@ async function main(): Promise<void> {
       log.info(`console and metrics at ${url} (${url}/metrics, /health, /ready)`);
     }
     log.info(`[KafkaServer id=${config.brokerId}] started`);
+    const missing = missingNodeFlags(process.execArgv);
+    if (missing.length > 0) {
+      log.warn(`node was started without ${missing.join(' ')}: expect frequent full garbage collections under load (bin/kafka-server-start passes it; see src/node-flags.ts)`);
+    }
     // Every log dir failed (e.g. the disk is full): halt at once, as Kafka does; no controlled
     // shutdown, since nothing can be written. The partitions move once the ZooKeeper session ends.
     broker.onFatal((reason) => {

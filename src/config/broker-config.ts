@@ -192,6 +192,7 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', validator: atLeast(1), doc: 'How often retention is checked.' },
   { name: 'log.index.interval.bytes', type: 'int', default: '4096', validator: atLeast(0), doc: 'Bytes of log between offset index entries.' },
   { name: 'log.index.size.max.bytes', type: 'int', default: '10485760', validator: atLeast(12), doc: 'Largest offset or time index file.' },
+  { name: 'samsa.log.tail.cache.bytes', type: 'long', default: '67108864', validator: atLeast(0), doc: 'Samsa: memory for copies of the latest appends of every partition (one bound for the broker), from which fetches at the log tail (followers, caught-up consumers) are answered without a file read. 0 = off.' },
   { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX_STRING, validator: atLeast(1), doc: 'Messages appended before a forced flush.' },
   { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'Time a message may stay unflushed; unset means log.flush.scheduler.interval.ms.' },
   { name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX_STRING, doc: 'How often the flusher checks whether a log needs flushing.' },
@@ -349,6 +350,8 @@ export interface BrokerConfig {
   logIndexIntervalBytes: number;
   logIndexSizeMaxBytes: number;
   logFlushIntervalMessages: number;
+  /** samsa.log.tail.cache.bytes (0 = off). */
+  logTailCacheBytes: number;
   /** log.flush.interval.ms, else log.flush.scheduler.interval.ms. */
   logFlushIntervalMs: number;
   logFlushSchedulerIntervalMs: number;
@@ -766,6 +769,7 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     logIndexIntervalBytes: v.number('log.index.interval.bytes'),
     logIndexSizeMaxBytes: v.number('log.index.size.max.bytes'),
     logFlushIntervalMessages: v.number('log.flush.interval.messages'),
+    logTailCacheBytes: v.number('samsa.log.tail.cache.bytes'),
     logFlushIntervalMs: v.numberOrNull('log.flush.interval.ms') ?? v.number('log.flush.scheduler.interval.ms'),
     logFlushSchedulerIntervalMs: v.number('log.flush.scheduler.interval.ms'),
     logFlushOffsetCheckpointIntervalMs: v.number('log.flush.offset.checkpoint.interval.ms'),

@@ -50,6 +50,8 @@ export interface MetricsSources {
   partitionLogMetrics(): boolean;
   /** Log dirs configured, and those failed. */
   logDirs(): { total: number; offline: number };
+  /** The tail cache (samsa.log.tail.cache.bytes): bytes held, and reads answered from it or not. */
+  tailCache(): { bytes: number; hits: number; misses: number };
 }
 
 const one = (v: number): Array<readonly [Labels | null, number]> => [[null, v]];
@@ -67,6 +69,10 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
   if (src.process) writeProcessMetrics(w, src.process);
   w.gauge('kafka_server_kafkaserver_brokerstate', 'Broker state as Kafka numbers it: 0 not running, 1 starting, 2 recovering logs, 3 running, 6 pending controlled shutdown, 7 shutting down.', one(m.state));
   w.gauge('kafka_log_logmanager_offlinelogdirectorycount', 'Log directories that failed (I/O error); the broker stops when all have.', one(src.logDirs().offline));
+  const tail = src.tailCache();
+  w.gauge('samsa_log_tail_cache_bytes', 'Memory held by copies of the latest appends (samsa.log.tail.cache.bytes).', one(tail.bytes));
+  w.counter('samsa_log_tail_cache_hits', 'Log reads answered from the tail cache.', one(tail.hits));
+  w.counter('samsa_log_tail_cache_misses', 'Log reads (with the tail cache on) that went to the segment files.', one(tail.misses));
   w.counter('samsa_request_log_slow', 'Requests logged as slow (samsa.slow.request.threshold.ms).', one(m.requests.slowRequestsLogged));
   w.counter('samsa_request_log_sampled', 'Requests logged by sampling (samsa.request.log.sample.rate).', one(m.requests.sampledRequestsLogged));
   return w;

@@ -40,6 +40,7 @@ import { StorageError } from './errors.js';
 import { validateLogConfig, type LogConfig } from './log-config.js';
 import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
+import { TailCacheBudget } from './tail-cache.js';
 import { forEachLimit } from '../for-each-limit.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
@@ -71,6 +72,8 @@ export interface LogManagerOptions {
    * stops when every log dir has failed, as Kafka does, so that its partitions are led elsewhere.
    */
   onLogDirFailure?: (logDir: string, failedDirs: ReadonlySet<string>, err: Error) => void;
+  /** samsa.log.tail.cache.bytes: the memory every log's tail cache shares (tail-cache.ts); 0 or none = off. */
+  tailCacheBytes?: number;
 }
 
 /** `<topic>-<partition>` → its parts; the partition follows the last '-'. Null for anything else. */
@@ -110,9 +113,16 @@ export class LogManager {
   readonly #backgroundRemovals = new Set<Promise<void>>();
   readonly #runningTasks = new Map<string, Promise<void>>();
   readonly #cleaner: LogCleaner;
+  readonly #tailCacheBudget: TailCacheBudget;
   #timers: Timer[] = [];
   #deleteIdCounter = 0;
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new';
+
+  /** The tail cache shared by every log (samsa.log.tail.cache.bytes): bytes held, reads answered from it and not. */
+  tailCacheStats(): { bytes: number; hits: number; misses: number } {
+    const b = this.#tailCacheBudget;
+    return { bytes: b.bytes, hits: b.hits, misses: b.misses };
+  }
 
   /** Log dirs where a log went offline on an I/O failure. */
   get failedLogDirs(): ReadonlySet<string> {
@@ -137,6 +147,7 @@ export class LogManager {
     this.#topicConfig = opts.topicConfig;
     this.#onLogDirFailure = opts.onLogDirFailure;
     this.#cleaner = new LogCleaner({ clock: opts.clock });
+    this.#tailCacheBudget = new TailCacheBudget(opts.tailCacheBytes ?? 0);
   }
 
   get logDirs(): readonly string[] {
@@ -197,6 +208,7 @@ export class LogManager {
         dirExists: true,
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
         onOffline: (err) => this.#logDirFailed(logDir, err),
+        tailCacheBudget: this.#tailCacheBudget,
       });
       this.#logs.set(checkpointKey(topic, partition), { log, logDir });
     });
@@ -257,6 +269,7 @@ export class LogManager {
         config,
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
         onOffline: (err) => this.#logDirFailed(logDir, err),
+        tailCacheBudget: this.#tailCacheBudget,
       });
       this.#logs.set(key, { log, logDir });
       this.#log.info({ topic, partition, dir: log.dir }, 'created log');

@@ -54,6 +54,7 @@ import type { ProducerSnapshotFiles } from './producer-snapshots.js';
 import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type CompletedTxn, type ProducerStateManager } from './producer-state.js';
 import { SegmentDeleter } from './segment-deleter.js';
 import { findMaxTimestampOffset, findOffsetForTimestamp, floorSegment, readSegments } from './segment-list.js';
+import { TailCache, type TailCacheBudget } from './tail-cache.js';
 import type { AbortedTxn } from './txn-index.js';
 
 export type { LogConfig } from './log-config.js';
@@ -91,6 +92,8 @@ export interface PartitionLogOptions extends LogLoadOptions {
   producerIdExpirationMs?: number;
   /** Called once, when an I/O failure takes the log offline (LogManager fails the log dir). */
   onOffline?: (err: StorageError) => void;
+  /** The broker-wide bound of the tail cache (tail-cache.ts); none: reads always go to the files. */
+  tailCacheBudget?: TailCacheBudget;
 }
 
 export class PartitionLog {
@@ -130,6 +133,8 @@ export class PartitionLog {
   readonly #producerIdExpirationMs: number;
   /** The producer snapshot files on disk. */
   readonly #producerSnapshots: ProducerSnapshotFiles;
+  /** Copies of the latest appends, for reads at the tail; cleared whenever #generation moves. */
+  readonly #tail: TailCache;
 
   private constructor(opts: PartitionLogOptions, loaded: LoadedLog, log: Logger) {
     const { segments, logStartOffset } = loaded;
@@ -156,6 +161,7 @@ export class PartitionLog {
     this.#producerState = loaded.producerState;
     this.#producerState.onHighWatermark(this.#highWatermark);
     this.#producerSnapshots = loaded.producerSnapshots;
+    this.#tail = new TailCache(opts.tailCacheBudget);
     this.#deleter = new SegmentDeleter(
       opts.clock,
       () => this.#config.fileDeleteDelayMs,
@@ -330,6 +336,7 @@ export class PartitionLog {
           return false;
         }
         this.#generation++;
+        this.#tail.clear();
         const nextBaseOffset = segments[first + old.length]!.baseOffset;
         await this.#deleter.retire(old);
         await this.#disk.rename(swapPath, path.join(this.dir, segmentFileName(baseOffsets[0]!, LOG_FILE_SUFFIX)));
@@ -526,6 +533,7 @@ export class PartitionLog {
         const chunk = at === 0 && end === records.length ? records : records.subarray(at, end);
         await seg.append(chunk, config.indexIntervalBytes, nowMs);
         this.#logEndOffset = seg.nextOffset;
+        this.#tail.append(chunk, this.#logEndOffset);
         this.#sizeBytes += chunk.length;
         at = end;
       }
@@ -583,6 +591,13 @@ export class PartitionLog {
     maxBytes: number,
     opts: { minOneMessage: boolean; maxOffset?: number },
   ): Promise<{ records: Buffer; firstOffset: number }> {
+    // Reads at the tail are answered from the copies of the latest appends (tail-cache.ts).
+    if (this.#offlineError === null && !this.#closed && fetchOffset >= this.#logStartOffset && fetchOffset <= this.#logEndOffset) {
+      const maxOffset = Math.min(opts.maxOffset ?? this.#logEndOffset, this.#logEndOffset);
+      if (fetchOffset >= maxOffset) return { records: EMPTY, firstOffset: fetchOffset };
+      const cached = this.#tail.read(fetchOffset, maxBytes, opts.minOneMessage, maxOffset, this.#logEndOffset);
+      if (cached !== null) return cached;
+    }
     return this.#withSnapshot('read', async (segments) => {
       if (fetchOffset < this.#logStartOffset || fetchOffset > this.#logEndOffset) {
         throw new StorageError(
@@ -638,6 +653,7 @@ export class PartitionLog {
       this.#checkUsable();
       if (offset >= this.#logEndOffset) return;
       this.#generation++;
+      this.#tail.clear();
       try {
         const segments = this.#segments;
         const nowMs = this.#clock.nowMs();
@@ -748,6 +764,7 @@ export class PartitionLog {
   async #removeOldestSegments(count: number): Promise<void> {
     const removed = this.#segments.slice(0, count);
     this.#generation++;
+    this.#tail.clear();
     this.#segments = this.#segments.slice(count);
     this.#sizeBytes -= removed.reduce((n, s) => n + s.sizeBytes, 0);
     this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0]!.baseOffset);
@@ -817,6 +834,7 @@ export class PartitionLog {
     this.#deleter.hurry();
     await this.#serial(async () => {
       this.#closed = true;
+      this.#tail.clear();
     });
     await this.#backgroundFlush;
     await this.#deleter.drain();

@@ -28,6 +28,7 @@ import { NodeRandom } from '../../src/io/node/random.js';
 import { NodeHttp } from '../../src/io/node/http.js';
 import { createConsoleHandler } from '../../src/console/routes.js';
 import { NodeProcessStats } from '../../src/io/node/process-stats.js';
+import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/test/helpers -> dist/src/main.js */
@@ -219,7 +220,7 @@ export function spawnCaptured(cmd: string, args: string[], env: NodeJS.ProcessEn
 
 function launch(args: string[]): CapturedProcess {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} not found: build first with \`npx tsc -p .\``);
-  return spawnCaptured(process.execPath, [MAIN_JS, ...args], childEnv());
+  return spawnCaptured(process.execPath, [...BROKER_NODE_FLAGS, MAIN_JS, ...args], childEnv());
 }
 
 function parseLogLines(text: string): LogLine[] {

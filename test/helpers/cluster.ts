@@ -24,6 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN_JS, kcat, makeTempDir, removeDir, sleep, spawnCaptured, waitFor, withTimeout, type CapturedProcess } from './broker.js';
+import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/test/helpers -> repository root */
@@ -253,7 +254,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ].flatMap((o) => ['--override', o]);
 
   async function startBroker(id: number): Promise<void> {
-    const p = launch(process.execPath, [MAIN_JS, ...argsFor(id)], brokerEnv());
+    const p = launch(process.execPath, [...BROKER_NODE_FLAGS, MAIN_JS, ...argsFor(id)], brokerEnv());
     procs.set(id, p);
     await waitFor(() => {
       if (p.hasExited()) throw new Error(`broker ${id} exited:\n${p.out.join('').slice(-4000)}`);

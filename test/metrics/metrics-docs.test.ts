@@ -58,6 +58,7 @@ function fullSources(): MetricsSources {
     process: stats,
     partitionLogMetrics: () => true,
     logDirs: () => ({ total: 1, offline: 0 }),
+    tailCache: () => ({ bytes: 4096, hits: 3, misses: 1 }),
   };
 }
 

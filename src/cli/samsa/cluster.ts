@@ -25,6 +25,7 @@ import path from 'node:path';
 import { Child, brokersReady, describeExit, MAIN_JS, waitUntil, writeZooKeeperConfig, ZK_START, zookeeperMissing, zookeeperServing, type ExitStatus } from './cluster-procs.js';
 import { assertNotRunning, ensureWritableDir, pickFreePort, planBrokerPorts, portFree, planZooKeeperPort, readClusterFile, removeRunningFile, writeClusterFile, writeRunningFile, type ClusterFile } from './cluster-state.js';
 import { c, ce, CliError, print } from './ui.js';
+import { BROKER_NODE_FLAGS } from '../../node-flags.js';
 
 interface ClusterOptions {
   brokers?: string;
@@ -143,6 +144,7 @@ function brokerArgs(p: Plan, i: number): string[] {
   const n = p.ids.length;
   const port = p.ports[i]!;
   return [
+    ...BROKER_NODE_FLAGS,
     MAIN_JS,
     ...[
       `broker.id=${p.ids[i]}`,
