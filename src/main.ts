@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     for (const w of warnings) log.warn(w);
     broker = await Broker.start(config, {
       clock: new NodeClock(),
-      disk: new NodeDisk(),
+      disk: new NodeDisk({ inlineWriteBytesMax: config.logInlineWriteBytesMax }),
       net: new NodeNet(),
       random: new NodeRandom(),
       coordination: zookeeperCoordination,

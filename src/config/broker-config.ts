@@ -192,6 +192,7 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', validator: atLeast(1), doc: 'How often retention is checked.' },
   { name: 'log.index.interval.bytes', type: 'int', default: '4096', validator: atLeast(0), doc: 'Bytes of log between offset index entries.' },
   { name: 'log.index.size.max.bytes', type: 'int', default: '10485760', validator: atLeast(12), doc: 'Largest offset or time index file.' },
+  { name: 'samsa.log.inline.write.bytes.max', type: 'int', default: '1048576', validator: atLeast(0), doc: 'Samsa: log writes up to this size are made by the broker\'s main thread directly into the page cache (write(2) does not wait for the device), saving a thread-pool round trip per append; larger writes, fsyncs and reads use the thread pool. Should a write block longer than 10 ms, writes use the thread pool for 10 s. 0 = every write through the thread pool.' },
   { name: 'samsa.log.tail.cache.bytes', type: 'long', default: '67108864', validator: atLeast(0), doc: 'Samsa: memory for copies of the latest appends of every partition (one bound for the broker), from which fetches at the log tail (followers, caught-up consumers) are answered without a file read. 0 = off.' },
   { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX_STRING, validator: atLeast(1), doc: 'Messages appended before a forced flush.' },
   { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'Time a message may stay unflushed; unset means log.flush.scheduler.interval.ms.' },
@@ -350,6 +351,8 @@ export interface BrokerConfig {
   logIndexIntervalBytes: number;
   logIndexSizeMaxBytes: number;
   logFlushIntervalMessages: number;
+  /** samsa.log.inline.write.bytes.max (0 = every write through the thread pool). */
+  logInlineWriteBytesMax: number;
   /** samsa.log.tail.cache.bytes (0 = off). */
   logTailCacheBytes: number;
   /** log.flush.interval.ms, else log.flush.scheduler.interval.ms. */
@@ -770,6 +773,7 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     logIndexSizeMaxBytes: v.number('log.index.size.max.bytes'),
     logFlushIntervalMessages: v.number('log.flush.interval.messages'),
     logTailCacheBytes: v.number('samsa.log.tail.cache.bytes'),
+    logInlineWriteBytesMax: v.number('samsa.log.inline.write.bytes.max'),
     logFlushIntervalMs: v.numberOrNull('log.flush.interval.ms') ?? v.number('log.flush.scheduler.interval.ms'),
     logFlushSchedulerIntervalMs: v.number('log.flush.scheduler.interval.ms'),
     logFlushOffsetCheckpointIntervalMs: v.number('log.flush.offset.checkpoint.interval.ms'),

@@ -111,7 +111,7 @@ export async function startBroker(opts: { overrides?: string[]; dataDir?: string
   const processStats = new NodeProcessStats();
   try {
     broker = await withTimeout(
-      Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination, http: new NodeHttp(), process: processStats, webConsole: createConsoleHandler }),
+      Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk({ inlineWriteBytesMax: config.logInlineWriteBytesMax }), net: new NodeNet(), random: new NodeRandom(), coordination: zookeeperCoordination, http: new NodeHttp(), process: processStats, webConsole: createConsoleHandler }),
       20_000,
       'the in-process broker to start',
     );

@@ -26,6 +26,49 @@ afterEach(async () => {
 });
 
 describe('NodeDisk', () => {
+  it('writes small buffers inline and large ones through the thread pool, with the same bytes on disk', async () => {
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024 });
+    const h = await disk.open(path.join(tmp, 'w'), 'c+');
+    const small = Buffer.alloc(1000, 1);
+    const large = Buffer.alloc(5000, 2);
+    assert.equal(await h.write(small, 0), 1000);
+    assert.equal(await h.write(large, 1000), 5000);
+    assert.equal(await h.write(Buffer.from('xyz'), 10), 3, 'an inline write at a position inside the file');
+    assert.deepEqual(disk.writeCounts, { inline: 2, pooled: 1 });
+    const back = Buffer.alloc(6000);
+    assert.equal(await h.read(back, 0, 6000, 0), 6000);
+    const want = Buffer.concat([small, large]);
+    want.write('xyz', 10);
+    assert.ok(back.equals(want));
+    await h.close();
+    const off = new NodeDisk({ inlineWriteBytesMax: 0 });
+    const h2 = await off.open(path.join(tmp, 'w2'), 'c+');
+    await h2.write(Buffer.from('a'), 0);
+    assert.deepEqual(off.writeCounts, { inline: 0, pooled: 1 }, '0 turns inline writes off');
+    await h2.close();
+  });
+
+  it('sends writes to the thread pool for a while after an inline write stalls', async () => {
+    const stalls: number[] = [];
+    // Every write counts as a stall here (threshold -1 ms), so only the first is inline.
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteStallMs: -1, onInlineWriteStall: (ms) => stalls.push(ms) });
+    const h = await disk.open(path.join(tmp, 's'), 'c+');
+    for (let i = 0; i < 5; i++) await h.write(Buffer.from([i]), i);
+    assert.deepEqual(disk.writeCounts, { inline: 1, pooled: 4 });
+    assert.equal(stalls.length, 1);
+    const back = Buffer.alloc(5);
+    await h.read(back, 0, 5, 0);
+    assert.deepEqual([...back], [0, 1, 2, 3, 4]);
+    await h.close();
+  });
+
+  it('an inline write error (a closed file) rejects the write like a pooled one', async () => {
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024 });
+    const h = await disk.open(path.join(tmp, 'c'), 'c+');
+    await h.close();
+    await assert.rejects(h.write(Buffer.from('late'), 0), (e) => typeof diskErrorCode(e) === 'string');
+  });
+
   it('implements the Disk contract on the real file system', async () => {
     const disk = new NodeDisk();
     const dir = path.join(tmp, 'a', 'b');

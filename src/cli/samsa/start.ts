@@ -114,7 +114,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   let broker: Awaited<ReturnType<typeof Broker.start>>;
   try {
     const coordination = config.zookeeperConnect !== null ? (await import('../../cluster/coordination/zookeeper.js')).zookeeperCoordination : undefined;
-    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk(), net: new NodeNet(), random: new NodeRandom(), http: new NodeHttp(), process: new NodeProcessStats(), webConsole: createConsoleHandler, ...(coordination ? { coordination } : {}) });
+    broker = await Broker.start(config, { clock: new NodeClock(), disk: new NodeDisk({ inlineWriteBytesMax: config.logInlineWriteBytesMax }), net: new NodeNet(), random: new NodeRandom(), http: new NodeHttp(), process: new NodeProcessStats(), webConsole: createConsoleHandler, ...(coordination ? { coordination } : {}) });
   } catch (e) {
     if (e instanceof StartupError) {
       const inUse = /port is already in use/.test(e.message);

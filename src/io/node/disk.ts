@@ -1,10 +1,21 @@
 /**
  * Production Disk over node:fs/promises. Thin: every method maps to one or two fs calls, and
  * errors pass through unchanged (Node errors carry `code`, which storage inspects).
+ *
+ * Inline writes: a write of at most `inlineWriteBytesMax` bytes is a write(2) on the calling (main)
+ * thread instead of a thread-pool job. It lands in the page cache without waiting for the device,
+ * as Kafka's request threads write, and saves the hop to a pool thread and back (two wake-ups and
+ * context switches, a promise settled from another thread) on every append: 17% less broker CPU
+ * per record and half the p99 in our measurements (docs/PERFORMANCE.md, "Inline appends"). fsync,
+ * reads and larger writes always use the pool. Should the kernel make an inline write block (dirty
+ * page throttling, a stalled device), taking longer than INLINE_WRITE_STALL_MS, writes go back to
+ * the pool for INLINE_WRITE_BACKOFF_MS so that the event loop keeps serving fetches and heartbeats.
  */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { logger } from '../../log.js';
 import { diskError, type DirEntry, type Disk, type DiskLock, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
 
 function nodeFlags(flags: OpenFlags): string | number {
@@ -19,11 +30,70 @@ function nodeFlags(flags: OpenFlags): string | number {
   }
 }
 
+/** An inline write slower than this sends writes back to the thread pool for a while. */
+const INLINE_WRITE_STALL_MS = 10;
+const INLINE_WRITE_BACKOFF_MS = 10_000;
+/** Default bound of inline writes (samsa.log.inline.write.bytes.max). */
+export const INLINE_WRITE_BYTES_DEFAULT = 1024 * 1024;
+
+export interface NodeDiskOptions {
+  /** Writes up to this many bytes run inline on the calling thread; 0 = every write goes to the thread pool. */
+  inlineWriteBytesMax?: number;
+  /** Told when an inline write stalled and writes moved to the thread pool for a while (default: a warning in the log). */
+  onInlineWriteStall?: (elapsedMs: number, backoffMs: number) => void;
+  /** Tests: what counts as a stall (default INLINE_WRITE_STALL_MS). */
+  inlineWriteStallMs?: number;
+}
+
+/** Whether a write may run inline now; shared by every file of one NodeDisk. */
+class InlineWrites {
+  readonly bytesMax: number;
+  readonly #onStall: NodeDiskOptions['onInlineWriteStall'];
+  readonly #stallMs: number;
+  #poolUntilMs = 0;
+  /** Writes made inline, and through the thread pool. */
+  inline = 0;
+  pooled = 0;
+
+  constructor(opts: NodeDiskOptions) {
+    this.bytesMax = Math.max(0, opts.inlineWriteBytesMax ?? INLINE_WRITE_BYTES_DEFAULT);
+    this.#stallMs = opts.inlineWriteStallMs ?? INLINE_WRITE_STALL_MS;
+    this.#onStall =
+      opts.onInlineWriteStall ??
+      ((elapsedMs, backoffMs) =>
+        logger('disk').warn({ elapsedMs: Math.round(elapsedMs) }, `a log write blocked the event loop for ${Math.round(elapsedMs)} ms (the kernel is throttling writes): writes go through the thread pool for the next ${backoffMs / 1000} s`));
+  }
+
+  allowed(bytes: number): boolean {
+    const ok = bytes <= this.bytesMax && (this.#poolUntilMs === 0 || performance.now() >= this.#poolUntilMs);
+    if (!ok) this.pooled++;
+    return ok;
+  }
+
+  /** Runs write(2) until `buf` is written; notes a stall. */
+  write(fd: number, buf: Buffer, position: number): number {
+    const startMs = performance.now();
+    this.inline++;
+    let done = 0;
+    while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+    const elapsedMs = performance.now() - startMs;
+    if (elapsedMs > this.#stallMs) {
+      this.#poolUntilMs = startMs + elapsedMs + INLINE_WRITE_BACKOFF_MS;
+      this.#onStall?.(elapsedMs, INLINE_WRITE_BACKOFF_MS);
+    } else {
+      this.#poolUntilMs = 0;
+    }
+    return done;
+  }
+}
+
 class NodeFileHandle implements FileHandle {
   readonly #handle: fs.FileHandle;
+  readonly #inline: InlineWrites;
 
-  constructor(handle: fs.FileHandle) {
+  constructor(handle: fs.FileHandle, inline: InlineWrites) {
     this.#handle = handle;
+    this.#inline = inline;
   }
 
   async read(buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
@@ -37,6 +107,7 @@ class NodeFileHandle implements FileHandle {
   }
 
   async write(buf: Buffer, position: number): Promise<number> {
+    if (this.#inline.allowed(buf.length)) return this.#inline.write(this.#handle.fd, buf, position);
     let done = 0;
     while (done < buf.length) {
       const { bytesWritten } = await this.#handle.write(buf, done, buf.length - done, position + done);
@@ -63,6 +134,17 @@ class NodeFileHandle implements FileHandle {
 }
 
 export class NodeDisk implements Disk {
+  readonly #inline: InlineWrites;
+
+  constructor(opts: NodeDiskOptions = {}) {
+    this.#inline = new InlineWrites(opts);
+  }
+
+  /** File writes made inline and through the thread pool so far (tests, diagnostics). */
+  get writeCounts(): { inline: number; pooled: number } {
+    return { inline: this.#inline.inline, pooled: this.#inline.pooled };
+  }
+
   async mkdir(dirPath: string): Promise<void> {
     await fs.mkdir(dirPath, { recursive: true });
   }
@@ -99,7 +181,7 @@ export class NodeDisk implements Disk {
     const tmpPath = `${target}.tmp`;
     const handle = await fs.open(tmpPath, 'w');
     try {
-      await new NodeFileHandle(handle).write(data, 0);
+      await new NodeFileHandle(handle, this.#inline).write(data, 0);
       await handle.sync();
     } finally {
       await handle.close();
@@ -109,7 +191,7 @@ export class NodeDisk implements Disk {
   }
 
   async open(target: string, flags: OpenFlags): Promise<FileHandle> {
-    return new NodeFileHandle(await fs.open(target, nodeFlags(flags)));
+    return new NodeFileHandle(await fs.open(target, nodeFlags(flags)), this.#inline);
   }
 
   async syncDir(dirPath: string): Promise<void> {
