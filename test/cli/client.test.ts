@@ -59,6 +59,7 @@ describe('client building blocks', () => {
         appended++;
       }
       assert.ok(appended > 10 && appended < 300, 'the builder stops at its capacity');
+      assert.ok(b.sizeBytes <= 4096 && b.sizeBytes > 2048, 'it grew from its first 2 KiB buffer up to, not past, the capacity');
       const batch = await b.sealCompressed(codec);
       const independent = readRecordsSync(batch);
       assert.equal(independent.length, appended);
