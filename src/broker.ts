@@ -29,6 +29,7 @@ import { assertLimits, limits } from './limits.js';
 import { logger } from './log.js';
 import { handlerTable } from './handlers/index.js';
 import { codeForPartitionFailure } from './handlers/errors.js';
+import { FetchSessionCache } from './handlers/fetch-sessions.js';
 import { GroupCoordinator } from './coordinator/group/group-coordinator.js';
 import { ReplicaOffsetsTopicLog } from './coordinator/offsets/offsets-topic-log.js';
 import { startTransactions, type Transactions } from './coordinator/txn/wiring.js';
@@ -329,6 +330,7 @@ export class Broker {
     // ---- transactions (src/coordinator/txn) ----
     const txns = startTransactions({ brokerId, config, io, controller, replicas, groupCoordinator, codeForAppendFailure: codeForPartitionFailure, log: logger('txn') });
     closers.add(async () => txns.shutdown());
+    const fetchSessions = new FetchSessionCache(() => ({ slotsMax: effective.fetchSessionCacheSlots, evictionMs: effective.fetchSessionEvictionMs }));
     const context: BrokerContext = {
       brokerId,
       get config() {
@@ -339,6 +341,7 @@ export class Broker {
       controller,
       replicas,
       fetchPurgatory: purgatory,
+      fetchSessions,
       groupCoordinator,
       txnCoordinator: txns.coordinator,
       producerIds: txns.producerIds,
@@ -372,6 +375,7 @@ export class Broker {
       partitionLogMetrics: () => effective.metricsPartitionLogEnable,
       logDirs: () => ({ total: config.logDirs.length, offline: logs.failedLogDirs.size }),
       tailCache: () => logs.tailCacheStats(),
+      fetchSessions: () => ({ sessions: fetchSessions.size, partitions: fetchSessions.partitionCount }),
     };
     readinessProblems.fn = () => readinessProblemsOf(brokerId, controller.image, replicas, cluster);
     const webConsole = admin && io.webConsole ? mountWebConsole(io.webConsole, config, bound, adminBound, logger('admin')) : null;
@@ -497,6 +501,7 @@ function startingAdminHandlers(metrics: BrokerMetrics, readiness: ReadinessView,
     partitionLogMetrics: () => false,
     logDirs: () => ({ total: 0, offline: 0 }),
     tailCache: () => ({ bytes: 0, hits: 0, misses: 0 }),
+    fetchSessions: () => ({ sessions: 0, partitions: 0 }),
   };
   return [metricsHandler(() => starting), healthHandler(readiness), readyHandler(readiness)];
 }

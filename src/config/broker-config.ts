@@ -243,6 +243,8 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'follower.replication.throttled.rate', type: 'long', default: '9223372036854775807', validator: atLeast(0), doc: 'Bytes/s a follower fetches for its throttled replicas (follower.replication.throttled.replicas); a dynamic config.' },
   { name: 'replica.fetch.max.bytes', type: 'int', default: '1048576', validator: atLeast(0), doc: 'Bytes a follower asks for per partition.' },
   { name: 'replica.fetch.min.bytes', type: 'int', default: '1', doc: 'Bytes a follower waits for.' },
+  { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', validator: atLeast(0), doc: 'Fetch sessions (KIP-227) kept at once; 0 = every fetch is served without a session.' },
+  { name: 'min.incremental.fetch.session.eviction.ms', type: 'int', default: '120000', validator: atLeast(0), doc: 'A fetch session unused this long may give its place to a new one when the cache is full.' },
   { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', doc: 'Longest a follower fetch waits on the leader.' },
   { name: 'replica.fetch.response.max.bytes', type: 'int', default: '10485760', validator: atLeast(0), doc: 'Bytes a follower fetch response may hold.' },
   { name: 'replica.fetch.backoff.ms', type: 'int', default: '1000', validator: atLeast(0), doc: 'Pause after a follower fetch error.' },
@@ -404,6 +406,10 @@ export interface BrokerConfig {
   replicaFetchMaxBytes: number;
   replicaFetchMinBytes: number;
   replicaFetchWaitMaxMs: number;
+  /** max.incremental.fetch.session.cache.slots (KIP-227 sessions kept; 0 = none). */
+  fetchSessionCacheSlots: number;
+  /** min.incremental.fetch.session.eviction.ms */
+  fetchSessionEvictionMs: number;
   replicaFetchResponseMaxBytes: number;
   replicaFetchBackoffMs: number;
   replicaSocketTimeoutMs: number;
@@ -820,6 +826,8 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     replicaFetchMaxBytes: v.number('replica.fetch.max.bytes'),
     replicaFetchMinBytes: v.number('replica.fetch.min.bytes'),
     replicaFetchWaitMaxMs: v.number('replica.fetch.wait.max.ms'),
+    fetchSessionCacheSlots: v.number('max.incremental.fetch.session.cache.slots'),
+    fetchSessionEvictionMs: v.number('min.incremental.fetch.session.eviction.ms'),
     replicaFetchResponseMaxBytes: v.number('replica.fetch.response.max.bytes'),
     replicaFetchBackoffMs: v.number('replica.fetch.backoff.ms'),
     replicaSocketTimeoutMs: v.number('replica.socket.timeout.ms'),

@@ -15,8 +15,9 @@
  * any other batch and clients skip them. READ_UNCOMMITTED reads to the high watermark as before.
  * A delayed fetch is woken by appends, high watermark moves and marker writes: the LSO moves only then.
  * From v13 topics are named by topic id (KIP-516): ids resolve through the request's image, an
- * unknown id answers UNKNOWN_TOPIC_ID. Fetch sessions (KIP-227) are declined: we always answer sessionId 0, which tells clients to send
- * full requests, a behaviour the protocol allows.
+ * unknown id answers UNKNOWN_TOPIC_ID. Fetch sessions (KIP-227, v7+; fetch-sessions.ts): a request
+ * in a session is served as the full list of the session's partitions, and an incremental one is
+ * answered with only the partitions that have something new.
  * Consumers using v0-3 read legacy message sets (magic 0 for v0-1, magic 1 for v2-3): their
  * partitions are down-converted within the same byte budgets (fetch-down-convert.ts); v4+ and
  * followers get the stored bytes untouched.
@@ -189,7 +190,21 @@ function recordFetched(ctx: RequestContext, req: FetchRequest, response: FetchRe
   return response;
 }
 
-export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => recordFetched(ctx, req, await fetch(ctx, req)));
+export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(fetchApi, async (ctx, req) => {
+  const sessions = ctx.broker.fetchSessions;
+  if (ctx.apiVersion < 7 || sessions === undefined) return recordFetched(ctx, req, await fetch(ctx, req));
+  const resolved = sessions.resolve(req, ctx.apiVersion, ctx.broker.clock.monotonicMs());
+  switch (resolved.kind) {
+    case 'error':
+      return { throttleTimeMs: 0, errorCode: resolved.errorCode, sessionId: 0, responses: [] };
+    case 'sessionless':
+      return recordFetched(ctx, resolved.request, await fetch(ctx, resolved.request));
+    case 'session': {
+      const full = recordFetched(ctx, resolved.request, await fetch(ctx, resolved.request));
+      return resolved.session.answer(full, resolved.incremental);
+    }
+  }
+});
 
 async function fetch(ctx: RequestContext, req: FetchRequest): Promise<FetchResponse> {
   const refused = refusedTopics(ctx, req);

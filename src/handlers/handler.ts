@@ -24,6 +24,7 @@ import type { LocalMarkerWriter } from '../coordinator/txn/marker-writer.js';
 import type { TxnVerifier } from '../coordinator/txn/txn-verifier.js';
 import type { BrokerMetrics } from '../metrics/broker-metrics.js';
 import type { RequestTiming } from '../metrics/request-metrics.js';
+import type { FetchSessionCache } from './fetch-sessions.js';
 
 export interface RequestContext {
   readonly header: RequestHeader;
@@ -86,6 +87,8 @@ export interface BrokerContext {
   readonly controller: Controller;
   readonly replicas: ReplicaManager;
   readonly fetchPurgatory: Purgatory;
+  /** Fetch sessions (KIP-227); without it every fetch is served without a session. */
+  readonly fetchSessions?: FetchSessionCache;
   /**
    * Consumer groups and committed offsets. The broker always sets it; it is optional so that
    * contexts built by tests of other handlers need not construct one (group APIs then answer

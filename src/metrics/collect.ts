@@ -52,6 +52,8 @@ export interface MetricsSources {
   logDirs(): { total: number; offline: number };
   /** The tail cache (samsa.log.tail.cache.bytes): bytes held, and reads answered from it or not. */
   tailCache(): { bytes: number; hits: number; misses: number };
+  /** Fetch sessions (KIP-227) held, and the partitions they cache. */
+  fetchSessions(): { sessions: number; partitions: number };
 }
 
 const one = (v: number): Array<readonly [Labels | null, number]> => [[null, v]];
@@ -72,6 +74,9 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
   const tail = src.tailCache();
   w.gauge('samsa_log_tail_cache_bytes', 'Memory held by copies of the latest appends (samsa.log.tail.cache.bytes).', one(tail.bytes));
   w.counter('samsa_log_tail_cache_hits', 'Log reads answered from the tail cache.', one(tail.hits));
+  const sessions = src.fetchSessions();
+  w.gauge('kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Fetch sessions (KIP-227) held (max.incremental.fetch.session.cache.slots).', one(sessions.sessions));
+  w.gauge('kafka_server_fetchsessioncache_numincrementalfetchpartitionscached', 'Partitions held by all fetch sessions.', one(sessions.partitions));
   w.counter('samsa_log_tail_cache_misses', 'Log reads (with the tail cache on) that went to the segment files.', one(tail.misses));
   w.counter('samsa_request_log_slow', 'Requests logged as slow (samsa.slow.request.threshold.ms).', one(m.requests.slowRequestsLogged));
   w.counter('samsa_request_log_sampled', 'Requests logged by sampling (samsa.request.log.sample.rate).', one(m.requests.sampledRequestsLogged));

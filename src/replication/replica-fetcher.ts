@@ -9,7 +9,11 @@
  *     epoch) and repeat when the leader answered an older epoch than ours (each round removes our
  *     newest epoch, so it converges). Without any epoch we fall back to our high watermark.
  *  2. Then one Fetch (v12, replicaId = us, currentLeaderEpoch per partition) for all fetching
- *     partitions. The leader parks it in its fetch purgatory until data arrives or
+ *     partitions, in a fetch session (KIP-227): the first request is full and opens it, later ones
+ *     list only the partitions whose position changed and forget those no longer fetched, and the
+ *     leader answers only partitions with something new. A session error
+ *     (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, ...) or a new connection starts a
+ *     new session with a full request. The leader parks it in its fetch purgatory until data arrives or
  *     replica.fetch.wait.max.ms passes, so replication is prompt without polling. Fetched batches
  *     are CRC-checked and appended as follower (offsets and bytes as the leader wrote them), new
  *     partitionLeaderEpoch values go into the leader epoch cache, and our high watermark becomes
@@ -43,6 +47,7 @@ import type { Connector } from './connector.js';
 import type { Partition } from './partition.js';
 
 const FETCH_VERSION = 12;
+const NO_TOPIC_ID = '00000000-0000-0000-0000-000000000000';
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
 const CONNECT_BACKOFF_MS_MIN = 50;
 /** How soon a fetcher whose every partition is held back by its throttle looks again. */
@@ -63,6 +68,15 @@ export interface FetcherDeps {
   onAppended?(bytes: number): void;
 }
 
+/** What the leader's fetch session holds for one partition (the values last sent). */
+interface SessionPartition {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  logStartOffset: number;
+  leaderEpoch: number;
+}
+
 interface Entry {
   readonly p: Partition;
   readonly leaderEpoch: number;
@@ -77,6 +91,8 @@ export class ReplicaFetcher {
   private running: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private connectBackoffMs = CONNECT_BACKOFF_MS_MIN;
+  /** The fetch session with the source broker: id 0 = none (the next request is full and opens one). */
+  private session = { id: 0, epoch: 0, partitions: new Map<string, SessionPartition>() };
 
   constructor(
     readonly sourceBrokerId: number,
@@ -206,7 +222,12 @@ export class ReplicaFetcher {
       return null;
     }
     this.client = client;
+    this.resetSession();
     return client;
+  }
+
+  private resetSession(): void {
+    this.session = { id: 0, epoch: 0, partitions: new Map() };
   }
 
   private delay(e: Entry, ms: number): void {
@@ -297,6 +318,9 @@ export class ReplicaFetcher {
     const byTopic = new Map<string, FetchRequest['topics'][number]['partitions']>();
     const sent = new Map<string, { e: Entry; fetchOffset: number; throttled: boolean }>();
     const overQuota = throttle.exceeded();
+    const session = this.session;
+    const incremental = session.id !== 0;
+    const wanted = new Map<string, SessionPartition>();
     let heldBack = 0;
     for (const [key, e] of ready) {
       const throttled = throttle.throttled(e.p);
@@ -304,10 +328,15 @@ export class ReplicaFetcher {
         heldBack++; // follower.replication.throttled.rate reached: this replica waits for the window to clear
         continue;
       }
-      let list = byTopic.get(e.p.topic);
-      if (!list) byTopic.set(e.p.topic, (list = []));
       const fetchOffset = e.p.log.logEndOffset;
       sent.set(key, { e, fetchOffset, throttled });
+      const position = { topic: e.p.topic, partition: e.p.partition, fetchOffset, logStartOffset: e.p.log.logStartOffset, leaderEpoch: e.leaderEpoch };
+      wanted.set(key, position);
+      // In a session, a partition whose position the leader already has is not listed again.
+      const known = session.partitions.get(key);
+      if (incremental && known && known.fetchOffset === fetchOffset && known.logStartOffset === position.logStartOffset && known.leaderEpoch === e.leaderEpoch) continue;
+      let list = byTopic.get(e.p.topic);
+      if (!list) byTopic.set(e.p.topic, (list = []));
       list.push({
         partition: e.p.partition,
         currentLeaderEpoch: e.leaderEpoch,
@@ -329,13 +358,24 @@ export class ReplicaFetcher {
       minBytes: config.replicaFetchMinBytes,
       maxBytes: config.replicaFetchResponseMaxBytes,
       isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, partitions]) => ({ topic, topicId: '00000000-0000-0000-0000-000000000000', partitions })),
-      forgottenTopicsData: [],
+      sessionId: session.id,
+      sessionEpoch: session.epoch,
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, topicId: NO_TOPIC_ID, partitions })),
+      forgottenTopicsData: incremental ? forgotten(session.partitions, wanted) : [],
       rackId: '',
     };
     const response = await client.request<FetchResponse>(fetchApi, FETCH_VERSION, request as unknown as Struct);
+    if (response.errorCode !== ErrorCode.NONE) {
+      // A session the leader no longer has (restart, eviction) or out of step: start a new one.
+      this.deps.log.debug({ source: this.sourceBrokerId, errorCode: response.errorCode, sessionId: session.id }, 'fetch session refused; opening a new one');
+      this.resetSession();
+      return;
+    }
+    if (response.sessionId === 0) {
+      this.resetSession(); // the leader keeps no session for us (cache full, or sessions off): full requests
+    } else {
+      this.session = { id: response.sessionId, epoch: incremental ? nextEpoch(session.epoch) : 1, partitions: wanted };
+    }
     const work: Array<Promise<void>> = [];
     for (const t of response.responses) {
       for (const r of t.partitions) {
@@ -431,4 +471,21 @@ export class ReplicaFetcher {
     }
     return records.subarray(0, at);
   }
+}
+
+/** KIP-227: the epoch after `epoch` (1 after 2^31-1; 0 only ever opens a session). */
+function nextEpoch(epoch: number): number {
+  return epoch === 0x7fffffff ? 1 : epoch + 1;
+}
+
+/** The session's partitions that this round does not fetch, as forgottenTopicsData. */
+function forgotten(inSession: ReadonlyMap<string, SessionPartition>, wanted: ReadonlyMap<string, SessionPartition>): FetchRequest['forgottenTopicsData'] {
+  const byTopic = new Map<string, number[]>();
+  for (const [key, p] of inSession) {
+    if (wanted.has(key)) continue;
+    let list = byTopic.get(p.topic);
+    if (!list) byTopic.set(p.topic, (list = []));
+    list.push(p.partition);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, topicId: NO_TOPIC_ID, partitions }));
 }

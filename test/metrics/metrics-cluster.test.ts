@@ -73,6 +73,9 @@ describe('metrics in a 3-broker cluster', () => {
     assert.equal(valueOf(s0, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: TOPIC }), 25);
     assert.equal(valueOf(s0, 'kafka_server_replicamanager_underreplicatedpartitions'), 0);
     assert.ok(valueOf(s0, 'kafka_server_brokertopicmetrics_replicationbytesout_total') > 0);
+    // Both followers replicate through fetch sessions (KIP-227) held by the leader.
+    assert.ok(valueOf(s0, 'kafka_server_fetchsessioncache_numincrementalfetchsessions') >= 2, 'a fetch session per follower on the leader');
+    assert.ok(valueOf(s0, 'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached') >= 2);
 
     await c.kill(follower);
     // A follower at the leader's log end never falls out of sync (Kafka's rule): give it something to miss.
