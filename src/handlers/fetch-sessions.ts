@@ -20,7 +20,7 @@
  * of the least recently used consumer session when the new one is a follower's; otherwise the fetch
  * runs without a session. Not done: Kafka's reordering of a session's partitions for fairness.
  */
-import type { FetchRequest, FetchResponse } from '../protocol/messages/fetch.js';
+import type { FetchRequest, FetchRequestPartition, FetchResponse } from '../protocol/messages/fetch.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 
 const FINAL_EPOCH = -1;
@@ -28,15 +28,11 @@ const INITIAL_EPOCH = 0;
 /** "Never sent": any first value differs, so a partition new to the session is always answered. */
 const NOT_SENT = -2n;
 
+/** A partition of a session: its last requested position, and what the session last answered. */
 interface SessionPartition {
   topic: string;
   topicId: string;
-  partition: number;
-  currentLeaderEpoch: number;
-  fetchOffset: bigint;
-  lastFetchedEpoch: number;
-  logStartOffset: bigint;
-  partitionMaxBytes: number;
+  position: FetchRequestPartition;
   sentHighWatermark: bigint;
   sentLastStableOffset: bigint;
   sentLogStartOffset: bigint;
@@ -69,18 +65,8 @@ export class FetchSession {
       for (const p of t.partitions) {
         const key = this.key(t, p.partition);
         const known = this.partitions.get(key);
-        const fields = {
-          topic: t.topic,
-          topicId: t.topicId,
-          partition: p.partition,
-          currentLeaderEpoch: p.currentLeaderEpoch,
-          fetchOffset: p.fetchOffset,
-          lastFetchedEpoch: p.lastFetchedEpoch,
-          logStartOffset: p.logStartOffset,
-          partitionMaxBytes: p.partitionMaxBytes,
-        };
-        if (known) Object.assign(known, fields);
-        else this.partitions.set(key, { ...fields, sentHighWatermark: NOT_SENT, sentLastStableOffset: NOT_SENT, sentLogStartOffset: NOT_SENT });
+        if (known) known.position = p;
+        else this.partitions.set(key, { topic: t.topic, topicId: t.topicId, position: p, sentHighWatermark: NOT_SENT, sentLastStableOffset: NOT_SENT, sentLogStartOffset: NOT_SENT });
       }
     }
   }
@@ -94,14 +80,7 @@ export class FetchSession {
         last = { topic: p.topic, topicId: p.topicId, partitions: [] };
         topics.push(last);
       }
-      last.partitions.push({
-        partition: p.partition,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-        fetchOffset: p.fetchOffset,
-        lastFetchedEpoch: p.lastFetchedEpoch,
-        logStartOffset: p.logStartOffset,
-        partitionMaxBytes: p.partitionMaxBytes,
-      });
+      last.partitions.push(p.position);
     }
     return { ...req, topics, forgottenTopicsData: [] };
   }

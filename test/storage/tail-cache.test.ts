@@ -19,19 +19,9 @@ import { batch } from '../../src/protocol/records/batch.js';
 import { PartitionLog } from '../../src/storage/partition-log.js';
 import { TailCache, TailCacheBudget } from '../../src/storage/tail-cache.js';
 import { buildBatch } from '../helpers/batches.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { fixture, settle } from './support.js';
 
-/** A tiny deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function batchesOf(records: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -63,7 +53,7 @@ async function pair(budgetBytes: number, segmentBytes: number): Promise<{ cached
 describe('tail cache', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`answers like the files under random appends, truncations and reads (seed ${seed})`, async () => {
-      const next = rng(seed);
+      const next = seededRandom(seed);
       // Small budgets force eviction; small segments force rolls inside the cached range.
       const { cached, plain, budget } = await pair(seed % 2 === 0 ? 8 * 1024 : 1 << 20, seed % 3 === 0 ? 4096 : 64 * 1024);
       for (let step = 0; step < 300; step++) {
