@@ -1,6 +1,7 @@
 /**
- * ReplicaFetcher: the follower side of replication for every partition this broker follows on one
- * source (leader) broker — Kafka's ReplicaFetcherThread with num.replica.fetchers = 1. One TCP
+ * ReplicaFetcher: the follower side of replication for the partitions this broker follows on one
+ * source (leader) broker that fall to this fetcher (num.replica.fetchers per source broker, chosen
+ * by ReplicaManager's fetcherIndex as Kafka does) — Kafka's ReplicaFetcherThread. One TCP
  * connection (BrokerClient), one loop:
  *
  *  1. Partitions that just started following (new leader or new leader epoch) first truncate any
@@ -96,6 +97,8 @@ export class ReplicaFetcher {
 
   constructor(
     readonly sourceBrokerId: number,
+    /** This fetcher's index among the num.replica.fetchers fetchers of its source broker. */
+    readonly fetcherId: number,
     private readonly deps: FetcherDeps,
   ) {}
 
@@ -209,7 +212,7 @@ export class ReplicaFetcher {
       await this.sleep(this.nextConnectBackoff(config.replicaFetchBackoffMs));
       return null;
     }
-    const client = new BrokerClient(connector, clock, `samsa-replica-fetcher-${this.deps.localBrokerId}`, endpoint.host, endpoint.port, config.replicaSocketTimeoutMs);
+    const client = new BrokerClient(connector, clock, `samsa-replica-fetcher-${this.deps.localBrokerId}-${this.fetcherId}`, endpoint.host, endpoint.port, config.replicaSocketTimeoutMs);
     try {
       await client.connect();
     } catch (err) {

@@ -117,10 +117,28 @@ const ISR_CHECK_INTERVAL_MS_MIN = 50;
  */
 export const HIGH_WATERMARK_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 
+/**
+ * Which of the num.replica.fetchers fetchers of a source broker replicates a partition: Kafka's
+ * rule, abs(31 * topic.hashCode + partition) mod n, with Java's String.hashCode.
+ */
+export function fetcherIndex(topic: string, partition: number, fetchersPerSource: number): number {
+  const n = Math.max(1, fetchersPerSource);
+  let h = 0;
+  for (let i = 0; i < topic.length; i++) h = (Math.imul(31, h) + topic.charCodeAt(i)) | 0;
+  const v = (Math.imul(31, h) + partition) | 0;
+  // Kafka's Utils.abs maps Integer.MIN_VALUE to 0 (v & 0x7fffffff), not to a negative number.
+  return (v === -2147483648 ? 0 : Math.abs(v)) % n;
+}
+
+function fetcherKey(sourceBrokerId: number, index: number): string {
+  return `${sourceBrokerId}/${index}`;
+}
+
 export class ReplicaManager {
   private image: MetadataImage | null = null;
   private readonly partitions = new Map<string, Partition>();
-  private readonly fetchers = new Map<number, ReplicaFetcher>();
+  /** Replica fetchers by source broker and fetcher index (num.replica.fetchers per source; fetcherKey). */
+  private readonly fetchers = new Map<string, ReplicaFetcher>();
   private readonly producePurgatory: Purgatory;
   private readonly clock: Clock;
   private readonly connector: Connector;
@@ -331,9 +349,10 @@ export class ReplicaManager {
       if (p.maybeIncrementHighWatermark()) this.fetchPurgatory.checkAndComplete(key);
     } else if (info.leader >= 0) {
       const wasLeader = p.isLeader;
-      if (p.becomeFollower(info) || !this.fetchers.get(info.leader)?.has(key, p, info.leaderEpoch)) {
+      const index = fetcherIndex(p.topic, p.partition, this.config.numReplicaFetchers);
+      if (p.becomeFollower(info) || !this.fetchers.get(fetcherKey(info.leader, index))?.has(key, p, info.leaderEpoch)) {
         this.removeFromFetchers(key);
-        this.fetcherFor(info.leader).addPartition(key, p, info.leaderEpoch);
+        this.fetcherFor(info.leader, index).addPartition(key, p, info.leaderEpoch);
         this.log.info({ topic: p.topic, partition: p.partition, leader: info.leader, leaderEpoch: info.leaderEpoch, wasLeader }, 'became follower');
       }
     } else if (p.stop(info)) {
@@ -344,11 +363,12 @@ export class ReplicaManager {
     this.producePurgatory.checkAndComplete(key);
   }
 
-  private fetcherFor(leaderId: number): ReplicaFetcher {
-    let f = this.fetchers.get(leaderId);
+  private fetcherFor(leaderId: number, index: number): ReplicaFetcher {
+    const fkey = fetcherKey(leaderId, index);
+    let f = this.fetchers.get(fkey);
     if (!f) {
       const manager = this; // the fetcher reads the current (dynamic) config and throttle through these
-      f = new ReplicaFetcher(leaderId, {
+      f = new ReplicaFetcher(leaderId, index, {
         localBrokerId: this.brokerId,
         get config() {
           return manager.config;
@@ -368,9 +388,9 @@ export class ReplicaManager {
           const b = this.image?.brokers.get(id);
           return b ? brokerEndpoint(b, this.config.interBrokerListenerName) : null;
         },
-        log: this.log.child({ fetcherSource: leaderId }),
+        log: this.log.child({ fetcherSource: leaderId, fetcherId: index }),
       });
-      this.fetchers.set(leaderId, f);
+      this.fetchers.set(fkey, f);
     }
     return f;
   }
