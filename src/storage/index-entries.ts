@@ -9,12 +9,15 @@
  * persist() with truncation; appends only add entries past the persisted range, so they may run
  * alongside a persist.
  *
- * Lifecycle: owned by an OffsetIndex or TimeIndex, which are owned by one LogSegment.
+ * Lifecycle: owned by an OffsetIndex or TimeIndex, which are owned by one LogSegment. An inactive
+ * segment's persisted entries may be released (the file holds them) and loaded again from the file
+ * when a read needs them (LogSegment), so memory does not grow with the data kept on disk.
  */
 import assert from 'node:assert/strict';
 import type { FileHandle } from '../io/disk.js';
 
 const INITIAL_ENTRIES = 64;
+const RELEASED = Buffer.alloc(0);
 
 export class IndexEntries {
   readonly entryBytes: number;
@@ -26,6 +29,7 @@ export class IndexEntries {
   #fileEntries = -1;
   /** The file was taken as empty without being read: the first persist() also cuts it to length. */
   #lengthUnchecked = false;
+  #released = false;
 
   constructor(entryBytes: number) {
     this.entryBytes = entryBytes;
@@ -38,12 +42,30 @@ export class IndexEntries {
 
   /** The live entry bytes (a view; valid until the next append or truncation). */
   get bytes(): Buffer {
+    this.#assertHeld();
     return this.#buf.subarray(0, this.#entries * this.entryBytes);
   }
 
   /** Raw storage for readers; entry i starts at i * entryBytes. */
   get buffer(): Buffer {
+    this.#assertHeld();
     return this.#buf;
+  }
+
+  /** True while the entries live only in the file (release()); loadFromFile() brings them back. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Drops the in-memory entries of an index whose file holds exactly them. */
+  release(): void {
+    assert.ok(this.persisted && !this.#lengthUnchecked, 'only a persisted index may be released');
+    this.#buf = RELEASED;
+    this.#released = true;
+  }
+
+  #assertHeld(): void {
+    assert.ok(!this.#released, 'index entries used while released (load them from the file first)');
   }
 
   /** True when the file already holds exactly these entries. */
@@ -53,6 +75,7 @@ export class IndexEntries {
 
   /** Reserves the next entry and returns its byte position in `buffer`. */
   appendSlot(): number {
+    this.#assertHeld();
     const at = this.#entries * this.entryBytes;
     if (at + this.entryBytes > this.#buf.length) {
       const grown = Buffer.alloc(this.#buf.length * 2);
@@ -64,6 +87,7 @@ export class IndexEntries {
   }
 
   truncateEntries(entries: number): void {
+    this.#assertHeld();
     assert.ok(entries >= 0 && entries <= this.#entries);
     this.#entries = entries;
     if (this.#persistedEntries > entries) this.#persistedEntries = entries;
@@ -75,6 +99,7 @@ export class IndexEntries {
     const entries = fileBytes.length / this.entryBytes;
     this.#buf = Buffer.alloc(Math.max(INITIAL_ENTRIES, entries) * this.entryBytes);
     fileBytes.copy(this.#buf);
+    this.#released = false;
     this.#entries = entries;
     this.#persistedEntries = entries;
     this.#fileEntries = entries;

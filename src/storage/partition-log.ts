@@ -49,7 +49,7 @@ import {
 } from './leader-append.js';
 import { deletePolicyApplies, validateLogConfig, type LogConfig } from './log-config.js';
 import { loadLog, type LoadedLog, type LogLoadOptions } from './log-loader.js';
-import { LOG_FILE_SUFFIX, LogSegment, segmentFileName, type SegmentInfo } from './log-segment.js';
+import { indexReloadCount, LOG_FILE_SUFFIX, LogSegment, segmentFileName, type SegmentInfo } from './log-segment.js';
 import type { ProducerSnapshotFiles } from './producer-snapshots.js';
 import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type CompletedTxn, type ProducerStateManager } from './producer-state.js';
 import { SegmentDeleter } from './segment-deleter.js';
@@ -78,6 +78,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** A read that raced with truncation or segment deletion is retried this many times. */
 const READ_RETRIES_MAX = 5;
+/** Inactive segments whose index entries stay in memory after reads loaded them (the rest are read from their files on demand). */
+const INACTIVE_INDEXES_LOADED_MAX = 2;
 
 /** The recovery inputs (dir, checkpoints, clean shutdown: see LogLoadOptions) plus the live log's settings. */
 export interface PartitionLogOptions extends LogLoadOptions {
@@ -162,6 +164,8 @@ export class PartitionLog {
     this.#producerState.onHighWatermark(this.#highWatermark);
     this.#producerSnapshots = loaded.producerSnapshots;
     this.#tail = new TailCache(opts.tailCacheBudget);
+    // Older segments' index entries stay in their files until a read needs them (LogSegment.releaseIndexes).
+    for (const seg of this.#segments.slice(0, -1)) seg.releaseIndexes();
     this.#deleter = new SegmentDeleter(
       opts.clock,
       () => this.#config.fileDeleteDelayMs,
@@ -366,6 +370,12 @@ export class PartitionLog {
         throw this.#fail(err, 'replace cleaned segments');
       }
     });
+  }
+
+  /** Inactive segments, and how many of them hold their index entries in memory (tests, diagnostics). */
+  indexMemory(): { inactive: number; loaded: number } {
+    const inactive = this.#segments.slice(0, -1);
+    return { inactive: inactive.length, loaded: inactive.filter((s) => !s.indexesReleased).length };
   }
 
   /** Base offsets of the live segments, oldest first (tests, tools). */
@@ -630,9 +640,11 @@ export class PartitionLog {
     for (let attempt = 0; ; attempt++) {
       this.#checkUsable();
       const generation = this.#generation;
+      const reloads = indexReloadCount();
       let result: T;
       try {
         result = await fn(this.#segments);
+        if (indexReloadCount() !== reloads) this.#releaseIdleIndexes();
       } catch (err) {
         if (err instanceof StorageError && err.kind === 'offsetOutOfRange') throw err;
         // Expected case: the segment shrank or was deleted under us; the retry sees the new state.
@@ -641,6 +653,18 @@ export class PartitionLog {
       }
       if (generation === this.#generation || attempt >= READ_RETRIES_MAX) return result;
     }
+  }
+
+  /**
+   * Inactive segments keep their index entries in memory only if a read used them, at most
+   * INACTIVE_INDEXES_LOADED_MAX of them (the most recently read); the others' entries stay in their files.
+   */
+  #releaseIdleIndexes(): void {
+    for (const seg of this.#segments.slice(0, -1)) if (seg.indexesUsedAt === 0) seg.releaseIndexes();
+    const loaded = this.#segments.slice(0, -1).filter((s) => !s.indexesReleased);
+    if (loaded.length <= INACTIVE_INDEXES_LOADED_MAX) return;
+    loaded.sort((a, b) => a.indexesUsedAt - b.indexesUsedAt);
+    for (const seg of loaded.slice(0, loaded.length - INACTIVE_INDEXES_LOADED_MAX)) seg.releaseIndexes();
   }
 
   // ---------------------------------------------------------------- truncation, DeleteRecords, retention
@@ -809,6 +833,8 @@ export class PartitionLog {
         for (const seg of segments) seg.unpin();
       }
       if (generation === this.#generation && logEndOffset > this.#recoveryPoint) this.#recoveryPoint = logEndOffset;
+      // A rolled segment's indexes are in their files now: their memory can go.
+      if (segments.length > 0) this.#releaseIdleIndexes();
       this.#unflushedMessages = Math.max(0, this.#unflushedMessages - messages);
       this.#lastFlushMonotonicMs = this.#clock.monotonicMs();
     });
