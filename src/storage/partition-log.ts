@@ -601,13 +601,6 @@ export class PartitionLog {
     maxBytes: number,
     opts: { minOneMessage: boolean; maxOffset?: number },
   ): Promise<{ records: Buffer; firstOffset: number }> {
-    // Reads at the tail are answered from the copies of the latest appends (tail-cache.ts).
-    if (this.#offlineError === null && !this.#closed && fetchOffset >= this.#logStartOffset && fetchOffset <= this.#logEndOffset) {
-      const maxOffset = Math.min(opts.maxOffset ?? this.#logEndOffset, this.#logEndOffset);
-      if (fetchOffset >= maxOffset) return { records: EMPTY, firstOffset: fetchOffset };
-      const cached = this.#tail.read(fetchOffset, maxBytes, opts.minOneMessage, maxOffset, this.#logEndOffset);
-      if (cached !== null) return cached;
-    }
     return this.#withSnapshot('read', async (segments) => {
       if (fetchOffset < this.#logStartOffset || fetchOffset > this.#logEndOffset) {
         throw new StorageError(
@@ -617,6 +610,9 @@ export class PartitionLog {
       }
       const maxOffset = Math.min(opts.maxOffset ?? this.#logEndOffset, this.#logEndOffset);
       if (fetchOffset >= maxOffset) return { records: EMPTY, firstOffset: fetchOffset };
+      // Reads at the tail are answered from the copies of the latest appends (tail-cache.ts).
+      const cached = this.#tail.read(fetchOffset, maxBytes, opts.minOneMessage, maxOffset, this.#logEndOffset);
+      if (cached !== null) return cached;
       return readSegments(segments, fetchOffset, maxBytes, { minOneMessage: opts.minOneMessage, maxOffset, indexIntervalBytes: this.#config.indexIntervalBytes });
     });
   }
@@ -660,8 +656,9 @@ export class PartitionLog {
    * INACTIVE_INDEXES_LOADED_MAX of them (the most recently read); the others' entries stay in their files.
    */
   #releaseIdleIndexes(): void {
-    for (const seg of this.#segments.slice(0, -1)) if (seg.indexesUsedAt === 0) seg.releaseIndexes();
-    const loaded = this.#segments.slice(0, -1).filter((s) => !s.indexesReleased);
+    const inactive = this.#segments.slice(0, -1);
+    for (const seg of inactive) if (seg.indexesUsedAt === 0) seg.releaseIndexes();
+    const loaded = inactive.filter((s) => !s.indexesReleased);
     if (loaded.length <= INACTIVE_INDEXES_LOADED_MAX) return;
     loaded.sort((a, b) => a.indexesUsedAt - b.indexesUsedAt);
     for (const seg of loaded.slice(0, loaded.length - INACTIVE_INDEXES_LOADED_MAX)) seg.releaseIndexes();

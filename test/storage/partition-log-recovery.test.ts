@@ -143,15 +143,21 @@ describe('a clean empty log (10,000 idle partitions)', () => {
   });
 });
 
+/** Records every directory the fixture's disk fsyncs, in order. */
+function recordSyncDirs(f: ReturnType<typeof fixture>): string[] {
+  const synced: string[] = [];
+  const syncDir = f.disk.syncDir.bind(f.disk);
+  f.disk.syncDir = async (dir: string) => {
+    synced.push(dir);
+    await syncDir(dir);
+  };
+  return synced;
+}
+
 describe('directory fsyncs (10,000 partitions: one per partition costs seconds)', () => {
   it('a new log syncs its directory at its first flush, a clean reopen not at all, an unclean one at once', async () => {
     const f = fixture();
-    const synced: string[] = [];
-    const syncDir = f.disk.syncDir.bind(f.disk);
-    f.disk.syncDir = async (dir: string) => {
-      synced.push(dir);
-      await syncDir(dir);
-    };
+    const synced = recordSyncDirs(f);
     const log = await f.open();
     assert.deepEqual(synced, [], 'creating an empty log fsyncs nothing');
     await appendBatches(log, 3);
@@ -169,12 +175,7 @@ describe('directory fsyncs (10,000 partitions: one per partition costs seconds)'
 
   it('closing a new, never flushed log still makes its directory durable', async () => {
     const f = fixture();
-    const synced: string[] = [];
-    const syncDir = f.disk.syncDir.bind(f.disk);
-    f.disk.syncDir = async (dir: string) => {
-      synced.push(dir);
-      await syncDir(dir);
-    };
+    const synced = recordSyncDirs(f);
     await (await f.open()).close();
     assert.deepEqual(synced, [DIR]);
   });
