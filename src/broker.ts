@@ -375,6 +375,7 @@ export class Broker {
       partitionLogMetrics: () => effective.metricsPartitionLogEnable,
       logDirs: () => ({ total: config.logDirs.length, offline: logs.failedLogDirs.size }),
       tailCache: () => logs.tailCacheStats(),
+      diskWrites: () => io.disk.writeStats?.() ?? null,
       fetchSessions: () => ({ sessions: fetchSessions.size, partitions: fetchSessions.partitionCount }),
     };
     readinessProblems.fn = () => readinessProblemsOf(brokerId, controller.image, replicas, cluster);
@@ -501,6 +502,7 @@ function startingAdminHandlers(metrics: BrokerMetrics, readiness: ReadinessView,
     partitionLogMetrics: () => false,
     logDirs: () => ({ total: 0, offline: 0 }),
     tailCache: () => ({ bytes: 0, hits: 0, misses: 0 }),
+    diskWrites: () => null,
     fetchSessions: () => ({ sessions: 0, partitions: 0 }),
   };
   return [metricsHandler(() => starting), healthHandler(readiness), readyHandler(readiness)];

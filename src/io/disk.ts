@@ -67,6 +67,15 @@ export interface Disk {
    * owner) while another live process holds it; a lock left by a dead process is taken over.
    */
   lock(path: string): Promise<DiskLock>;
+  /** Where file writes ran so far (implementations that choose: io/node/disk.ts), for metrics. */
+  writeStats?(): DiskWriteStats;
+}
+
+/** Writes run on the calling thread, through the thread pool, and inline ones slower than the stall bound. */
+export interface DiskWriteStats {
+  inline: number;
+  pooled: number;
+  slow: number;
 }
 
 export interface DiskLock {

@@ -11,6 +11,7 @@
  */
 import type { MetadataImage } from '../cluster/metadata-image.js';
 import type { GroupMetricsView } from '../coordinator/group/group-coordinator.js';
+import type { DiskWriteStats } from '../io/disk.js';
 import type { ProcessStats } from '../io/process-stats.js';
 import { gcPauseBucketsSeconds } from '../io/process-stats.js';
 import type { Partition } from '../replication/partition.js';
@@ -52,6 +53,8 @@ export interface MetricsSources {
   logDirs(): { total: number; offline: number };
   /** The tail cache (samsa.log.tail.cache.bytes): bytes held, and reads answered from it or not. */
   tailCache(): { bytes: number; hits: number; misses: number };
+  /** Log file writes by where they ran (io/node/disk.ts), when the disk tells. */
+  diskWrites(): DiskWriteStats | null;
   /** Fetch sessions (KIP-227) held, and the partitions they cache. */
   fetchSessions(): { sessions: number; partitions: number };
 }
@@ -74,6 +77,14 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
   const tail = src.tailCache();
   w.gauge('samsa_log_tail_cache_bytes', 'Memory held by copies of the latest appends (samsa.log.tail.cache.bytes).', one(tail.bytes));
   w.counter('samsa_log_tail_cache_hits', 'Log reads answered from the tail cache.', one(tail.hits));
+  const writes = src.diskWrites();
+  if (writes !== null) {
+    w.counter('samsa_log_writes', 'File writes by where they ran: inline on the event loop (samsa.log.inline.write.bytes.max) or in the thread pool.', [
+      [[['path', 'inline']], writes.inline],
+      [[['path', 'pool']], writes.pooled],
+    ]);
+    w.counter('samsa_log_slow_inline_writes', 'Inline writes slower than 10 ms (3 within 1 s, or one over 100 ms, send writes to the thread pool for 10 s).', one(writes.slow));
+  }
   const sessions = src.fetchSessions();
   w.gauge('kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Fetch sessions (KIP-227) held (max.incremental.fetch.session.cache.slots).', one(sessions.sessions));
   w.gauge('kafka_server_fetchsessioncache_numincrementalfetchpartitionscached', 'Partitions held by all fetch sessions.', one(sessions.partitions));

@@ -7,29 +7,50 @@
  * consumers) go to the segment files as before.
  *
  * Each PartitionLog owns one TailCache; all of a broker's caches share one TailCacheBudget
- * (samsa.log.tail.cache.bytes), which evicts the oldest appends broker-wide once the bound is passed:
+ * (samsa.log.tail.cache.bytes), which evicts the oldest chunks broker-wide once the bound is passed:
  * first in, first out, since the tail is what gets read.
  *
- * Invariants (asserted): a cache's entries are whole appends, contiguous in offsets, ending at the
+ * Appends are copied into per-partition chunks (4 KiB, doubling per chunk up to 1/1024 of the
+ * budget and at most 256 KiB; an append larger than that gets a chunk of its own size), and each
+ * chunk keeps its appends' base offsets and positions in two number arrays. A cached append thus
+ * costs no JS object of its own: with an object and a Buffer per append, a full 64 MiB budget of
+ * small appends was ~170,000 objects living for seconds, each promoted by the scavenger and marked
+ * by every major GC (docs/PERFORMANCE.md, "The tail cache in chunks"). Chunks also make the common
+ * read, consecutive appends, one view instead of a concatenation. The budget counts a chunk's whole
+ * capacity.
+ *
+ * Invariants (asserted): a cache's appends are whole batches, contiguous in offsets, ending at the
  * log end offset; their bytes are copies (request buffers are reused, so never views of them) and
- * never change once stored, so a view handed to a response stays valid. The owner clears the cache
+ * never change once written (a chunk is only ever written past its used length), so a view handed
+ * to a response stays valid after eviction. The owner clears the cache
  * whenever batches are removed or rewritten (truncation, retention, the cleaner) and on close.
  * Cached bytes were CRC-checked when they arrived; a read served here is byte-for-byte what a file
  * read would return, possibly fewer batches (a fetch may always return less than its maximum).
  */
 import assert from 'node:assert/strict';
-import { BATCH_HEADER_BYTES, batch } from '../protocol/records/batch.js';
+import { batch } from '../protocol/records/batch.js';
 
-/** Memory an entry costs besides its bytes (object, array slot), counted against the budget. */
-const ENTRY_OVERHEAD_BYTES = 128;
+/** Memory a chunk costs besides its bytes (object, offset arrays), counted against the budget. */
+const CHUNK_OVERHEAD_BYTES = 256;
+/**
+ * A partition's first chunk; each next one doubles, up to the maximum, which is also at most a
+ * 1/1024 share of the budget so that many busy partitions each keep several chunks (a 64 MiB budget:
+ * 64 KiB chunks) instead of evicting each other's open chunk.
+ */
+const CHUNK_BYTES_MIN = 4096;
+const CHUNK_BYTES_MAX = 256 * 1024;
+const CHUNKS_PER_BUDGET_MIN = 1024;
 /** Evicted slots at the front of a queue before it is compacted. */
 const COMPACT_AFTER_SLOTS = 1024;
 
-interface TailEntry {
+interface TailChunk {
   readonly owner: TailCache;
-  readonly baseOffset: number;
-  readonly nextOffset: number;
+  /** Capacity; bytes [0, used) hold whole appends, in offset order. */
   readonly bytes: Buffer;
+  used: number;
+  /** Each append's base offset and its position in `bytes`, in append order (never empty). */
+  readonly bases: number[];
+  readonly starts: number[];
   live: boolean;
 }
 
@@ -37,8 +58,8 @@ interface TailEntry {
 export class TailCacheBudget {
   readonly bytesMax: number;
   #bytes = 0;
-  /** Every admitted entry in admission order; evicted or cleared ones are skipped. */
-  #queue: Array<TailEntry | undefined> = [];
+  /** Every admitted chunk in admission order; evicted or cleared ones are skipped. */
+  #queue: Array<TailChunk | undefined> = [];
   #head = 0;
   /** Reads answered from memory, and reads that went to the files (metrics). */
   hits = 0;
@@ -50,19 +71,24 @@ export class TailCacheBudget {
     this.bytesMax = bytesMax;
   }
 
-  /** Bytes held now (entries' bytes plus overhead). */
+  /** Bytes held now (chunks' capacity plus overhead). */
   get bytes(): number {
     return this.#bytes;
   }
 
   /** Whether an append of `bytes` may be cached at all (larger than a quarter of the bound: no). */
   admits(bytes: number): boolean {
-    return (bytes + ENTRY_OVERHEAD_BYTES) * 4 <= this.bytesMax;
+    return (bytes + CHUNK_OVERHEAD_BYTES) * 4 <= this.bytesMax;
   }
 
-  admit(entry: TailEntry): void {
-    this.#bytes += entry.bytes.length + ENTRY_OVERHEAD_BYTES;
-    this.#queue.push(entry);
+  /** The largest chunk capacity grown to under this bound (an append larger than it gets its own chunk). */
+  get chunkBytesMax(): number {
+    return Math.max(CHUNK_BYTES_MIN, Math.min(CHUNK_BYTES_MAX, Math.floor(this.bytesMax / CHUNKS_PER_BUDGET_MIN)));
+  }
+
+  admit(chunk: TailChunk): void {
+    this.#bytes += chunk.bytes.length + CHUNK_OVERHEAD_BYTES;
+    this.#queue.push(chunk);
     while (this.#bytes > this.bytesMax && this.#head < this.#queue.length) {
       const oldest = this.#queue[this.#head]!;
       this.#queue[this.#head++] = undefined;
@@ -74,9 +100,9 @@ export class TailCacheBudget {
     }
   }
 
-  /** An entry left its cache (evicted or cleared). */
-  release(entry: TailEntry): void {
-    this.#bytes -= entry.bytes.length + ENTRY_OVERHEAD_BYTES;
+  /** A chunk left its cache (evicted or cleared). */
+  release(chunk: TailChunk): void {
+    this.#bytes -= chunk.bytes.length + CHUNK_OVERHEAD_BYTES;
     assert.ok(this.#bytes >= 0, 'tail cache accounting');
   }
 }
@@ -84,16 +110,20 @@ export class TailCacheBudget {
 /** One partition's recent appends (see the file comment). */
 export class TailCache {
   readonly #budget: TailCacheBudget | undefined;
-  #entries: TailEntry[] = [];
+  #chunks: TailChunk[] = [];
   #head = 0;
+  /** Appends held, and the offset after the last one (meaningful while appends are held). */
+  #appends = 0;
+  #nextOffset = 0;
+  #nextChunkBytes = CHUNK_BYTES_MIN;
 
   constructor(budget: TailCacheBudget | undefined) {
     this.#budget = budget !== undefined && budget.bytesMax > 0 ? budget : undefined;
   }
 
-  /** Entries held (tests). */
+  /** Appends held (tests). */
   get entryCount(): number {
-    return this.#entries.length - this.#head;
+    return this.#appends;
   }
 
   /**
@@ -104,43 +134,55 @@ export class TailCache {
     const budget = this.#budget;
     if (budget === undefined || records.length === 0) return;
     const baseOffset = batch.baseOffset(records, 0);
-    const last = this.#entries.at(-1);
-    if (this.entryCount > 0 && last!.nextOffset !== baseOffset) this.clear();
+    if (this.#appends > 0 && this.#nextOffset !== baseOffset) this.clear();
     if (!budget.admits(records.length)) {
       this.clear(); // the range must stay contiguous: what follows the gap is not cached either
       return;
     }
-    const bytes = Buffer.allocUnsafe(records.length);
-    records.copy(bytes);
-    const entry: TailEntry = { owner: this, baseOffset, nextOffset, bytes, live: true };
-    this.#entries.push(entry);
-    budget.admit(entry);
+    let chunk = this.#appends > 0 ? this.#chunks[this.#chunks.length - 1]! : undefined;
+    if (chunk === undefined || chunk.bytes.length - chunk.used < records.length) {
+      // At most a quarter of the budget (as admits() holds for the append), so it never evicts itself.
+      const capacity = Math.max(records.length, Math.min(this.#nextChunkBytes, Math.floor(budget.bytesMax / 4) - CHUNK_OVERHEAD_BYTES));
+      this.#nextChunkBytes = Math.min(this.#nextChunkBytes * 2, budget.chunkBytesMax);
+      chunk = { owner: this, bytes: Buffer.allocUnsafeSlow(capacity), used: 0, bases: [], starts: [], live: true };
+      this.#chunks.push(chunk);
+      budget.admit(chunk); // may evict this cache's older chunks, never this one (capacity <= a quarter)
+      assert.ok(chunk.live, 'a new tail chunk fits its budget');
+    }
+    records.copy(chunk.bytes, chunk.used);
+    chunk.bases.push(baseOffset);
+    chunk.starts.push(chunk.used);
+    chunk.used += records.length;
+    this.#appends++;
+    this.#nextOffset = nextOffset;
   }
 
-  /** Called by the budget: drops `entry`, which must be this cache's oldest. */
-  evictOldest(entry: TailEntry): void {
-    assert.ok(this.#entries[this.#head] === entry, 'tail cache evicts in append order');
-    this.#entries[this.#head++] = undefined as unknown as TailEntry;
-    entry.live = false;
-    this.#budget!.release(entry);
-    if (this.#head === this.#entries.length) {
-      this.#entries = [];
+  /** Called by the budget: drops `chunk`, which must be this cache's oldest. */
+  evictOldest(chunk: TailChunk): void {
+    assert.ok(this.#chunks[this.#head] === chunk, 'tail cache evicts in append order');
+    this.#chunks[this.#head++] = undefined as unknown as TailChunk;
+    this.#appends -= chunk.bases.length;
+    chunk.live = false;
+    this.#budget!.release(chunk);
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = [];
       this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER_SLOTS && this.#head * 2 >= this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
+    } else if (this.#head >= COMPACT_AFTER_SLOTS && this.#head * 2 >= this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
       this.#head = 0;
     }
   }
 
   /** Drops everything (batches were removed or rewritten, or the log closes). */
   clear(): void {
-    for (let i = this.#head; i < this.#entries.length; i++) {
-      const e = this.#entries[i]!;
-      e.live = false;
-      this.#budget!.release(e);
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const c = this.#chunks[i]!;
+      c.live = false;
+      this.#budget!.release(c);
     }
-    this.#entries = [];
+    this.#chunks = [];
     this.#head = 0;
+    this.#appends = 0;
   }
 
   /**
@@ -157,30 +199,24 @@ export class TailCache {
     maxOffset: number,
     logEndOffset: number,
   ): { records: Buffer; firstOffset: number } | null {
-    const entries = this.#entries;
+    const chunks = this.#chunks;
     if (this.#budget === undefined) return null;
-    if (this.entryCount === 0 || fetchOffset < entries[this.#head]!.baseOffset) {
+    if (this.#appends === 0 || fetchOffset < chunks[this.#head]!.bases[0]!) {
       this.#budget.misses++;
       return null;
     }
     this.#budget.hits++;
-    assert.equal(entries.at(-1)!.nextOffset, logEndOffset, 'the tail cache ends at the log end');
-    // The last entry starting at or before fetchOffset.
-    let lo = this.#head;
-    let hi = entries.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (entries[mid]!.baseOffset <= fetchOffset) lo = mid;
-      else hi = mid - 1;
-    }
+    assert.equal(this.#nextOffset, logEndOffset, 'the tail cache ends at the log end');
+    const c = lastAtOrBefore(this.#head, chunks.length - 1, fetchOffset, (i) => chunks[i]!.bases[0]!);
+    const first = chunks[c]!;
+    let at = first.starts[lastAtOrBefore(0, first.bases.length - 1, fetchOffset, (i) => first.bases[i]!)]!;
     const pieces: Buffer[] = [];
     let total = 0;
     let firstOffset = -1;
-    for (let i = lo; i < entries.length; i++) {
-      const bytes = entries[i]!.bytes;
+    for (let i = c; i < chunks.length; i++, at = 0) {
+      const { bytes, used } = chunks[i]!;
       let from = -1;
-      let at = 0;
-      for (; at + BATCH_HEADER_BYTES <= bytes.length; at += batch.totalBytes(bytes, at)) {
+      for (; at < used; at += batch.totalBytes(bytes, at)) {
         const lastOffset = batch.lastOffset(bytes, at);
         const size = batch.totalBytes(bytes, at);
         if (firstOffset < 0) {
@@ -193,10 +229,20 @@ export class TailCache {
         if (from < 0) from = at;
         total += size;
       }
-      if (from >= 0) pieces.push(from === 0 && at === bytes.length ? bytes : bytes.subarray(from, at));
-      if (at < bytes.length) break; // stopped inside this entry
+      if (from >= 0) pieces.push(bytes.subarray(from, at));
+      if (at < used) break; // stopped inside this chunk
     }
     assert.ok(firstOffset >= 0, 'a cached range holds every offset up to the log end');
     return { records: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total), firstOffset };
   }
+}
+
+/** The last index in [lo, hi] whose key is <= `offset` (keys ascending; the key at lo is <= offset). */
+function lastAtOrBefore(lo: number, hi: number, offset: number, keyAt: (i: number) => number): number {
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (keyAt(mid) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -34,7 +34,7 @@ describe('NodeDisk', () => {
     assert.equal(await h.write(small, 0), 1000);
     assert.equal(await h.write(large, 1000), 5000);
     assert.equal(await h.write(Buffer.from('xyz'), 10), 3, 'an inline write at a position inside the file');
-    assert.deepEqual(disk.writeCounts, { inline: 2, pooled: 1 });
+    assert.deepEqual(disk.writeStats(), { inline: 2, pooled: 1, slow: 0 });
     const back = Buffer.alloc(6000);
     assert.equal(await h.read(back, 0, 6000, 0), 6000);
     const want = Buffer.concat([small, large]);
@@ -44,21 +44,21 @@ describe('NodeDisk', () => {
     const off = new NodeDisk({ inlineWriteBytesMax: 0 });
     const h2 = await off.open(path.join(tmp, 'w2'), 'c+');
     await h2.write(Buffer.from('a'), 0);
-    assert.deepEqual(off.writeCounts, { inline: 0, pooled: 1 }, '0 turns inline writes off');
+    assert.deepEqual(off.writeStats(), { inline: 0, pooled: 1, slow: 0 }, '0 turns inline writes off');
     await h2.close();
   });
 
-  it('sends writes to the thread pool for a while after an inline write stalls', async () => {
+  it('sends writes to the thread pool for a while once inline writes keep stalling, not after one slow write', async () => {
     const stalls: number[] = [];
-    // Every write counts as a stall here (threshold -1 ms), so only the first is inline.
+    // Every write counts as slow here (threshold -1 ms): the third within a second moves writes to the pool.
     const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteStallMs: -1, onInlineWriteStall: (ms) => stalls.push(ms) });
     const h = await disk.open(path.join(tmp, 's'), 'c+');
-    for (let i = 0; i < 5; i++) await h.write(Buffer.from([i]), i);
-    assert.deepEqual(disk.writeCounts, { inline: 1, pooled: 4 });
+    for (let i = 0; i < 6; i++) await h.write(Buffer.from([i]), i);
+    assert.deepEqual(disk.writeStats(), { inline: 3, pooled: 3, slow: 3 });
     assert.equal(stalls.length, 1);
-    const back = Buffer.alloc(5);
-    await h.read(back, 0, 5, 0);
-    assert.deepEqual([...back], [0, 1, 2, 3, 4]);
+    const back = Buffer.alloc(6);
+    await h.read(back, 0, 6, 0);
+    assert.deepEqual([...back], [0, 1, 2, 3, 4, 5]);
     await h.close();
   });
 

@@ -153,6 +153,30 @@ describe('tail cache', () => {
     assert.equal(budget.bytes, 0);
   });
 
+  it('packs small appends into shared chunks: no object per append, consecutive appends read as one view', () => {
+    const budget = new TailCacheBudget(64 << 20);
+    const cache = new TailCache(budget);
+    let next = 0;
+    for (let i = 0; i < 500; i++) {
+      const b = buildBatch({ records: [{ value: Buffer.alloc(100, i % 251) }, { value: 'k' }] });
+      batch.setBaseOffset(b, next);
+      next += 2;
+      cache.append(b, next);
+    }
+    assert.equal(cache.entryCount, 500);
+    // ~500 x 190 bytes in chunks of 4, 8, 16, 32 and 64 KiB: the budget is charged their capacity.
+    assert.ok(budget.bytes >= 500 * 150 && budget.bytes <= 4096 * (1 + 2 + 4 + 8 + 16) + 5 * 256, `charged ${budget.bytes}`);
+    const whole = cache.read(0, 1 << 20, true, next, next)!;
+    assert.equal(batchesOf(whole.records).length, 500, 'a read across chunks returns every batch');
+    assert.equal(batchesOf(whole.records).at(-1)!.at(-2), 'k'.charCodeAt(0));
+    const a = cache.read(next - 6, 1 << 20, true, next, next)!;
+    const b = cache.read(next - 4, 1 << 20, true, next, next)!;
+    assert.equal(batchesOf(a.records).length, 3);
+    assert.equal(a.records.buffer, b.records.buffer, 'reads inside one chunk are views of it, not copies');
+    cache.clear();
+    assert.equal(budget.bytes, 0);
+  });
+
   it('caches nothing with a zero budget, and never an append larger than a quarter of it', () => {
     const off = new TailCache(new TailCacheBudget(0));
     off.append(buildBatch({ records: [{ value: 'x' }] }), 1);

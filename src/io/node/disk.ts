@@ -8,15 +8,21 @@
  * context switches, a promise settled from another thread) on every append: 17% less broker CPU
  * per record and half the p99 in our measurements (docs/PERFORMANCE.md, "Inline appends"). fsync,
  * reads and larger writes always use the pool. Should the kernel make an inline write block (dirty
- * page throttling, a stalled device), taking longer than INLINE_WRITE_STALL_MS, writes go back to
- * the pool for INLINE_WRITE_BACKOFF_MS so that the event loop keeps serving fetches and heartbeats.
+ * page throttling, a stalled device), writes go back to the pool for INLINE_WRITE_BACKOFF_MS so
+ * that the event loop keeps serving fetches and heartbeats. Blocking is recognised by persistence:
+ * INLINE_WRITE_STALLS_MAX writes slower than INLINE_WRITE_STALL_MS within INLINE_WRITE_STALL_WINDOW_MS,
+ * or one write slower than INLINE_WRITE_STALL_ALONE_MS. A single write of 10-12 ms is what a busy
+ * machine's scheduler does to a thread that happened to be writing (the wall-clock timer cannot tell
+ * preemption from blocking); taking it for throttling sent a P6 broker to the pool for 10 s at a
+ * time, where per-partition appends wait a thread-pool round trip each and produce latency rose
+ * from 15 to 150 ms (docs/PERFORMANCE.md, "The stall detector and the 10-second slumps").
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { logger } from '../../log.js';
-import { diskError, type DirEntry, type Disk, type DiskLock, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
+import { diskError, type DirEntry, type Disk, type DiskLock, type DiskWriteStats, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
 
 function nodeFlags(flags: OpenFlags): string | number {
   switch (flags) {
@@ -30,8 +36,11 @@ function nodeFlags(flags: OpenFlags): string | number {
   }
 }
 
-/** An inline write slower than this sends writes back to the thread pool for a while. */
+/** Inline writes slower than STALL_MS, STALLS_MAX of them within WINDOW_MS (or one slower than ALONE_MS), send writes to the pool for BACKOFF_MS. */
 const INLINE_WRITE_STALL_MS = 10;
+const INLINE_WRITE_STALLS_MAX = 3;
+const INLINE_WRITE_STALL_WINDOW_MS = 1000;
+const INLINE_WRITE_STALL_ALONE_MS = 100;
 const INLINE_WRITE_BACKOFF_MS = 10_000;
 /** Default bound of inline writes (samsa.log.inline.write.bytes.max). */
 export const INLINE_WRITE_BYTES_DEFAULT = 1024 * 1024;
@@ -51,9 +60,12 @@ class InlineWrites {
   readonly #onStall: NodeDiskOptions['onInlineWriteStall'];
   readonly #stallMs: number;
   #poolUntilMs = 0;
-  /** Writes made inline, and through the thread pool. */
+  /** When the recent slow writes started (at most INLINE_WRITE_STALLS_MAX - 1 kept). */
+  #slowAtMs: number[] = [];
+  /** Writes made inline, and through the thread pool; inline writes slower than the stall bound. */
   inline = 0;
   pooled = 0;
+  slow = 0;
 
   constructor(opts: NodeDiskOptions) {
     this.bytesMax = Math.max(0, opts.inlineWriteBytesMax ?? INLINE_WRITE_BYTES_DEFAULT);
@@ -77,13 +89,22 @@ class InlineWrites {
     let done = 0;
     while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
     const elapsedMs = performance.now() - startMs;
-    if (elapsedMs > this.#stallMs) {
-      this.#poolUntilMs = startMs + elapsedMs + INLINE_WRITE_BACKOFF_MS;
-      this.#onStall?.(elapsedMs, INLINE_WRITE_BACKOFF_MS);
-    } else {
-      this.#poolUntilMs = 0;
-    }
+    this.#poolUntilMs = 0;
+    if (elapsedMs > this.#stallMs) this.#noteSlow(startMs, elapsedMs);
     return done;
+  }
+
+  #noteSlow(startMs: number, elapsedMs: number): void {
+    this.slow++;
+    const recent = this.#slowAtMs.filter((atMs) => startMs - atMs < INLINE_WRITE_STALL_WINDOW_MS);
+    if (recent.length + 1 < INLINE_WRITE_STALLS_MAX && elapsedMs < INLINE_WRITE_STALL_ALONE_MS) {
+      recent.push(startMs);
+      this.#slowAtMs = recent;
+      return;
+    }
+    this.#slowAtMs = [];
+    this.#poolUntilMs = startMs + elapsedMs + INLINE_WRITE_BACKOFF_MS;
+    this.#onStall?.(elapsedMs, INLINE_WRITE_BACKOFF_MS);
   }
 }
 
@@ -140,9 +161,9 @@ export class NodeDisk implements Disk {
     this.#inline = new InlineWrites(opts);
   }
 
-  /** File writes made inline and through the thread pool so far (tests, diagnostics). */
-  get writeCounts(): { inline: number; pooled: number } {
-    return { inline: this.#inline.inline, pooled: this.#inline.pooled };
+  /** File writes made inline and through the thread pool so far, and slow inline ones (metrics, tests). */
+  writeStats(): DiskWriteStats {
+    return { inline: this.#inline.inline, pooled: this.#inline.pooled, slow: this.#inline.slow };
   }
 
   async mkdir(dirPath: string): Promise<void> {
