@@ -125,6 +125,8 @@ export class Producer {
   #onWarning: (message: string) => void;
 
   #topics = new Map<string, TopicState>();
+  /** Partitions with an open batch or queued batches: what #sendReady looks at (not every known partition). */
+  #active = new Set<PartitionState>();
   #inflight = new Map<number, number>();
   #chains = new Map<number, Promise<void>>();
   #pendingRecords = 0;
@@ -258,7 +260,10 @@ export class Producer {
       return;
     }
     let batch = ps.open;
-    if (batch === null) batch = ps.open = this.#newBatch(t.name, partition, now);
+    if (batch === null) {
+      batch = ps.open = this.#newBatch(t.name, partition, now);
+      this.#active.add(ps);
+    }
     if (!batch.builder.tryAppend(ts, key, record.value, record.headers)) {
       this.#sealOpen(t, ps);
       batch = ps.open = this.#newBatch(t.name, partition, now);
@@ -414,36 +419,36 @@ export class Producer {
     let nextWakeMs = Infinity;
     const byNode = new Map<number, Batch[]>();
     let needMetadata = false;
-    for (const t of this.#topics.values()) {
-      for (const ps of t.partitions) {
-        if (!ps) continue;
-        const open = ps.open;
-        if (open) {
-          if (this.#flushing > 0 || now - open.createdMs >= this.#lingerMs) this.#sealOpen(t, ps);
-          else nextWakeMs = Math.min(nextWakeMs, open.createdMs + this.#lingerMs);
-        }
-        if (ps.queue.length === 0) continue;
-        const head = ps.queue[0]!;
-        if (now - head.createdMs > this.#deliveryTimeoutMs) {
-          for (const b of ps.queue.splice(0)) {
-            this.#failBatch(b, new TimeoutError(`Expiring ${b.builder.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`));
-          }
-          continue;
-        }
-        if (head.retryAtMs > now) {
-          nextWakeMs = Math.min(nextWakeMs, head.retryAtMs);
-          continue;
-        }
-        const leader = this.#client.leaderOf(ps.topic, ps.partition);
-        if (leader < 0) {
-          needMetadata = true;
-          nextWakeMs = Math.min(nextWakeMs, now + this.#retryBackoffMs);
-          continue;
-        }
-        let list = byNode.get(leader);
-        if (!list) byNode.set(leader, (list = []));
-        list.push(head);
+    for (const ps of this.#active) {
+      const open = ps.open;
+      if (open) {
+        if (this.#flushing > 0 || now - open.createdMs >= this.#lingerMs) this.#sealOpen(this.#topics.get(ps.topic)!, ps);
+        else nextWakeMs = Math.min(nextWakeMs, open.createdMs + this.#lingerMs);
       }
+      if (ps.queue.length === 0) {
+        if (ps.open === null) this.#active.delete(ps); // deleting the current entry keeps the iteration valid
+        continue;
+      }
+      const head = ps.queue[0]!;
+      if (now - head.createdMs > this.#deliveryTimeoutMs) {
+        for (const b of ps.queue.splice(0)) {
+          this.#failBatch(b, new TimeoutError(`Expiring ${b.builder.count} record(s) for ${b.topic}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`));
+        }
+        continue;
+      }
+      if (head.retryAtMs > now) {
+        nextWakeMs = Math.min(nextWakeMs, head.retryAtMs);
+        continue;
+      }
+      const leader = this.#client.leaderOf(ps.topic, ps.partition);
+      if (leader < 0) {
+        needMetadata = true;
+        nextWakeMs = Math.min(nextWakeMs, now + this.#retryBackoffMs);
+        continue;
+      }
+      let list = byNode.get(leader);
+      if (!list) byNode.set(leader, (list = []));
+      list.push(head);
     }
     if (needMetadata) this.#refreshMetadata();
     for (const [node, heads] of byNode) {
@@ -549,6 +554,7 @@ export class Producer {
       const ps = t?.partitions[b.partition];
       if (ps) {
         ps.queue.unshift(b);
+        this.#active.add(ps);
         if (!(err instanceof KafkaError) || needsMetadataRefresh(err.code)) this.#refreshMetadata();
         this.#armTimer(b.retryAtMs);
         return;

@@ -56,6 +56,11 @@ type RecordError = ProducePartitionResponse['recordErrors'][number];
 class AppendTurns {
   readonly #tails = new Map<string, Promise<void>>();
 
+  /** No turn of any key is unfinished: an append issued now cannot overtake an earlier one. */
+  get idle(): boolean {
+    return this.#tails.size === 0;
+  }
+
   /** `ready` resolves when the earlier turns of `key` have ended; call `end` exactly once. */
   take(key: string): { ready: Promise<void>; end: () => void } {
     const previous = this.#tails.get(key);
@@ -108,7 +113,7 @@ type Prepared = { ok: true; records: Buffer; keyless: number[] | null } | { ok: 
  * are (recompressed only when the topic's compression.type names another codec); magic 0/1
  * message sets (Produce v0-2 only, as in Kafka) are up-converted into one v2 batch (legacy.ts).
  */
-async function prepareRecords(ctx: RequestContext, topic: string, index: number, records: Buffer, configs: Readonly<Record<string, string>>): Promise<Prepared> {
+function prepareRecords(ctx: RequestContext, topic: string, index: number, records: Buffer, configs: Readonly<Record<string, string>>): Prepared | Promise<Prepared> {
   const maxBatchBytes = Number(configs['max.message.bytes'] ?? ctx.broker.config.messageMaxBytes);
   const target = targetCompression(configs['compression.type'] ?? ctx.broker.config.compressionType);
   const refuse = (code: number, detail: string, what: string): Prepared => {
@@ -122,26 +127,27 @@ async function prepareRecords(ctx: RequestContext, topic: string, index: number,
       const detail = `Produce requests with version ${ctx.apiVersion} are only allowed to contain record batches with magic version 2`;
       return refuse(ErrorCode.INVALID_RECORD, detail, 'magic 0/1 message set');
     }
-    try {
-      const converted = await upConvertLegacyRecordSet(records, { maxBatchBytes, targetCompression: target });
-      return { ok: true, records: converted.batch, keyless: converted.keyless };
-    } catch (err) {
-      // Expected for bad client bytes: the legacy codec throws only RecordBatchError.
-      if (!(err instanceof RecordBatchError)) throw err;
-      return refuse(codeForRecordSetError(err.kind), err.detail, `legacy message set: ${err.kind}`);
-    }
+    return upConvertLegacyRecordSet(records, { maxBatchBytes, targetCompression: target }).then(
+      (converted): Prepared => ({ ok: true, records: converted.batch, keyless: converted.keyless }),
+      (err: unknown) => {
+        // Expected for bad client bytes: the legacy codec throws only RecordBatchError.
+        if (!(err instanceof RecordBatchError)) throw err;
+        return refuse(codeForRecordSetError(err.kind), err.detail, `legacy message set: ${err.kind}`);
+      },
+    );
   }
   if (!check.ok) return refuse(codeForRecordSetError(check.error), check.detail, check.error);
   // Control batches (transaction markers) come only from the transaction coordinator, never from a Produce.
   if (check.hasControlBatch) return refuse(ErrorCode.INVALID_RECORD, 'control batches are written by the broker, not produced by clients', 'control batch');
   if (target === null) return { ok: true, records, keyless: null };
-  try {
-    return { ok: true, records: await recompressRecordSet(records, target), keyless: null };
-  } catch (err) {
-    // Expected for bad client payloads: recompression fails only with these two.
-    if (!(err instanceof CompressionError) && !(err instanceof RecordBatchError)) throw err;
-    return refuse(ErrorCode.CORRUPT_MESSAGE, err.message, 'batch could not be decompressed');
-  }
+  return recompressRecordSet(records, target).then(
+    (recompressed): Prepared => ({ ok: true, records: recompressed, keyless: null }),
+    (err: unknown) => {
+      // Expected for bad client payloads: recompression fails only with these two.
+      if (!(err instanceof CompressionError) && !(err instanceof RecordBatchError)) throw err;
+      return refuse(ErrorCode.CORRUPT_MESSAGE, err.message, 'batch could not be decompressed');
+    },
+  );
 }
 
 /**
@@ -160,23 +166,32 @@ function keylessRefusal(topic: string, index: number, keyless: readonly number[]
   return failed(index, ErrorCode.INVALID_RECORD, summary, recordErrors);
 }
 
-async function producePartition(
+/**
+ * One partition's answer. The common case (v2 batches stored as sent, no compacted topic, no
+ * transaction to verify, no earlier append of anyone still being prepared) issues the append at
+ * once, with no turn and no await before it; anything else takes its turn first, synchronously,
+ * so that appends keep arrival order (AppendTurns).
+ */
+function producePartition(
   ctx: RequestContext,
   req: ProduceRequest,
   topic: string,
   index: number,
   records: Buffer | null,
-): Promise<ProducePartitionResponse> {
+): ProducePartitionResponse | Promise<ProducePartitionResponse> {
   const info = ctx.image.topics.get(topic);
   if (!info || index < 0 || index >= info.partitions.length) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (records === null || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'empty record set');
+  const turns = turnsOf(ctx.broker);
   // Before the first await: turns are taken in the order the requests arrived.
-  const turn = turnsOf(ctx.broker).take(`${ctx.clientAddress} ${topic} ${index}`);
-  try {
-    return await preparedAndAppended(ctx, req, topic, index, records, info.configs, turn);
-  } finally {
-    turn.end(); // no-op when the append already ended the turn
+  const turn = turns.idle ? null : turns.take(`${ctx.clientAddress} ${topic} ${index}`);
+  const prepared = prepareRecords(ctx, topic, index, records, info.configs);
+  if (turn === null && !(prepared instanceof Promise) && (!prepared.ok || (!isCompacted(ctx, info.configs) && !needsTxnVerification(ctx, req, prepared.records)))) {
+    if (!prepared.ok) return prepared.response;
+    return appended(ctx, req, topic, index, prepared.records, null);
   }
+  const t = turn ?? turns.take(`${ctx.clientAddress} ${topic} ${index}`);
+  return preparedAndAppended(ctx, req, topic, index, prepared, info.configs, t).finally(() => t.end()); // end: a no-op once the append ended it
 }
 
 async function preparedAndAppended(
@@ -184,15 +199,14 @@ async function preparedAndAppended(
   req: ProduceRequest,
   topic: string,
   index: number,
-  records: Buffer,
+  preparing: Prepared | Promise<Prepared>,
   configs: Readonly<Record<string, string>>,
   turn: { ready: Promise<void>; end: () => void },
 ): Promise<ProducePartitionResponse> {
-  const prepared = await prepareRecords(ctx, topic, index, records, configs);
+  const prepared = await preparing;
   if (!prepared.ok) return prepared.response;
   const toAppend = prepared.records;
-  const cleanupPolicy = configs['cleanup.policy']?.split(',').map((p) => p.trim()) ?? ctx.broker.config.logCleanupPolicy;
-  if (cleanupPolicy.includes('compact')) {
+  if (isCompacted(ctx, configs)) {
     let keyless = prepared.keyless;
     if (keyless === null) {
       try {
@@ -210,13 +224,18 @@ async function preparedAndAppended(
       return refusal;
     }
   }
-  const verifyRefusal = await verifyTransactional(ctx, req, topic, index, toAppend);
+  const verifyRefusal = needsTxnVerification(ctx, req, toAppend) ? await verifyTransactional(ctx, req, topic, index, toAppend) : null;
   if (verifyRefusal !== null) return verifyRefusal;
   await turn.ready;
+  return appended(ctx, req, topic, index, toAppend, turn);
+}
+
+/** Issues the append (ending `turn` as soon as it is issued), then answers once it is stored (and, for acks=all, committed). */
+async function appended(ctx: RequestContext, req: ProduceRequest, topic: string, index: number, toAppend: Buffer, turn: { end: () => void } | null): Promise<ProducePartitionResponse> {
   try {
-    const appended = ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
-    turn.end();
-    const r = await appended;
+    const appending = ctx.broker.replicas.appendAsLeader(topic, index, toAppend, { requiredAcks: req.acks });
+    turn?.end();
+    const r = await appending;
     ctx.broker.metrics?.recordProduced(topic, toAppend.length, r.lastOffset - r.baseOffset + 1);
     if (req.acks === -1) {
       const outcome = await asRemote(ctx, ctx.broker.replicas.waitForCommit(topic, index, r.lastOffset, Math.max(0, req.timeoutMs)));
@@ -247,6 +266,19 @@ async function preparedAndAppended(
   }
 }
 
+/** Compacted topic (cleanup.policy includes compact; the topic's value or the broker default), parsed once per distinct value. */
+function isCompacted(ctx: RequestContext, configs: Readonly<Record<string, string>>): boolean {
+  const raw = configs['cleanup.policy'];
+  if (raw === undefined) return ctx.broker.config.logCleanupPolicy.includes('compact');
+  let compacted = compactedPolicies.get(raw);
+  if (compacted === undefined) {
+    compacted = raw.split(',').some((p) => p.trim() === 'compact');
+    if (compactedPolicies.size < 64) compactedPolicies.set(raw, compacted);
+  }
+  return compacted;
+}
+const compactedPolicies = new Map<string, boolean>();
+
 /**
  * Authorization (Kafka's): a transactional produce needs Write on its transactional id (else every
  * partition answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic needs Write (else its
@@ -266,9 +298,13 @@ function authorizeProduce(ctx: RequestContext, req: ProduceRequest): (topic: str
  * has a transaction open on this partition, or the coordinator confirmed the partition), else the
  * partition's refusal.
  */
+function needsTxnVerification(ctx: RequestContext, req: ProduceRequest, records: Buffer): boolean {
+  return ctx.broker.txnVerifier !== undefined && req.transactionalId !== null && records.length >= BATCH_HEADER_BYTES && batch.isTransactional(records);
+}
+
 async function verifyTransactional(ctx: RequestContext, req: ProduceRequest, topic: string, index: number, records: Buffer): Promise<ProducePartitionResponse | null> {
   const verifier = ctx.broker.txnVerifier;
-  if (verifier === undefined || req.transactionalId === null || records.length < BATCH_HEADER_BYTES || !batch.isTransactional(records)) return null;
+  if (verifier === undefined || req.transactionalId === null || !needsTxnVerification(ctx, req, records)) return null;
   const producerId = batch.producerId(records);
   const producerEpoch = batch.producerEpoch(records);
   let ongoing: number | null;
