@@ -126,6 +126,7 @@ async function consumeLoop(c) {
     } catch (err) {
       errors++;
       firstError ??= err.message;
+      await new Promise((r) => setTimeout(r, 100)); // a broker that went away is not polled in a hot loop
       continue;
     }
     const now = performance.now();

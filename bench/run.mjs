@@ -478,9 +478,17 @@ async function runP6(work, p1, raw) {
     row('P6', `many clients, max: ${who}`, max.summary.rps, 'records/s', p1?.rps ?? null, 'P1 (1 producer)', `all clients in one process (src/client), one connection each; consumed ${fmt(max.summary.consumedRps)} records/s`);
     row('P6', `many clients at ${fmt(rate)} records/s (50% of max): e2e p50`, s.p50, 'ms', null, '', `achieved ${fmt(s.rps)} records/s produced, ${fmt(s.consumedRps)} consumed; broker ${fmt(cpuUs, 2)} µs CPU per record in+out`, false);
     row('P6', 'many clients at 50% of max: e2e p99', s.p99, 'ms', 20, 'target 20 ms', `p99.9 ${fmt(s.p999, 1)} ms, max ${fmt(s.max, 1)} ms over ${fmt(s.consumed)} records`, false);
+  } catch (err) {
+    throw withBrokerOutput(err, b);
   } finally {
     await stopChild(b);
   }
+}
+
+/** A failed scenario's error with what its broker said last (and its exit, if it died): a broker that stops mid-run must say why in the results. */
+function withBrokerOutput(err, b) {
+  const exit = b.child.exitCode !== null || b.child.signalCode !== null ? `broker exited (code ${b.child.exitCode}, signal ${b.child.signalCode})` : 'broker still running';
+  return new Error(`${err.message} [${exit}; its last output: ${b.output().trim().split('\n').slice(-15).join(' | ') || '(none)'}]`);
 }
 
 /** First third vs last third of the windows (the first window, warm-up, left out): the ratio last ÷ first. */
@@ -493,7 +501,10 @@ function drift(values) {
 }
 
 async function runP7(work, raw) {
-  const b = await startBroker(path.join(work, 'p7'));
+  // Retention as a deployment has it: at 50% load the soak writes ~40 MB/s, 70+ GB in 30 minutes,
+  // more than this machine's free disk; 1 GiB per partition in 256 MiB segments keeps ~10 GB and
+  // puts segment deletion into the soak.
+  const b = await startBroker(path.join(work, 'p7'), ['log.retention.bytes=1073741824', 'log.segment.bytes=268435456', 'log.retention.check.interval.ms=10000']);
   const rss = [];
   const sampler = setInterval(() => rss.push(rssMiB(b.pid)), N.p7WindowS * 1000);
   try {
@@ -511,6 +522,8 @@ async function runP7(work, raw) {
     row('P7', `soak: ${desc}: throughput`, soak.summary.consumedRps, 'records/s', rate, 'target rate', `drift last vs first third of ${w.length} windows of ${N.p7WindowS} s: ${flag(d.rps)}`);
     row('P7', 'soak: e2e p99', soak.summary.p99, 'ms', 20, 'target 20 ms', `p99 drift: ${flag(d.p99)}; per-window p99 ${w.map((x) => fmt(x.p99, 1)).join(' ')}`, false);
     row('P7', 'soak: broker RSS at the end', rss.at(-1) ?? null, 'MiB', rss[0] ?? null, 'RSS at the start', `RSS drift: ${flag(d.rss)}`, false);
+  } catch (err) {
+    throw withBrokerOutput(err, b);
   } finally {
     clearInterval(sampler);
     await stopChild(b);

@@ -83,7 +83,7 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
       [[['path', 'inline']], writes.inline],
       [[['path', 'pool']], writes.pooled],
     ]);
-    w.counter('samsa_log_slow_inline_writes', 'Inline writes slower than 10 ms (3 within 1 s, or one over 100 ms, send writes to the thread pool for 10 s).', one(writes.slow));
+    w.counter('samsa_log_slow_inline_writes', 'Inline writes slower than 10 ms (3 within 1 s, or one over 100 ms, send writes to the thread pool for 1-10 s).', one(writes.slow));
   }
   const sessions = src.fetchSessions();
   w.gauge('kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Fetch sessions (KIP-227) held (max.incremental.fetch.session.cache.slots).', one(sessions.sessions));

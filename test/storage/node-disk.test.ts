@@ -62,6 +62,20 @@ describe('NodeDisk', () => {
     await h.close();
   });
 
+  it('backs off for 1 s at first and twice as long when stalls come back soon after', async () => {
+    const backoffs: number[] = [];
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteStallMs: -1, onInlineWriteStall: (_ms, backoffMs) => backoffs.push(backoffMs) });
+    const h = await disk.open(path.join(tmp, 'b'), 'c+');
+    for (let i = 0; i < 4; i++) await h.write(Buffer.from([i]), i);
+    assert.deepEqual(backoffs, [1000]);
+    assert.deepEqual(disk.writeStats(), { inline: 3, pooled: 1, slow: 3 });
+    await new Promise((r) => setTimeout(r, 1100));
+    for (let i = 4; i < 8; i++) await h.write(Buffer.from([i]), i);
+    assert.deepEqual(backoffs, [1000, 2000], 'stalls within a minute of the last backoff double it');
+    assert.deepEqual(disk.writeStats(), { inline: 6, pooled: 2, slow: 6 });
+    await h.close();
+  });
+
   it('an inline write error (a closed file) rejects the write like a pooled one', async () => {
     const disk = new NodeDisk({ inlineWriteBytesMax: 1024 });
     const h = await disk.open(path.join(tmp, 'c'), 'c+');

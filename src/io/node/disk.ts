@@ -7,15 +7,16 @@
  * as Kafka's request threads write, and saves the hop to a pool thread and back (two wake-ups and
  * context switches, a promise settled from another thread) on every append: 17% less broker CPU
  * per record and half the p99 in our measurements (docs/PERFORMANCE.md, "Inline appends"). fsync,
- * reads and larger writes always use the pool. Should the kernel make an inline write block (dirty
- * page throttling, a stalled device), writes go back to the pool for INLINE_WRITE_BACKOFF_MS so
- * that the event loop keeps serving fetches and heartbeats. Blocking is recognised by persistence:
- * INLINE_WRITE_STALLS_MAX writes slower than INLINE_WRITE_STALL_MS within INLINE_WRITE_STALL_WINDOW_MS,
- * or one write slower than INLINE_WRITE_STALL_ALONE_MS. A single write of 10-12 ms is what a busy
- * machine's scheduler does to a thread that happened to be writing (the wall-clock timer cannot tell
- * preemption from blocking); taking it for throttling sent a P6 broker to the pool for 10 s at a
- * time, where per-partition appends wait a thread-pool round trip each and produce latency rose
- * from 15 to 150 ms (docs/PERFORMANCE.md, "The stall detector and the 10-second slumps").
+ * reads and larger writes always use the pool. Should the kernel make inline writes block (dirty
+ * page throttling, a stalled device), writes go back to the pool for a while (1 s, doubling up to
+ * 10 s while stalls keep coming back within a minute) so that the event loop keeps serving fetches
+ * and heartbeats. Blocking is recognised by persistence: INLINE_WRITE_STALLS_MAX writes slower than
+ * INLINE_WRITE_STALL_MS within INLINE_WRITE_STALL_WINDOW_MS, or one slower than
+ * INLINE_WRITE_STALL_ALONE_MS. A single 10-12 ms write is what a busy machine's scheduler does to
+ * a thread that happened to be writing (a wall clock cannot tell preemption from blocking); taking
+ * it for throttling sent a P6 broker to the pool for 10 s at a time, where each partition's appends
+ * wait a thread-pool round trip each, and produce latency went from 15 to 150 ms
+ * (docs/PERFORMANCE.md, "The 10-second slumps, the tail cache in chunks, the produce fast path").
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -41,7 +42,10 @@ const INLINE_WRITE_STALL_MS = 10;
 const INLINE_WRITE_STALLS_MAX = 3;
 const INLINE_WRITE_STALL_WINDOW_MS = 1000;
 const INLINE_WRITE_STALL_ALONE_MS = 100;
-const INLINE_WRITE_BACKOFF_MS = 10_000;
+const INLINE_WRITE_BACKOFF_MS_MIN = 1000;
+const INLINE_WRITE_BACKOFF_MS_MAX = 10_000;
+/** A stall this soon after the last backoff ended doubles the next backoff; later ones start again at the minimum. */
+const INLINE_WRITE_BACKOFF_MEMORY_MS = 60_000;
 /** Default bound of inline writes (samsa.log.inline.write.bytes.max). */
 export const INLINE_WRITE_BYTES_DEFAULT = 1024 * 1024;
 
@@ -60,6 +64,9 @@ class InlineWrites {
   readonly #onStall: NodeDiskOptions['onInlineWriteStall'];
   readonly #stallMs: number;
   #poolUntilMs = 0;
+  #backoffMs = INLINE_WRITE_BACKOFF_MS_MIN;
+  /** When the last backoff ended (-Infinity: none yet). */
+  #lastBackoffEndMs = -Infinity;
   /** When the recent slow writes started (at most INLINE_WRITE_STALLS_MAX - 1 kept). */
   #slowAtMs: number[] = [];
   /** Writes made inline, and through the thread pool; inline writes slower than the stall bound. */
@@ -73,7 +80,7 @@ class InlineWrites {
     this.#onStall =
       opts.onInlineWriteStall ??
       ((elapsedMs, backoffMs) =>
-        logger('disk').warn({ elapsedMs: Math.round(elapsedMs) }, `a log write blocked the event loop for ${Math.round(elapsedMs)} ms (the kernel is throttling writes): writes go through the thread pool for the next ${backoffMs / 1000} s`));
+        logger('disk').warn({ elapsedMs: Math.round(elapsedMs) }, `log writes keep blocking the event loop (the last for ${Math.round(elapsedMs)} ms: the kernel is throttling writes, or the machine is overloaded): writes go through the thread pool for the next ${backoffMs / 1000} s`));
   }
 
   allowed(bytes: number): boolean {
@@ -103,8 +110,10 @@ class InlineWrites {
       return;
     }
     this.#slowAtMs = [];
-    this.#poolUntilMs = startMs + elapsedMs + INLINE_WRITE_BACKOFF_MS;
-    this.#onStall?.(elapsedMs, INLINE_WRITE_BACKOFF_MS);
+    this.#backoffMs = startMs - this.#lastBackoffEndMs < INLINE_WRITE_BACKOFF_MEMORY_MS ? Math.min(this.#backoffMs * 2, INLINE_WRITE_BACKOFF_MS_MAX) : INLINE_WRITE_BACKOFF_MS_MIN;
+    this.#poolUntilMs = startMs + elapsedMs + this.#backoffMs;
+    this.#lastBackoffEndMs = this.#poolUntilMs;
+    this.#onStall?.(elapsedMs, this.#backoffMs);
   }
 }
 
