@@ -79,6 +79,11 @@ class AppendTurns {
 
 const appendTurns = new WeakMap<BrokerContext, AppendTurns>();
 
+/** A turn's key: one connection's appends to one partition. */
+function turnKey(ctx: RequestContext, topic: string, index: number): string {
+  return `${ctx.clientAddress} ${topic} ${index}`;
+}
+
 function turnsOf(broker: BrokerContext): AppendTurns {
   let turns = appendTurns.get(broker);
   if (turns === undefined) {
@@ -184,13 +189,13 @@ function producePartition(
   if (records === null || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'empty record set');
   const turns = turnsOf(ctx.broker);
   // Before the first await: turns are taken in the order the requests arrived.
-  const turn = turns.idle ? null : turns.take(`${ctx.clientAddress} ${topic} ${index}`);
+  const turn = turns.idle ? null : turns.take(turnKey(ctx, topic, index));
   const prepared = prepareRecords(ctx, topic, index, records, info.configs);
   if (turn === null && !(prepared instanceof Promise) && (!prepared.ok || (!isCompacted(ctx, info.configs) && !needsTxnVerification(ctx, req, prepared.records)))) {
     if (!prepared.ok) return prepared.response;
     return appended(ctx, req, topic, index, prepared.records, null);
   }
-  const t = turn ?? turns.take(`${ctx.clientAddress} ${topic} ${index}`);
+  const t = turn ?? turns.take(turnKey(ctx, topic, index));
   return preparedAndAppended(ctx, req, topic, index, prepared, info.configs, t).finally(() => t.end()); // end: a no-op once the append ended it
 }
 
@@ -304,7 +309,8 @@ function needsTxnVerification(ctx: RequestContext, req: ProduceRequest, records:
 
 async function verifyTransactional(ctx: RequestContext, req: ProduceRequest, topic: string, index: number, records: Buffer): Promise<ProducePartitionResponse | null> {
   const verifier = ctx.broker.txnVerifier;
-  if (verifier === undefined || req.transactionalId === null || !needsTxnVerification(ctx, req, records)) return null;
+  // The caller checked needsTxnVerification; this only narrows the types.
+  if (verifier === undefined || req.transactionalId === null) return null;
   const producerId = batch.producerId(records);
   const producerEpoch = batch.producerEpoch(records);
   let ongoing: number | null;

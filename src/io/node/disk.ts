@@ -37,7 +37,7 @@ function nodeFlags(flags: OpenFlags): string | number {
   }
 }
 
-/** Inline writes slower than STALL_MS, STALLS_MAX of them within WINDOW_MS (or one slower than ALONE_MS), send writes to the pool for BACKOFF_MS. */
+/** Inline writes slower than STALL_MS, STALLS_MAX of them within WINDOW_MS (or one slower than ALONE_MS), send writes to the pool for BACKOFF_MS_MIN, doubling up to BACKOFF_MS_MAX while stalls recur within BACKOFF_MEMORY_MS. */
 const INLINE_WRITE_STALL_MS = 10;
 const INLINE_WRITE_STALLS_MAX = 3;
 const INLINE_WRITE_STALL_WINDOW_MS = 1000;
