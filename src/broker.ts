@@ -236,6 +236,7 @@ export class Broker {
       logDirs: config.logDirs,
       defaults: toLogConfig(config, {}),
       tailCacheBytes: config.logTailCacheBytes,
+      writeBehindBytes: config.logWriteBehindBytes,
       onLogDirFailure: (_dir, failedDirs, err) => {
         if (config.logDirs.every((d) => failedDirs.has(d))) {
           fatal.raise(`shutting down: all log dirs in ${config.logDirs.join(',')} have failed (last: ${err.message}); free space or fix the disk, then restart`);
@@ -376,6 +377,7 @@ export class Broker {
       logDirs: () => ({ total: config.logDirs.length, offline: logs.failedLogDirs.size }),
       tailCache: () => logs.tailCacheStats(),
       diskWrites: () => io.disk.writeStats?.() ?? null,
+      writeBehind: () => logs.writeBehindStats(),
       fetchSessions: () => ({ sessions: fetchSessions.size, partitions: fetchSessions.partitionCount }),
     };
     readinessProblems.fn = () => readinessProblemsOf(brokerId, controller.image, replicas, cluster);
@@ -503,6 +505,7 @@ function startingAdminHandlers(metrics: BrokerMetrics, readiness: ReadinessView,
     logDirs: () => ({ total: 0, offline: 0 }),
     tailCache: () => ({ bytes: 0, hits: 0, misses: 0 }),
     diskWrites: () => null,
+    writeBehind: () => ({ syncs: 0, queued: 0 }),
     fetchSessions: () => ({ sessions: 0, partitions: 0 }),
   };
   return [metricsHandler(() => starting), healthHandler(readiness), readyHandler(readiness)];

@@ -194,6 +194,7 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'log.index.size.max.bytes', type: 'int', default: '10485760', validator: atLeast(12), doc: 'Largest offset or time index file.' },
   { name: 'samsa.log.inline.write.bytes.max', type: 'int', default: '1048576', validator: atLeast(0), doc: 'Samsa: log writes up to this size are made by the broker\'s main thread directly into the page cache (write(2) does not wait for the device), saving a thread-pool round trip per append; larger writes, fsyncs and reads use the thread pool. Should writes keep blocking (3 over 10 ms within 1 s, or one over 100 ms), writes use the thread pool for 1 s, doubling up to 10 s while it recurs. 0 = every write through the thread pool.' },
   { name: 'samsa.log.tail.cache.bytes', type: 'long', default: '67108864', validator: atLeast(0), doc: 'Samsa: memory for copies of the latest appends of every partition (one bound for the broker), from which fetches at the log tail (followers, caught-up consumers) are answered without a file read. 0 = off.' },
+  { name: 'samsa.log.write.behind.bytes', type: 'int', default: '16777216', validator: atLeast(0), doc: 'Samsa: once this many bytes of a partition\'s active segment are written but not fsynced, the segment is fsynced in the background, one partition at a time for the broker. Keeps the page cache from holding a whole segment until it rolls, whose fsync (several partitions rolling together) made every other write on the machine wait tens of milliseconds. Not a durability setting: the recovery point still moves only with a flush (log.flush.*, a roll, shutdown). 0 = off (the operating system writes the bytes out when it chooses).' },
   { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX_STRING, validator: atLeast(1), doc: 'Messages appended before a forced flush.' },
   { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'Time a message may stay unflushed; unset means log.flush.scheduler.interval.ms.' },
   { name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX_STRING, doc: 'How often the flusher checks whether a log needs flushing.' },
@@ -357,6 +358,8 @@ export interface BrokerConfig {
   logInlineWriteBytesMax: number;
   /** samsa.log.tail.cache.bytes (0 = off). */
   logTailCacheBytes: number;
+  /** samsa.log.write.behind.bytes (0 = off). */
+  logWriteBehindBytes: number;
   /** log.flush.interval.ms, else log.flush.scheduler.interval.ms. */
   logFlushIntervalMs: number;
   logFlushSchedulerIntervalMs: number;
@@ -779,6 +782,7 @@ function buildBrokerConfig(v: TypedValues, warnings: string[]): Omit<BrokerConfi
     logIndexSizeMaxBytes: v.number('log.index.size.max.bytes'),
     logFlushIntervalMessages: v.number('log.flush.interval.messages'),
     logTailCacheBytes: v.number('samsa.log.tail.cache.bytes'),
+    logWriteBehindBytes: v.number('samsa.log.write.behind.bytes'),
     logInlineWriteBytesMax: v.number('samsa.log.inline.write.bytes.max'),
     logFlushIntervalMs: v.numberOrNull('log.flush.interval.ms') ?? v.number('log.flush.scheduler.interval.ms'),
     logFlushSchedulerIntervalMs: v.number('log.flush.scheduler.interval.ms'),

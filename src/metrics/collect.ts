@@ -12,6 +12,7 @@
 import type { MetadataImage } from '../cluster/metadata-image.js';
 import type { GroupMetricsView } from '../coordinator/group/group-coordinator.js';
 import type { DiskWriteStats } from '../io/disk.js';
+import type { WriteBehindStats } from '../storage/write-behind.js';
 import type { ProcessStats } from '../io/process-stats.js';
 import { gcPauseBucketsSeconds } from '../io/process-stats.js';
 import type { Partition } from '../replication/partition.js';
@@ -55,6 +56,8 @@ export interface MetricsSources {
   tailCache(): { bytes: number; hits: number; misses: number };
   /** Log file writes by where they ran (io/node/disk.ts), when the disk tells. */
   diskWrites(): DiskWriteStats | null;
+  /** Background fsyncs of active segments (samsa.log.write.behind.bytes). */
+  writeBehind(): WriteBehindStats;
   /** Fetch sessions (KIP-227) held, and the partitions they cache. */
   fetchSessions(): { sessions: number; partitions: number };
 }
@@ -85,6 +88,9 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
     ]);
     w.counter('samsa_log_slow_inline_writes', 'Inline writes slower than 10 ms (3 within 1 s, or one over 100 ms, send writes to the thread pool for 1-10 s).', one(writes.slow));
   }
+  const wb = src.writeBehind();
+  w.counter('samsa_log_write_behind_syncs', 'Background fsyncs of an active segment started because samsa.log.write.behind.bytes of it were unsynced.', one(wb.syncs));
+  w.gauge('samsa_log_write_behind_queued', 'Partitions waiting for their write-behind fsync (one runs at a time).', one(wb.queued));
   const sessions = src.fetchSessions();
   w.gauge('kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Fetch sessions (KIP-227) held (max.incremental.fetch.session.cache.slots).', one(sessions.sessions));
   w.gauge('kafka_server_fetchsessioncache_numincrementalfetchpartitionscached', 'Partitions held by all fetch sessions.', one(sessions.partitions));

@@ -41,6 +41,7 @@ import { validateLogConfig, type LogConfig } from './log-config.js';
 import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
 import { TailCacheBudget } from './tail-cache.js';
+import { WriteBehind, type WriteBehindStats } from './write-behind.js';
 import { forEachLimit } from '../for-each-limit.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
@@ -74,6 +75,8 @@ export interface LogManagerOptions {
   onLogDirFailure?: (logDir: string, failedDirs: ReadonlySet<string>, err: Error) => void;
   /** samsa.log.tail.cache.bytes: the memory every log's tail cache shares (tail-cache.ts); 0 or none = off. */
   tailCacheBytes?: number;
+  /** samsa.log.write.behind.bytes: unsynced bytes of an active segment that start its fsync (write-behind.ts); 0 or none = off. */
+  writeBehindBytes?: number;
 }
 
 /** `<topic>-<partition>` → its parts; the partition follows the last '-'. Null for anything else. */
@@ -114,6 +117,7 @@ export class LogManager {
   readonly #runningTasks = new Map<string, Promise<void>>();
   readonly #cleaner: LogCleaner;
   readonly #tailCacheBudget: TailCacheBudget;
+  readonly #writeBehind: WriteBehind;
   #timers: Timer[] = [];
   #deleteIdCounter = 0;
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new';
@@ -122,6 +126,11 @@ export class LogManager {
   tailCacheStats(): { bytes: number; hits: number; misses: number } {
     const b = this.#tailCacheBudget;
     return { bytes: b.bytes, hits: b.hits, misses: b.misses };
+  }
+
+  /** The write-behind shared by every log (samsa.log.write.behind.bytes). */
+  writeBehindStats(): WriteBehindStats {
+    return this.#writeBehind.stats();
   }
 
   /** Log dirs where a log went offline on an I/O failure. */
@@ -148,6 +157,7 @@ export class LogManager {
     this.#onLogDirFailure = opts.onLogDirFailure;
     this.#cleaner = new LogCleaner({ clock: opts.clock });
     this.#tailCacheBudget = new TailCacheBudget(opts.tailCacheBytes ?? 0);
+    this.#writeBehind = new WriteBehind(opts.writeBehindBytes ?? 0);
   }
 
   get logDirs(): readonly string[] {
@@ -209,6 +219,7 @@ export class LogManager {
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
         onOffline: (err) => this.#logDirFailed(logDir, err),
         tailCacheBudget: this.#tailCacheBudget,
+        writeBehind: this.#writeBehind,
       });
       this.#logs.set(checkpointKey(topic, partition), { log, logDir });
     });
@@ -270,6 +281,7 @@ export class LogManager {
         onCheckpointNeeded: () => this.#writeCheckpoints(logDir),
         onOffline: (err) => this.#logDirFailed(logDir, err),
         tailCacheBudget: this.#tailCacheBudget,
+        writeBehind: this.#writeBehind,
       });
       this.#logs.set(key, { log, logDir });
       this.#log.info({ topic, partition, dir: log.dir }, 'created log');

@@ -730,12 +730,21 @@ export class LogSegment {
 
   /** fsyncs the .log and brings both index files up to date. */
   async flush(): Promise<void> {
-    const target = this.#sizeBytes;
-    if (this.#syncedBytes < target) {
-      await this.#file.sync();
-      this.#syncedBytes = Math.max(this.#syncedBytes, Math.min(target, this.#sizeBytes));
-    }
+    await this.syncLog();
     await this.#serialIo(() => this.#persistIndexesNow());
+  }
+
+  /** Bytes of the .log written but not fsynced yet. */
+  get unsyncedBytes(): number {
+    return Math.max(0, this.#sizeBytes - this.#syncedBytes);
+  }
+
+  /** fsyncs the .log only (write-behind.ts); the indexes wait for flush(). */
+  async syncLog(): Promise<void> {
+    const target = this.#sizeBytes;
+    if (this.#syncedBytes >= target) return;
+    await this.#file.sync();
+    this.#syncedBytes = Math.max(this.#syncedBytes, Math.min(target, this.#sizeBytes));
   }
 
   // ---- index memory ----

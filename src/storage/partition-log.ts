@@ -55,6 +55,7 @@ import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type CompletedTxn, type ProducerStat
 import { SegmentDeleter } from './segment-deleter.js';
 import { findMaxTimestampOffset, findOffsetForTimestamp, floorSegment, readSegments } from './segment-list.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
+import type { WriteBehind } from './write-behind.js';
 import type { AbortedTxn } from './txn-index.js';
 
 export type { LogConfig } from './log-config.js';
@@ -96,6 +97,8 @@ export interface PartitionLogOptions extends LogLoadOptions {
   onOffline?: (err: StorageError) => void;
   /** The broker-wide bound of the tail cache (tail-cache.ts); none: reads always go to the files. */
   tailCacheBudget?: TailCacheBudget;
+  /** The broker's write-behind (write-behind.ts); none or off: the page cache keeps a segment's bytes until it rolls. */
+  writeBehind?: WriteBehind;
 }
 
 export class PartitionLog {
@@ -137,6 +140,9 @@ export class PartitionLog {
   readonly #producerSnapshots: ProducerSnapshotFiles;
   /** Copies of the latest appends, for reads at the tail; cleared whenever #generation moves. */
   readonly #tail: TailCache;
+  readonly #writeBehind: WriteBehind | null;
+  /** A write-behind sync of this log is queued or running (one at a time per log). */
+  #writeBehindPending = false;
 
   private constructor(opts: PartitionLogOptions, loaded: LoadedLog, log: Logger) {
     const { segments, logStartOffset } = loaded;
@@ -164,6 +170,7 @@ export class PartitionLog {
     this.#producerState.onHighWatermark(this.#highWatermark);
     this.#producerSnapshots = loaded.producerSnapshots;
     this.#tail = new TailCache(opts.tailCacheBudget);
+    this.#writeBehind = opts.writeBehind?.enabled ? opts.writeBehind : null;
     // Older segments' index entries stay in their files until a read needs them (LogSegment.releaseIndexes).
     for (const seg of this.#segments.slice(0, -1)) seg.releaseIndexes();
     this.#deleter = new SegmentDeleter(
@@ -552,6 +559,32 @@ export class PartitionLog {
     }
     this.#unflushedMessages += messages;
     if (this.#unflushedMessages >= config.flushIntervalMessages) await this.#flushNow();
+    else this.#maybeWriteBehind();
+  }
+
+  /** Queues an fsync of the active segment's .log once bytesMax of it is unsynced (write-behind.ts). */
+  #maybeWriteBehind(): void {
+    const wb = this.#writeBehind;
+    if (wb === null || this.#writeBehindPending) return;
+    const seg = this.#segments.at(-1)!;
+    if (seg.unsyncedBytes < wb.bytesMax) return;
+    this.#writeBehindPending = true;
+    seg.pin();
+    wb.schedule(async () => {
+      try {
+        if (!this.#closed && this.#offlineError === null && !seg.isDeleted) await seg.syncLog();
+      } catch (err) {
+        // #fail takes the log offline and logs the failure once; nobody awaits this task.
+        // Our own bugs (assertions) still crash.
+        if (err instanceof assert.AssertionError) throw err;
+        this.#fail(err, 'write-behind sync');
+      } finally {
+        seg.unpin();
+        this.#writeBehindPending = false;
+      }
+      // Appends that arrived during the sync may already amount to bytesMax.
+      if (!this.#closed && this.#offlineError === null) this.#maybeWriteBehind();
+    });
   }
 
   #shouldRoll(seg: LogSegment, firstBytes: number, firstLastOffset: number, nowMs: number): boolean {
