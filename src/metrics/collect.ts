@@ -78,7 +78,7 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
   w.gauge('kafka_server_kafkaserver_brokerstate', 'Broker state as Kafka numbers it: 0 not running, 1 starting, 2 recovering logs, 3 running, 6 pending controlled shutdown, 7 shutting down.', one(m.state));
   w.gauge('kafka_log_logmanager_offlinelogdirectorycount', 'Log directories that failed (I/O error); the broker stops when all have.', one(src.logDirs().offline));
   const tail = src.tailCache();
-  w.gauge('samsa_log_tail_cache_bytes', 'Memory held by copies of the latest appends (samsa.log.tail.cache.bytes).', one(tail.bytes));
+  w.gauge('samsa_log_tail_cache_bytes', 'Memory held by copies of the latest appends (samsa.log.tail.cache.bytes), chunk buffers kept for reuse included.', one(tail.bytes));
   w.counter('samsa_log_tail_cache_hits', 'Log reads answered from the tail cache.', one(tail.hits));
   const writes = src.diskWrites();
   if (writes !== null) {

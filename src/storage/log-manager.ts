@@ -122,10 +122,10 @@ export class LogManager {
   #deleteIdCounter = 0;
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new';
 
-  /** The tail cache shared by every log (samsa.log.tail.cache.bytes): bytes held, reads answered from it and not. */
+  /** The tail cache shared by every log (samsa.log.tail.cache.bytes): bytes held (free chunk buffers included), reads answered from it and not. */
   tailCacheStats(): { bytes: number; hits: number; misses: number } {
     const b = this.#tailCacheBudget;
-    return { bytes: b.bytes, hits: b.hits, misses: b.misses };
+    return { bytes: b.bytes + b.freeBytes, hits: b.hits, misses: b.misses };
   }
 
   /** The write-behind shared by every log (samsa.log.write.behind.bytes). */

@@ -153,7 +153,7 @@ describe('tail cache', () => {
     assert.equal(budget.bytes, 0);
   });
 
-  it('packs small appends into shared chunks: no object per append, consecutive appends read as one view', () => {
+  it('packs small appends into shared chunks: no object per append, a read of many appends is one buffer', () => {
     const budget = new TailCacheBudget(64 << 20);
     const cache = new TailCache(budget);
     let next = 0;
@@ -172,9 +172,36 @@ describe('tail cache', () => {
     const a = cache.read(next - 6, 1 << 20, true, next, next)!;
     const b = cache.read(next - 4, 1 << 20, true, next, next)!;
     assert.equal(batchesOf(a.records).length, 3);
-    assert.equal(a.records.buffer, b.records.buffer, 'reads inside one chunk are views of it, not copies');
+    assert.equal(batchesOf(b.records).length, 2);
     cache.clear();
     assert.equal(budget.bytes, 0);
+  });
+
+  it('reuses evicted chunk buffers, and what a read returned never changes afterwards', () => {
+    const budget = new TailCacheBudget(64 * 1024); // chunks of 4 KiB (1/1024 of the bound is less)
+    const cache = new TailCache(budget);
+    let next = 0;
+    const appendOne = (fill: number): void => {
+      const b = buildBatch({ records: [{ value: Buffer.alloc(1000, fill) }] });
+      batch.setBaseOffset(b, next);
+      next += 1;
+      cache.append(b, next);
+    };
+    for (let i = 0; i < 8; i++) appendOne(1);
+    const before = cache.read(0, 1, true, next, next)!; // one batch: a single piece of one chunk
+    const copyOfBefore = Buffer.from(before.records);
+    assert.equal(batchesOf(before.records).length, 1);
+    // Enough appends to evict everything above several times over: buffers come back from the free list.
+    for (let i = 0; i < 400; i++) appendOne(2);
+    assert.ok(budget.freeBytes > 0, 'evicted chunks were kept for reuse');
+    assert.ok(budget.bytes + budget.freeBytes <= budget.bytesMax + 4 * budget.chunkBytesMax, `bounded: ${budget.bytes} + ${budget.freeBytes}`);
+    assert.deepEqual(before.records, copyOfBefore, 'a read is a copy: reusing the chunk it came from does not change it');
+    assert.equal(cache.read(0, 1 << 20, true, next, next), null, 'the old offsets were evicted');
+    const last = cache.read(next - 1, 1 << 20, true, next, next)!;
+    assert.equal(batchesOf(last.records)[0]!.at(-2), 2);
+    cache.clear();
+    assert.equal(budget.bytes, 0);
+    assert.ok(budget.freeBytes <= 4 * budget.chunkBytesMax);
   });
 
   it('caches nothing with a zero budget, and never an append larger than a quarter of it', () => {
