@@ -45,14 +45,22 @@ export type LeaderAppendOutcome = { ok: true; result: LeaderAppendResult } | { o
 /**
  * Gather buffers for grouped leader appends: a few reused 1 MiB buffers shared by all logs (a
  * group's buffer is busy only while its write is in flight; Disk.write copies or writes it
- * through), so grouping does not allocate per write. Larger groups get a one-off buffer.
+ * through), so grouping does not allocate per write. While all of them are busy (many partitions
+ * appending at once) and for groups larger than one, a group gets a one-off buffer of its own size:
+ * a one-off 1 MiB buffer for every small group was 146 GB of allocations in 12 s of P6's flood, and
+ * a full GC for every 64 MB of it (docs/PERFORMANCE.md, "The gather buffers").
  */
 const GATHER_BUFFER_BYTES = 1 << 20;
 const GATHER_BUFFERS_KEPT = 4;
 const gatherPool: Buffer[] = [];
+let gatherBuffersMade = 0;
 function takeGatherBuffer(bytes: number): Buffer {
   if (bytes > GATHER_BUFFER_BYTES) return Buffer.allocUnsafe(bytes);
-  return gatherPool.pop() ?? Buffer.allocUnsafe(GATHER_BUFFER_BYTES);
+  const pooled = gatherPool.pop();
+  if (pooled !== undefined) return pooled;
+  if (gatherBuffersMade >= GATHER_BUFFERS_KEPT) return Buffer.allocUnsafe(bytes);
+  gatherBuffersMade++;
+  return Buffer.allocUnsafeSlow(GATHER_BUFFER_BYTES);
 }
 function releaseGatherBuffer(b: Buffer): void {
   if (b.length === GATHER_BUFFER_BYTES && gatherPool.length < GATHER_BUFFERS_KEPT) gatherPool.push(b);
