@@ -29,8 +29,9 @@
  * Invariants (asserted): a cache's appends are whole batches, contiguous in offsets, ending at the
  * log end offset; their bytes are copies (request buffers are reused, so never views of them) and
  * never change while their chunk is live (a chunk is only ever written past its used length). The
- * owner clears the cache whenever batches are removed or rewritten (truncation, retention, the
- * cleaner) and on close.
+ * owner clears the cache whenever batches are removed from the end or rewritten (truncation, the
+ * cleaner) and on close; retention and DeleteRecords remove only the oldest segments and keep it
+ * (reads below the log start offset are refused before the cache is asked).
  * Cached bytes were CRC-checked when they arrived; a read served here is byte-for-byte what a file
  * read would return, possibly fewer batches (a fetch may always return less than its maximum).
  */
