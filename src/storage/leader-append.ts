@@ -46,9 +46,9 @@ export type LeaderAppendOutcome = { ok: true; result: LeaderAppendResult } | { o
  * Gather buffers for grouped leader appends: a few reused 1 MiB buffers shared by all logs (a
  * group's buffer is busy only while its write is in flight; Disk.write copies or writes it
  * through), so grouping does not allocate per write. While all of them are busy (many partitions
- * appending at once) and for groups larger than one, a group gets a one-off buffer of its own size:
+ * appending at once), and for groups larger than 1 MiB, a group gets a one-off buffer of its own size:
  * a one-off 1 MiB buffer for every small group was 146 GB of allocations in 12 s of P6's flood, and
- * a full GC for every 64 MB of it (docs/PERFORMANCE.md, "The gather buffers").
+ * a full GC for every 64 MB of it (docs/PERFORMANCE.md, "Write-behind, recycled tail chunks, the gather buffers").
  */
 const GATHER_BUFFER_BYTES = 1 << 20;
 const GATHER_BUFFERS_KEPT = 4;

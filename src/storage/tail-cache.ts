@@ -19,11 +19,11 @@
  * whole capacity.
  *
  * Chunk buffers are reused: an evicted or cleared chunk's buffer goes to the budget's free list
- * (bounded) and becomes a later chunk of the same capacity. A 64 MiB cache at 30 MB/s of appends
- * otherwise allocated ~500 buffers a second that lived ~2 s each, long enough to be promoted, and
+ * (bounded) and becomes a later chunk of the same capacity. A 64 MiB cache at 27 MB/s of appends
+ * otherwise allocated ~400 buffers a second that lived ~2.4 s each, long enough to be promoted, and
  * V8 starts a full collection for every 64 MB of such outside-the-heap memory: with the cache on,
  * the P7 broker ran 3.7 times as many mark-compacts as with it off (docs/PERFORMANCE.md,
- * "Write-behind and recycled tail chunks"). So reads return copies, never views: nothing outside
+ * "Write-behind, recycled tail chunks, the gather buffers"). So reads return copies, never views: nothing outside
  * the cache may hold a chunk's bytes (a response waiting in a socket would see them overwritten).
  *
  * Invariants (asserted): a cache's appends are whole batches, contiguous in offsets, ending at the

@@ -6,7 +6,7 @@
  * ten evenly loaded partitions they roll together, and fsyncing 10 × 256 MiB at once made every
  * other write(2) on the machine block 18-70 ms while it ran (ext4 ordered mode: the journal commit
  * waits for that data): the P7 soak's p99 spikes came from exactly those seconds
- * (docs/PERFORMANCE.md, "Write-behind"). Syncing each active segment whenever `bytesMax` of it is
+ * (docs/PERFORMANCE.md, "Write-behind, recycled tail chunks, the gather buffers"). Syncing each active segment whenever `bytesMax` of it is
  * unsynced keeps the dirty data small, so the roll's fsync has little left to do and nothing else
  * stalls. The bytes are written once either way.
  *
