@@ -11,10 +11,11 @@
 //        [--rate R (records/s, all producers together; 0 = as fast as they go)] [--seconds S]
 //        [--warmup-seconds W] [--record-size B] [--report-every-s X] [--linger-ms L]
 //
-// Output: with --report-every-s, one JSON line per window ({"window":…,"rps":…,"p50":…,"p99":…});
-// always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50", "p99",
-// "p999", "max", "clientCpuPct" (this process, % of a core), "clientLoopLagMaxMs", "errors"} over
-// the measured time (after the warm-up). Bounded: it stops after
+// Output: with --report-every-s, one JSON line per window ({"window":…,"rps":…,"p50":…,"p99":…,
+// "errors":…}); always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50",
+// "p99", "p999", "max", "clientCpuPct" (this process, % of a core), "clientLoopLagMaxMs", "errors",
+// "firstError", "firstErrorAtS", "errorsBy" (failed deliveries by producer and partition, or
+// consumer: which client stalled)} over the measured time (after the warm-up). Bounded: it stops after
 // --seconds (+ warm-up + 10 s to drain) whatever happens.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -79,10 +80,23 @@ let measureFrom = Infinity;
 let measureTo = Infinity;
 let sent = 0;
 let acked = 0;
+/** Every successful delivery, warm-up included (sent - delivered - errors = still in the producers). */
+let delivered = 0;
 let consumed = 0;
 let consumedInWindow = 0;
 let errors = 0;
 let firstError = null;
+/** Failed deliveries by producer and partition ("p3 t-7"), and when the first one came (s into the measured phase). */
+const errorsBy = new Map();
+let firstErrorAtS = null;
+let errorsInWindow = 0;
+function countError(who, err) {
+  errors++;
+  errorsInWindow++;
+  firstError ??= err.message;
+  if (firstErrorAtS === null && measureFrom !== Infinity) firstErrorAtS = Number(((performance.now() - measureFrom) / 1000).toFixed(1));
+  errorsBy.set(who, (errorsBy.get(who) ?? 0) + 1);
+}
 
 const clientOf = (id) => new KafkaClient({ bootstrapServers: bootstrap, clientId: `many-${id}` });
 const producers = Array.from({ length: producersN }, (_, i) => {
@@ -101,31 +115,33 @@ for (let i = 0; i < consumersN; i++) {
 }
 
 let stopping = false;
-const onDelivery = (err) => {
-  if (err) {
-    errors++;
-    firstError ??= err.message;
-  } else if (measuring) acked++;
-};
+/** One delivery callback per producer, so that failures name the producer (and, from the error's text, the partition). */
+const onDeliveryOf = producers.map((_, i) => (err) => {
+  if (err) countError(`producer ${i} ${/ for (\S+):/.exec(err.message)?.[1] ?? err.constructor.name}`, err);
+  else {
+    delivered++;
+    if (measuring) acked++;
+  }
+});
 const keyBuf = Buffer.alloc(8);
-function sendOne(p) {
+function sendOne(i) {
+  const p = producers[i];
   const value = Buffer.allocUnsafe(recordSize);
   value.fill(120, 8);
   value.writeDoubleBE(performance.now(), 0);
   keyBuf.writeUInt32BE((Math.random() * 0x1_0000_0000) >>> 0, 0);
   keyBuf.writeUInt32BE(sent, 4);
   sent++;
-  return p.producer.send({ topic, key: Buffer.from(keyBuf), value }, onDelivery);
+  return p.producer.send({ topic, key: Buffer.from(keyBuf), value }, onDeliveryOf[i]);
 }
 
-async function consumeLoop(c) {
+async function consumeLoop(c, i) {
   while (!stopping) {
     let records;
     try {
       records = await c.consumer.poll(200);
     } catch (err) {
-      errors++;
-      firstError ??= err.message;
+      countError(`consumer ${i} ${err.constructor.name}`, err);
       await new Promise((r) => setTimeout(r, 100)); // a broker that went away is not polled in a hot loop
       continue;
     }
@@ -152,14 +168,14 @@ async function produceLoop(endAt) {
     if (rate > 0) {
       due = Math.floor(((performance.now() - t0) / 1000) * rate);
       let n = due - sent;
-      while (n-- > 0) sendOne(producers[next++ % producersN]);
+      while (n-- > 0) sendOne(next++ % producersN);
       await new Promise((r) => setTimeout(r, TICK_MS));
     } else {
       // Unthrottled: fill every producer until it pushes back, then wait for room.
       let full = 0;
-      for (const p of producers) {
+      for (let i = 0; i < producersN; i++) {
         for (let k = 0; k < 200; k++) {
-          if (!sendOne(p)) {
+          if (!sendOne(i)) {
             full++;
             break;
           }
@@ -179,7 +195,7 @@ hardStop.unref();
 
 // Connect and resolve every consumer's position before producing (their first poll does it).
 await Promise.all(producers.map((p) => p.client.topicMetadata(topic)));
-const loops = consumers.map((c) => consumeLoop(c));
+const loops = consumers.map((c, i) => consumeLoop(c, i));
 await new Promise((r) => setTimeout(r, 1000));
 const start = performance.now();
 const produced = produceLoop(start + (warmupSeconds + seconds) * 1000);
@@ -188,12 +204,13 @@ measuring = true;
 const measureStart = performance.now();
 measureFrom = measureStart;
 const cpuStart = process.cpuUsage();
-const lagStart = { max: 0 };
+const lagStart = { max: 0, windowMax: 0 };
 // Event-loop lag of this (client) process: if it is large, the clients, not the broker, set the latency.
 let lagLast = performance.now();
 const lagTimer = setInterval(() => {
   const now = performance.now();
   lagStart.max = Math.max(lagStart.max, now - lagLast - 100);
+  lagStart.windowMax = Math.max(lagStart.windowMax, now - lagLast - 100);
   lagLast = now;
 }, 100);
 let reporter = null;
@@ -203,10 +220,12 @@ if (windowHist) {
   let index = 0;
   reportWindow = () => {
     const now = performance.now();
-    const line = { window: index++, atS: Number(((now - measureStart) / 1000).toFixed(1)), rps: Math.round(consumedInWindow / ((now - windowStart) / 1000)), p50: windowHist.quantile(0.5), p99: windowHist.quantile(0.99), p999: windowHist.quantile(0.999) };
+    const line = { window: index++, atS: Number(((now - measureStart) / 1000).toFixed(1)), rps: Math.round(consumedInWindow / ((now - windowStart) / 1000)), p50: windowHist.quantile(0.5), p99: windowHist.quantile(0.99), p999: windowHist.quantile(0.999), errors: errorsInWindow, clientLagMaxMs: Math.round(lagStart.windowMax), clientHeapMiB: Math.round(process.memoryUsage().heapUsed / 1048576), unacked: sent - delivered - errors };
+    lagStart.windowMax = 0;
     process.stdout.write(`${JSON.stringify(line)}\n`);
     windowHist.reset();
     consumedInWindow = 0;
+    errorsInWindow = 0;
     windowStart = now;
   };
   reporter = setInterval(reportWindow, reportEveryS * 1000);
@@ -228,6 +247,6 @@ stopping = true;
 await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);
 await Promise.race([Promise.all([...producers.map((p) => p.producer.close().then(() => p.client.close())), ...consumers.map((c) => c.consumer.close().then(() => c.client.close()))]), new Promise((r) => setTimeout(r, 5000))]);
 process.stdout.write(
-  `${JSON.stringify({ summary: true, producers: producersN, consumers: consumersN, partitions, rate, measuredS: Number(measuredS.toFixed(2)), sent, acked, consumed, rps: Math.round(acked / measuredS), consumedRps: Math.round(consumed / measuredS), p50: total.quantile(0.5), p99: total.quantile(0.99), p999: total.quantile(0.999), max: total.maxMs, clientCpuPct, clientLoopLagMaxMs: Math.round(lagStart.max), errors, firstError })}\n`,
+  `${JSON.stringify({ summary: true, producers: producersN, consumers: consumersN, partitions, rate, measuredS: Number(measuredS.toFixed(2)), sent, acked, consumed, rps: Math.round(acked / measuredS), consumedRps: Math.round(consumed / measuredS), p50: total.quantile(0.5), p99: total.quantile(0.99), p999: total.quantile(0.999), max: total.maxMs, clientCpuPct, clientLoopLagMaxMs: Math.round(lagStart.max), errors, firstError, firstErrorAtS, errorsBy: Object.fromEntries([...errorsBy].sort((a, b) => b[1] - a[1]).slice(0, 10)) })}\n`,
 );
 process.exit(0);

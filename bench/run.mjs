@@ -456,8 +456,13 @@ async function manyClients(bootstrap, topic, { producers, consumers, partitions,
   const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   const summary = lines.find((l) => l.summary);
   if (r.code !== 0 || !summary) throw new Error(`many-clients failed (${r.code}): ${r.stderr || r.stdout}`);
-  if (summary.errors > 0) throw new Error(`many-clients: ${summary.errors} client errors, first: ${summary.firstError}`);
-  return { summary, windows: lines.filter((l) => !l.summary) };
+  const windows = lines.filter((l) => !l.summary);
+  if (summary.errors > 0) {
+    // Which client failed and when, with the windows so far: a stalled connection and a stalled broker look different.
+    const perWindow = windows.map((w) => `${w.atS}s ${fmt(w.rps)}/s p99 ${fmt(w.p99, 1)}${w.errors ? ` errors ${fmt(w.errors)}` : ''}`).join('; ');
+    throw new Error(`many-clients: ${summary.errors} client errors, the first ${summary.firstErrorAtS ?? '?'} s into the measured phase: ${summary.firstError}; by client: ${JSON.stringify(summary.errorsBy ?? {})}; windows: ${perWindow || 'none'}`);
+  }
+  return { summary, windows };
 }
 
 async function runP6(work, p1, raw) {

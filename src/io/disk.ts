@@ -71,11 +71,12 @@ export interface Disk {
   writeStats?(): DiskWriteStats;
 }
 
-/** Writes run on the calling thread, through the thread pool, and inline ones slower than the stall bound. */
+/** Writes run on the calling thread, through the thread pool, inline ones slower than the stall bound, and moves to the pool because inline writes took too large a share of the event loop. */
 export interface DiskWriteStats {
   inline: number;
   pooled: number;
   slow: number;
+  costly: number;
 }
 
 export interface DiskLock {

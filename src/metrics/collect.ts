@@ -87,6 +87,7 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
       [[['path', 'pool']], writes.pooled],
     ]);
     w.counter('samsa_log_slow_inline_writes', 'Inline writes slower than 10 ms (3 within 1 s, or one over 100 ms, send writes to the thread pool for 1-10 s).', one(writes.slow));
+    w.counter('samsa_log_costly_inline_writes', 'Times inline writes took over 25% of the event loop in a second and writes moved to the thread pool for 1-10 s.', one(writes.costly));
   }
   const wb = src.writeBehind();
   w.counter('samsa_log_write_behind_syncs', 'Background fsyncs of an active segment started because samsa.log.write.behind.bytes of it were unsynced.', one(wb.syncs));

@@ -59,7 +59,7 @@ function fullSources(): MetricsSources {
     partitionLogMetrics: () => true,
     logDirs: () => ({ total: 1, offline: 0 }),
     tailCache: () => ({ bytes: 4096, hits: 3, misses: 1 }),
-    diskWrites: () => ({ inline: 10, pooled: 2, slow: 1 }),
+    diskWrites: () => ({ inline: 10, pooled: 2, slow: 1, costly: 0 }),
     writeBehind: () => ({ syncs: 4, queued: 1 }),
     fetchSessions: () => ({ sessions: 2, partitions: 7 }),
   };

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, truncate, stat } from 'node:fs/promises';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { diskErrorCode } from '../../src/io/disk.js';
@@ -34,7 +35,7 @@ describe('NodeDisk', () => {
     assert.equal(await h.write(small, 0), 1000);
     assert.equal(await h.write(large, 1000), 5000);
     assert.equal(await h.write(Buffer.from('xyz'), 10), 3, 'an inline write at a position inside the file');
-    assert.deepEqual(disk.writeStats(), { inline: 2, pooled: 1, slow: 0 });
+    assert.deepEqual(disk.writeStats(), { inline: 2, pooled: 1, slow: 0, costly: 0 });
     const back = Buffer.alloc(6000);
     assert.equal(await h.read(back, 0, 6000, 0), 6000);
     const want = Buffer.concat([small, large]);
@@ -44,7 +45,7 @@ describe('NodeDisk', () => {
     const off = new NodeDisk({ inlineWriteBytesMax: 0 });
     const h2 = await off.open(path.join(tmp, 'w2'), 'c+');
     await h2.write(Buffer.from('a'), 0);
-    assert.deepEqual(off.writeStats(), { inline: 0, pooled: 1, slow: 0 }, '0 turns inline writes off');
+    assert.deepEqual(off.writeStats(), { inline: 0, pooled: 1, slow: 0, costly: 0 }, '0 turns inline writes off');
     await h2.close();
   });
 
@@ -54,7 +55,7 @@ describe('NodeDisk', () => {
     const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteStallMs: -1, onInlineWriteStall: (ms) => stalls.push(ms) });
     const h = await disk.open(path.join(tmp, 's'), 'c+');
     for (let i = 0; i < 6; i++) await h.write(Buffer.from([i]), i);
-    assert.deepEqual(disk.writeStats(), { inline: 3, pooled: 3, slow: 3 });
+    assert.deepEqual(disk.writeStats(), { inline: 3, pooled: 3, slow: 3, costly: 0 });
     assert.equal(stalls.length, 1);
     const back = Buffer.alloc(6);
     await h.read(back, 0, 6, 0);
@@ -68,12 +69,40 @@ describe('NodeDisk', () => {
     const h = await disk.open(path.join(tmp, 'b'), 'c+');
     for (let i = 0; i < 4; i++) await h.write(Buffer.from([i]), i);
     assert.deepEqual(backoffs, [1000]);
-    assert.deepEqual(disk.writeStats(), { inline: 3, pooled: 1, slow: 3 });
+    assert.deepEqual(disk.writeStats(), { inline: 3, pooled: 1, slow: 3, costly: 0 });
     await new Promise((r) => setTimeout(r, 1100));
     for (let i = 4; i < 8; i++) await h.write(Buffer.from([i]), i);
     assert.deepEqual(backoffs, [1000, 2000], 'stalls within a minute of the last backoff double it');
-    assert.deepEqual(disk.writeStats(), { inline: 6, pooled: 2, slow: 6 });
+    assert.deepEqual(disk.writeStats(), { inline: 6, pooled: 2, slow: 6, costly: 0 });
     await h.close();
+  });
+
+  it('sends writes to the thread pool for a while once inline writes take more than their share of the time, without any stalling', async () => {
+    const costly: Array<[number, number]> = [];
+    // A share of 0 makes any measured window too costly; the window is 20 ms here instead of 1 s.
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 0, inlineWriteShareWindowMs: 20, onInlineWriteCostly: (share, backoffMs) => costly.push([share, backoffMs]) });
+    const h = await disk.open(path.join(tmp, 'share'), 'c+');
+    const startMs = performance.now();
+    let i = 0;
+    while (disk.writeStats().costly === 0 && performance.now() - startMs < 2000) {
+      await h.write(Buffer.from([i % 256]), i);
+      i++;
+    }
+    assert.equal(costly.length, 1, 'the first window over its share moves writes to the pool');
+    assert.ok(costly[0]![0] > 0 && costly[0]![0] <= 1, `share ${costly[0]![0]}`);
+    assert.equal(costly[0]![1], 1000, 'for the first backoff, 1 s');
+    const inlineBefore = disk.writeStats().inline;
+    await h.write(Buffer.from([1]), i);
+    assert.deepEqual(disk.writeStats(), { inline: inlineBefore, pooled: 1, slow: 0, costly: 1 }, 'the next write goes to the pool');
+    await h.close();
+    // The same writes within their share (all of the time) stay inline.
+    const calm = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 1, inlineWriteShareWindowMs: 20, onInlineWriteCostly: () => assert.fail('not costly') });
+    const h2 = await calm.open(path.join(tmp, 'calm'), 'c+');
+    const calmStartMs = performance.now();
+    for (let j = 0; performance.now() - calmStartMs < 60; j++) await h2.write(Buffer.from([j % 256]), j);
+    assert.equal(calm.writeStats().pooled, 0);
+    assert.equal(calm.writeStats().costly, 0);
+    await h2.close();
   });
 
   it('an inline write error (a closed file) rejects the write like a pooled one', async () => {

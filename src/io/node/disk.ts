@@ -17,6 +17,13 @@
  * it for throttling sent a P6 broker to the pool for 10 s at a time, where each partition's appends
  * wait a thread-pool round trip each, and produce latency went from 15 to 150 ms
  * (docs/PERFORMANCE.md, "The 10-second slumps, the tail cache in chunks, the produce fast path").
+ * Inline writes must also stay cheap without ever stalling: when they take more than
+ * INLINE_WRITE_SHARE_MAX of the event loop's time over INLINE_WRITE_SHARE_WINDOW_MS, writes go to
+ * the pool with the same backoff, so that their cost is paid on another core. That happens where
+ * every new page-cache page costs a fault in the host: in a VM whose free memory the host takes
+ * back (free page reporting, ballooning), writes into the page cache ran at ~100 MB/s of system
+ * time instead of GB/s, and a broker writing 39 MB/s inline spent 40% of its event loop there
+ * (docs/PERFORMANCE.md, "The soak that failed: page-cache memory the host had taken back").
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +53,9 @@ const INLINE_WRITE_BACKOFF_MS_MIN = 1000;
 const INLINE_WRITE_BACKOFF_MS_MAX = 10_000;
 /** A stall this soon after the last backoff ended doubles the next backoff; later ones start again at the minimum. */
 const INLINE_WRITE_BACKOFF_MEMORY_MS = 60_000;
+/** Inline writes taking more than this share of the time over a window of WINDOW_MS send writes to the pool (same backoff). */
+const INLINE_WRITE_SHARE_MAX = 0.25;
+const INLINE_WRITE_SHARE_WINDOW_MS = 1000;
 /** Default bound of inline writes (samsa.log.inline.write.bytes.max). */
 export const INLINE_WRITE_BYTES_DEFAULT = 1024 * 1024;
 
@@ -56,13 +66,24 @@ export interface NodeDiskOptions {
   onInlineWriteStall?: (elapsedMs: number, backoffMs: number) => void;
   /** Tests: what counts as a stall (default INLINE_WRITE_STALL_MS). */
   inlineWriteStallMs?: number;
+  /** Told when inline writes took more than their share of the event loop and writes moved to the thread pool for a while (default: a line in the log). */
+  onInlineWriteCostly?: (share: number, backoffMs: number) => void;
+  /** Tests: the share of time inline writes may take (default INLINE_WRITE_SHARE_MAX) and the window it is measured over (default INLINE_WRITE_SHARE_WINDOW_MS). */
+  inlineWriteShareMax?: number;
+  inlineWriteShareWindowMs?: number;
 }
 
 /** Whether a write may run inline now; shared by every file of one NodeDisk. */
 class InlineWrites {
   readonly bytesMax: number;
   readonly #onStall: NodeDiskOptions['onInlineWriteStall'];
+  readonly #onCostly: NodeDiskOptions['onInlineWriteCostly'];
   readonly #stallMs: number;
+  readonly #shareMax: number;
+  readonly #shareWindowMs: number;
+  /** Since when inline writes are being timed (-1: from the next one), and their time so far. */
+  #windowStartMs = -1;
+  #windowWriteMs = 0;
   #poolUntilMs = 0;
   #backoffMs = INLINE_WRITE_BACKOFF_MS_MIN;
   /** When the last backoff ended (-Infinity: none yet). */
@@ -73,10 +94,18 @@ class InlineWrites {
   inline = 0;
   pooled = 0;
   slow = 0;
+  /** Times writes moved to the pool because inline ones took more than their share. */
+  costly = 0;
 
   constructor(opts: NodeDiskOptions) {
     this.bytesMax = Math.max(0, opts.inlineWriteBytesMax ?? INLINE_WRITE_BYTES_DEFAULT);
     this.#stallMs = opts.inlineWriteStallMs ?? INLINE_WRITE_STALL_MS;
+    this.#shareMax = opts.inlineWriteShareMax ?? INLINE_WRITE_SHARE_MAX;
+    this.#shareWindowMs = opts.inlineWriteShareWindowMs ?? INLINE_WRITE_SHARE_WINDOW_MS;
+    this.#onCostly =
+      opts.onInlineWriteCostly ??
+      ((share, backoffMs) =>
+        logger('disk').info({ sharePct: Math.round(share * 100) }, `inline log writes took ${Math.round(share * 100)}% of the event loop in the last second (page-cache pages are slow to come by: e.g. a VM whose host reclaims free memory): writes go through the thread pool for the next ${backoffMs / 1000} s`));
     this.#onStall =
       opts.onInlineWriteStall ??
       ((elapsedMs, backoffMs) =>
@@ -93,12 +122,40 @@ class InlineWrites {
   write(fd: number, buf: Buffer, position: number): number {
     const startMs = performance.now();
     this.inline++;
+    if (this.#poolUntilMs !== 0 || this.#windowStartMs < 0) {
+      // Back from the pool (or the first write): time the inline writes afresh.
+      this.#poolUntilMs = 0;
+      this.#windowStartMs = startMs;
+      this.#windowWriteMs = 0;
+    }
     let done = 0;
     while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
-    const elapsedMs = performance.now() - startMs;
-    this.#poolUntilMs = 0;
+    const endMs = performance.now();
+    const elapsedMs = endMs - startMs;
     if (elapsedMs > this.#stallMs) this.#noteSlow(startMs, elapsedMs);
+    else this.#noteTime(endMs, elapsedMs);
     return done;
+  }
+
+  /** Adds a write's time to the window; at the window's end, too large a share sends writes to the pool. */
+  #noteTime(endMs: number, elapsedMs: number): void {
+    this.#windowWriteMs += elapsedMs;
+    const windowMs = endMs - this.#windowStartMs;
+    if (windowMs < this.#shareWindowMs) return;
+    const share = this.#windowWriteMs / windowMs;
+    this.#windowStartMs = endMs;
+    this.#windowWriteMs = 0;
+    if (share <= this.#shareMax) return;
+    this.costly++;
+    this.#onCostly?.(share, this.#backOff(endMs));
+  }
+
+  /** Sends writes to the pool from `fromMs` for the backoff (doubled when the last one ended recently); returns it. */
+  #backOff(fromMs: number): number {
+    this.#backoffMs = fromMs - this.#lastBackoffEndMs < INLINE_WRITE_BACKOFF_MEMORY_MS ? Math.min(this.#backoffMs * 2, INLINE_WRITE_BACKOFF_MS_MAX) : INLINE_WRITE_BACKOFF_MS_MIN;
+    this.#poolUntilMs = fromMs + this.#backoffMs;
+    this.#lastBackoffEndMs = this.#poolUntilMs;
+    return this.#backoffMs;
   }
 
   #noteSlow(startMs: number, elapsedMs: number): void {
@@ -110,10 +167,7 @@ class InlineWrites {
       return;
     }
     this.#slowAtMs = [];
-    this.#backoffMs = startMs - this.#lastBackoffEndMs < INLINE_WRITE_BACKOFF_MEMORY_MS ? Math.min(this.#backoffMs * 2, INLINE_WRITE_BACKOFF_MS_MAX) : INLINE_WRITE_BACKOFF_MS_MIN;
-    this.#poolUntilMs = startMs + elapsedMs + this.#backoffMs;
-    this.#lastBackoffEndMs = this.#poolUntilMs;
-    this.#onStall?.(elapsedMs, this.#backoffMs);
+    this.#onStall?.(elapsedMs, this.#backOff(startMs + elapsedMs));
   }
 }
 
@@ -172,7 +226,7 @@ export class NodeDisk implements Disk {
 
   /** File writes made inline and through the thread pool so far, and slow inline ones (metrics, tests). */
   writeStats(): DiskWriteStats {
-    return { inline: this.#inline.inline, pooled: this.#inline.pooled, slow: this.#inline.slow };
+    return { inline: this.#inline.inline, pooled: this.#inline.pooled, slow: this.#inline.slow, costly: this.#inline.costly };
   }
 
   async mkdir(dirPath: string): Promise<void> {
