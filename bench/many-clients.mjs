@@ -12,7 +12,7 @@
 //        [--warmup-seconds W] [--record-size B] [--report-every-s X] [--linger-ms L]
 //
 // Output: with --report-every-s, one JSON line per window ({"window":…,"rps":…,"p50":…,"p99":…,
-// "errors":…}); always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50",
+// "errors":…, "clientLagMaxMs":…, "clientHeapMiB":…, "unacked": records still in the producers}); always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50",
 // "p99", "p999", "max", "clientCpuPct" (this process, % of a core), "clientLoopLagMaxMs", "errors",
 // "firstError", "firstErrorAtS", "errorsBy" (failed deliveries by producer and partition, or
 // consumer: which client stalled)} over the measured time (after the warm-up). Bounded: it stops after
@@ -86,7 +86,7 @@ let consumed = 0;
 let consumedInWindow = 0;
 let errors = 0;
 let firstError = null;
-/** Failed deliveries by producer and partition ("p3 t-7"), and when the first one came (s into the measured phase). */
+/** Failed deliveries by producer and partition ("producer 3 t-7"; consumers by index and error), and when the first one came (s into the measured phase). */
 const errorsBy = new Map();
 let firstErrorAtS = null;
 let errorsInWindow = 0;

@@ -133,7 +133,7 @@ class InlineWrites {
     const endMs = performance.now();
     const elapsedMs = endMs - startMs;
     if (elapsedMs > this.#stallMs) this.#noteSlow(startMs, elapsedMs);
-    else this.#noteTime(endMs, elapsedMs);
+    if (this.#poolUntilMs === 0) this.#noteTime(endMs, elapsedMs); // unless the stall just sent writes to the pool
     return done;
   }
 
