@@ -459,7 +459,7 @@ async function manyClients(bootstrap, topic, { producers, consumers, partitions,
   const windows = lines.filter((l) => !l.summary);
   if (summary.errors > 0) {
     // Which client failed and when, with the windows so far: a stalled connection and a stalled broker look different.
-    const perWindow = windows.map((w) => `${w.atS}s ${fmt(w.rps)}/s p99 ${fmt(w.p99, 1)}${w.errors ? ` errors ${fmt(w.errors)}` : ''}`).join('; ');
+    const perWindow = windows.map((w) => `${w.atS}s ${fmt(w.rps)}/s p99 ${fmt(w.p99, 1)} queued ${fmt(w.unacked)}${w.errors ? ` errors ${fmt(w.errors)}` : ''}`).join('; ');
     throw new Error(`many-clients: ${summary.errors} client errors, the first ${summary.firstErrorAtS ?? '?'} s into the measured phase: ${summary.firstError}; by client: ${JSON.stringify(summary.errorsBy ?? {})}; windows: ${perWindow || 'none'}`);
   }
   return { summary, windows };
