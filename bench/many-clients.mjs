@@ -12,11 +12,12 @@
 //        [--warmup-seconds W] [--record-size B] [--report-every-s X] [--linger-ms L]
 //
 // Output: with --report-every-s, one JSON line per window ({"window":…,"rps":…,"p50":…,"p99":…,
-// "errors":…, "clientLagMaxMs":…, "clientHeapMiB":…, "unacked": records still in the producers}); always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50",
-// "p99", "p999", "max", "clientCpuPct" (this process, % of a core), "clientLoopLagMaxMs", "errors",
+// "errors":…, "clientLagMaxMs":…, "clientHeapMiB":…, "unacked": records still in the producers});
+// always a final JSON line {"summary":true, "sent", "acked", "consumed", "rps", "p50", "p99",
+// "p999", "max", "clientCpuPct" (this process, % of a core), "clientLoopLagMaxMs", "errors",
 // "firstError", "firstErrorAtS", "errorsBy" (failed deliveries by producer and partition, or
-// consumer: which client stalled)} over the measured time (after the warm-up). Bounded: it stops after
-// --seconds (+ warm-up + 10 s to drain) whatever happens.
+// consumer: which client stalled)} over the measured time (after the warm-up). Bounded: it stops
+// after --seconds (+ warm-up + 10 s to drain) whatever happens.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -80,8 +81,8 @@ let measureFrom = Infinity;
 let measureTo = Infinity;
 let sent = 0;
 let acked = 0;
-/** Every successful delivery, warm-up included (sent - delivered - errors = still in the producers). */
-let delivered = 0;
+/** Every delivery callback, success or failure, warm-up included (sent - settled = still in the producers; consumer errors are not deliveries). */
+let settled = 0;
 let consumed = 0;
 let consumedInWindow = 0;
 let errors = 0;
@@ -117,11 +118,9 @@ for (let i = 0; i < consumersN; i++) {
 let stopping = false;
 /** One delivery callback per producer, so that failures name the producer (and, from the error's text, the partition). */
 const onDeliveryOf = producers.map((_, i) => (err) => {
+  settled++;
   if (err) countError(`producer ${i} ${/ for (\S+):/.exec(err.message)?.[1] ?? err.constructor.name}`, err);
-  else {
-    delivered++;
-    if (measuring) acked++;
-  }
+  else if (measuring) acked++;
 });
 const keyBuf = Buffer.alloc(8);
 function sendOne(i) {
@@ -220,7 +219,7 @@ if (windowHist) {
   let index = 0;
   reportWindow = () => {
     const now = performance.now();
-    const line = { window: index++, atS: Number(((now - measureStart) / 1000).toFixed(1)), rps: Math.round(consumedInWindow / ((now - windowStart) / 1000)), p50: windowHist.quantile(0.5), p99: windowHist.quantile(0.99), p999: windowHist.quantile(0.999), errors: errorsInWindow, clientLagMaxMs: Math.round(lagStart.windowMax), clientHeapMiB: Math.round(process.memoryUsage().heapUsed / 1048576), unacked: sent - delivered - errors };
+    const line = { window: index++, atS: Number(((now - measureStart) / 1000).toFixed(1)), rps: Math.round(consumedInWindow / ((now - windowStart) / 1000)), p50: windowHist.quantile(0.5), p99: windowHist.quantile(0.99), p999: windowHist.quantile(0.999), errors: errorsInWindow, clientLagMaxMs: Math.round(lagStart.windowMax), clientHeapMiB: Math.round(process.memoryUsage().heapUsed / 1048576), unacked: sent - settled };
     lagStart.windowMax = 0;
     process.stdout.write(`${JSON.stringify(line)}\n`);
     windowHist.reset();
