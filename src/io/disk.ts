@@ -71,6 +71,29 @@ export interface Disk {
   writeStats?(): DiskWriteStats;
 }
 
+/**
+ * When a Disk that runs small writes inline (on the calling thread; io/node/disk.ts) sends them to
+ * the thread pool for a while instead. Declared once here: the metrics' help strings quote them.
+ * - A stall: `stallsMax` inline writes slower than `stallMs` within `stallWindowMs`, or one slower
+ *   than `stallAloneMs` (a single slow write is the scheduler preempting a busy machine, not the
+ *   kernel throttling dirty pages).
+ * - Costly: inline writes took more than `shareMax` of the time over `shareWindowMs` (new
+ *   page-cache pages can cost a host fault each on a VM that reports free memory).
+ * Either moves writes to the pool for `backoffMsMin`, doubling up to `backoffMsMax` while it
+ * recurs within `backoffMemoryMs` of the last period's end.
+ */
+export const inlineWriteGuard = {
+  stallMs: 10,
+  stallsMax: 3,
+  stallWindowMs: 1000,
+  stallAloneMs: 100,
+  shareMax: 0.25,
+  shareWindowMs: 1000,
+  backoffMsMin: 1000,
+  backoffMsMax: 10_000,
+  backoffMemoryMs: 60_000,
+} as const;
+
 /** Writes run on the calling thread, through the thread pool, inline ones slower than the stall bound, and moves to the pool because inline writes took too large a share of the event loop. */
 export interface DiskWriteStats {
   inline: number;

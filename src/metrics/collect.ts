@@ -11,7 +11,7 @@
  */
 import type { MetadataImage } from '../cluster/metadata-image.js';
 import type { GroupMetricsView } from '../coordinator/group/group-coordinator.js';
-import type { DiskWriteStats } from '../io/disk.js';
+import { inlineWriteGuard, type DiskWriteStats } from '../io/disk.js';
 import type { WriteBehindStats } from '../storage/write-behind.js';
 import type { ProcessStats } from '../io/process-stats.js';
 import { gcPauseBucketsSeconds } from '../io/process-stats.js';
@@ -82,12 +82,13 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
   w.counter('samsa_log_tail_cache_hits', 'Log reads answered from the tail cache.', one(tail.hits));
   const writes = src.diskWrites();
   if (writes !== null) {
+    const g = inlineWriteGuard;
     w.counter('samsa_log_writes', 'File writes by where they ran: inline on the event loop (samsa.log.inline.write.bytes.max) or in the thread pool.', [
       [[['path', 'inline']], writes.inline],
       [[['path', 'pool']], writes.pooled],
     ]);
-    w.counter('samsa_log_slow_inline_writes', 'Inline writes slower than 10 ms (3 within 1 s, or one over 100 ms, send writes to the thread pool for 1-10 s).', one(writes.slow));
-    w.counter('samsa_log_costly_inline_writes', 'Times inline writes took over 25% of the event loop in a second and writes moved to the thread pool for 1-10 s.', one(writes.costly));
+    w.counter('samsa_log_slow_inline_writes', `Inline writes slower than ${g.stallMs} ms (${g.stallsMax} within ${g.stallWindowMs / 1000} s, or one over ${g.stallAloneMs} ms, send writes to the thread pool for ${g.backoffMsMin / 1000}-${g.backoffMsMax / 1000} s).`, one(writes.slow));
+    w.counter('samsa_log_costly_inline_writes', `Times inline writes took over ${g.shareMax * 100}% of the event loop in ${g.shareWindowMs / 1000} s and writes moved to the thread pool for ${g.backoffMsMin / 1000}-${g.backoffMsMax / 1000} s.`, one(writes.costly));
   }
   const wb = src.writeBehind();
   w.counter('samsa_log_write_behind_syncs', 'Background fsyncs of an active segment started because samsa.log.write.behind.bytes of it were unsynced.', one(wb.syncs));

@@ -10,15 +10,15 @@
  * reads and larger writes always use the pool. Should the kernel make inline writes block (dirty
  * page throttling, a stalled device), writes go back to the pool for a while (1 s, doubling up to
  * 10 s while stalls keep coming back within a minute) so that the event loop keeps serving fetches
- * and heartbeats. Blocking is recognised by persistence: INLINE_WRITE_STALLS_MAX writes slower than
- * INLINE_WRITE_STALL_MS within INLINE_WRITE_STALL_WINDOW_MS, or one slower than
- * INLINE_WRITE_STALL_ALONE_MS. A single 10-12 ms write is what a busy machine's scheduler does to
+ * and heartbeats. Blocking is recognised by persistence: inlineWriteGuard.stallsMax writes slower than
+ * inlineWriteGuard.stallMs within inlineWriteGuard.stallWindowMs, or one slower than
+ * inlineWriteGuard.stallAloneMs. A single 10-12 ms write is what a busy machine's scheduler does to
  * a thread that happened to be writing (a wall clock cannot tell preemption from blocking); taking
  * it for throttling sent a P6 broker to the pool for 10 s at a time, where each partition's appends
  * wait a thread-pool round trip each, and produce latency went from 15 to 150 ms
  * (docs/PERFORMANCE.md, "The 10-second slumps, the tail cache in chunks, the produce fast path").
  * Inline writes must also stay cheap without ever stalling: when they take more than
- * INLINE_WRITE_SHARE_MAX of the event loop's time over INLINE_WRITE_SHARE_WINDOW_MS, writes go to
+ * inlineWriteGuard.shareMax of the event loop's time over inlineWriteGuard.shareWindowMs, writes go to
  * the pool with the same backoff, so that their cost is paid on another core. That happens where
  * every new page-cache page costs a fault in the host: in a VM whose free memory the host takes
  * back (free page reporting, ballooning), writes into the page cache ran at ~100 MB/s of system
@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { logger } from '../../log.js';
-import { diskError, type DirEntry, type Disk, type DiskLock, type DiskWriteStats, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
+import { diskError, type DirEntry, type Disk, type DiskLock, type DiskWriteStats, inlineWriteGuard, type FileHandle, type FileStat, type OpenFlags } from '../disk.js';
 
 function nodeFlags(flags: OpenFlags): string | number {
   switch (flags) {
@@ -44,18 +44,6 @@ function nodeFlags(flags: OpenFlags): string | number {
   }
 }
 
-/** Inline writes slower than STALL_MS, STALLS_MAX of them within WINDOW_MS (or one slower than ALONE_MS), send writes to the pool for BACKOFF_MS_MIN, doubling up to BACKOFF_MS_MAX while stalls recur within BACKOFF_MEMORY_MS. */
-const INLINE_WRITE_STALL_MS = 10;
-const INLINE_WRITE_STALLS_MAX = 3;
-const INLINE_WRITE_STALL_WINDOW_MS = 1000;
-const INLINE_WRITE_STALL_ALONE_MS = 100;
-const INLINE_WRITE_BACKOFF_MS_MIN = 1000;
-const INLINE_WRITE_BACKOFF_MS_MAX = 10_000;
-/** A stall this soon after the last backoff ended doubles the next backoff; later ones start again at the minimum. */
-const INLINE_WRITE_BACKOFF_MEMORY_MS = 60_000;
-/** Inline writes taking more than this share of the time over a window of WINDOW_MS send writes to the pool (same backoff). */
-const INLINE_WRITE_SHARE_MAX = 0.25;
-const INLINE_WRITE_SHARE_WINDOW_MS = 1000;
 /** Default bound of inline writes (samsa.log.inline.write.bytes.max). */
 export const INLINE_WRITE_BYTES_DEFAULT = 1024 * 1024;
 
@@ -64,11 +52,11 @@ export interface NodeDiskOptions {
   inlineWriteBytesMax?: number;
   /** Told when an inline write stalled and writes moved to the thread pool for a while (default: a warning in the log). */
   onInlineWriteStall?: (elapsedMs: number, backoffMs: number) => void;
-  /** Tests: what counts as a stall (default INLINE_WRITE_STALL_MS). */
+  /** Tests: what counts as a stall (default inlineWriteGuard.stallMs). */
   inlineWriteStallMs?: number;
   /** Told when inline writes took more than their share of the event loop and writes moved to the thread pool for a while (default: a line in the log). */
   onInlineWriteCostly?: (share: number, backoffMs: number) => void;
-  /** Tests: the share of time inline writes may take (default INLINE_WRITE_SHARE_MAX) and the window it is measured over (default INLINE_WRITE_SHARE_WINDOW_MS). */
+  /** Tests: the share of time inline writes may take (default inlineWriteGuard.shareMax) and the window it is measured over (default inlineWriteGuard.shareWindowMs). */
   inlineWriteShareMax?: number;
   inlineWriteShareWindowMs?: number;
 }
@@ -85,10 +73,10 @@ class InlineWrites {
   #windowStartMs = -1;
   #windowWriteMs = 0;
   #poolUntilMs = 0;
-  #backoffMs = INLINE_WRITE_BACKOFF_MS_MIN;
+  #backoffMs: number = inlineWriteGuard.backoffMsMin;
   /** When the last backoff ended (-Infinity: none yet). */
   #lastBackoffEndMs = -Infinity;
-  /** When the recent slow writes started (at most INLINE_WRITE_STALLS_MAX - 1 kept). */
+  /** When the recent slow writes started (at most inlineWriteGuard.stallsMax - 1 kept). */
   #slowAtMs: number[] = [];
   /** Writes made inline, and through the thread pool; inline writes slower than the stall bound. */
   inline = 0;
@@ -99,9 +87,9 @@ class InlineWrites {
 
   constructor(opts: NodeDiskOptions) {
     this.bytesMax = Math.max(0, opts.inlineWriteBytesMax ?? INLINE_WRITE_BYTES_DEFAULT);
-    this.#stallMs = opts.inlineWriteStallMs ?? INLINE_WRITE_STALL_MS;
-    this.#shareMax = opts.inlineWriteShareMax ?? INLINE_WRITE_SHARE_MAX;
-    this.#shareWindowMs = opts.inlineWriteShareWindowMs ?? INLINE_WRITE_SHARE_WINDOW_MS;
+    this.#stallMs = opts.inlineWriteStallMs ?? inlineWriteGuard.stallMs;
+    this.#shareMax = opts.inlineWriteShareMax ?? inlineWriteGuard.shareMax;
+    this.#shareWindowMs = opts.inlineWriteShareWindowMs ?? inlineWriteGuard.shareWindowMs;
     this.#onCostly =
       opts.onInlineWriteCostly ??
       ((share, backoffMs) =>
@@ -152,7 +140,7 @@ class InlineWrites {
 
   /** Sends writes to the pool from `fromMs` for the backoff (doubled when the last one ended recently); returns it. */
   #backOff(fromMs: number): number {
-    this.#backoffMs = fromMs - this.#lastBackoffEndMs < INLINE_WRITE_BACKOFF_MEMORY_MS ? Math.min(this.#backoffMs * 2, INLINE_WRITE_BACKOFF_MS_MAX) : INLINE_WRITE_BACKOFF_MS_MIN;
+    this.#backoffMs = fromMs - this.#lastBackoffEndMs < inlineWriteGuard.backoffMemoryMs ? Math.min(this.#backoffMs * 2, inlineWriteGuard.backoffMsMax) : inlineWriteGuard.backoffMsMin;
     this.#poolUntilMs = fromMs + this.#backoffMs;
     this.#lastBackoffEndMs = this.#poolUntilMs;
     return this.#backoffMs;
@@ -160,8 +148,8 @@ class InlineWrites {
 
   #noteSlow(startMs: number, elapsedMs: number): void {
     this.slow++;
-    const recent = this.#slowAtMs.filter((atMs) => startMs - atMs < INLINE_WRITE_STALL_WINDOW_MS);
-    if (recent.length + 1 < INLINE_WRITE_STALLS_MAX && elapsedMs < INLINE_WRITE_STALL_ALONE_MS) {
+    const recent = this.#slowAtMs.filter((atMs) => startMs - atMs < inlineWriteGuard.stallWindowMs);
+    if (recent.length + 1 < inlineWriteGuard.stallsMax && elapsedMs < inlineWriteGuard.stallAloneMs) {
       recent.push(startMs);
       this.#slowAtMs = recent;
       return;
