@@ -42,6 +42,7 @@ import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
 import { TailCacheBudget } from './tail-cache.js';
 import { WriteBehind, type WriteBehindStats } from './write-behind.js';
+import { BackgroundQueue } from './background-queue.js';
 import { forEachLimit } from '../for-each-limit.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.samsa-clean-shutdown';
@@ -118,6 +119,8 @@ export class LogManager {
   readonly #cleaner: LogCleaner;
   readonly #tailCacheBudget: TailCacheBudget;
   readonly #writeBehind: WriteBehind;
+  /** Background file work, one task at a time for the broker: write-behind syncs, removals of retired segments and deleted log dirs. */
+  readonly #background = new BackgroundQueue();
   #timers: Timer[] = [];
   #deleteIdCounter = 0;
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new';
@@ -157,7 +160,7 @@ export class LogManager {
     this.#onLogDirFailure = opts.onLogDirFailure;
     this.#cleaner = new LogCleaner({ clock: opts.clock });
     this.#tailCacheBudget = new TailCacheBudget(opts.tailCacheBytes ?? 0);
-    this.#writeBehind = new WriteBehind(opts.writeBehindBytes ?? 0);
+    this.#writeBehind = new WriteBehind(opts.writeBehindBytes ?? 0, this.#background);
   }
 
   get logDirs(): readonly string[] {
@@ -220,6 +223,7 @@ export class LogManager {
         onOffline: (err) => this.#logDirFailed(logDir, err),
         tailCacheBudget: this.#tailCacheBudget,
         writeBehind: this.#writeBehind,
+        background: this.#background,
       });
       this.#logs.set(checkpointKey(topic, partition), { log, logDir });
     });
@@ -282,6 +286,7 @@ export class LogManager {
         onOffline: (err) => this.#logDirFailed(logDir, err),
         tailCacheBudget: this.#tailCacheBudget,
         writeBehind: this.#writeBehind,
+        background: this.#background,
       });
       this.#logs.set(key, { log, logDir });
       this.#log.info({ topic, partition, dir: log.dir }, 'created log');
@@ -328,7 +333,7 @@ export class LogManager {
   }
 
   #removeInBackground(dirPath: string): void {
-    const done = this.#disk.rm(dirPath).catch((err: unknown) => {
+    const done = this.#background.run(() => this.#disk.rm(dirPath)).catch((err: unknown) => {
       // Logged, not fatal: the directory is retried at the next open().
       this.#log.error({ err, dir: dirPath }, 'removing a deleted log directory failed');
     });

@@ -24,6 +24,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Disk, FileHandle } from '../io/disk.js';
+import type { BackgroundQueue } from './background-queue.js';
 import { diskErrorCode } from '../io/disk.js';
 import type { Logger } from '../log.js';
 import { BATCH_MAGIC_V2, batch } from '../protocol/records/batch.js';
@@ -903,18 +904,22 @@ export class LogSegment {
     });
   }
 
-  /** Step 2 of deletion: once nothing reads the segment, close the .log and remove the `*.deleted` files. */
-  async destroy(): Promise<void> {
+  /** Step 2 of deletion: once nothing reads the segment, close the .log and remove the `*.deleted` files (on `background`, the broker's queue of background file work, when given). */
+  async destroy(background?: BackgroundQueue): Promise<void> {
     assert.ok(this.#deleted);
     await this.#serialIo(async () => {
       await this.#whenUnpinned();
-      if (!this.#closed) {
-        this.#closed = true;
-        await this.#file.close();
-      }
-      for (const suffix of SEGMENT_FILE_SUFFIXES) {
-        await this.#disk.rm(path.join(this.dir, segmentFileName(this.baseOffset, suffix) + DELETED_FILE_SUFFIX));
-      }
+      const remove = async (): Promise<void> => {
+        if (!this.#closed) {
+          this.#closed = true;
+          await this.#file.close();
+        }
+        for (const suffix of SEGMENT_FILE_SUFFIXES) {
+          await this.#disk.rm(path.join(this.dir, segmentFileName(this.baseOffset, suffix) + DELETED_FILE_SUFFIX));
+        }
+      };
+      // Unpinned first: a reader still holding the segment must not hold up the broker's queue.
+      await (background ? background.run(remove) : remove());
     });
   }
 }

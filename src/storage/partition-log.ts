@@ -56,6 +56,7 @@ import { SegmentDeleter } from './segment-deleter.js';
 import { findMaxTimestampOffset, findOffsetForTimestamp, floorSegment, readSegments } from './segment-list.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
 import type { WriteBehind } from './write-behind.js';
+import type { BackgroundQueue } from './background-queue.js';
 import type { AbortedTxn } from './txn-index.js';
 
 export type { LogConfig } from './log-config.js';
@@ -99,6 +100,8 @@ export interface PartitionLogOptions extends LogLoadOptions {
   tailCacheBudget?: TailCacheBudget;
   /** The broker's write-behind (write-behind.ts); none or off: the page cache keeps a segment's bytes until it rolls. */
   writeBehind?: WriteBehind;
+  /** The broker's queue of background file work (background-queue.ts): retired segments are removed there, one at a time. */
+  background?: BackgroundQueue;
 }
 
 export class PartitionLog {
@@ -182,6 +185,7 @@ export class PartitionLog {
         const failure = this.#fail(err, 'delete segment');
         if (!(failure instanceof StorageError)) throw failure;
       },
+      opts.background,
     );
   }
 

@@ -10,6 +10,7 @@
  * Timers come from the Clock (unref'd: a pending deletion never keeps the process alive).
  */
 import type { Clock, Timer } from '../io/clock.js';
+import type { BackgroundQueue } from './background-queue.js';
 import type { LogSegment } from './log-segment.js';
 
 interface DeleteDelay {
@@ -21,6 +22,7 @@ export class SegmentDeleter {
   readonly #clock: Clock;
   readonly #delayMs: () => number;
   readonly #onError: (err: unknown) => void;
+  readonly #background: BackgroundQueue | undefined;
   readonly #pendingDeletes = new Set<Promise<void>>();
   readonly #deleteDelays = new Set<DeleteDelay>();
   #hurry = false;
@@ -28,12 +30,14 @@ export class SegmentDeleter {
   /**
    * `delayMs` is read for each segment as it is retired (file.delete.delay.ms of the log's current
    * config). `onError` gets a failed removal (nobody else awaits it); what it throws surfaces as an
-   * unhandled rejection.
+   * unhandled rejection. `background`: the broker's queue of background file work, where the
+   * removals run one at a time (background-queue.ts); none: each removal runs when its delay ends.
    */
-  constructor(clock: Clock, delayMs: () => number, onError: (err: unknown) => void) {
+  constructor(clock: Clock, delayMs: () => number, onError: (err: unknown) => void, background?: BackgroundQueue) {
     this.#clock = clock;
     this.#delayMs = delayMs;
     this.#onError = onError;
+    this.#background = background;
   }
 
   /**
@@ -44,7 +48,7 @@ export class SegmentDeleter {
     for (const seg of removed) await seg.markDeleted();
     for (const seg of removed) {
       const done = this.#delay()
-        .then(() => seg.destroy())
+        .then(() => seg.destroy(this.#background))
         .catch(this.#onError);
       this.#pendingDeletes.add(done);
       void done.then(() => this.#pendingDeletes.delete(done));

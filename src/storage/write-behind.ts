@@ -12,9 +12,11 @@
  *
  * Not a durability promise: the recovery point moves only with a flush (roll, flush.ms,
  * flush.messages, close), which also writes the indexes. Owned by LogManager (one per broker);
- * PartitionLog calls schedule() after an append. Tasks run in order, one at a time.
+ * PartitionLog calls schedule() after an append. Syncs run on the broker's BackgroundQueue
+ * (background-queue.ts): in order, one at a time, between removals of retired segments.
  */
 import assert from 'node:assert/strict';
+import { BackgroundQueue } from './background-queue.js';
 
 export interface WriteBehindStats {
   /** fsyncs started because a segment had bytesMax unsynced. */
@@ -26,13 +28,15 @@ export interface WriteBehindStats {
 export class WriteBehind {
   /** Unsynced bytes of an active segment that start its sync (samsa.log.write.behind.bytes); 0 = off. */
   readonly bytesMax: number;
-  readonly #queue: Array<() => Promise<void>> = [];
-  #running = false;
+  readonly #background: BackgroundQueue;
+  #waiting = 0;
   #syncs = 0;
 
-  constructor(bytesMax: number) {
+  /** `background`: the broker's queue of background file work (shared with segment removals); a queue of its own if none. */
+  constructor(bytesMax: number, background: BackgroundQueue = new BackgroundQueue()) {
     assert.ok(Number.isInteger(bytesMax) && bytesMax >= 0, 'write-behind bytes: a non-negative integer');
     this.bytesMax = bytesMax;
+    this.#background = background;
   }
 
   get enabled(): boolean {
@@ -40,28 +44,20 @@ export class WriteBehind {
   }
 
   stats(): WriteBehindStats {
-    return { syncs: this.#syncs, queued: this.#queue.length };
+    return { syncs: this.#syncs, queued: this.#waiting };
   }
 
   /**
-   * Runs `sync` after every task scheduled before it has finished. The task handles its own
-   * failures (PartitionLog takes the log offline): a rejection here is our bug.
+   * Runs `sync` on the background queue, after every task queued before it. The task handles its
+   * own failures (PartitionLog takes the log offline): a rejection here is our bug.
    */
   schedule(sync: () => Promise<void>): void {
     assert.ok(this.enabled, 'write-behind is off');
-    this.#queue.push(sync);
-    if (!this.#running) void this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    this.#running = true;
-    try {
-      for (let task = this.#queue.shift(); task !== undefined; task = this.#queue.shift()) {
-        this.#syncs++;
-        await task();
-      }
-    } finally {
-      this.#running = false;
-    }
+    this.#waiting++;
+    void this.#background.run(() => {
+      this.#waiting--;
+      this.#syncs++;
+      return sync();
+    });
   }
 }
