@@ -7,9 +7,9 @@
  * partitions retire their oldest segments together; ten unlink(2)s of fsynced 256 MiB files take
  * ~50 ms each, and started at once they held every pool thread for ~0.5 s: pooled writes issued
  * meanwhile waited 363-462 ms, against 3-5 ms with the same unlinks one at a time
- * (docs/PERFORMANCE.md, "Segment removals one at a time"). The P7 soak's p99 spikes at every ~90-s
- * retention cycle were those seconds. One task at a time leaves the other pool threads to the work
- * clients wait for; the background work takes as long in total either way.
+ * (docs/PERFORMANCE.md, "A sustained rate for the soak, segment removals one at a time"); the P7
+ * soak's p99 spikes recurred with its ~90-s retention cycle. One task at a time leaves the other
+ * pool threads to the work clients wait for; the background work takes as long in total either way.
  *
  * Rules for tasks: a task handles its own failures (its caller logs them or takes the log offline;
  * `run` passes the outcome back to whoever awaits it), and must not wait for another task of this
@@ -34,7 +34,13 @@ export class BackgroundQueue {
   /** Runs `task` after every task queued before it has finished; settles as the task does. */
   run<T>(task: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push(() => task().then(resolve, reject));
+      this.#queue.push(async () => {
+        try {
+          resolve(await task());
+        } catch (err) {
+          reject(err);
+        }
+      });
       if (!this.#running) void this.#drain();
     });
   }
