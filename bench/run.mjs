@@ -514,19 +514,22 @@ function withBrokerOutput(err, b) {
  * bounded by the phase's acked rate; a phase without windows gives its acked rate.
  */
 function sustainedRps(max) {
-  const w = max.windows.map((x) => x.rps).filter((x) => Number.isFinite(x) && x > 0);
-  if (w.length < 3) return max.summary.rps;
-  const last = w.slice(-Math.max(1, Math.floor(w.length / 3)));
-  return Math.min(max.summary.rps, last.reduce((a, b) => a + b, 0) / last.length);
+  const t = thirdMeans(max.windows.map((x) => x.rps).filter((x) => Number.isFinite(x) && x > 0));
+  return t === null ? max.summary.rps : Math.min(max.summary.rps, t.last);
 }
 
 /** First third vs last third of the windows (the first window, warm-up, left out): the ratio last ÷ first. */
 function drift(values) {
-  const v = values.slice(1).filter((x) => Number.isFinite(x));
-  if (v.length < 3) return null;
-  const k = Math.max(1, Math.floor(v.length / 3));
+  const t = thirdMeans(values.slice(1).filter((x) => Number.isFinite(x)));
+  return t === null ? null : t.last / t.first;
+}
+
+/** The means of the first and the last third of `values` (null for fewer than three). */
+function thirdMeans(values) {
+  if (values.length < 3) return null;
+  const k = Math.floor(values.length / 3);
   const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-  return mean(v.slice(-k)) / mean(v.slice(0, k));
+  return { first: mean(values.slice(0, k)), last: mean(values.slice(-k)) };
 }
 
 async function runP7(work, raw) {

@@ -45,6 +45,7 @@ import {
   type ConfigValue,
 } from './config-def.js';
 import { configFromEnv } from './env-overrides.js';
+import { inlineWriteGuard } from '../io/disk.js';
 import {
   SECURITY_PROTOCOLS,
   parseHostPort,
@@ -192,7 +193,7 @@ export const BROKER_CONFIG_KEYS: readonly BrokerKeyDef[] = [
   { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', validator: atLeast(1), doc: 'How often retention is checked.' },
   { name: 'log.index.interval.bytes', type: 'int', default: '4096', validator: atLeast(0), doc: 'Bytes of log between offset index entries.' },
   { name: 'log.index.size.max.bytes', type: 'int', default: '10485760', validator: atLeast(12), doc: 'Largest offset or time index file.' },
-  { name: 'samsa.log.inline.write.bytes.max', type: 'int', default: '1048576', validator: atLeast(0), doc: 'Samsa: log writes up to this size are made by the broker\'s main thread directly into the page cache (write(2) does not wait for the device), saving a thread-pool round trip per append; larger writes, fsyncs and reads use the thread pool. Should writes keep blocking (3 over 10 ms within 1 s, or one over 100 ms) or take over 25% of the main thread\'s time in a second, writes use the thread pool for 1 s, doubling up to 10 s while it recurs. 0 = every write through the thread pool.' },
+  { name: 'samsa.log.inline.write.bytes.max', type: 'int', default: '1048576', validator: atLeast(0), doc: `Samsa: log writes up to this size are made by the broker's main thread directly into the page cache (write(2) does not wait for the device), saving a thread-pool round trip per append; larger writes, fsyncs and reads use the thread pool. Should writes keep blocking (${inlineWriteGuard.stallsMax} over ${inlineWriteGuard.stallMs} ms within ${inlineWriteGuard.stallWindowMs / 1000} s, or one over ${inlineWriteGuard.stallAloneMs} ms) or take over ${inlineWriteGuard.shareMax * 100}% of the main thread's time in ${inlineWriteGuard.shareWindowMs / 1000} s, writes use the thread pool for ${inlineWriteGuard.backoffMsMin / 1000} s, doubling up to ${inlineWriteGuard.backoffMsMax / 1000} s while it recurs. 0 = every write through the thread pool.` },
   { name: 'samsa.log.tail.cache.bytes', type: 'long', default: '67108864', validator: atLeast(0), doc: 'Samsa: memory for copies of the latest appends of every partition (one bound for the broker), from which fetches at the log tail (followers, caught-up consumers) are answered without a file read. 0 = off.' },
   { name: 'samsa.log.write.behind.bytes', type: 'int', default: '16777216', validator: atLeast(0), doc: 'Samsa: once this many bytes of a partition\'s active segment are written but not fsynced, the segment is fsynced in the background, one partition at a time for the broker. Keeps the page cache from holding a whole segment until it rolls, whose fsync (several partitions rolling together) made every other write on the machine wait tens of milliseconds. Not a durability setting: the recovery point still moves only with a flush (log.flush.*, a roll, shutdown). 0 = off (the operating system writes the bytes out when it chooses).' },
   { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX_STRING, validator: atLeast(1), doc: 'Messages appended before a forced flush.' },
