@@ -8,8 +8,18 @@ export interface ByteStream {
   readonly remoteAddress: string;
   /** Registers the handlers; called once. */
   start(handlers: { data(chunk: Buffer): void; close(hadError: boolean): void; error(err: Error): void; drain(): void }): void;
-  /** Writes all chunks as one gathered write; returns false when the kernel buffer is full (wait for drain). */
+  /**
+   * Writes all chunks as one gathered write, together with any chunks queued by writeSoon before
+   * them; returns false when the kernel buffer is full (wait for drain).
+   */
   writev(chunks: Buffer[]): boolean;
+  /**
+   * Queues chunks for this stream's next gathered write: the next writev, or the end of the
+   * current event-loop turn (after the I/O events already read), whichever comes first. Several
+   * responses finished in one turn then cost one write(2) and one wake-up of the reader. Returns
+   * false when the buffer is full (wait for drain).
+   */
+  writeSoon(chunks: Buffer[]): boolean;
   pause(): void;
   resume(): void;
   /** Half-closes after pending writes flush. */

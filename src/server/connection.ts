@@ -2,7 +2,9 @@
  * Connection: one client socket. Splits frames, dispatches each request as soon as it is read
  * (processing may overlap), and writes responses strictly in request order: each request gets a
  * sequence number, finished responses wait in `ready` until every earlier one has gone, and the
- * contiguous run is written as one gathered write. At `inflightRequestsPerConnectionMax` unanswered
+ * contiguous run is written as one gathered write. Requests that arrived in one read are answered
+ * with one write where they finish in the same event-loop turn: until the last of them is answered
+ * the earlier responses are queued (writeSoon) and go out with it, or at the turn's end. At `inflightRequestsPerConnectionMax` unanswered
  * requests the socket is paused (backpressure) and resumed as responses drain.
  * Lifecycle: created by Server on accept; ends when the client closes, on a protocol violation,
  * or when the server shuts down (`drain()` waits for in-flight requests).
@@ -54,6 +56,9 @@ export class Connection implements PoolMember {
   private firstRequestDone = false;
   /** Set once a response carried a throttle: from then on requests are handled one at a time. */
   private serial = false;
+  /** The first sequence number of the frames dispatched by the latest read, and how many of them are unanswered. */
+  private batchFirstSeq = 0;
+  private batchUnanswered = 0;
   /** Requests whose responses were handed to a full socket: their send ends at the next drain. */
   private sending: RequestTiming[] = [];
   /** Monotonic time of the last byte read or response written (connections.max.idle.ms). */
@@ -158,6 +163,15 @@ export class Connection implements PoolMember {
   }
 
   private pumpFrames(): void {
+    const firstSeq = this.nextSeq;
+    this.dispatchFrames();
+    if (this.nextSeq > firstSeq) {
+      this.batchFirstSeq = firstSeq;
+      this.batchUnanswered = this.nextSeq - firstSeq; // answers come in later microtasks at the earliest
+    }
+  }
+
+  private dispatchFrames(): void {
     while (!this.closed && !this.authBusy) {
       // A throttled connection takes one request at a time, as Kafka's channels do: the next one
       // waits for the answer (and the mute) of the previous, so a backlog cannot bypass the quota.
@@ -220,6 +234,7 @@ export class Connection implements PoolMember {
 
   private complete(seq: number, outcome: DispatchOutcome | AuthOutcome): void {
     if (this.closed) return;
+    if (seq >= this.batchFirstSeq) this.batchUnanswered--;
     this.ready.set(seq, outcome);
     const out: Buffer[] = [];
     let timed: RequestTiming[] | null = null;
@@ -249,7 +264,10 @@ export class Connection implements PoolMember {
       this.lastActivityMs = this.clock.monotonicMs();
       const sendStartMs = timed ? this.dispatcher.nowMs() : 0;
       if (timed) for (const t of timed) t.sendStartMs = sendStartMs;
-      const flushed = this.stream.writev(out);
+      // More answers to the same read are on their way in this turn: leave these for their write
+      // (their send time is taken now; they leave within this turn).
+      const soon = this.batchUnanswered > 0 && throttleMs === 0 && closeReason === null && closeAfterResponse === null && !this.serial;
+      const flushed = soon ? this.stream.writeSoon(out) : this.stream.writev(out);
       if (timed) {
         if (flushed) for (const t of timed) this.dispatcher.completed(t, this.dispatcher.nowMs());
         else this.sending.push(...timed);

@@ -193,6 +193,11 @@ export class SimStream implements ByteStream {
     return true;
   }
 
+  /** The simulator delivers each write as its own message; writeSoon's coalescing is not modelled. */
+  writeSoon(chunks: Buffer[]): boolean {
+    return this.writev(chunks);
+  }
+
   pause(): void {
     this.#paused = true;
   }

@@ -1,6 +1,7 @@
 /**
  * Production Net over node:net (plaintext) and node:tls (TLS listeners and connections), with Nagle
- * disabled and gathered writes via cork/uncork. A TLS socket has the same stream API; its writes are
+ * disabled and gathered writes via cork/uncork (writeSoon holds the cork until the next writev or
+ * the end of the event-loop turn, a setImmediate). A TLS socket has the same stream API; its writes are
  * encrypted into new buffers (no zero-copy there), plaintext ones go to the kernel as given.
  */
 import net from 'node:net';
@@ -13,6 +14,13 @@ class NodeByteStream implements ByteStream {
   #earlyError: Error | null = null;
   readonly #onEarlyError = (err: Error): void => {
     this.#earlyError = err; // reported to the handlers by start(); the socket is already destroyed
+  };
+  /** writeSoon's cork is held (its chunks wait for the next writev or the turn's end). */
+  #corkedSoon = false;
+  #flushScheduled = false;
+  readonly #flushSoon = (): void => {
+    this.#flushScheduled = false;
+    this.#uncorkSoon();
   };
   constructor(private readonly socket: net.Socket) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -40,7 +48,27 @@ class NodeByteStream implements ByteStream {
     let ok = true;
     for (const c of chunks) ok = this.socket.write(c);
     this.socket.uncork();
+    this.#uncorkSoon();
     return ok;
+  }
+  writeSoon(chunks: Buffer[]): boolean {
+    if (this.socket.destroyed) return true;
+    if (!this.#corkedSoon) {
+      this.#corkedSoon = true;
+      this.socket.cork();
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#flushSoon);
+      }
+    }
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c);
+    return ok;
+  }
+  #uncorkSoon(): void {
+    if (!this.#corkedSoon) return;
+    this.#corkedSoon = false;
+    if (!this.socket.destroyed) this.socket.uncork();
   }
   pause(): void {
     this.socket.pause();
