@@ -208,7 +208,9 @@ describe('series count of an idle broker', () => {
       const second = await scrape(port);
       const count = second.samples.length;
       console.log(`idle broker, 10 topics x 3 partitions: ${count} series in ${second.families.size} families`);
-      assert.ok(count <= 400, `an idle broker with 10 topics exposes ${count} series (bound: 400)`);
+      // 413 since the request-time histograms got sub-millisecond buckets (15 per histogram, six
+      // per request name the admin client used): the bound guards against series per partition.
+      assert.ok(count <= 450, `an idle broker with 10 topics exposes ${count} series (bound: 450)`);
       assert.equal(second.families.size, first.families.size, 'scraping creates no new families');
       assert.equal(valueOf(second, 'kafka_server_replicamanager_partitioncount'), 30);
       assert.equal(valueOf(second, 'kafka_server_replicamanager_leadercount'), 30);
