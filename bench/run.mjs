@@ -209,8 +209,10 @@ const nofileLimit = canRaiseNofile ? BROKER_NOFILE : Number(spawnSync('sh', ['-c
 const FDS_PER_PARTITION = 1;
 const FDS_SLACK = 1000;
 
-async function startBroker(dataDir, extra = []) {
+async function startBroker(dataDir, extra = [], { admin = false } = {}) {
   const port = await freePort();
+  const adminPort = admin ? await freePort() : null;
+  if (adminPort !== null) extra = [...extra, `admin.listeners=http://${HOST}:${adminPort}`];
   const t0 = performance.now();
   const prefix = canRaiseNofile ? [`--nofile=${BROKER_NOFILE}:${BROKER_NOFILE}`, process.execPath] : [];
   const { BROKER_NODE_FLAGS } = await import(pathToFileURL(path.join(dist, 'node-flags.js')).href);
@@ -233,7 +235,50 @@ async function startBroker(dataDir, extra = []) {
     await stopChild(b);
     throw new Error(`broker did not start: ${err.message}\n${b.output()}`);
   }
-  return { ...b, port, bootstrap: `${HOST}:${port}`, startMs: performance.now() - t0, pid: b.child.pid };
+  return { ...b, port, adminPort, bootstrap: `${HOST}:${port}`, startMs: performance.now() - t0, pid: b.child.pid };
+}
+
+/** What P3 and P6 report of the broker's request times (brokerBreakdown). */
+const BREAKDOWN_PHASES = [['Produce', 'totaltime'], ['FetchConsumer', 'localtime']];
+
+/** The broker's /metrics text (a broker started with { admin: true }). */
+async function scrapeMetrics(b) {
+  const res = await fetch(`http://${HOST}:${b.adminPort}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
+  return res.text();
+}
+
+/**
+ * Where the broker's share of a latency went between two scrapes of /metrics (the tail a client
+ * sees = the broker's request path + what happens outside it): for each [request, phase] (phase as
+ * in kafka_network_requestmetrics_<phase>_seconds: totaltime = read → response sent; a consumer
+ * fetch's total includes its wait for data, so its localtime is the one to read), the bucket bounds
+ * (ms) below which 99% and 99.9% of the requests fell, and the event loop's busy share over the
+ * interval (the second scrape's nodejs_eventloop_utilization_ratio: since the previous scrape).
+ */
+function brokerBreakdown(before, after, pairs) {
+  const buckets = (text, request, phase) => {
+    const m = new Map();
+    const re = new RegExp(`^kafka_network_requestmetrics_${phase}_seconds_bucket\\{request="${request}",le="([^"]+)"\\} (\\S+)$`, 'gm');
+    for (const x of text.matchAll(re)) m.set(x[1], Number(x[2]));
+    return m;
+  };
+  const phases = pairs.map(([request, phase]) => {
+    const a = buckets(before, request, phase);
+    const deltas = [...buckets(after, request, phase)].map(([le, n]) => [le === '+Inf' ? Infinity : Math.round(Number(le) * 1e6) / 1e3, n - (a.get(le) ?? 0)]).sort((x, y) => x[0] - y[0]);
+    const total = deltas.at(-1)?.[1] ?? 0;
+    const bound = (q) => (total > 0 ? deltas.find(([, n]) => n >= q * total)[0] : null);
+    return { request, phase, requests: total, p99Ms: bound(0.99), p999Ms: bound(0.999) };
+  });
+  const elu = /^nodejs_eventloop_utilization_ratio (\S+)$/m.exec(after);
+  return { phases, eventLoopBusy: elu ? Number(elu[1]) : null };
+}
+
+/** brokerBreakdown in a row's notes: "broker: Produce totaltime p99 ≤ 0.25 ms, p99.9 ≤ 0.5 ms; …; event loop 73% busy over the client run". */
+function breakdownNote(bd) {
+  const ms = (v) => (v === Infinity ? '> 5000 ms' : `≤ ${v} ms`);
+  const parts = bd.phases.filter((p) => p.requests > 0).map((p) => `${p.request} ${p.phase} p99 ${ms(p.p99Ms)}, p99.9 ${ms(p.p999Ms)}`);
+  return `broker: ${parts.join('; ')}; event loop ${bd.eventLoopBusy === null ? '?' : fmt(bd.eventLoopBusy * 100)}% busy over the client run`;
 }
 
 async function startNullSink() {
@@ -476,7 +521,7 @@ async function manyClients(bootstrap, topic, { producers, consumers, partitions,
 }
 
 async function runP6(work, p1, raw) {
-  const b = await startBroker(path.join(work, 'p6'));
+  const b = await startBroker(path.join(work, 'p6'), [], { admin: true });
   try {
     const clients = N.p6Clients;
     await createTopic(b.bootstrap, 'p6', N.p6Partitions);
@@ -484,17 +529,19 @@ async function runP6(work, p1, raw) {
     const max = await manyClients(b.bootstrap, 'p6', { ...shape, rate: 0, seconds: N.p6MaxSeconds });
     const rate = Math.max(100, Math.round(max.summary.rps / 2));
     const cpu0 = cpuSeconds(b.pid);
+    const before = await scrapeMetrics(b);
     const half = await manyClients(b.bootstrap, 'p6', { ...shape, rate, seconds: N.p6Seconds });
+    const breakdown = brokerBreakdown(before, await scrapeMetrics(b), BREAKDOWN_PHASES);
     const cpu1 = cpuSeconds(b.pid);
     const s = half.summary;
     const cpuUs = cpu0 !== null && cpu1 !== null && s.acked > 0 ? ((cpu1 - cpu0) * 1e6) / (s.acked + s.consumed) : null;
-    raw.p6 = { max: max.summary, half: s, brokerCpuUsPerRecordInOut: cpuUs };
+    raw.p6 = { max: max.summary, half: s, brokerCpuUsPerRecordInOut: cpuUs, breakdown };
     const who = `${clients} producers + ${clients} consumers, ${N.p6Partitions} partitions, keyed, acks=1, linger.ms=5`;
     // The clients share the machine: a client process near a full core makes the latency its own queue, not the broker's.
     const clientLoad = (x) => `client process ${fmt(x.clientCpuPct)}% of a core, event-loop lag max ${fmt(x.clientLoopLagMaxMs)} ms`;
     row('P6', `many clients, max: ${who}`, max.summary.rps, 'records/s', p1?.rps ?? null, 'P1 (1 producer)', `all clients in one process (src/client), one connection each; consumed ${fmt(max.summary.consumedRps)} records/s; ${clientLoad(max.summary)}`);
     row('P6', `many clients at ${fmt(rate)} records/s (50% of max): e2e p50`, s.p50, 'ms', null, '', `achieved ${fmt(s.rps)} records/s produced, ${fmt(s.consumedRps)} consumed; broker ${fmt(cpuUs, 2)} µs CPU per record in+out`, false);
-    row('P6', 'many clients at 50% of max: e2e p99', s.p99, 'ms', 20, 'target 20 ms', `p99.9 ${fmt(s.p999, 1)} ms, max ${fmt(s.max, 1)} ms over ${fmt(s.consumed)} records; ${clientLoad(s)}`, false);
+    row('P6', 'many clients at 50% of max: e2e p99', s.p99, 'ms', 20, 'target 20 ms', `p99.9 ${fmt(s.p999, 1)} ms, max ${fmt(s.max, 1)} ms over ${fmt(s.consumed)} records; ${clientLoad(s)}; ${breakdownNote(breakdown)}`, false);
   } catch (err) {
     throw withBrokerOutput(err, b);
   } finally {
@@ -624,7 +671,7 @@ async function main() {
 
     // -------------------------------------------------- broker
     const dataDir = path.join(work, 'broker');
-    let broker = await startBroker(dataDir);
+    let broker = await startBroker(dataDir, [], { admin: true });
     let p1 = null;
     if (want('P1') || want('P3') || want('P1b')) {
       await guard('P1', 'produce, 1 partition', async () => {
@@ -746,7 +793,9 @@ async function main() {
           // 5 s measured is the whole p99 (docs/PERFORMANCE.md, "P3's first half second").
           const warm = await e2eRun(Math.max(1000, Math.round(rate * N.p3WarmupSeconds)));
           if (warm.code !== 0) throw new Error(`end-to-end latency warm-up failed: ${warm.stderr || warm.stdout}`);
+          const before = await scrapeMetrics(broker);
           const r = await e2eRun(records);
+          const breakdown = brokerBreakdown(before, await scrapeMetrics(broker), BREAKDOWN_PHASES);
           const e2e = /^e2e: .*p50 ([\d.]+) ms, p95 ([\d.]+) ms, p99 ([\d.]+) ms, p99\.9 ([\d.]+) ms, max ([\d.]+) ms/m.exec(r.stdout);
           const prod = /^produce: .*p50 ([\d.]+) ms, p95 ([\d.]+) ms, p99 ([\d.]+) ms/m.exec(r.stdout);
           const achieved = /records\/sec/.test(r.stdout) ? Number(/([\d.]+) records\/sec \(target/.exec(r.stdout)?.[1]) : NaN;
@@ -756,9 +805,9 @@ async function main() {
           await createTopic(sink2.bootstrap, topic, 1);
           const sr = await producerPerf(sink2.bootstrap, topic, records, { throughput: rate, props: [`linger.ms=${lingerMs}`] });
           await stopChild(sink2);
-          raw[id] = { rate, achieved, records, lingerMs, warmupSeconds: N.p3WarmupSeconds, warmupOutput: warm.stdout, output: r.stdout, nullSink: sr };
+          raw[id] = { rate, achieved, records, lingerMs, warmupSeconds: N.p3WarmupSeconds, warmupOutput: warm.stdout, output: r.stdout, nullSink: sr, breakdown };
           row(id, `end-to-end latency p50 at ${fmt(rate)} records/s (50% of P1), linger.ms=${lingerMs}`, Number(e2e[1]), 'ms', sr.p50, 'null sink produce p50', `achieved ${fmt(achieved)} records/s; after a ${N.p3WarmupSeconds}-s warm-up at the same rate`, false);
-          row(id, `end-to-end latency p99, linger.ms=${lingerMs}`, Number(e2e[3]), 'ms', sr.p99, 'null sink produce p99', `p99.9 ${e2e[4]} ms, max ${e2e[5]} ms; produce-ack p99 ${prod?.[3]} ms`, false);
+          row(id, `end-to-end latency p99, linger.ms=${lingerMs}`, Number(e2e[3]), 'ms', sr.p99, 'null sink produce p99', `p99.9 ${e2e[4]} ms, max ${e2e[5]} ms; produce-ack p99 ${prod?.[3]} ms; ${breakdownNote(breakdown)}`, false);
         });
       }
     }
