@@ -4,8 +4,9 @@
  * sequence number, finished responses wait in `ready` until every earlier one has gone, and the
  * contiguous run is written as one gathered write. Requests that arrived in one read are answered
  * with one write where they finish in the same event-loop turn: until the last of them is answered
- * the earlier responses are queued (writeSoon) and go out with it, or at the turn's end. At `inflightRequestsPerConnectionMax` unanswered
- * requests the socket is paused (backpressure) and resumed as responses drain.
+ * the earlier responses are queued (writeSoon) and go out with it, or at the turn's end. At
+ * `inflightRequestsPerConnectionMax` unanswered requests the socket is paused (backpressure) and
+ * resumed as responses drain.
  * Lifecycle: created by Server on accept; ends when the client closes, on a protocol violation,
  * or when the server shuts down (`drain()` waits for in-flight requests).
  *
