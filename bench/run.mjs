@@ -241,11 +241,10 @@ async function startBroker(dataDir, extra = [], { admin = false } = {}) {
 /** What P3 and P6 report of the broker's request times (brokerBreakdown). */
 const BREAKDOWN_PHASES = [['Produce', 'totaltime'], ['FetchConsumer', 'localtime']];
 
-/** The broker's /metrics text (a broker started with { admin: true }). */
+/** The broker's /metrics, parsed by the tests' strict exposition parser (a broker started with { admin: true }). */
 async function scrapeMetrics(b) {
-  const res = await fetch(`http://${HOST}:${b.adminPort}/metrics`);
-  if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
-  return res.text();
+  const { scrape } = await import(pathToFileURL(path.join(root, 'dist', 'test', 'metrics', 'scrape.js')).href);
+  return scrape(b.adminPort);
 }
 
 /**
@@ -257,12 +256,8 @@ async function scrapeMetrics(b) {
  * interval (the second scrape's nodejs_eventloop_utilization_ratio: since the previous scrape).
  */
 function brokerBreakdown(before, after, pairs) {
-  const buckets = (text, request, phase) => {
-    const m = new Map();
-    const re = new RegExp(`^kafka_network_requestmetrics_${phase}_seconds_bucket\\{request="${request}",le="([^"]+)"\\} (\\S+)$`, 'gm');
-    for (const x of text.matchAll(re)) m.set(x[1], Number(x[2]));
-    return m;
-  };
+  const buckets = (e, request, phase) =>
+    new Map(e.samples.filter((x) => x.name === `kafka_network_requestmetrics_${phase}_seconds_bucket` && x.labels.request === request).map((x) => [x.labels.le, x.value]));
   const phases = pairs.map(([request, phase]) => {
     const a = buckets(before, request, phase);
     const deltas = [...buckets(after, request, phase)].map(([le, n]) => [le === '+Inf' ? Infinity : Math.round(Number(le) * 1e6) / 1e3, n - (a.get(le) ?? 0)]).sort((x, y) => x[0] - y[0]);
@@ -270,8 +265,8 @@ function brokerBreakdown(before, after, pairs) {
     const bound = (q) => (total > 0 ? deltas.find(([, n]) => n >= q * total)[0] : null);
     return { request, phase, requests: total, p99Ms: bound(0.99), p999Ms: bound(0.999) };
   });
-  const elu = /^nodejs_eventloop_utilization_ratio (\S+)$/m.exec(after);
-  return { phases, eventLoopBusy: elu ? Number(elu[1]) : null };
+  const elu = after.samples.find((x) => x.name === 'nodejs_eventloop_utilization_ratio');
+  return { phases, eventLoopBusy: elu ? elu.value : null };
 }
 
 /** brokerBreakdown in a row's notes: "broker: Produce totaltime p99 ≤ 0.25 ms, p99.9 ≤ 0.5 ms; …; event loop 73% busy over the client run". */
