@@ -239,6 +239,7 @@ async function startBroker(dataDir, extra = [], { admin = false } = {}) {
 }
 
 /** What P3 and P6 report of the broker's request times (brokerBreakdown). */
+const { inlineWriteGuard: { stallMs: inlineWriteStallMs } } = await import(pathToFileURL(path.join(dist, 'io', 'disk.js')).href);
 const BREAKDOWN_PHASES = [['Produce', 'totaltime'], ['FetchConsumer', 'localtime']];
 
 /** The broker's /metrics, parsed by the tests' strict exposition parser (a broker started with { admin: true }). */
@@ -266,14 +267,33 @@ function brokerBreakdown(before, after, pairs) {
     return { request, phase, requests: total, p99Ms: bound(0.99), p999Ms: bound(0.999) };
   });
   const elu = after.samples.find((x) => x.name === 'nodejs_eventloop_utilization_ratio');
-  return { phases, eventLoopBusy: elu ? elu.value : null };
+  // The load's shape: the broker's cost follows requests and partition batches more than records.
+  const delta = (name, labels = {}) => {
+    const pick = (e) => e.samples.find((x) => x.name === name && Object.keys(x.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value ?? 0;
+    return pick(after) - pick(before);
+  };
+  const requestsOf = (request) => phases.find((p) => p.request === request)?.requests ?? 0;
+  const shape = {
+    produceRequests: requestsOf('Produce'),
+    partitionBatches: delta('kafka_server_brokertopicmetrics_totalproducerequests_total'),
+    consumerFetches: requestsOf('FetchConsumer'),
+    logWritesInline: delta('samsa_log_writes_total', { path: 'inline' }),
+    logWritesPool: delta('samsa_log_writes_total', { path: 'pool' }),
+    logWritesSlow: delta('samsa_log_slow_inline_writes_total'),
+  };
+  return { phases, eventLoopBusy: elu ? elu.value : null, shape };
 }
 
 /** brokerBreakdown in a row's notes: "broker: Produce totaltime p99 ≤ 0.25 ms, p99.9 ≤ 0.5 ms; …; event loop 73% busy over the client run". */
 function breakdownNote(bd) {
   const ms = (v) => (v === Infinity ? '> 5000 ms' : `≤ ${v} ms`);
   const parts = bd.phases.filter((p) => p.requests > 0).map((p) => `${p.request} ${p.phase} p99 ${ms(p.p99Ms)}, p99.9 ${ms(p.p999Ms)}`);
-  return `broker: ${parts.join('; ')}; event loop ${bd.eventLoopBusy === null ? '?' : fmt(bd.eventLoopBusy * 100)}% busy over the client run`;
+  const sh = bd.shape;
+  const perRequest = sh.produceRequests > 0 ? fmt(sh.partitionBatches / sh.produceRequests, 1) : '?';
+  const load =
+    `${fmt(sh.produceRequests)} Produce requests (${perRequest} partition batches each), ${fmt(sh.consumerFetches)} consumer fetches; ` +
+    `log writes ${fmt(sh.logWritesInline)} inline, ${fmt(sh.logWritesPool)} in the thread pool, ${fmt(sh.logWritesSlow)} inline over ${inlineWriteStallMs} ms`;
+  return `broker: ${parts.join('; ')}; event loop ${bd.eventLoopBusy === null ? '?' : fmt(bd.eventLoopBusy * 100)}% busy over the client run; ${load}`;
 }
 
 async function startNullSink() {

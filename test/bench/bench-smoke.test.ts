@@ -37,12 +37,18 @@ test('bench/run.mjs --smoke runs every scenario and writes the table', { timeout
     }
     assert.match(r.stdout, /\| P1 \| produce, 1 partition/);
     // P3 and P6 say how much of the latency was the broker's request path (its /metrics histograms).
-    const raw = (report as unknown as { raw: Record<string, { breakdown?: { phases: Array<{ request: string; requests: number; p99Ms: number | null }> } }> }).raw;
+    const raw = (report as unknown as { raw: Record<string, { breakdown?: { phases: Array<{ request: string; requests: number; p99Ms: number | null }>; shape?: { produceRequests: number; partitionBatches: number; logWritesInline: number; logWritesPool: number } } }> }).raw;
     for (const id of ['P3', 'p6']) {
       const produce = raw[id]?.breakdown?.phases.find((p) => p.request === 'Produce');
       assert.ok(produce && produce.requests > 0 && produce.p99Ms !== null && produce.p99Ms > 0, `${id}: broker breakdown of Produce times missing: ${JSON.stringify(raw[id]?.breakdown)}`);
+      const shape = raw[id]?.breakdown?.shape;
+      assert.ok(
+        shape && shape.produceRequests === produce.requests && shape.partitionBatches >= shape.produceRequests && shape.logWritesInline + shape.logWritesPool > 0,
+        `${id}: the load's shape (requests, partition batches, log writes) missing or inconsistent: ${JSON.stringify(shape)}`,
+      );
     }
     assert.match(r.stdout, /\| P3 \| end-to-end latency p99.*broker: Produce totaltime p99 ≤ [\d.]+ ms/);
+    assert.match(r.stdout, /\| P6 \| many clients at 50% of max: e2e p99.*[\d,]+ Produce requests \([\d.]+ partition batches each\)/);
     // P7 (soak) is a long mode only: in the smoke run it is a row saying so, without a figure.
     const soak = report.rows.find((x) => x.id === 'P7') as { figure: number | null; notes: string } | undefined;
     assert.ok(soak && soak.figure === null && /not part of --smoke/.test(soak.notes), 'P7 row says it is not part of --smoke');
