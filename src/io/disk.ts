@@ -74,11 +74,15 @@ export interface Disk {
 /**
  * When a Disk that runs small writes inline (on the calling thread; io/node/disk.ts) sends them to
  * the thread pool for a while instead. Declared once here: the metrics' help strings quote them.
- * - A stall: `stallsMax` inline writes slower than `stallMs` within `stallWindowMs`, or one slower
- *   than `stallAloneMs` (a single slow write is the scheduler preempting a busy machine, not the
- *   kernel throttling dirty pages).
+ * - A stall: `stallsMax` inline writes slower than `stallMs` within `stallWindowMs` and within
+ *   `stallRunWrites` consecutive inline writes, or one slower than `stallAloneMs`. Slow writes far
+ *   apart among fast ones are the scheduler preempting a busy machine, not the kernel throttling
+ *   dirty pages (throttling that spreads its pauses out shows as the share below).
  * - Costly: inline writes took more than `shareMax` of the time over `shareWindowMs` (new
- *   page-cache pages can cost a host fault each on a VM that reports free memory).
+ *   page-cache pages can cost a host fault each on a VM that reports free memory) and took
+ *   `costlyWriteMsMin` each on average: cheaper writes cost the event loop less than handing them
+ *   to the pool does (~20 µs of CPU per pooled append against ~5 inline, docs/PERFORMANCE.md), so
+ *   moving many small writes to the pool adds work on a busy machine instead of removing it.
  * Either moves writes to the pool for `backoffMsMin`, doubling up to `backoffMsMax` while it
  * recurs within `backoffMemoryMs` of the last period's end.
  */
@@ -86,9 +90,11 @@ export const inlineWriteGuard = {
   stallMs: 10,
   stallsMax: 3,
   stallWindowMs: 1000,
+  stallRunWrites: 16,
   stallAloneMs: 100,
   shareMax: 0.25,
   shareWindowMs: 1000,
+  costlyWriteMsMin: 0.015,
   backoffMsMin: 1000,
   backoffMsMax: 10_000,
   backoffMemoryMs: 60_000,

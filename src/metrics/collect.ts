@@ -87,8 +87,8 @@ export function collectMetrics(src: MetricsSources, format: ExpositionFormat): E
       [[['path', 'inline']], writes.inline],
       [[['path', 'pool']], writes.pooled],
     ]);
-    w.counter('samsa_log_slow_inline_writes', `Inline writes slower than ${g.stallMs} ms (${g.stallsMax} within ${g.stallWindowMs / 1000} s, or one over ${g.stallAloneMs} ms, send writes to the thread pool for ${g.backoffMsMin / 1000}-${g.backoffMsMax / 1000} s).`, one(writes.slow));
-    w.counter('samsa_log_costly_inline_writes', `Times inline writes took over ${g.shareMax * 100}% of the event loop in ${g.shareWindowMs / 1000} s and writes moved to the thread pool for ${g.backoffMsMin / 1000}-${g.backoffMsMax / 1000} s.`, one(writes.costly));
+    w.counter('samsa_log_slow_inline_writes', `Inline writes slower than ${g.stallMs} ms (${g.stallsMax} within ${g.stallWindowMs / 1000} s and among ${g.stallRunWrites} consecutive writes, or one over ${g.stallAloneMs} ms, send writes to the thread pool for ${g.backoffMsMin / 1000}-${g.backoffMsMax / 1000} s).`, one(writes.slow));
+    w.counter('samsa_log_costly_inline_writes', `Times inline writes took over ${g.shareMax * 100}% of the event loop in ${g.shareWindowMs / 1000} s (at over ${g.costlyWriteMsMin * 1000} µs each on average) and writes moved to the thread pool for ${g.backoffMsMin / 1000}-${g.backoffMsMax / 1000} s.`, one(writes.costly));
   }
   const wb = src.writeBehind();
   w.counter('samsa_log_write_behind_syncs', 'Background fsyncs of an active segment started because samsa.log.write.behind.bytes of it were unsynced.', one(wb.syncs));

@@ -63,6 +63,37 @@ describe('NodeDisk', () => {
     await h.close();
   });
 
+  it('takes slow writes far apart among fast ones for preemption, not a stall; slow writes close together still stall', async () => {
+    // A scripted clock: each inline write reads it at its start and end; the writes named in `slow` take 20 ms, the others 5 µs.
+    const slow = new Set<number>();
+    let t = 0;
+    let reads = 0;
+    const nowMs = (): number => {
+      reads++;
+      // allowed() reads the clock only during a backoff; here every write is inline, so reads pair up per write.
+      if (reads % 2 === 0) t += slow.has(reads / 2 - 1) ? 20 : 0.005;
+      return t;
+    };
+    const stalls: number[] = [];
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteNowMs: nowMs, onInlineWriteStall: (ms) => stalls.push(ms) });
+    const h = await disk.open(path.join(tmp, 'apart'), 'c+');
+    // Three 20-ms writes within 1 s of each other but 40 writes apart: a busy scheduler, not throttling.
+    for (const i of [10, 50, 90]) slow.add(i);
+    let i = 0;
+    for (; i < 120; i++) await h.write(Buffer.from([i % 256]), i);
+    assert.ok(t < 1000, `the slow writes were within a second (${t} ms)`);
+    assert.deepEqual(disk.writeStats(), { inline: 120, pooled: 0, slow: 3, costly: 0 });
+    assert.deepEqual(stalls, []);
+    // Three within a few writes of each other: the kernel is making writes wait, so writes go to the pool.
+    for (const j of [130, 133, 136]) slow.add(j);
+    for (; i < 137; i++) await h.write(Buffer.from([i % 256]), i);
+    assert.equal(stalls.length, 1);
+    assert.deepEqual(disk.writeStats(), { inline: 137, pooled: 0, slow: 6, costly: 0 });
+    await h.write(Buffer.from([1]), i);
+    assert.equal(disk.writeStats().pooled, 1, 'the next write goes to the pool');
+    await h.close();
+  });
+
   it('backs off for 1 s at first and twice as long when stalls come back soon after', async () => {
     const backoffs: number[] = [];
     const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteStallMs: -1, onInlineWriteStall: (_ms, backoffMs) => backoffs.push(backoffMs) });
@@ -80,7 +111,7 @@ describe('NodeDisk', () => {
   it('sends writes to the thread pool for a while once inline writes take more than their share of the time, without any stalling', async () => {
     const costly: Array<[number, number]> = [];
     // A share of 0 makes any measured window too costly; the window is 20 ms here instead of 1 s.
-    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 0, inlineWriteShareWindowMs: 20, onInlineWriteCostly: (share, backoffMs) => costly.push([share, backoffMs]) });
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 0, inlineWriteShareWindowMs: 20, inlineWriteCostlyWriteMsMin: 0, onInlineWriteCostly: (share, backoffMs) => costly.push([share, backoffMs]) });
     const h = await disk.open(path.join(tmp, 'share'), 'c+');
     const startMs = performance.now();
     let i = 0;
@@ -103,6 +134,30 @@ describe('NodeDisk', () => {
     assert.equal(calm.writeStats().pooled, 0);
     assert.equal(calm.writeStats().costly, 0);
     await h2.close();
+  });
+
+  it('keeps many cheap writes inline even when together they pass their share; the same share in costly writes moves them', async () => {
+    // A scripted clock: each inline write reads it at its start and end and takes `writeMs`; 1 ms passes between writes.
+    const run = async (name: string, writeMs: number): Promise<{ costly: number; pooled: number }> => {
+      let t = 0;
+      let reads = 0;
+      const nowMs = (): number => {
+        reads++;
+        t += reads % 2 === 0 ? writeMs : 1; // start of a write: the loop's other work; end: the write
+        return t;
+      };
+      const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 0.001, inlineWriteShareWindowMs: 100, inlineWriteNowMs: nowMs, onInlineWriteCostly: () => undefined });
+      const h = await disk.open(path.join(tmp, name), 'c+');
+      for (let i = 0; i < 300 && disk.writeStats().pooled === 0; i++) await h.write(Buffer.from([i % 256]), i);
+      await h.close();
+      return disk.writeStats();
+    };
+    // 5 µs writes: 0.5% of the time, over the (test's) 0.1% share, but cheaper than a pool round trip each.
+    assert.deepEqual(await run('cheap', 0.005), { inline: 300, pooled: 0, slow: 0, costly: 0 });
+    // 50 µs writes over the same share: to the pool.
+    const costly = await run('costly', 0.05);
+    assert.equal(costly.costly, 1);
+    assert.equal(costly.pooled, 1);
   });
 
   it('an inline write error (a closed file) rejects the write like a pooled one', async () => {

@@ -11,15 +11,20 @@
  * page throttling, a stalled device), writes go back to the pool for a while (1 s, doubling up to
  * 10 s while stalls keep coming back within a minute) so that the event loop keeps serving fetches
  * and heartbeats. Blocking is recognised by persistence: inlineWriteGuard.stallsMax writes slower than
- * inlineWriteGuard.stallMs within inlineWriteGuard.stallWindowMs, or one slower than
- * inlineWriteGuard.stallAloneMs. A single 10-12 ms write is what a busy machine's scheduler does to
- * a thread that happened to be writing (a wall clock cannot tell preemption from blocking); taking
- * it for throttling sent a P6 broker to the pool for 10 s at a time, where each partition's appends
- * wait a thread-pool round trip each, and produce latency went from 15 to 150 ms
- * (docs/PERFORMANCE.md, "The 10-second slumps, the tail cache in chunks, the produce fast path").
+ * inlineWriteGuard.stallMs within inlineWriteGuard.stallWindowMs and within
+ * inlineWriteGuard.stallRunWrites consecutive writes, or one slower than
+ * inlineWriteGuard.stallAloneMs. A 10-30 ms write now and then among thousands of fast ones is what
+ * a busy machine's scheduler does to a thread that happened to be writing (a wall clock cannot tell
+ * preemption from blocking); taking it for throttling sent a P6 broker to the pool for 1-10 s at a
+ * time, where each partition's appends wait a thread-pool round trip each on CPUs that are already
+ * full, and produce latency went from 15 to 150-1,000 ms (docs/PERFORMANCE.md, "The 10-second
+ * slumps, the tail cache in chunks, the produce fast path" and "Session 8: P6 on a saturated machine").
  * Inline writes must also stay cheap without ever stalling: when they take more than
- * inlineWriteGuard.shareMax of the event loop's time over inlineWriteGuard.shareWindowMs, writes go to
- * the pool with the same backoff, so that their cost is paid on another core. That happens where
+ * inlineWriteGuard.shareMax of the event loop's time over inlineWriteGuard.shareWindowMs, and at least
+ * inlineWriteGuard.costlyWriteMsMin each on average, writes go to the pool with the same backoff, so
+ * that their cost is paid on another core. (Many cheap writes, P6's 1-record appends to 100
+ * partitions at ~7 µs each, can reach the share too; in the pool each costs the loop about as much
+ * and the machine four times as much, so they stay inline.) That happens where
  * every new page-cache page costs a fault in the host: in a VM whose free memory the host takes
  * back (free page reporting, ballooning), writes into the page cache ran at ~100 MB/s of system
  * time instead of GB/s, and a broker writing 39 MB/s inline spent 40% of its event loop there
@@ -54,10 +59,14 @@ export interface NodeDiskOptions {
   onInlineWriteStall?: (elapsedMs: number, backoffMs: number) => void;
   /** Tests: what counts as a stall (default inlineWriteGuard.stallMs). */
   inlineWriteStallMs?: number;
+  /** Tests: the clock inline writes are timed with (default performance.now). */
+  inlineWriteNowMs?: () => number;
   /** Told when inline writes took more than their share of the event loop and writes moved to the thread pool for a while (default: a line in the log). */
   onInlineWriteCostly?: (share: number, backoffMs: number) => void;
   /** Tests: the share of time inline writes may take (default inlineWriteGuard.shareMax) and the window it is measured over (default inlineWriteGuard.shareWindowMs). */
   inlineWriteShareMax?: number;
+  /** Tests: the mean time per inline write below which their share never moves writes to the pool (default inlineWriteGuard.costlyWriteMsMin). */
+  inlineWriteCostlyWriteMsMin?: number;
   inlineWriteShareWindowMs?: number;
 }
 
@@ -69,15 +78,18 @@ class InlineWrites {
   readonly #stallMs: number;
   readonly #shareMax: number;
   readonly #shareWindowMs: number;
+  readonly #costlyWriteMsMin: number;
   /** Since when inline writes are being timed (-1: from the next one), and their time so far. */
   #windowStartMs = -1;
   #windowWriteMs = 0;
+  #windowWrites = 0;
   #poolUntilMs = 0;
   #backoffMs: number = inlineWriteGuard.backoffMsMin;
   /** When the last backoff ended (-Infinity: none yet). */
   #lastBackoffEndMs = -Infinity;
-  /** When the recent slow writes started (at most inlineWriteGuard.stallsMax - 1 kept). */
-  #slowAtMs: number[] = [];
+  /** The recent slow writes: when each started and its number among inline writes (at most inlineWriteGuard.stallsMax - 1 kept). */
+  #recentSlow: Array<{ atMs: number; write: number }> = [];
+  readonly #nowMs: () => number;
   /** Writes made inline, and through the thread pool; inline writes slower than the stall bound. */
   inline = 0;
   pooled = 0;
@@ -90,6 +102,8 @@ class InlineWrites {
     this.#stallMs = opts.inlineWriteStallMs ?? inlineWriteGuard.stallMs;
     this.#shareMax = opts.inlineWriteShareMax ?? inlineWriteGuard.shareMax;
     this.#shareWindowMs = opts.inlineWriteShareWindowMs ?? inlineWriteGuard.shareWindowMs;
+    this.#costlyWriteMsMin = opts.inlineWriteCostlyWriteMsMin ?? inlineWriteGuard.costlyWriteMsMin;
+    this.#nowMs = opts.inlineWriteNowMs ?? (() => performance.now());
     this.#onCostly =
       opts.onInlineWriteCostly ??
       ((share, backoffMs) =>
@@ -101,24 +115,25 @@ class InlineWrites {
   }
 
   allowed(bytes: number): boolean {
-    const ok = bytes <= this.bytesMax && (this.#poolUntilMs === 0 || performance.now() >= this.#poolUntilMs);
+    const ok = bytes <= this.bytesMax && (this.#poolUntilMs === 0 || this.#nowMs() >= this.#poolUntilMs);
     if (!ok) this.pooled++;
     return ok;
   }
 
   /** Runs write(2) until `buf` is written; notes a stall. */
   write(fd: number, buf: Buffer, position: number): number {
-    const startMs = performance.now();
+    const startMs = this.#nowMs();
     this.inline++;
     if (this.#poolUntilMs !== 0 || this.#windowStartMs < 0) {
       // Back from the pool (or the first write): time the inline writes afresh.
       this.#poolUntilMs = 0;
       this.#windowStartMs = startMs;
       this.#windowWriteMs = 0;
+      this.#windowWrites = 0;
     }
     let done = 0;
     while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
-    const endMs = performance.now();
+    const endMs = this.#nowMs();
     const elapsedMs = endMs - startMs;
     if (elapsedMs > this.#stallMs) this.#noteSlow(startMs, elapsedMs);
     if (this.#poolUntilMs === 0) this.#noteTime(endMs, elapsedMs); // unless the stall just sent writes to the pool
@@ -128,12 +143,15 @@ class InlineWrites {
   /** Adds a write's time to the window; at the window's end, too large a share sends writes to the pool. */
   #noteTime(endMs: number, elapsedMs: number): void {
     this.#windowWriteMs += elapsedMs;
+    this.#windowWrites++;
     const windowMs = endMs - this.#windowStartMs;
     if (windowMs < this.#shareWindowMs) return;
     const share = this.#windowWriteMs / windowMs;
+    const meanWriteMs = this.#windowWriteMs / this.#windowWrites;
     this.#windowStartMs = endMs;
     this.#windowWriteMs = 0;
-    if (share <= this.#shareMax) return;
+    this.#windowWrites = 0;
+    if (share <= this.#shareMax || meanWriteMs < this.#costlyWriteMsMin) return;
     this.costly++;
     this.#onCostly?.(share, this.#backOff(endMs));
   }
@@ -148,13 +166,14 @@ class InlineWrites {
 
   #noteSlow(startMs: number, elapsedMs: number): void {
     this.slow++;
-    const recent = this.#slowAtMs.filter((atMs) => startMs - atMs < inlineWriteGuard.stallWindowMs);
+    const write = this.inline;
+    const recent = this.#recentSlow.filter((s) => startMs - s.atMs < inlineWriteGuard.stallWindowMs && write - s.write < inlineWriteGuard.stallRunWrites);
     if (recent.length + 1 < inlineWriteGuard.stallsMax && elapsedMs < inlineWriteGuard.stallAloneMs) {
-      recent.push(startMs);
-      this.#slowAtMs = recent;
+      recent.push({ atMs: startMs, write });
+      this.#recentSlow = recent;
       return;
     }
-    this.#slowAtMs = [];
+    this.#recentSlow = [];
     this.#onStall?.(elapsedMs, this.#backOff(startMs + elapsedMs));
   }
 }
