@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // P1c broken down (issue 15): a 3-broker cluster with ZooKeeper (the e2e tests' helper), one
 // partition with RF=3, kafka-producer-perf-test with acks=all against the leader, and for each
-// broker: user and system CPU per record, garbage collections (from its /metrics), and requests by
-// API. With --perf, `perf record -g` samples the leader during the run (perf.data in the current
+// broker: user and system CPU per record, garbage collections, requests by API and where its log
+// writes ran (inline, thread pool; from its /metrics). With --perf, `perf record -g` samples the leader during the run (perf.data in the current
 // directory; start the brokers with --perf-basic-prof to name JIT frames: --node-flag).
 //   node bench/p1c-profile.mjs [--records N] [--override key=value]... [--node-flag FLAG]... [--perf]
 // Needs `npm run build` (dist/test/helpers/cluster.js) and Debian's zookeeper package. 127.0.0.1 only.
@@ -31,7 +31,7 @@ async function scrape(id) {
   const text = await (await fetch(`http://127.0.0.1:${adminPorts.get(id)}/metrics`)).text();
   const out = new Map();
   for (const line of text.split('\n')) {
-    const m = /^(nodejs_gc_duration_seconds_count\{kind="(?:minor|major)"\}|kafka_network_requestmetrics_requests_total\{request="(?:Produce|FetchFollower)"[^}]*\}) (\S+)$/.exec(line);
+    const m = /^(nodejs_gc_duration_seconds_count\{kind="(?:minor|major)"\}|kafka_network_requestmetrics_requests_total\{request="(?:Produce|FetchFollower)"[^}]*\}|samsa_log_writes_total\{path="(?:inline|pool)"\}|samsa_log_(?:slow|costly)_inline_writes_total) (\S+)$/.exec(line);
     if (m) out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]));
   }
   return out;
