@@ -451,6 +451,9 @@ export class Producer {
       list.push(head);
     }
     if (needMetadata) this.#refreshMetadata();
+    // Kafka's drain: a node with a batch to send now also gets the open batches of its other
+    // partitions (lingering, nothing queued), one request instead of one per linger expiry.
+    if (byNode.size > 0) this.#drainOpen(byNode, now);
     for (const [node, heads] of byNode) {
       let inflight = this.#inflight.get(node) ?? 0;
       // One batch per partition per request; several requests while the node has room.
@@ -479,6 +482,24 @@ export class Producer {
       }
     }
     if (nextWakeMs !== Infinity) this.#armTimer(nextWakeMs);
+  }
+
+  /**
+   * Seals the lingering batches of partitions whose leader is in `byNode` with room for a request
+   * (and nothing queued before them: a queued batch already leads its partition) and adds them to
+   * that node's list. They leave before their linger ends, as in Kafka's RecordAccumulator.drain,
+   * which takes the first batch of every partition of a ready node.
+   */
+  #drainOpen(byNode: Map<number, Batch[]>, now: number): void {
+    for (const ps of this.#active) {
+      if (ps.open === null || ps.queue.length > 0 || ps.open.builder.count === 0) continue;
+      const leader = this.#client.leaderOf(ps.topic, ps.partition);
+      const list = byNode.get(leader);
+      if (list === undefined || (this.#inflight.get(leader) ?? 0) >= this.#maxInFlight) continue;
+      this.#sealOpen(this.#topics.get(ps.topic)!, ps);
+      const head = ps.queue[0]!;
+      if (head.retryAtMs <= now) list.push(head);
+    }
   }
 
   #sendRequest(node: number, batches: Batch[]): void {

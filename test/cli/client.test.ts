@@ -180,6 +180,29 @@ describe('Producer, Consumer and Admin against a broker', () => {
     assert.equal(ends.reduce((a, e) => a + e.offset, 0), n);
   });
 
+  it('sends the lingering batches of other partitions with the batch whose linger ran out (Kafka\'s drain)', async () => {
+    const admin = new Admin(client);
+    const [created] = await admin.createTopics([{ name: 'drain', numPartitions: 3, replicationFactor: 1 }]);
+    assert.equal(created!.error, null);
+    const produceRequests = (): number => b.broker.metrics!.requests.of(0).totalTime.count; // Produce is API key 0
+    const producer = new Producer(client, { lingerMs: 400 });
+    // Metadata first, so that the records below wait only for their linger.
+    await new Promise<void>((resolve, reject) => producer.send({ topic: 'drain', partition: 0, value: 'warm-up' }, (err) => (err ? reject(err) : resolve())));
+    const before = produceRequests();
+    const sentAt: number[] = [];
+    const delivered: Array<Promise<number>> = [];
+    for (const partition of [0, 1, 2]) {
+      sentAt.push(performance.now());
+      delivered.push(new Promise((resolve, reject) => producer.send({ topic: 'drain', partition, value: `p${partition}` }, (err) => (err ? reject(err) : resolve(performance.now())))));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const at = await Promise.all(delivered);
+    assert.equal(produceRequests() - before, 1, 'one Produce request carried all three partitions');
+    // Partition 2's record was 200 ms younger than partition 0's: it left with it, ~200 ms before its own linger ran out.
+    assert.ok(at[2]! - sentAt[2]! < 350, `partition 2's record waited ${Math.round(at[2]! - sentAt[2]!)} ms (linger 400)`);
+    await producer.close();
+  });
+
   it('fails a record for a partition that does not exist, and a record that is too large', async () => {
     const producer = new Producer(client, { maxRequestSizeBytes: 1000 });
     await assert.rejects(producer.produce({ topic: 'keys', partition: 9, value: 'x' }), /Partition 9 of topic keys/);
