@@ -453,7 +453,7 @@ export class Producer {
     if (needMetadata) this.#refreshMetadata();
     // Kafka's drain: a node with a batch to send now also gets the open batches of its other
     // partitions (lingering, nothing queued), one request instead of one per linger expiry.
-    if (byNode.size > 0) this.#drainOpen(byNode, now);
+    if (byNode.size > 0) this.#drainOpen(byNode);
     for (const [node, heads] of byNode) {
       let inflight = this.#inflight.get(node) ?? 0;
       // One batch per partition per request; several requests while the node has room.
@@ -490,15 +490,14 @@ export class Producer {
    * that node's list. They leave before their linger ends, as in Kafka's RecordAccumulator.drain,
    * which takes the first batch of every partition of a ready node.
    */
-  #drainOpen(byNode: Map<number, Batch[]>, now: number): void {
+  #drainOpen(byNode: Map<number, Batch[]>): void {
     for (const ps of this.#active) {
       if (ps.open === null || ps.queue.length > 0 || ps.open.builder.count === 0) continue;
       const leader = this.#client.leaderOf(ps.topic, ps.partition);
       const list = byNode.get(leader);
       if (list === undefined || (this.#inflight.get(leader) ?? 0) >= this.#maxInFlight) continue;
       this.#sealOpen(this.#topics.get(ps.topic)!, ps);
-      const head = ps.queue[0]!;
-      if (head.retryAtMs <= now) list.push(head);
+      list.push(ps.queue[0]!); // a new batch: no retry backoff to wait for
     }
   }
 

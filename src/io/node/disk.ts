@@ -22,13 +22,14 @@
  * Inline writes must also stay cheap without ever stalling: when they take more than
  * inlineWriteGuard.shareMax of the event loop's time over inlineWriteGuard.shareWindowMs, and at least
  * inlineWriteGuard.costlyWriteMsMin each on average, writes go to the pool with the same backoff, so
- * that their cost is paid on another core. (Many cheap writes, P6's 1-record appends to 100
- * partitions at ~7 µs each, can reach the share too; in the pool each costs the loop about as much
- * and the machine four times as much, so they stay inline.) That happens where
- * every new page-cache page costs a fault in the host: in a VM whose free memory the host takes
+ * that their cost is paid on another core. Costly writes happen where every new page-cache page
+ * costs a fault in the host: in a VM whose free memory the host takes
  * back (free page reporting, ballooning), writes into the page cache ran at ~100 MB/s of system
  * time instead of GB/s, and a broker writing 39 MB/s inline spent 40% of its event loop there
- * (docs/PERFORMANCE.md, "The soak that failed: page-cache memory the host had taken back").
+ * (docs/PERFORMANCE.md, "The soak that failed: page-cache memory the host had taken back"). Many
+ * cheap writes (P6's one-record appends to 100 partitions, ~7 µs each) can reach the share too; in
+ * the pool each would cost the loop about as much and the machine four times as much, so they stay
+ * inline.
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -65,9 +66,9 @@ export interface NodeDiskOptions {
   onInlineWriteCostly?: (share: number, backoffMs: number) => void;
   /** Tests: the share of time inline writes may take (default inlineWriteGuard.shareMax) and the window it is measured over (default inlineWriteGuard.shareWindowMs). */
   inlineWriteShareMax?: number;
+  inlineWriteShareWindowMs?: number;
   /** Tests: the mean time per inline write below which their share never moves writes to the pool (default inlineWriteGuard.costlyWriteMsMin). */
   inlineWriteCostlyWriteMsMin?: number;
-  inlineWriteShareWindowMs?: number;
 }
 
 /** Whether a write may run inline now; shared by every file of one NodeDisk. */
