@@ -238,13 +238,16 @@ async function startBroker(dataDir, extra = [], { admin = false } = {}) {
   return { ...b, port, adminPort, bootstrap: `${HOST}:${port}`, startMs: performance.now() - t0, pid: b.child.pid };
 }
 
-/** What P3 and P6 report of the broker's request times (brokerBreakdown). */
+// The broker's breakdown (P3, P6) reads /metrics with the tests' strict exposition parser and names the stall bound the broker uses.
+const { scrape } = await import(pathToFileURL(path.join(root, 'dist', 'test', 'metrics', 'scrape.js')).href);
+const { valueOf } = await import(pathToFileURL(path.join(root, 'dist', 'test', 'metrics', 'prom-parser.js')).href);
 const { inlineWriteGuard: { stallMs: inlineWriteStallMs } } = await import(pathToFileURL(path.join(dist, 'io', 'disk.js')).href);
+
+/** What P3 and P6 report of the broker's request times (brokerBreakdown). */
 const BREAKDOWN_PHASES = [['Produce', 'totaltime'], ['FetchConsumer', 'localtime']];
 
-/** The broker's /metrics, parsed by the tests' strict exposition parser (a broker started with { admin: true }). */
+/** The broker's /metrics, parsed (a broker started with { admin: true }). */
 async function scrapeMetrics(b) {
-  const { scrape } = await import(pathToFileURL(path.join(root, 'dist', 'test', 'metrics', 'scrape.js')).href);
   return scrape(b.adminPort);
 }
 
@@ -268,10 +271,7 @@ function brokerBreakdown(before, after, pairs) {
   });
   const elu = after.samples.find((x) => x.name === 'nodejs_eventloop_utilization_ratio');
   // The load's shape: the broker's cost follows requests and partition batches more than records.
-  const delta = (name, labels = {}) => {
-    const pick = (e) => e.samples.find((x) => x.name === name && Object.keys(x.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value ?? 0;
-    return pick(after) - pick(before);
-  };
+  const delta = (name, labels = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
   const requestsOf = (request) => phases.find((p) => p.request === request)?.requests ?? 0;
   const shape = {
     produceRequests: requestsOf('Produce'),

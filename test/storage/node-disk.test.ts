@@ -26,6 +26,24 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+/**
+ * A scripted clock for the inline-write guard: an inline write reads the clock at its start and its
+ * end (allowed() reads it too, but only during a backoff, after these tests' assertions), so reads
+ * pair up per write: before write i's start `gapMs` passes, during it `writeMsOf(i)`.
+ */
+function writeClock(writeMsOf: (write: number) => number, gapMs: number): { nowMs: () => number; t: () => number } {
+  let t = 0;
+  let reads = 0;
+  return {
+    nowMs: () => {
+      reads++;
+      t += reads % 2 === 0 ? writeMsOf(reads / 2 - 1) : gapMs;
+      return t;
+    },
+    t: () => t,
+  };
+}
+
 describe('NodeDisk', () => {
   it('writes small buffers inline and large ones through the thread pool, with the same bytes on disk', async () => {
     const disk = new NodeDisk({ inlineWriteBytesMax: 1024 });
@@ -64,24 +82,17 @@ describe('NodeDisk', () => {
   });
 
   it('takes slow writes far apart among fast ones for preemption, not a stall; slow writes close together still stall', async () => {
-    // A scripted clock: each inline write reads it at its start and end; the writes named in `slow` take 20 ms, the others 5 µs.
+    // The writes named in `slow` take 20 ms, the others 5 µs, back to back.
     const slow = new Set<number>();
-    let t = 0;
-    let reads = 0;
-    const nowMs = (): number => {
-      reads++;
-      // allowed() reads the clock only during a backoff; here every write is inline, so reads pair up per write.
-      if (reads % 2 === 0) t += slow.has(reads / 2 - 1) ? 20 : 0.005;
-      return t;
-    };
+    const clock = writeClock((i) => (slow.has(i) ? 20 : 0.005), 0);
     const stalls: number[] = [];
-    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteNowMs: nowMs, onInlineWriteStall: (ms) => stalls.push(ms) });
+    const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteNowMs: clock.nowMs, onInlineWriteStall: (ms) => stalls.push(ms) });
     const h = await disk.open(path.join(tmp, 'apart'), 'c+');
     // Three 20-ms writes within 1 s of each other but 40 writes apart: a busy scheduler, not throttling.
     for (const i of [10, 50, 90]) slow.add(i);
     let i = 0;
     for (; i < 120; i++) await h.write(Buffer.from([i % 256]), i);
-    assert.ok(t < 1000, `the slow writes were within a second (${t} ms)`);
+    assert.ok(clock.t() < 1000, `the slow writes were within a second (${clock.t()} ms)`);
     assert.deepEqual(disk.writeStats(), { inline: 120, pooled: 0, slow: 3, costly: 0 });
     assert.deepEqual(stalls, []);
     // Three within a few writes of each other: the kernel is making writes wait, so writes go to the pool.
@@ -137,16 +148,9 @@ describe('NodeDisk', () => {
   });
 
   it('keeps many cheap writes inline even when together they pass their share; the same share in costly writes moves them', async () => {
-    // A scripted clock: each inline write reads it at its start and end and takes `writeMs`; 1 ms passes between writes.
+    // Each write takes `writeMs`; 1 ms of the loop's other work passes between writes.
     const run = async (name: string, writeMs: number): Promise<{ costly: number; pooled: number }> => {
-      let t = 0;
-      let reads = 0;
-      const nowMs = (): number => {
-        reads++;
-        t += reads % 2 === 0 ? writeMs : 1; // start of a write: the loop's other work; end: the write
-        return t;
-      };
-      const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 0.001, inlineWriteShareWindowMs: 100, inlineWriteNowMs: nowMs, onInlineWriteCostly: () => undefined });
+      const disk = new NodeDisk({ inlineWriteBytesMax: 1024, inlineWriteShareMax: 0.001, inlineWriteShareWindowMs: 100, inlineWriteNowMs: writeClock(() => writeMs, 1).nowMs, onInlineWriteCostly: () => undefined });
       const h = await disk.open(path.join(tmp, name), 'c+');
       for (let i = 0; i < 300 && disk.writeStats().pooled === 0; i++) await h.write(Buffer.from([i % 256]), i);
       await h.close();
